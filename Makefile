@@ -1,0 +1,78 @@
+# yingdu — two commands: `make run` serves the platform with demo data, `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# An interpreter of Python >= 3.12: PYTHON=... overrides; otherwise the first suitable one found.
+PYTHON ?= $(shell for c in python3.13 /root/.pyenv/versions/3.13*/bin/python3 /usr/bin/python3.13 python3.12 /root/.pyenv/versions/3.12*/bin/python3 python3; do \
+	  p=$$(command -v $$c 2>/dev/null) || continue; \
+	  $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; break; }; done)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help run test test-sqlite test-postgres test-e2e bench install system-deps postgres messages clean
+
+help:
+	@echo "make run    — set up, migrate, load demo data and serve at http://127.0.0.1:8000"
+	@echo "make test   — set up and run the whole suite on SQLite, PostgreSQL and in Chromium"
+	@echo "make bench  — run the benchmarks and write docs/benchmarks.md"
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "yingdu needs Python >= 3.12 (3.13 preferred): install it or pass PYTHON=/path/to/python3.13" >&2; exit 1; fi
+	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP) messages
+
+# gettext compiles the translation catalogues; Chromium and a CJK font are needed by browser tests and PDFs.
+system-deps:
+	@missing=""; \
+	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; fi
+
+messages: $(STAMP)
+	@command -v msgfmt >/dev/null || { DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gettext >/dev/null; }
+	@cd src/yingdu && ../../$(BIN)/python -m django compilemessages --settings=yingdu.settings -v0
+
+run: install
+	$(BIN)/yingdu migrate --no-input -v0
+	$(BIN)/yingdu demo
+	$(BIN)/yingdu serve
+
+# PostgreSQL: on the development and CI machines a cluster listens on 127.0.0.1:5432 (trust auth, database test).
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "Starting the local PostgreSQL cluster"; \
+	  $(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | sort -V | tail -n1) main start; }
+	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; \
+	  echo "PostgreSQL is not reachable on 127.0.0.1:5432 (see DEVELOPERS.md)" >&2; exit 1
+
+test: install system-deps postgres
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+	$(MAKE) --no-print-directory test-e2e
+
+test-sqlite: install
+	@echo "== unit and integration tests on SQLite"
+	env -u DATABASE_URL $(BIN)/python -m pytest -q -m "not e2e"
+
+test-postgres: install postgres
+	@echo "== unit and integration tests on PostgreSQL ($(PG_URL))"
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -m "not e2e"
+
+test-e2e: install system-deps
+	@echo "== browser journeys in Debian's Chromium (headless)"
+	env -u DATABASE_URL DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/python -m pytest -q -m e2e tests/e2e
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var

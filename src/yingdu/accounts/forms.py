@@ -1,0 +1,23 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+
+class LoginForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": _("用户名或密码不正确。"),
+        "inactive": _("该账户已停用。"),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("用户名")
+        self.fields["password"].label = _("密码")
+
+
+class TokenForm(forms.Form):
+    token = forms.RegexField(
+        label=_("动态验证码"), regex=r"^\s*\d{6}\s*$", max_length=8,
+        error_messages={"invalid": "请输入身份验证器中显示的6位数字。", "required": "请输入动态验证码。"},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )

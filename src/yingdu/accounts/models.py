@@ -1,0 +1,66 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ENTERPRISE_MEMBER = "enterprise_member", "企业成员"
+    PROVIDER_OPERATOR = "provider_operator", "算力服务商操作员"
+    REVIEWER = "reviewer", "审核员"
+    APPROVER = "approver", "审批员"
+    FINANCE = "finance", "财务"
+    AUDITOR = "auditor", "审计员"
+    ADMIN = "admin", "系统管理员"
+
+
+STAFF_ROLES = frozenset({Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.AUDITOR, Role.ADMIN})
+
+
+class OrganisationKind(models.TextChoices):
+    ENTERPRISE = "enterprise", "企业"
+    PROVIDER = "provider", "算力服务商"
+
+
+class Organisation(models.Model):
+    kind = models.CharField(max_length=16, choices=OrganisationKind.choices)
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    display_name = models.CharField("姓名", max_length=100, blank=True)
+    phone = models.CharField("手机号", max_length=20, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class RoleGrant(models.Model):
+    """A staff role held by a user; revoking ends it, the row stays as history."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="role_grants")
+    role = models.CharField(max_length=32, choices=Role.choices)
+    granted_at = models.DateTimeField()
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role"], condition=models.Q(revoked_at__isnull=True), name="one_active_grant_per_role"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()}"

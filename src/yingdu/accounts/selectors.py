@@ -1,0 +1,57 @@
+"""Reads about users, organisations and roles, and the effective roles of a request's user."""
+
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .models import STAFF_ROLES, OrganisationKind, Role, RoleGrant, User
+
+
+def user_is_otp_verified(user) -> bool:
+    """True when the session passed a TOTP check (set by django-otp's middleware, or trusted_actor)."""
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified())
+
+
+def user_granted_staff_roles(user) -> frozenset[str]:
+    """Staff roles granted to the user, whether or not this session passed two-factor."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_granted_staff_roles", None)
+    if cached is None:
+        cached = frozenset(
+            RoleGrant.objects.filter(user=user, revoked_at__isnull=True).values_list("role", flat=True)
+        )
+        user._granted_staff_roles = cached
+    return cached
+
+
+def user_is_staff_member(user) -> bool:
+    return bool(user_granted_staff_roles(user))
+
+
+def user_roles(user) -> frozenset[str]:
+    """Roles the user may act in now: staff roles only after two-factor, organisation roles always."""
+    roles: set[str] = set()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    if user_is_otp_verified(user):
+        roles |= user_granted_staff_roles(user)
+    organisation = user.organisation
+    if organisation is not None:
+        roles.add(Role.ENTERPRISE_MEMBER if organisation.kind == OrganisationKind.ENTERPRISE else Role.PROVIDER_OPERATOR)
+    return frozenset(roles)
+
+
+def user_has_any_role(user, *roles: str) -> bool:
+    return bool(user_roles(user) & set(roles))
+
+
+def user_staff_roles(user) -> frozenset[str]:
+    return user_roles(user) & STAFF_ROLES
+
+
+def user_confirmed_totp_device(user) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id").first()
+
+
+def user_get_by_username(username: str) -> User | None:
+    return User.objects.filter(username=username).first()

@@ -1,0 +1,121 @@
+from datetime import date, datetime
+
+from django.http import FileResponse
+from django.utils import timezone
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+from ninja.security import django_auth
+
+from yingdu.errors import DomainError
+from yingdu.files import open_stored
+
+from . import selectors, services
+
+router = Router(tags=["企业"])
+
+
+class EnterpriseOut(Schema):
+    id: int
+    name: str
+    uscc: str
+    registered_address: str
+    legal_representative: str
+    contact_name: str
+    contact_phone: str
+    state: str
+    state_label: str
+    registered_at: datetime
+    licence_sha256: str
+    licence_content_type: str
+    licence_size: int
+
+    @staticmethod
+    def resolve_state_label(obj) -> str:
+        return obj.get_state_display()
+
+
+class StateChangeOut(Schema):
+    action: str
+    from_state: str
+    to_state: str
+    actor: str
+    at: datetime
+    effective_on: date
+    reason: str
+
+    @staticmethod
+    def resolve_actor(obj) -> str:
+        return str(obj.actor)
+
+
+class RegisterIn(Schema):
+    name: str
+    uscc: str
+    registered_address: str
+    legal_representative: str
+    contact_name: str
+    contact_phone: str
+
+
+class TransitionIn(Schema):
+    reason: str = ""
+    effective_on: date | None = None
+    huairou_confirmed: bool = False
+
+
+class UsccCheckOut(Schema):
+    valid: bool
+    normalized: str | None = None
+    code: str | None = None
+    message: str | None = None
+
+
+@router.get("", response=list[EnterpriseOut], auth=django_auth, summary="可见的企业列表")
+def enterprise_list(request, state: str | None = None):
+    queryset = selectors.enterprises_visible_to(request.user)
+    if state:
+        queryset = queryset.filter(state=state)
+    return list(queryset[:500])
+
+
+@router.post("", response={201: EnterpriseOut}, auth=django_auth, summary="登记企业（当前账户成为企业成员）")
+def enterprise_register(request, payload: Form[RegisterIn], licence: File[UploadedFile]):
+    enterprise = services.enterprise_register(
+        user=request.user, details=services.EnterpriseDetails(**payload.dict()), licence=licence, now=timezone.now()
+    )
+    return 201, enterprise
+
+
+@router.get("/uscc/{code}", response=UsccCheckOut, summary="校验统一社会信用代码（公开）")
+def uscc_validate(request, code: str):
+    try:
+        return UsccCheckOut(valid=True, normalized=services.uscc_check(code))
+    except DomainError as error:
+        return UsccCheckOut(valid=False, code=error.code, message=str(error.message))
+
+
+@router.get("/{int:enterprise_id}", response=EnterpriseOut, auth=django_auth, summary="企业详情")
+def enterprise_detail(request, enterprise_id: int):
+    return selectors.enterprise_get_for(request.user, enterprise_id)
+
+
+@router.get("/{int:enterprise_id}/history", response=list[StateChangeOut], auth=django_auth, summary="状态变更记录")
+def enterprise_history(request, enterprise_id: int):
+    return list(selectors.enterprise_history(selectors.enterprise_get_for(request.user, enterprise_id)))
+
+
+@router.get("/{int:enterprise_id}/licence", auth=django_auth, summary="下载营业执照")
+def enterprise_licence(request, enterprise_id: int):
+    enterprise = selectors.enterprise_get_for(request.user, enterprise_id)
+    return FileResponse(open_stored(category="licences", sha256=enterprise.licence_sha256),
+                        content_type=enterprise.licence_content_type, as_attachment=False)
+
+
+@router.post("/{int:enterprise_id}/{action}", response=EnterpriseOut, auth=django_auth,
+             summary="状态操作：verify / reject / resubmit / disqualify / reinstate")
+def enterprise_transition(request, enterprise_id: int, action: str, payload: TransitionIn):
+    enterprise = selectors.enterprise_get_for(request.user, enterprise_id)
+    return services.enterprise_transition_by_action(
+        enterprise=enterprise, action=action, actor=request.user, reason=payload.reason, now=timezone.now(),
+        effective_on=payload.effective_on, huairou_confirmed=payload.huairou_confirmed,
+    )

@@ -1,0 +1,28 @@
+"""Navigation entries for the user's roles, shown in the base layout."""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from yingdu.accounts.models import Role
+from yingdu.accounts.selectors import user_granted_staff_roles, user_is_otp_verified, user_roles
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    items = [(_("首页"), reverse("portal:home"))]
+    roles = user_roles(user) if user is not None else frozenset()
+    if user is not None and user.is_authenticated:
+        items.append((_("工作台"), reverse("portal:dashboard")))
+        if Role.ENTERPRISE_MEMBER in roles:
+            items.append((_("我的企业"), reverse("enterprises:mine")))
+        if roles & {Role.REVIEWER, Role.APPROVER, Role.AUDITOR, Role.ADMIN, Role.FINANCE}:
+            items.append((_("企业登记"), reverse("enterprises:list")))
+    else:
+        items.append((_("企业注册"), reverse("enterprises:register")))
+    role_labels = [Role(r).label for r in sorted(roles)]
+    return {
+        "nav_items": items,
+        "nav_role_labels": role_labels,
+        "nav_needs_two_factor": bool(user is not None and user_granted_staff_roles(user)
+                                     and not user_is_otp_verified(user)),
+    }

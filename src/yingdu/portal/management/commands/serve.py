@@ -1,0 +1,22 @@
+import os
+import sys
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve the platform with gunicorn (static files collected and served by the app itself)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=os.environ.get("YINGDU_BIND", "127.0.0.1:8000"))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+
+    def handle(self, *args, bind, workers, **options):
+        call_command("collectstatic", interactive=False, verbosity=0)
+        self.stdout.write(f"影都算力券服务平台 serving at http://{bind}/ (database: {settings.DATABASES['default']['ENGINE']})")
+        self.stdout.flush()
+        gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+        os.execv(gunicorn, [gunicorn, "yingdu.wsgi:application", "--bind", bind, "--workers", str(workers),
+                            "--access-logfile", "-", "--timeout", "60"])

@@ -1,0 +1,1 @@
+"""Tests of the pure rules: money, working days, subsidy arithmetic."""

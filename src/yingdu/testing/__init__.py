@@ -1,0 +1,1 @@
+"""Factories and helpers for the test suite (each test builds the data it needs)."""

@@ -1,0 +1,17 @@
+from django.urls import include, path
+
+from yingdu.api import api
+from yingdu.portal import views as portal_views
+
+urlpatterns = [
+    path("", include("yingdu.portal.urls")),
+    path("accounts/", include("yingdu.accounts.urls")),
+    path("enterprises/", include("yingdu.enterprises.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("healthz", portal_views.healthz, name="healthz"),
+]
+
+handler403 = "yingdu.portal.views.error_403"
+handler404 = "yingdu.portal.views.error_404"
+handler500 = "yingdu.portal.views.error_500"
