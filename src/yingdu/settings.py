@@ -11,6 +11,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = Path(os.environ.get("YINGDU_HOME", PACKAGE_DIR.parent.parent)).resolve()
 VAR_DIR = Path(os.environ.get("YINGDU_VAR_DIR", BASE_DIR / "var")).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+(VAR_DIR / "static").mkdir(exist_ok=True)
 
 
 def _env_bool(name: str, default: bool) -> bool:

@@ -1,0 +1,5 @@
+"""Run the verifier as `python -m yingdu.tlog`."""
+
+from yingdu.tlog.cli import main
+
+raise SystemExit(main())
