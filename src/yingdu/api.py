@@ -67,9 +67,11 @@ def on_http_error(request, error: HttpError):
 def _register_routers() -> None:
     from yingdu.accounts.api import router as accounts_router
     from yingdu.enterprises.api import router as enterprises_router
+    from yingdu.transparency.api import router as log_router
 
     api.add_router("/", accounts_router)
     api.add_router("/enterprises", enterprises_router)
+    api.add_router("/log", log_router)
 
 
 _register_routers()

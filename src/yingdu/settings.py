@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "yingdu.transparency",
     "yingdu.accounts",
     "yingdu.enterprises",
     "yingdu.portal",
@@ -206,3 +207,8 @@ STORAGES = {
 # Static files are served by the platform itself (WhiteNoise), also straight from the app directories so that
 # tests and a fresh checkout need no collectstatic step.
 WHITENOISE_USE_FINDERS = True
+
+# The transparency log: its origin line (also the signing key's name) and verifier keys of earlier signing keys,
+# still accepted after a rotation (C2SP vkey text, separated by newlines or commas).
+LOG_ORIGIN = os.environ.get("YINGDU_LOG_ORIGIN", "yingdu.huairou.example/log")
+LOG_PREVIOUS_VERIFIER_KEYS = _env_list("YINGDU_LOG_PREVIOUS_VERIFIER_KEYS", "")

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("yingdu.portal.urls")),
     path("accounts/", include("yingdu.accounts.urls")),
     path("enterprises/", include("yingdu.enterprises.urls")),
+    path("transparency/", include("yingdu.transparency.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("healthz", portal_views.healthz, name="healthz"),

@@ -24,6 +24,8 @@ class Enterprise(models.Model):
     state = models.CharField("状态", max_length=16, choices=EnterpriseState.choices, default=EnterpriseState.PENDING)
     registered_at = models.DateTimeField()
     registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Salt of the commitments to personal data (names, phone) written into log entries instead of the data.
+    commitment_salt = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["-registered_at", "-id"]

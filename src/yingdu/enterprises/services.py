@@ -15,6 +15,9 @@ from yingdu.errors import Conflict, DomainError, Forbidden
 from yingdu.files import store_upload
 from yingdu.rules.uscc import UsccProblem, validate_uscc
 
+from yingdu.transparency.services import log_append, new_commitment_salt
+
+from .events import enterprise_registered_event, state_change_event
 from .models import Enterprise, EnterpriseState, EnterpriseStateChange
 from .workflow import TRANSITIONS
 
@@ -95,11 +98,13 @@ def enterprise_register(*, user, details: EnterpriseDetails, licence, now) -> En
                 licence_sha256=stored.sha256, licence_content_type=stored.content_type,
                 licence_size=stored.size, licence_filename=(licence.name or "licence")[-200:],
                 state=EnterpriseState.PENDING, registered_at=now, registered_by=user,
+                commitment_salt=new_commitment_salt(),
             )
-            EnterpriseStateChange.objects.create(
+            change = EnterpriseStateChange.objects.create(
                 enterprise=enterprise, action="register", from_state="", to_state=EnterpriseState.PENDING,
                 actor=user, at=now, effective_on=timezone.localdate(now), reason="",
             )
+            log_append(events=[enterprise_registered_event(enterprise, change)], now=now)
     except IntegrityError:
         # Two registrations of one code raced past the check above; the unique index decided.
         user.organisation = None
@@ -133,12 +138,13 @@ def _enterprise_transition(*, enterprise: Enterprise, action: str, actor, reason
                 str(MSG_TRANSITION_NOT_ALLOWED).format(state=locked.get_state_display(), action=transition.label),
                 code="transition_not_allowed", detail={"state": locked.state, "action": action},
             )
-        EnterpriseStateChange.objects.create(
+        change = EnterpriseStateChange.objects.create(
             enterprise=locked, action=action, from_state=locked.state, to_state=transition.target, actor=actor,
             at=now, effective_on=effective_on or timezone.localdate(now), reason=reason.strip(),
         )
         locked.state = transition.target
         locked.save(update_fields=["state"])
+        log_append(events=[state_change_event(change)], now=now)
     return locked
 
 

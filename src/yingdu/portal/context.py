@@ -19,6 +19,7 @@ def navigation(request):
             items.append((_("企业登记"), reverse("enterprises:list")))
     else:
         items.append((_("企业注册"), reverse("enterprises:register")))
+    items.append((_("防篡改日志"), reverse("transparency:index")))
     role_labels = [Role(r).label for r in sorted(roles)]
     return {
         "nav_items": items,

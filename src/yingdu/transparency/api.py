@@ -1,0 +1,87 @@
+"""Public, read-only log API: checkpoint, entries, proofs and receipts (C2SP text formats where they exist)."""
+
+import base64
+
+from django.http import HttpResponse
+from django.utils import timezone
+from ninja import Router, Schema
+
+from . import selectors
+from .services import checkpoint_ensure_current
+
+router = Router(tags=["防篡改日志"])
+
+# Proofs and entries below a signed size never change: clients and proxies may keep them.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(bytes(value)).decode("ascii")
+
+
+class EntryOut(Schema):
+    index: int
+    type: str
+    entry: str
+    leaf_hash: str
+
+
+class EntriesOut(Schema):
+    entries: list[EntryOut]
+    next: int | None
+
+
+class InclusionOut(Schema):
+    leaf_index: int
+    tree_size: int
+    proof: list[str]
+
+
+class ConsistencyOut(Schema):
+    old_size: int
+    new_size: int
+    proof: list[str]
+
+
+@router.get("/checkpoint", summary="最新签名检查点（C2SP signed note，text/plain）")
+def checkpoint(request):
+    signed = checkpoint_ensure_current(now=timezone.now())
+    response = HttpResponse(signed.note, content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@router.get("/entries", response=EntriesOut, summary="日志条目 [start, end)，每页最多1000条")
+def entries(request, start: int = 0, end: int | None = None):
+    rows, next_index = selectors.entries_page(start=start, end=end)
+    return EntriesOut(
+        entries=[EntryOut(index=row.index, type=row.event_type, entry=_b64(row.entry), leaf_hash=_b64(row.leaf_hash))
+                 for row in rows],
+        next=next_index,
+    )
+
+
+@router.get("/proof/inclusion", response=InclusionOut, summary="包含证明（RFC 9162 §2.1.3）")
+def proof_inclusion(request, leaf_index: int, tree_size: int, response: HttpResponse):
+    proof = selectors.inclusion_proof(leaf_index=leaf_index, tree_size=tree_size)
+    response["Cache-Control"] = IMMUTABLE
+    return InclusionOut(leaf_index=leaf_index, tree_size=tree_size, proof=[_b64(h) for h in proof])
+
+
+@router.get("/proof/consistency", response=ConsistencyOut, summary="一致性证明（RFC 9162 §2.1.4）")
+def proof_consistency(request, old_size: int, new_size: int, response: HttpResponse):
+    proof = selectors.consistency_proof(old_size=old_size, new_size=new_size)
+    response["Cache-Control"] = IMMUTABLE
+    return ConsistencyOut(old_size=old_size, new_size=new_size, proof=[_b64(h) for h in proof])
+
+
+@router.get("/receipts/{int:leaf_index}", summary="条目回执（C2SP tlog-proof，text/plain）")
+def receipt(request, leaf_index: int):
+    checkpoint_ensure_current(now=timezone.now())
+    text = selectors.receipt_for(leaf_index=leaf_index).format()
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+@router.get("/verifier-keys", response=list[str], summary="检查点验证公钥（C2SP vkey）")
+def verifier_keys(request):
+    return selectors.published_verifier_keys()

@@ -1,0 +1,44 @@
+"""The deployment's checkpoint signing key and the verifier keys it publishes (C2SP signed-note key text)."""
+
+import functools
+import logging
+import os
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from yingdu.tlog import SignerKey, VerifierKey
+
+logger = logging.getLogger(__name__)
+
+
+def log_origin() -> str:
+    """The checkpoint origin line, which is also the signing key's name."""
+    return settings.LOG_ORIGIN
+
+
+@functools.cache
+def signing_key() -> SignerKey:
+    """The newest key, which signs; loaded from YINGDU_LOG_SIGNING_KEY, generated once in development."""
+    path = settings.LOG_SIGNING_KEY_PATH
+    if not path.exists():
+        if not settings.DEVELOPMENT:
+            raise ImproperlyConfigured(f"the log signing key file {path} does not exist (YINGDU_LOG_SIGNING_KEY)")
+        key = SignerKey.generate(name=log_origin())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Created with owner-only permissions before the secret is written.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(key.format() + "\n")
+        logger.warning("generated a development log signing key at %s", path)
+    return SignerKey.parse(path.read_text().strip())
+
+
+def verifier_keys() -> list[VerifierKey]:
+    """Every key a checkpoint of this log may carry: the signing key first, then older ones still trusted."""
+    keys = [signing_key().verifier_key]
+    for text in settings.LOG_PREVIOUS_VERIFIER_KEYS:
+        key = VerifierKey.parse(text)
+        if key not in keys:
+            keys.append(key)
+    return keys

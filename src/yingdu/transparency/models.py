@@ -1,0 +1,54 @@
+from django.db import models
+
+
+class LogHead(models.Model):
+    """The single row that sequences appends: locked by every writer, it holds the current tree size and root."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    tree_size = models.BigIntegerField(default=0)
+    root_hash = models.BinaryField(max_length=32)
+    updated_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"log head at {self.tree_size}"
+
+
+class LogEntry(models.Model):
+    """One leaf of the Merkle log: the exact canonical bytes of an event and its leaf hash."""
+
+    index = models.BigIntegerField(primary_key=True)
+    event_type = models.CharField(max_length=64, db_index=True)
+    entry = models.BinaryField()
+    leaf_hash = models.BinaryField(max_length=32)
+    appended_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["index"]
+
+    def __str__(self) -> str:
+        return f"#{self.index} {self.event_type}"
+
+
+class StoredHash(models.Model):
+    """A complete-subtree hash at its position in the Go sumdb/tlog layout (yingdu.tlog.storage)."""
+
+    index = models.BigIntegerField(primary_key=True)
+    hash = models.BinaryField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"stored hash {self.index}"
+
+
+class SignedCheckpoint(models.Model):
+    """A checkpoint signed by the deployment's key, kept forever; proofs are served only up to these sizes."""
+
+    tree_size = models.BigIntegerField(primary_key=True)
+    root_hash = models.BinaryField(max_length=32)
+    note = models.TextField()
+    signed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-tree_size"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.tree_size}"

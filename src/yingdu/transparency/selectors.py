@@ -1,0 +1,94 @@
+"""Reads of the transparency log: stored hashes, entries, checkpoints and proofs."""
+
+from collections.abc import Sequence
+
+from django.db.models import Count
+
+from yingdu.errors import DomainError, NotFound
+from yingdu.tlog import ProofError, Receipt, prove_consistency, prove_inclusion
+
+from .keys import verifier_keys
+from .models import LogEntry, LogHead, SignedCheckpoint, StoredHash
+
+MAX_ENTRIES_PAGE = 1000
+
+
+class DatabaseHashReader:
+    """yingdu.tlog.HashReader over the StoredHash table, with a small cache of hashes written in this batch."""
+
+    def __init__(self):
+        self._known: dict[int, bytes] = {}
+
+    def remember(self, first_index: int, hashes: Sequence[bytes]) -> None:
+        self._known.update(enumerate(hashes, start=first_index))
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        missing = [index for index in indexes if index not in self._known]
+        if missing:
+            rows = StoredHash.objects.filter(index__in=missing).values_list("index", "hash")
+            self._known.update((index, bytes(value)) for index, value in rows)
+        try:
+            return [self._known[index] for index in indexes]
+        except KeyError as absent:
+            raise ProofError(f"stored hash {absent.args[0]} is missing from the database") from None
+
+
+def log_head() -> LogHead:
+    return LogHead.objects.get(pk=1)
+
+
+def checkpoint_latest() -> SignedCheckpoint | None:
+    return SignedCheckpoint.objects.order_by("-tree_size").first()
+
+
+def _signed_size_limit() -> int:
+    latest = checkpoint_latest()
+    return latest.tree_size if latest is not None else 0
+
+
+def _check_range(name: str, value: int, low: int, high: int) -> None:
+    if not low <= value <= high:
+        raise DomainError(f"{name} 超出范围：应在 {low} 到 {high} 之间", code="log_range_invalid",
+                          detail={"parameter": name, "minimum": low, "maximum": high, "value": value})
+
+
+def inclusion_proof(*, leaf_index: int, tree_size: int) -> list[bytes]:
+    """Inclusion proof of a leaf in a tree no larger than the latest signed checkpoint (RFC 9162 §2.1.3.1)."""
+    _check_range("tree_size", tree_size, 1, _signed_size_limit())
+    _check_range("leaf_index", leaf_index, 0, tree_size - 1)
+    return prove_inclusion(leaf_index=leaf_index, tree_size=tree_size, hashes=DatabaseHashReader())
+
+
+def consistency_proof(*, old_size: int, new_size: int) -> list[bytes]:
+    """Consistency proof between two sizes covered by signed checkpoints (RFC 9162 §2.1.4.1)."""
+    _check_range("new_size", new_size, 0, _signed_size_limit())
+    _check_range("old_size", old_size, 0, new_size)
+    return prove_consistency(old_size=old_size, new_size=new_size, hashes=DatabaseHashReader())
+
+
+def entries_page(*, start: int, end: int | None) -> tuple[list[LogEntry], int | None]:
+    """Entries [start, end) up to one page, and the index to continue from (None when the range is done)."""
+    size = log_head().tree_size
+    end = size if end is None else min(end, size)
+    _check_range("start", start, 0, max(end, 0))
+    stop = min(end, start + MAX_ENTRIES_PAGE)
+    entries = list(LogEntry.objects.filter(index__gte=start, index__lt=stop).order_by("index"))
+    return entries, (stop if stop < end else None)
+
+
+def receipt_for(*, leaf_index: int) -> Receipt:
+    """A C2SP tlog-proof receipt of one entry against the latest signed checkpoint."""
+    latest = checkpoint_latest()
+    if latest is None or leaf_index >= latest.tree_size or leaf_index < 0:
+        raise NotFound("该条目尚未被已签名的检查点覆盖", code="log_entry_not_covered")
+    proof = prove_inclusion(leaf_index=leaf_index, tree_size=latest.tree_size, hashes=DatabaseHashReader())
+    return Receipt(leaf_index=leaf_index, inclusion_proof=tuple(proof), signed_checkpoint=latest.note)
+
+
+def entry_counts_by_type() -> list[tuple[str, int]]:
+    return list(LogEntry.objects.values_list("event_type").annotate(n=Count("index")).order_by("event_type")
+                .values_list("event_type", "n"))
+
+
+def published_verifier_keys() -> list[str]:
+    return [key.format() for key in verifier_keys()]

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "transparency"
+
+urlpatterns = [
+    path("", views.transparency_page, name="index"),
+]
