@@ -1,0 +1,33 @@
+"""Canonical JSON of log entries (RFC 8785), with a fast path for the value types events actually use."""
+
+import json
+
+import rfc8785
+
+# RFC 8785 §3.2.2.3: integers beyond ±(2**53 − 1) lose precision as IEEE 754 doubles; such values take the slow path.
+_SAFE_INTEGER = 2**53 - 1
+_fast_encoder = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def _fast_path_applies(value) -> bool:
+    """True when json's sorted, compact, non-ASCII-escaping output equals RFC 8785's for this value."""
+    if isinstance(value, str):
+        # Lone surrogates are escaped by RFC 8785 but cannot be encoded as UTF-8 by json.
+        return not any("\ud800" <= ch <= "\udfff" for ch in value)
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
+    if isinstance(value, dict):
+        # RFC 8785 sorts keys by UTF-16 code units, Python by code points: the same order for BMP-only keys.
+        return all(isinstance(key, str) and key.isascii() and _fast_path_applies(item) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_fast_path_applies(item) for item in value)
+    return False
+
+
+def canonical_json(value) -> bytes:
+    """RFC 8785 canonical JSON bytes (sorted keys, no insignificant whitespace, UTF-8)."""
+    if _fast_path_applies(value):
+        return _fast_encoder.encode(value).encode("utf-8")
+    return rfc8785.dumps(value)
