@@ -15,8 +15,10 @@ router = Router(tags=["防篡改日志"])
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-def _b64(value: bytes) -> str:
-    return base64.b64encode(bytes(value)).decode("ascii")
+def _b64(value) -> str:
+    # A row edited by hand may come back as text instead of bytes; serve it as stored so the verifier can say so.
+    raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+    return base64.b64encode(raw).decode("ascii")
 
 
 class EntryOut(Schema):
