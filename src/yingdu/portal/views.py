@@ -1,35 +1,18 @@
-from decimal import Decimal
-from fractions import Fraction
-
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from yingdu.accounts.models import Role
 from yingdu.accounts.permissions import login_required
 from yingdu.accounts.selectors import user_roles
-from yingdu.rules.default_policy import HUAIROU_2026_DEFAULT
-from yingdu.rules.money import Money
-from yingdu.rules.subsidy import PolicyTerms
 from yingdu.enterprises.selectors import enterprise_of_user, enterprise_state_counts, enterprises_visible_to
+from yingdu.policy.selectors import policy_summary
 
 
-def _policy_summary() -> dict:
-    """Headline numbers of the default policy for the public pages (from policy data, not literals)."""
-    terms = PolicyTerms.from_mapping(HUAIROU_2026_DEFAULT)
-    return {
-        "regular_percent": _percent(terms.regular_rate),
-        "overseas_uplift_percent": _percent(terms.overseas_uplift),
-        "regular_cap": Money(terms.regular_cap_fen).format_display(),
-        "overseas_cap": Money(terms.overseas_cap_fen).format_display(),
-        "annual_work_limit": terms.annual_work_limit,
-        "sla_working_days": HUAIROU_2026_DEFAULT["sla_working_days"],
-    }
-
-
-def _percent(rate) -> str:
-    value = Fraction(rate) * 100
-    return format(Decimal(value.numerator) / Decimal(value.denominator), "f").rstrip("0").rstrip(".")
+def _policy_summary() -> dict | None:
+    """Headline numbers of the policy version in force, for the public pages."""
+    return policy_summary(on=timezone.localdate())
 
 
 def home(request):

@@ -1,0 +1,282 @@
+from datetime import date, datetime
+from typing import Literal
+
+from django.utils import timezone
+from ninja import Router, Schema, Status
+from ninja.security import django_auth
+
+from yingdu.errors import DomainError
+from yingdu.rules.workdays import SpecialDay
+
+from . import selectors, services
+from .events import special_days_data
+from .terms import version_terms
+
+router = Router(tags=["政策与测算"])
+calendar_router = Router(tags=["工作日历"])
+workdays_router = Router(tags=["工作日历"])
+
+MSG_WORKING_DAYS_NEGATIVE = "工作日数不能为负数。"
+
+
+class ChecklistItemOut(Schema):
+    code: str
+    label: str
+
+
+class PolicyVersionOut(Schema):
+    version_id: str
+    title: str
+    change_note: str
+    status: str
+    effective_from: date | None
+    created_at: datetime
+    published_at: datetime | None
+    regular_rate: str
+    regular_cap_fen: int
+    overseas_reading: str
+    overseas_uplift: str
+    overseas_cap_fen: int
+    annual_work_limit: int
+    annual_budget_fen: int | None
+    objection_window_working_days: int
+    sla_working_days: int
+    eligible_service_categories: list[str]
+    spot_check_sample_rate: str
+    spot_check_minimum: int
+    voucher_validity_days: int | None
+    materials_checklist: list[ChecklistItemOut]
+    rounding_rule: str
+
+
+def _version_out(version) -> dict:
+    return {
+        "version_id": version.version_id, "title": version.title, "change_note": version.change_note,
+        "status": version.status, "effective_from": version.effective_from, "created_at": version.created_at,
+        "published_at": version.published_at, **version_terms(version),
+    }
+
+
+class QuoteIn(Schema):
+    cost: str
+    overseas: bool = False
+    prior_works: int | None = None
+    on: date | None = None
+
+
+class QuoteOut(Schema):
+    amount: str
+    capped: bool
+    policy: str
+    explanation: str
+    detail: dict
+
+
+class DraftCreateIn(Schema):
+    version_id: str
+    title: str
+    change_note: str = ""
+    copy_in_force: bool = True
+    terms: dict = {}
+
+
+class DraftUpdateIn(Schema):
+    title: str | None = None
+    change_note: str | None = None
+    terms: dict = {}
+
+
+class PublishIn(Schema):
+    effective_from: date
+
+
+class TermChangeOut(Schema):
+    field: str
+    label: str
+    before: str
+    after: str
+
+
+class DiffOut(Schema):
+    version_id: str
+    base_version_id: str | None
+    changes: list[TermChangeOut]
+
+
+@router.get("/current", response=PolicyVersionOut, summary="现行政策版本（公开；on 指定日期，默认今天）")
+def policy_current(request, on: date | None = None):
+    return _version_out(selectors.policy_version_require_in_force(on=on or timezone.localdate()))
+
+
+@router.post("/quote", response=QuoteOut, summary="测算补贴金额（公开；与 yingdu quote 命令结果相同）")
+def policy_quote(request, payload: QuoteIn):
+    result = selectors.policy_quote(cost=payload.cost, overseas=payload.overseas, prior_works=payload.prior_works,
+                                    on=payload.on or timezone.localdate())
+    return {**selectors.quote_answer(result), "detail": result.explanation_detail}
+
+
+@router.get("/versions", response=list[PolicyVersionOut], summary="政策版本列表（公开为已发布版本；管理员另见草稿）")
+def policy_versions(request):
+    return [_version_out(version) for version in selectors.policy_versions_visible_to(request.user)]
+
+
+@router.get("/versions/{version_id}", response=PolicyVersionOut, summary="一个政策版本")
+def policy_version(request, version_id: str):
+    return _version_out(selectors.policy_version_get_for(request.user, version_id))
+
+
+@router.get("/versions/{version_id}/diff", response=DiffOut, summary="与现行版本相比的差异")
+def policy_version_diff(request, version_id: str):
+    version = selectors.policy_version_get_for(request.user, version_id)
+    base = selectors.policy_version_in_force(on=timezone.localdate())
+    return {"version_id": version.version_id, "base_version_id": base.version_id if base else None,
+            "changes": selectors.policy_version_diff(version=version, base=base)}
+
+
+@router.post("/drafts", response={201: PolicyVersionOut}, auth=django_auth, summary="新建草稿（管理员）")
+def policy_draft_create(request, payload: DraftCreateIn):
+    version = services.policy_version_create_draft(
+        version_id=payload.version_id, title=payload.title, change_note=payload.change_note,
+        copy_in_force=payload.copy_in_force, terms=payload.terms, actor=request.user, now=timezone.now(),
+    )
+    return Status(201, _version_out(version))
+
+
+@router.patch("/versions/{version_id}", response=PolicyVersionOut, auth=django_auth,
+              summary="修改草稿（管理员；已发布版本不能修改）")
+def policy_draft_update(request, version_id: str, payload: DraftUpdateIn):
+    version = selectors.policy_version_get_for(request.user, version_id)
+    changes = dict(payload.terms)
+    if payload.title is not None:
+        changes["title"] = payload.title
+    if payload.change_note is not None:
+        changes["change_note"] = payload.change_note
+    return _version_out(services.policy_version_update_draft(version=version, changes=changes, actor=request.user,
+                                                             now=timezone.now()))
+
+
+@router.post("/versions/{version_id}/publish", response=PolicyVersionOut, auth=django_auth,
+             summary="发布草稿并指定生效日期（管理员）")
+def policy_version_publish(request, version_id: str, payload: PublishIn):
+    version = selectors.policy_version_get_for(request.user, version_id)
+    return _version_out(services.policy_version_publish(version=version, effective_from=payload.effective_from,
+                                                        actor=request.user, now=timezone.now()))
+
+
+class SpecialDayOut(Schema):
+    date: str
+    kind: str
+    name: str
+    source: str
+
+
+class CalendarYearSummaryOut(Schema):
+    year: int
+    version: int
+    source: str
+    published_at: datetime
+
+
+class CalendarYearOut(CalendarYearSummaryOut):
+    days_sha256: str
+    special_days: list[SpecialDayOut]
+
+
+def _year_out(year_version, special_days: list[SpecialDay]) -> dict:
+    return {"year": year_version.year, "version": year_version.version, "source": year_version.source,
+            "published_at": year_version.published_at, "days_sha256": year_version.days_sha256,
+            "special_days": special_days_data(special_days)}
+
+
+class ScheduleIn(Schema):
+    content: str
+    format: Literal["csv", "json"] = "csv"
+
+
+class SchedulePublishIn(ScheduleIn):
+    source: str
+    based_on_version: int | None = None
+
+
+class ChangedDayOut(Schema):
+    before: SpecialDayOut
+    after: SpecialDayOut
+
+
+class SchedulePreviewOut(Schema):
+    year: int
+    base_version: int
+    special_days: list[SpecialDayOut]
+    added: list[SpecialDayOut]
+    removed: list[SpecialDayOut]
+    changed: list[ChangedDayOut]
+
+
+@calendar_router.get("", response=list[CalendarYearSummaryOut], summary="已发布的年度日程（每年现行版本）")
+def calendar_years(request):
+    return selectors.calendar_years_in_force()
+
+
+@calendar_router.get("/{int:year}", response=CalendarYearOut, summary="一年的放假与调休上班日（现行版本）")
+def calendar_year(request, year: int):
+    return _year_out(*selectors.calendar_year_require(year))
+
+
+@calendar_router.post("/preview", response=SchedulePreviewOut, auth=django_auth,
+                      summary="预览导入的年度日程与现行版本的差异（管理员；不写入）")
+def calendar_preview(request, payload: ScheduleIn):
+    preview = services.calendar_year_import_preview(text=payload.content, fmt=payload.format, actor=request.user)
+    return {
+        "year": preview.year, "base_version": preview.base_version,
+        "special_days": special_days_data(preview.special_days),
+        "added": special_days_data(preview.diff.added), "removed": special_days_data(preview.diff.removed),
+        "changed": [{"before": special_days_data([before])[0], "after": special_days_data([after])[0]}
+                    for before, after in preview.diff.changed],
+    }
+
+
+@calendar_router.post("/publish", response={201: CalendarYearOut}, auth=django_auth,
+                      summary="发布年度日程为该年的新版本（管理员）")
+def calendar_publish(request, payload: SchedulePublishIn):
+    preview = services.calendar_year_import_preview(text=payload.content, fmt=payload.format, actor=request.user)
+    year_version = services.calendar_year_publish(
+        year=preview.year, special_days=preview.special_days, source=payload.source, actor=request.user,
+        now=timezone.now(), based_on_version=payload.based_on_version,
+    )
+    return Status(201, _year_out(year_version, list(preview.special_days)))
+
+
+class AddOut(Schema):
+    start: date
+    working_days: int
+    result: date
+
+
+class BetweenOut(Schema):
+    start: date
+    end: date
+    working_days: int
+
+
+class DayKindOut(Schema):
+    day: date
+    kind: str
+
+
+@workdays_router.get("/add", response=AddOut, summary="START 之后的第 N 个工作日（START 当天不计）")
+def workdays_add(request, start: date, n: int):
+    if n < 0:
+        raise DomainError(MSG_WORKING_DAYS_NEGATIVE, code="working_days_negative", field="n")
+    result = selectors.work_calendar().add_working_days(start_on=start, working_days=n)
+    return {"start": start, "working_days": n, "result": result}
+
+
+@workdays_router.get("/between", response=BetweenOut, summary="START 之后到 END（含）的工作日数")
+def workdays_between(request, start: date, end: date):
+    return {"start": start, "end": end,
+            "working_days": selectors.work_calendar().working_days_between(start_on=start, end_on=end)}
+
+
+@workdays_router.get("/is", response=DayKindOut, summary="某日是 workday、holiday 还是 weekend")
+def workdays_is(request, day: date):
+    return {"day": day, "kind": str(selectors.work_calendar().day_kind(day))}

@@ -1,0 +1,123 @@
+from django.conf import settings
+from django.db import models
+
+from yingdu.rules.money import RoundingRule
+
+
+class PolicyStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    PUBLISHED = "published", "已发布"
+
+
+class OverseasReadingChoice(models.TextChoices):
+    A = "A", "口径 A：补贴额再上浮"
+    B = "B", "口径 B：比例再加百分点"
+
+
+class RoundingRuleChoice(models.TextChoices):
+    HALF_UP = RoundingRule.HALF_UP.value, "四舍五入到分"
+    HALF_EVEN = RoundingRule.HALF_EVEN.value, "四舍六入五成双到分"
+    DOWN = RoundingRule.DOWN.value, "舍去分以下"
+
+
+class ServiceCategory(models.TextChoices):
+    COMPUTE = "compute", "算力服务（含智能算力）"
+    MODEL_SERVICE = "model_service", "模型服务"
+    DATA_PRODUCT = "data_product", "数据产品"
+
+
+class PolicyVersion(models.Model):
+    """One version of the programme's terms; the version in force on D is the published one with the latest
+    effective_from ≤ D. A published version is never edited: a revision is a new version."""
+
+    version_id = models.SlugField("版本号", max_length=64, unique=True)
+    title = models.CharField("标题", max_length=200)
+    change_note = models.TextField("修订说明", blank=True)
+    status = models.CharField("状态", max_length=16, choices=PolicyStatus.choices, default=PolicyStatus.DRAFT)
+    effective_from = models.DateField("生效日期", null=True, blank=True)
+    # rates are exact decimals (0.3000 = 30 %); caps and budget are integer fen
+    regular_rate = models.DecimalField("常规补贴比例", max_digits=5, decimal_places=4)
+    regular_cap_fen = models.BigIntegerField("常规单部作品上限（分）")
+    overseas_reading = models.CharField("出海口径", max_length=1, choices=OverseasReadingChoice.choices)
+    overseas_uplift = models.DecimalField("出海上浮比例", max_digits=5, decimal_places=4)
+    overseas_cap_fen = models.BigIntegerField("出海单部作品上限（分）")
+    annual_work_limit = models.PositiveIntegerField("每家企业每年支持作品数上限")
+    annual_budget_fen = models.BigIntegerField("年度预算（分）", null=True, blank=True)
+    objection_window_working_days = models.PositiveIntegerField("异议期（工作日）")
+    sla_working_days = models.PositiveIntegerField("受理至兑现时限（工作日）")
+    eligible_service_categories = models.JSONField("可抵扣的服务类别", default=list)
+    spot_check_sample_rate = models.DecimalField("每季度抽查比例", max_digits=5, decimal_places=4)
+    spot_check_minimum = models.PositiveIntegerField("每季度最少抽查作品数")
+    voucher_validity_days = models.PositiveIntegerField("算力券有效期（天）", null=True, blank=True)
+    materials_checklist = models.JSONField("申报材料清单", default=list)
+    rounding_rule = models.CharField("舍入规则", max_length=16, choices=RoundingRuleChoice.choices,
+                                     default=RoundingRuleChoice.HALF_UP)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-effective_from", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["effective_from"], condition=models.Q(status="published"),
+                                    name="one_published_policy_per_effective_date"),
+            models.CheckConstraint(
+                condition=models.Q(status="draft", effective_from__isnull=True, published_at__isnull=True)
+                | models.Q(status="published", effective_from__isnull=False, published_at__isnull=False),
+                name="published_policy_has_effective_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version_id}（{self.get_status_display()}）"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == PolicyStatus.PUBLISHED
+
+
+class DayKindChoice(models.TextChoices):
+    HOLIDAY = "holiday", "放假"
+    WORKDAY = "workday", "调休上班"
+
+
+class CalendarYearVersion(models.Model):
+    """One published official schedule of a year; the highest version of a year is in force. A re-import is a new
+    version, never an edit."""
+
+    year = models.PositiveSmallIntegerField("年份")
+    version = models.PositiveIntegerField("版本")
+    source = models.CharField("来源", max_length=500)
+    # SHA-256 of the canonical JSON of the special days, as written in the log entry
+    days_sha256 = models.CharField(max_length=64)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    published_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["year", "version"]
+        constraints = [models.UniqueConstraint(fields=["year", "version"], name="one_calendar_version_number")]
+
+    def __str__(self) -> str:
+        return f"{self.year} 第 {self.version} 版"
+
+
+class CalendarSpecialDay(models.Model):
+    """A public holiday or an adjusted working day (调休上班) in one published year schedule."""
+
+    year_version = models.ForeignKey(CalendarYearVersion, on_delete=models.PROTECT, related_name="special_days")
+    day_on = models.DateField("日期")
+    kind = models.CharField("类型", max_length=8, choices=DayKindChoice.choices)
+    name = models.CharField("名称", max_length=100)
+    source = models.CharField("来源", max_length=500)
+
+    class Meta:
+        ordering = ["day_on"]
+        constraints = [models.UniqueConstraint(fields=["year_version", "day_on"], name="one_special_day_per_date")]
+
+    def __str__(self) -> str:
+        return f"{self.day_on} {self.get_kind_display()} {self.name}"

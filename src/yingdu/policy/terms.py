@@ -1,0 +1,95 @@
+"""The terms of a policy version as data: their names, Chinese labels, JSON form and display form."""
+
+from decimal import Decimal
+
+from yingdu.rules.money import Money
+from yingdu.rules.subsidy import PolicyTerms
+
+from .models import OverseasReadingChoice, PolicyVersion, RoundingRuleChoice, ServiceCategory
+
+# every term of a version, in the order they are shown and logged
+TERM_FIELDS = (
+    "regular_rate", "regular_cap_fen", "overseas_reading", "overseas_uplift", "overseas_cap_fen",
+    "annual_work_limit", "annual_budget_fen", "objection_window_working_days", "sla_working_days",
+    "eligible_service_categories", "spot_check_sample_rate", "spot_check_minimum", "voucher_validity_days",
+    "materials_checklist", "rounding_rule",
+)
+RATE_FIELDS = ("regular_rate", "overseas_uplift", "spot_check_sample_rate")
+FEN_FIELDS = ("regular_cap_fen", "overseas_cap_fen", "annual_budget_fen")
+OPTIONAL_FIELDS = ("annual_budget_fen", "voucher_validity_days")
+
+TERM_LABELS = {
+    "title": "标题",
+    "change_note": "修订说明",
+    "regular_rate": "常规补贴比例",
+    "regular_cap_fen": "常规单部作品上限",
+    "overseas_reading": "出海口径",
+    "overseas_uplift": "出海上浮比例",
+    "overseas_cap_fen": "出海单部作品上限",
+    "annual_work_limit": "每家企业每年支持作品数",
+    "annual_budget_fen": "年度预算",
+    "objection_window_working_days": "异议期",
+    "sla_working_days": "受理至兑现时限",
+    "eligible_service_categories": "算力券可抵扣的服务",
+    "spot_check_sample_rate": "每季度抽查比例",
+    "spot_check_minimum": "每季度最少抽查",
+    "voucher_validity_days": "算力券有效期",
+    "materials_checklist": "申报材料清单",
+    "rounding_rule": "舍入规则",
+}
+
+
+def rate_text(value: Decimal) -> str:
+    """An exact rate as plain decimal text without trailing zeros: Decimal("0.3000") → "0.3"."""
+    return format(Decimal(value).normalize(), "f")
+
+
+def percent_text(value: Decimal) -> str:
+    """A rate as a percentage without trailing zeros: Decimal("0.3000") → "30"."""
+    return format((Decimal(value) * 100).normalize(), "f")
+
+
+def version_terms(version: PolicyVersion) -> dict:
+    """All terms as JSON-ready data: rates as decimal strings, money as integer fen, no floats."""
+    data = {}
+    for field in TERM_FIELDS:
+        value = getattr(version, field)
+        data[field] = rate_text(value) if field in RATE_FIELDS else value
+    data["eligible_service_categories"] = list(version.eligible_service_categories)
+    data["materials_checklist"] = [dict(item) for item in version.materials_checklist]
+    return data
+
+
+def calculator_terms(version: PolicyVersion) -> PolicyTerms:
+    """The subset of a version's terms that the subsidy calculator uses."""
+    return PolicyTerms(
+        version_id=version.version_id, regular_rate=Decimal(version.regular_rate),
+        regular_cap_fen=version.regular_cap_fen, overseas_reading=version.overseas_reading,
+        overseas_uplift=Decimal(version.overseas_uplift), overseas_cap_fen=version.overseas_cap_fen,
+        annual_work_limit=version.annual_work_limit, rounding_rule=version.rounding_rule,
+    )
+
+
+def term_display(field: str, value) -> str:
+    """A term's value in Chinese for pages and diffs."""
+    if field in RATE_FIELDS:
+        return f"{percent_text(value)}%"
+    if field in FEN_FIELDS:
+        return "不设" if value is None else f"{Money(value).format_display()} 元"
+    if field == "overseas_reading":
+        return OverseasReadingChoice(value).label
+    if field == "rounding_rule":
+        return RoundingRuleChoice(value).label
+    if field in ("objection_window_working_days", "sla_working_days"):
+        return f"{value} 个工作日"
+    if field == "annual_work_limit":
+        return f"{value} 部"
+    if field == "spot_check_minimum":
+        return f"{value} 部作品"
+    if field == "voucher_validity_days":
+        return "不设有效期" if value is None else f"自发放之日起 {value} 天"
+    if field == "eligible_service_categories":
+        return "、".join(ServiceCategory(code).label for code in value) or "—"
+    if field == "materials_checklist":
+        return "；".join(item["label"] for item in value) or "—"
+    return str(value)
