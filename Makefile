@@ -42,10 +42,12 @@ messages: $(STAMP)
 	@command -v msgfmt >/dev/null || { DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gettext >/dev/null; }
 	@cd src/yingdu && ../../$(BIN)/python -m django compilemessages --settings=yingdu.settings -v0
 
+# The task worker (checkpoint signing, periodic work) runs in the background and is stopped when the server stops.
 run: install
 	$(BIN)/yingdu migrate --no-input -v0
 	$(BIN)/yingdu demo
-	$(BIN)/yingdu serve
+	$(BIN)/yingdu worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
+	  $(BIN)/yingdu serve
 
 # PostgreSQL: on the development and CI machines a cluster listens on 127.0.0.1:5432 (trust auth, database test).
 postgres:

@@ -5,6 +5,13 @@ without the rest of the platform.
 """
 
 from yingdu.tlog.checkpoint import Checkpoint
+from yingdu.tlog.cosignature import (
+    Cosignature,
+    CosignatureVerifierKey,
+    CosignerKey,
+    cosign_checkpoint,
+    verify_cosignature,
+)
 from yingdu.tlog.errors import NoteError, ProofError, ReceiptError, TlogError
 from yingdu.tlog.hashing import leaf_hash, node_hash, root_hash
 from yingdu.tlog.keys import SignerKey, VerifierKey
@@ -23,6 +30,9 @@ from yingdu.tlog.storage import (
 
 __all__ = [
     "Checkpoint",
+    "Cosignature",
+    "CosignatureVerifierKey",
+    "CosignerKey",
     "HashReader",
     "MemoryHashStore",
     "Note",
@@ -34,6 +44,7 @@ __all__ = [
     "SignerKey",
     "TlogError",
     "VerifierKey",
+    "cosign_checkpoint",
     "leaf_hash",
     "node_hash",
     "open_note",
@@ -47,6 +58,7 @@ __all__ = [
     "stored_hashes_for_leaves",
     "tree_hash",
     "verify_consistency",
+    "verify_cosignature",
     "verify_inclusion",
     "verify_note",
     "verify_receipt",

@@ -46,7 +46,7 @@ def sign_note(*, text: str, signer_keys: Iterable[SignerKey]) -> str:
     signer_keys = list(signer_keys)
     if not signer_keys:
         raise NoteError("a note needs at least one signer key")
-    _check_note_text(text)
+    check_note_text(text)
     message = text.encode("utf-8")
     lines = [
         NoteSignature(name=key.name, key_id=key.key_id, signature=key.sign(message)).format()
@@ -133,7 +133,8 @@ def _index_keys(verifier_keys: Iterable[VerifierKey]) -> dict[tuple[str, int], l
     return keys_by_id
 
 
-def _check_note_text(text: str) -> None:
+def check_note_text(text: str) -> None:
+    """Note text ends with a newline and has no control character other than newline (C2SP signed-note)."""
     if not text.endswith("\n"):
         raise NoteError("note text does not end with a newline")
     if has_control_characters(text):

@@ -1,4 +1,4 @@
-"""Public, read-only log API: checkpoint, entries, proofs and receipts (C2SP text formats where they exist)."""
+"""Public log API: checkpoint, entries, proofs and receipts (C2SP text formats), and witness cosignature submission."""
 
 import base64
 
@@ -6,8 +6,10 @@ from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Router, Schema
 
+from yingdu.errors import DomainError
+
 from . import selectors
-from .services import checkpoint_ensure_current
+from .services import MSG_COSIGNED_NOTE_INVALID, checkpoint_ensure_current, witness_cosignature_add
 
 router = Router(tags=["防篡改日志"])
 
@@ -39,16 +41,21 @@ class InclusionOut(Schema):
     proof: list[str]
 
 
+class CosignaturesOut(Schema):
+    tree_size: int
+    stored: list[str]
+
+
 class ConsistencyOut(Schema):
     old_size: int
     new_size: int
     proof: list[str]
 
 
-@router.get("/checkpoint", summary="最新签名检查点（C2SP signed note，text/plain）")
+@router.get("/checkpoint", summary="最新签名检查点及见证签名（C2SP signed note，text/plain）")
 def checkpoint(request):
     signed = checkpoint_ensure_current(now=timezone.now())
-    response = HttpResponse(signed.note, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(selectors.cosigned_note(signed), content_type="text/plain; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     return response
 
@@ -87,3 +94,17 @@ def receipt(request, leaf_index: int):
 @router.get("/verifier-keys", response=list[str], summary="检查点验证公钥（C2SP vkey）")
 def verifier_keys(request):
     return selectors.published_verifier_keys()
+
+
+@router.post("/cosignatures", response=CosignaturesOut,
+             summary="提交见证签名：请求体为带本日志签名和见证签名行的检查点（C2SP tlog-cosignature，text/plain）",
+             openapi_extra={"requestBody": {"required": True,
+                                            "content": {"text/plain": {"schema": {"type": "string"}}}}})
+def cosignatures(request):
+    try:
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DomainError(MSG_COSIGNED_NOTE_INVALID, code="cosigned_note_invalid",
+                          detail={"reason": "the body is not UTF-8 text"}) from None
+    added = witness_cosignature_add(signed_note_text=text, now=timezone.now())
+    return CosignaturesOut(tree_size=added.checkpoint.tree_size, stored=[row.witness_name for row in added.stored])

@@ -7,7 +7,7 @@ import os
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from yingdu.tlog import SignerKey, VerifierKey
+from yingdu.tlog import CosignatureVerifierKey, NoteError, SignerKey, VerifierKey
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,19 @@ def verifier_keys() -> list[VerifierKey]:
     keys = [signing_key().verifier_key]
     for text in settings.LOG_PREVIOUS_VERIFIER_KEYS:
         key = VerifierKey.parse(text)
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def witness_keys() -> list[CosignatureVerifierKey]:
+    """The witnesses whose cosignatures are accepted (LOG_WITNESS_KEYS, C2SP vkey text with signature type 0x04)."""
+    keys: list[CosignatureVerifierKey] = []
+    for text in settings.LOG_WITNESS_KEYS:
+        try:
+            key = CosignatureVerifierKey.parse(text)
+        except NoteError as error:
+            raise ImproperlyConfigured(f"YINGDU_LOG_WITNESS_KEYS: {error}") from None
         if key not in keys:
             keys.append(key)
     return keys

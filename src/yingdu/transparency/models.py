@@ -52,3 +52,24 @@ class SignedCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint {self.tree_size}"
+
+
+class WitnessCosignature(models.Model):
+    """A configured witness's cosignature (C2SP tlog-cosignature) of one signed checkpoint, served with it."""
+
+    checkpoint = models.ForeignKey(SignedCheckpoint, on_delete=models.PROTECT, related_name="cosignatures")
+    witness_name = models.CharField(max_length=255)
+    key_id = models.BigIntegerField()
+    timestamp = models.BigIntegerField(help_text="POSIX seconds at which the witness cosigned")
+    signature_line = models.TextField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["witness_name", "key_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["checkpoint", "witness_name", "key_id"],
+                                    name="transparency_one_cosignature_per_witness_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.witness_name} cosigned checkpoint {self.checkpoint_id}"

@@ -8,7 +8,7 @@ from yingdu.errors import DomainError, NotFound
 from yingdu.tlog import ProofError, Receipt, prove_consistency, prove_inclusion
 
 from .keys import verifier_keys
-from .models import LogEntry, LogHead, SignedCheckpoint, StoredHash
+from .models import LogEntry, LogHead, SignedCheckpoint, StoredHash, WitnessCosignature
 
 MAX_ENTRIES_PAGE = 1000
 
@@ -39,6 +39,19 @@ def log_head() -> LogHead:
 
 def checkpoint_latest() -> SignedCheckpoint | None:
     return SignedCheckpoint.objects.order_by("-tree_size").first()
+
+
+def log_has_unsigned_entries() -> bool:
+    """True when no checkpoint was signed yet or entries were appended since the latest one."""
+    latest = checkpoint_latest()
+    return latest is None or latest.tree_size != log_head().tree_size
+
+
+def cosigned_note(checkpoint: SignedCheckpoint) -> str:
+    """The signed checkpoint with the stored witness cosignature lines appended (C2SP tlog-cosignature)."""
+    lines = (WitnessCosignature.objects.filter(checkpoint=checkpoint).order_by("witness_name", "key_id")
+             .values_list("signature_line", flat=True))
+    return checkpoint.note + "".join(lines)
 
 
 def _signed_size_limit() -> int:
@@ -82,7 +95,15 @@ def receipt_for(*, leaf_index: int) -> Receipt:
     if latest is None or leaf_index >= latest.tree_size or leaf_index < 0:
         raise NotFound("该条目尚未被已签名的检查点覆盖", code="log_entry_not_covered")
     proof = prove_inclusion(leaf_index=leaf_index, tree_size=latest.tree_size, hashes=DatabaseHashReader())
-    return Receipt(leaf_index=leaf_index, inclusion_proof=tuple(proof), signed_checkpoint=latest.note)
+    return Receipt(leaf_index=leaf_index, inclusion_proof=tuple(proof), signed_checkpoint=cosigned_note(latest))
+
+
+def entry_leaf_hashes(indexes: Sequence[int]) -> dict[int, bytes]:
+    """Leaf hashes of the given entries, by index."""
+    if not indexes:
+        return {}
+    rows = LogEntry.objects.filter(index__in=set(indexes)).values_list("index", "leaf_hash")
+    return {index: bytes(value) for index, value in rows}
 
 
 def entry_counts_by_type() -> list[tuple[str, int]]:

@@ -1,4 +1,4 @@
-"""Every write to the transparency log: appends in the caller's transaction, and checkpoint signing."""
+"""Every write to the transparency log: appends in the caller's transaction, checkpoint signing, cosignatures."""
 
 import hashlib
 import hmac
@@ -11,15 +11,17 @@ from datetime import UTC, datetime
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
-from yingdu.errors import DomainError
+from yingdu.db import insert_rows
+from yingdu.errors import DomainError, Forbidden, NotFound
 from yingdu.tlog import (
     Checkpoint, ProofError, leaf_hash, root_hash, prove_consistency, sign_note, stored_hash_count, stored_hashes_for_leaves,
     tree_hash, verify_consistency,
+    Cosignature, NoteError, open_note, verify_cosignature,
 )
 
 from .canonical import canonical_json
-from .keys import log_origin, signing_key
-from .models import LogEntry, LogHead, SignedCheckpoint, StoredHash
+from .keys import log_origin, signing_key, verifier_keys, witness_keys
+from .models import LogEntry, LogHead, SignedCheckpoint, StoredHash, WitnessCosignature
 from .selectors import DatabaseHashReader
 
 logger = logging.getLogger(__name__)
@@ -29,6 +31,15 @@ ENTRY_SCHEMA_VERSION = 1
 
 MSG_EVENT_INVALID = _("日志事件格式不正确")
 MSG_LOG_INCONSISTENT = _("日志与上一个已签名检查点不一致，已拒绝签名")
+MSG_COSIGNED_NOTE_INVALID = _("提交的检查点格式不正确，或没有本日志的有效签名")
+MSG_CHECKPOINT_NOT_SIGNED = _("本日志从未签署过该检查点")
+MSG_WITNESS_UNKNOWN = _("签名不是来自已配置的见证方")
+MSG_COSIGNATURE_INVALID = _("见证签名无效")
+MSG_COSIGNATURE_FROM_FUTURE = _("见证签名的时间晚于当前时间")
+MSG_COSIGNATURE_MISSING = _("提交的检查点没有见证签名")
+
+# Witness clocks may run a little ahead of ours; a cosignature dated further ahead is refused.
+COSIGNATURE_CLOCK_SKEW_SECONDS = 300
 
 
 class LogInconsistent(DomainError):
@@ -74,6 +85,11 @@ def _prepare(event: Mapping) -> tuple[str, bytes]:
     return event_type, canonical_entry({"v": ENTRY_SCHEMA_VERSION, **event})
 
 
+def log_lock() -> LogHead:
+    """Take the sequencer lock for the rest of the caller's transaction (PostgreSQL row lock; SQLite is one writer)."""
+    return LogHead.objects.select_for_update().get(pk=1)
+
+
 def log_append(*, events: Sequence[Mapping], now: datetime) -> list[AppendedEntry]:
     """Append events, in order, as one batch inside the caller's transaction (one sequencer: the locked head)."""
     prepared = [_prepare(event) for event in events]
@@ -81,18 +97,18 @@ def log_append(*, events: Sequence[Mapping], now: datetime) -> list[AppendedEntr
         return []
     leaf_hashes = [leaf_hash(entry) for _type, entry in prepared]
     with transaction.atomic():
-        head = LogHead.objects.select_for_update().get(pk=1)
+        head = log_lock()
         first_index = head.tree_size
         reader = DatabaseHashReader()
         new_hashes = stored_hashes_for_leaves(first_leaf_index=first_index, leaf_hashes=leaf_hashes,
                                               hash_reader=reader)
         first_hash_index = stored_hash_count(tree_size=first_index)
         appended_at = connection.ops.adapt_datetimefield_value(now)
-        _insert_rows(LogEntry, ["index", "event_type", "entry", "leaf_hash", "appended_at"], [
+        insert_rows(LogEntry, ["index", "event_type", "entry", "leaf_hash", "appended_at"], [
             (first_index + offset, event_type, entry, hashed, appended_at)
             for offset, ((event_type, entry), hashed) in enumerate(zip(prepared, leaf_hashes, strict=True))
         ])
-        _insert_rows(StoredHash, ["index", "hash"],
+        insert_rows(StoredHash, ["index", "hash"],
                      [(first_hash_index + offset, hashed) for offset, hashed in enumerate(new_hashes)])
         reader.remember(first_hash_index, new_hashes)
         head.tree_size = first_index + len(prepared)
@@ -101,16 +117,6 @@ def log_append(*, events: Sequence[Mapping], now: datetime) -> list[AppendedEntr
         head.save(update_fields=["tree_size", "root_hash", "updated_at"])
     return [AppendedEntry(index=first_index + offset, leaf_hash=hashed, event_type=event_type)
             for offset, ((event_type, _entry), hashed) in enumerate(zip(prepared, leaf_hashes, strict=True))]
-
-
-def _insert_rows(model, field_names: list[str], rows: list[tuple]) -> None:
-    """Batched INSERT without building model instances (the ORM's bulk_create costs more than the hashing)."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in field_names)
-    placeholders = ", ".join(["%s"] * len(field_names))
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
 
 
 def checkpoint_sign(*, now: datetime) -> SignedCheckpoint:
@@ -146,3 +152,64 @@ def checkpoint_ensure_current(*, now: datetime) -> SignedCheckpoint:
     if latest is not None and latest.tree_size == head.tree_size:
         return latest
     return checkpoint_sign(now=now)
+
+
+@dataclass(frozen=True)
+class CosignaturesAdded:
+    checkpoint: SignedCheckpoint
+    stored: list[WitnessCosignature]
+
+
+def witness_cosignature_add(*, signed_note_text: str, now: datetime) -> CosignaturesAdded:
+    """Store configured witnesses' cosignatures of a checkpoint this log signed; all lines valid or nothing stored.
+
+    Idempotent: one cosignature per checkpoint and witness key is kept, a later timestamp replacing an earlier one.
+    Cosignatures are metadata about the log, like checkpoint signing, and not log entries.
+    """
+    try:
+        note = open_note(signed_note_text, verifier_keys=verifier_keys())
+        tree_size = Checkpoint.parse(note.text).tree_size
+    except NoteError as error:
+        raise DomainError(MSG_COSIGNED_NOTE_INVALID, code="cosigned_note_invalid",
+                          detail={"reason": str(error)}) from None
+    signed = SignedCheckpoint.objects.filter(tree_size=tree_size).first()
+    # A stored note is its text (which has no empty line), an empty line, then our signature lines.
+    if signed is None or not signed.note.startswith(note.text + "\n"):
+        raise NotFound(MSG_CHECKPOINT_NOT_SIGNED, code="checkpoint_not_signed", detail={"tree_size": tree_size})
+    witnesses = {(key.name, key.key_id): key for key in witness_keys()}
+    newest: dict[tuple[str, int], Cosignature] = {}
+    for signature in note.unverified_signatures:
+        key = witnesses.get((signature.name, signature.key_id))
+        if key is None:
+            raise Forbidden(MSG_WITNESS_UNKNOWN, code="witness_unknown",
+                            detail={"witness": signature.name, "key_id": f"{signature.key_id:08x}"})
+        try:
+            cosignature = verify_cosignature(text=note.text, cosignature=signature, verifier_key=key)
+        except NoteError as error:
+            raise DomainError(MSG_COSIGNATURE_INVALID, code="cosignature_invalid",
+                              detail={"witness": key.name, "reason": str(error)}) from None
+        if cosignature.timestamp > now.timestamp() + COSIGNATURE_CLOCK_SKEW_SECONDS:
+            raise DomainError(MSG_COSIGNATURE_FROM_FUTURE, code="cosignature_from_future",
+                              detail={"witness": key.name, "timestamp": cosignature.timestamp})
+        earlier = newest.get((key.name, key.key_id))
+        if earlier is None or cosignature.timestamp > earlier.timestamp:
+            newest[(key.name, key.key_id)] = cosignature
+    if not newest:
+        raise DomainError(MSG_COSIGNATURE_MISSING, code="cosignature_missing")
+    stored: list[WitnessCosignature] = []
+    with transaction.atomic():
+        # Locking the checkpoint row serialises concurrent submissions for it.
+        signed = SignedCheckpoint.objects.select_for_update().get(pk=signed.pk)
+        existing = {(row.witness_name, row.key_id): row for row in signed.cosignatures.all()}
+        for (name, key_id), cosignature in sorted(newest.items()):
+            row = existing.get((name, key_id))
+            if row is not None and row.timestamp >= cosignature.timestamp:
+                continue
+            if row is None:
+                row = WitnessCosignature(checkpoint=signed, witness_name=name, key_id=key_id)
+            row.timestamp = cosignature.timestamp
+            row.signature_line = cosignature.format()
+            row.received_at = now
+            row.save()
+            stored.append(row)
+    return CosignaturesAdded(checkpoint=signed, stored=stored)

@@ -11,6 +11,7 @@ def transparency_page(request):
     checkpoint = checkpoint_ensure_current(now=timezone.now())
     return render(request, "transparency/index.html", {
         "checkpoint": checkpoint,
+        "checkpoint_note": selectors.cosigned_note(checkpoint),
         "verifier_keys": selectors.published_verifier_keys(),
         "counts": selectors.entry_counts_by_type(),
         "origin": log_origin(),

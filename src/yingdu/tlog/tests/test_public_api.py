@@ -8,6 +8,9 @@ import yingdu.tlog
 def test_public_names_are_pinned():
     assert yingdu.tlog.__all__ == [
         "Checkpoint",
+        "Cosignature",
+        "CosignatureVerifierKey",
+        "CosignerKey",
         "HashReader",
         "MemoryHashStore",
         "Note",
@@ -19,6 +22,7 @@ def test_public_names_are_pinned():
         "SignerKey",
         "TlogError",
         "VerifierKey",
+        "cosign_checkpoint",
         "leaf_hash",
         "node_hash",
         "open_note",
@@ -32,6 +36,7 @@ def test_public_names_are_pinned():
         "stored_hashes_for_leaves",
         "tree_hash",
         "verify_consistency",
+        "verify_cosignature",
         "verify_inclusion",
         "verify_note",
         "verify_receipt",
