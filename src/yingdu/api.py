@@ -67,11 +67,18 @@ def on_http_error(request, error: HttpError):
 def _register_routers() -> None:
     from yingdu.accounts.api import router as accounts_router
     from yingdu.enterprises.api import router as enterprises_router
+    from yingdu.metering.api import router as metering_router
+    from yingdu.policy.api import calendar_router, workdays_router
+    from yingdu.policy.api import router as policy_router
     from yingdu.transparency.api import router as log_router
 
     api.add_router("/", accounts_router)
     api.add_router("/enterprises", enterprises_router)
+    api.add_router("/policy", policy_router)
+    api.add_router("/calendar", calendar_router)
+    api.add_router("/workdays", workdays_router)
     api.add_router("/log", log_router)
+    api.add_router("/", metering_router)
 
 
 _register_routers()

@@ -25,6 +25,11 @@ def _env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def _env_lines(name: str) -> list[str]:
+    """Items separated by newlines or commas (C2SP key texts contain neither)."""
+    return [item.strip() for item in os.environ.get(name, "").replace("\n", ",").split(",") if item.strip()]
+
+
 DEBUG = _env_bool("DEBUG", False)
 # Development mode: demo data and generated secrets are allowed. Production sets YINGDU_ENV=production.
 DEVELOPMENT = os.environ.get("YINGDU_ENV", "development") != "production"
@@ -57,9 +62,13 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "django_tasks_db",
     "yingdu.transparency",
     "yingdu.accounts",
     "yingdu.enterprises",
+    "yingdu.policy",
+    "yingdu.works",
+    "yingdu.metering",
     "yingdu.portal",
 ]
 
@@ -108,7 +117,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # One test database file per test process, so that two suites running at once never share one.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -211,4 +221,16 @@ WHITENOISE_USE_FINDERS = True
 # The transparency log: its origin line (also the signing key's name) and verifier keys of earlier signing keys,
 # still accepted after a rotation (C2SP vkey text, separated by newlines or commas).
 LOG_ORIGIN = os.environ.get("YINGDU_LOG_ORIGIN", "yingdu.huairou.example/log")
-LOG_PREVIOUS_VERIFIER_KEYS = _env_list("YINGDU_LOG_PREVIOUS_VERIFIER_KEYS", "")
+LOG_PREVIOUS_VERIFIER_KEYS = _env_lines("YINGDU_LOG_PREVIOUS_VERIFIER_KEYS")
+# Witnesses whose cosignatures (C2SP tlog-cosignature, vkey text with type 0x04) are accepted and served with the
+# checkpoint; separated by newlines or commas.
+LOG_WITNESS_KEYS = _env_lines("YINGDU_LOG_WITNESS_KEYS")
+
+# Background and periodic work: Django's tasks framework with the django-tasks-db backend, which keeps the queue in
+# the platform's own database (SQLite or PostgreSQL); `yingdu worker` runs the tasks and the periodic schedule.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}

@@ -33,6 +33,13 @@ def enterprise_of_user(user) -> Enterprise | None:
     return Enterprise.objects.filter(organisation_id=user.organisation_id).first()
 
 
+def enterprises_by_uscc(codes: set[str]) -> dict[str, Enterprise]:
+    """Enterprises by normalised USCC, for metering (one query; no user narrowing: providers name the code)."""
+    if not codes:
+        return {}
+    return {e.uscc: e for e in Enterprise.objects.filter(uscc__in=codes)}
+
+
 def enterprise_history(enterprise: Enterprise) -> QuerySet[EnterpriseStateChange]:
     return enterprise.state_changes.select_related("actor").order_by("at", "id")
 

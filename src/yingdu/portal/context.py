@@ -9,14 +9,20 @@ from yingdu.accounts.selectors import user_granted_staff_roles, user_is_otp_veri
 
 def navigation(request):
     user = getattr(request, "user", None)
-    items = [(_("首页"), reverse("portal:home"))]
+    items = [(_("首页"), reverse("portal:home")), (_("政策与测算器"), reverse("policy:current"))]
     roles = user_roles(user) if user is not None else frozenset()
     if user is not None and user.is_authenticated:
         items.append((_("工作台"), reverse("portal:dashboard")))
         if Role.ENTERPRISE_MEMBER in roles:
             items.append((_("我的企业"), reverse("enterprises:mine")))
+            items.append((_("作品"), reverse("works:list")))
+            items.append((_("算力用量"), reverse("metering:usage")))
+        if Role.PROVIDER_OPERATOR in roles:
+            items.append((_("服务商工作台"), reverse("metering:provider")))
         if roles & {Role.REVIEWER, Role.APPROVER, Role.AUDITOR, Role.ADMIN, Role.FINANCE}:
             items.append((_("企业登记"), reverse("enterprises:list")))
+        if Role.ADMIN in roles:
+            items.append((_("政策管理"), reverse("policy:manage")))
     else:
         items.append((_("企业注册"), reverse("enterprises:register")))
     items.append((_("防篡改日志"), reverse("transparency:index")))

@@ -63,3 +63,53 @@ def make_provider_operator():
     organisation = organisation_create(kind=OrganisationKind.PROVIDER, name="测试算力服务商", now=timezone.now())
     organisation_add_member(organisation=organisation, user=user)
     return user
+
+
+def make_work(enterprise, *, tag: str | None = None, start=None, end=None, title: str = "测试微短剧"):
+    """A work of a verified enterprise, declared by its member."""
+    from datetime import date
+
+    from yingdu.works.services import work_declare
+
+    return work_declare(
+        enterprise=enterprise, actor=enterprise.registered_by, title=title, form="micro_drama",
+        project_tag=tag or f"tag-{next(_counter)}", production_start_on=start or date(2026, 1, 1),
+        production_end_on=end or date(2026, 12, 31), now=timezone.now())
+
+
+def make_metering_provider(*, price_fen: int = 800, sku: str = "gpu-a100-hour"):
+    """A provider with an operator, an Ed25519 signing key and one SKU priced since 2020; returns a namespace."""
+    import base64
+    from datetime import datetime
+    from datetime import timezone as dt_timezone
+    from types import SimpleNamespace
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from yingdu.metering import services as metering
+    from yingdu.testing.clients import verified
+
+    operator = verified(make_user())
+    provider = metering.provider_register(name=f"测试算力中心{next(_counter)}", uscc=unique_uscc(), is_local=True,
+                                          operator=operator, actor=None, now=timezone.now())
+    operator.refresh_from_db()
+    private_key = Ed25519PrivateKey.generate()
+    public_key = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    long_ago = datetime(2020, 1, 1, tzinfo=dt_timezone.utc)
+    signing_key = metering.signing_key_add(
+        provider=provider, public_key_base64=base64.b64encode(public_key).decode(), label="test",
+        valid_from=long_ago, valid_until=None, actor=operator, now=long_ago)
+    metering.catalogue_price_add(provider=provider, sku=sku, name="A100 卡时", category="compute", unit="卡时",
+                                 price_fen=price_fen, effective_from=long_ago, actor=operator, now=long_ago)
+    _key, api_key = metering.api_key_create(provider=provider, label="test", actor=operator, now=timezone.now())
+    return SimpleNamespace(provider=provider, operator=operator, private_key=private_key, signing_key=signing_key,
+                           api_key=api_key, sku=sku, price_fen=price_fen)
+
+
+def usage_record(enterprise_uscc: str, project_tag: str, *, record_id: str | None = None, sku: str = "gpu-a100-hour",
+                 quantity: str = "2.5", started_at: str = "2026-11-20T09:00:00+08:00",
+                 ended_at: str = "2026-11-20T11:30:00+08:00", **extra) -> dict:
+    return {"record_id": record_id or f"rec-{next(_counter)}", "enterprise_uscc": enterprise_uscc,
+            "project_tag": project_tag, "sku": sku, "quantity": quantity, "started_at": started_at,
+            "ended_at": ended_at, **extra}

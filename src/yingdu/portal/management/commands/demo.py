@@ -1,7 +1,11 @@
 import base64
 import json
 import secrets
+from datetime import timedelta
 from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -10,12 +14,16 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from yingdu.accounts.models import OrganisationKind, Role
+from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import user_get_by_username
 from yingdu.accounts.services import (
-    organisation_add_member, organisation_create, role_grant, trusted_actor, user_register,
+    role_grant, trusted_actor, user_register,
 )
 from yingdu.enterprises import services as enterprise_services
+from yingdu.enterprises.selectors import enterprise_of_user
+from yingdu.metering import services as metering
+from yingdu.metering.ingest import usage_batch_ingest
+from yingdu.works.services import work_declare
 
 STAFF = [
     ("reviewer", "审核员 王敏", Role.REVIEWER),
@@ -32,6 +40,12 @@ ENTERPRISES = [
     ("outside_co", "吴迪", "北京朝阳示例文化有限公司", "91110105MA04TEXT5N", "rejected"),
 ]
 PROVIDER = ("provider_op", "钱程", "影都智算中心（示例）")
+PROVIDER_USCC = "91110116MA05PRWD23"
+DEMO_CATALOGUE = [
+    ("gpu-a100-hour", "A100 GPU 卡时", "compute", "卡时", 800),
+    ("video-gen-second", "视频生成（每秒成片）", "model_service", "秒", 30),
+    ("tts-1k-chars", "配音合成（千字）", "model_service", "千字", 50),
+]
 DEMO_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -59,7 +73,7 @@ class Command(BaseCommand):
             trusted_actor(admin)
             for username, person, company, uscc, state in ENTERPRISES:
                 self._enterprise(credentials, username, person, company, uscc, state, password, reviewer, auditor, now)
-            self._provider(credentials, password, now)
+            self._provider(credentials, password, now, admin)
         credentials_path.write_text(json.dumps(credentials, ensure_ascii=False, indent=2))
         credentials_path.chmod(0o600)
         self._print(credentials)
@@ -92,14 +106,57 @@ class Command(BaseCommand):
             enterprise_services.enterprise_reject(
                 enterprise=enterprise, actor=reviewer, reason="注册地不在怀柔区", now=now)
 
-    def _provider(self, credentials, password, now):
+    def _provider(self, credentials, password, now, admin):
         username, person, name = PROVIDER
         if user_get_by_username(username) is not None:
             credentials.setdefault("users", {})[username] = person
             return
-        user = self._user(credentials, username, person, password, now)
-        organisation = organisation_create(kind=OrganisationKind.PROVIDER, name=name, now=now)
-        organisation_add_member(organisation=organisation, user=user)
+        operator = trusted_actor(self._user(credentials, username, person, password, now))
+        provider = metering.provider_register(name=name, uscc=PROVIDER_USCC, is_local=True, operator=operator,
+                                              actor=admin, now=now)
+        operator.refresh_from_db()
+        trusted_actor(operator)
+        private_key = Ed25519PrivateKey.generate()
+        key_path = Path(settings.VAR_DIR) / "demo_provider.key"
+        key_path.write_text(base64.b64encode(
+            private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())).decode() + "\n")
+        key_path.chmod(0o600)
+        public_key = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        # Demo prices take effect at the start of the year so that this year's demo usage can be priced; the
+        # catalogue service refuses a start in the past, so the demo records them as entered on that day.
+        year_start = now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+        signing_key = metering.signing_key_add(
+            provider=provider, public_key_base64=base64.b64encode(public_key).decode(), label="演示签名密钥",
+            valid_from=year_start, valid_until=None, actor=operator, now=year_start)
+        for sku, sku_name, category, unit, price in DEMO_CATALOGUE:
+            metering.catalogue_price_add(provider=provider, sku=sku, name=sku_name, category=category, unit=unit,
+                                         price_fen=price, effective_from=year_start, actor=operator, now=year_start)
+        _key, api_key = metering.api_key_create(provider=provider, label="演示上报", actor=operator, now=now)
+        credentials["provider"] = {"api_key": api_key, "key_file": str(key_path), "key_id": signing_key.key_id}
+        self._demo_usage(private_key, signing_key.key_id, provider, now)
+
+    def _demo_usage(self, private_key, key_id, provider, now):
+        """A work of the verified demo enterprise, and a few weeks of signed usage pushed through ingestion."""
+        from yingdu.push import signed_batch
+
+        enterprise = enterprise_of_user(user_get_by_username("huairou_film"))
+        member = trusted_actor(enterprise.registered_by)
+        start = timezone.localdate(now) - timedelta(days=40)
+        work_declare(enterprise=enterprise, actor=member, title="星河迷途", form="micro_drama",
+                     project_tag="xinghe-2026", production_start_on=start, production_end_on=start + timedelta(days=90),
+                     now=now)
+        records = []
+        for day in range(30):
+            began = now - timedelta(days=30 - day, hours=3)
+            for job, (sku, quantity) in enumerate((("gpu-a100-hour", "6.5"), ("video-gen-second", "120"))):
+                records.append({
+                    "record_id": f"demo-{day:02d}-{job}", "enterprise_uscc": enterprise.uscc,
+                    "project_tag": "xinghe-2026", "sku": sku, "quantity": quantity,
+                    "started_at": began.isoformat(), "ended_at": (began + timedelta(hours=2)).isoformat(),
+                    "node_id": f"node-{day % 4}", "gpu_id": f"GPU-{day % 8}"})
+        body = signed_batch(records, private_key)
+        usage_batch_ingest(provider=provider, key_id=key_id, records=body["records"],
+                           batch_signature=body["batch_signature"], now=now)
 
     def _print(self, credentials):
         self.stdout.write("\n演示账户（仅开发环境）/ demo logins (development only)")
@@ -109,4 +166,8 @@ class Command(BaseCommand):
             if username in credentials.get("totp", {}):
                 line += f"   TOTP 密钥 {credentials['totp'][username]}  (当前验证码: yingdu otp_code {username})"
             self.stdout.write(line)
+        provider = credentials.get("provider")
+        if provider:
+            self.stdout.write(f"  服务商 API 密钥 / provider API key: {provider['api_key']}")
+            self.stdout.write(f"  服务商签名私钥 / signing key file: {provider['key_file']} (key id {provider['key_id']})")
         self.stdout.write("")

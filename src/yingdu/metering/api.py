@@ -1,0 +1,151 @@
+"""Usage ingestion API for providers (API key) and usage reads for providers and enterprises."""
+
+import json
+from datetime import datetime
+
+from django.utils import timezone
+from ninja import Router, Schema
+from ninja.security import APIKeyHeader, HttpBearer, django_auth
+
+from yingdu.errors import DomainError
+
+from . import selectors
+from .ingest import MAX_BATCH, BatchRefused, usage_batch_ingest
+
+router = Router(tags=["算力计量"])
+
+
+class _KeyHeader(APIKeyHeader):
+    param_name = "X-API-Key"
+
+    def authenticate(self, request, key):
+        found = selectors.provider_for_api_key(key or "")
+        if found is None:
+            return None
+        request.provider, request.api_key = found
+        return found[0]
+
+
+class _KeyBearer(HttpBearer):
+    def authenticate(self, request, token):
+        return _KeyHeader().authenticate(request, token)
+
+
+PROVIDER_AUTH = [_KeyHeader(), _KeyBearer()]
+
+INGEST_DESCRIPTION = f"""
+批量上报用量记录（每批最多 {MAX_BATCH} 条）。认证：`X-API-Key: yk_…` 或 `Authorization: Bearer yk_…`。
+
+JSON 正文：`{{"key_id": "…", "batch_signature": "<base64>", "records": [{{…}}, …]}}`；
+NDJSON（`Content-Type: application/x-ndjson`）：第一行为 `{{"key_id": …, "batch_signature": …}}`，其后每行一条记录。
+
+签名二选一：
+- 批次签名：Ed25519 签名覆盖 `b"yingdu-usage-batch/v1\\n" + root`，root 为各记录叶哈希的 RFC 6962 Merkle 根，
+  叶哈希 = SHA-256(0x00 ‖ 记录的 RFC 8785 规范化 JSON)；
+- 逐条签名：每条记录带 `signature` 字段，为对该记录（去掉 signature 字段）规范化字节的 Ed25519 签名。
+
+每条记录的结果：`accepted`（含日志叶序号与叶哈希，`quarantine` 表示企业或作品尚未识别）、`duplicate`（原回执）、
+`conflict`（同一 record_id 内容不同，未作修改）、`invalid`（含错误代码与中文说明）。
+"""
+
+
+class RecordResultOut(Schema):
+    position: int
+    record_id: str | None
+    status: str
+    code: str | None = None
+    message: str | None = None
+    leaf_index: int | None = None
+    leaf_hash: str | None = None
+    quarantine: str | None = None
+
+
+class IngestOut(Schema):
+    accepted: int
+    duplicate: int
+    conflict: int
+    invalid: int
+    results: list[RecordResultOut]
+
+
+class UsageRecordOut(Schema):
+    id: int
+    provider: str
+    record_id: str
+    enterprise_uscc: str
+    project_tag: str
+    work_id: int | None
+    sku: str
+    category: str
+    quantity: str
+    started_at: datetime
+    ended_at: datetime
+    status: str
+    quarantine_reason: str
+    price_fen: int
+    cost_microfen: int
+    log_index: int
+
+    @staticmethod
+    def resolve_provider(obj) -> str:
+        return obj.provider.name
+
+    @staticmethod
+    def resolve_quantity(obj) -> str:
+        return format(obj.quantity.normalize(), "f")
+
+
+def _parse_body(request) -> tuple[str, str | None, list]:
+    content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
+    try:
+        if content_type == "application/x-ndjson":
+            lines = [line for line in request.body.decode("utf-8").splitlines() if line.strip()]
+            if not lines:
+                raise ValueError("empty")
+            header = json.loads(lines[0])
+            records = [json.loads(line) for line in lines[1:]]
+        else:
+            header = json.loads(request.body)
+            records = header.get("records") if isinstance(header, dict) else None
+    except (ValueError, UnicodeDecodeError):
+        raise DomainError("请求正文不是有效的 JSON / NDJSON", code="invalid_request") from None
+    if not isinstance(header, dict) or not isinstance(records, list) or not isinstance(header.get("key_id"), str):
+        raise DomainError("正文须包含 key_id 与 records 列表", code="invalid_request")
+    signature = header.get("batch_signature")
+    if signature is not None and not isinstance(signature, str):
+        raise DomainError("batch_signature 必须是 Base64 字符串", code="invalid_request")
+    return header["key_id"], signature, records
+
+
+@router.post("/usage-records", response=IngestOut, auth=PROVIDER_AUTH, summary="上报用量记录（服务商）",
+             description=INGEST_DESCRIPTION,
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": {"type": "object"}},
+                 "application/x-ndjson": {"schema": {"type": "string"}}}}})
+def usage_records_ingest(request):
+    key_id, signature, records = _parse_body(request)
+    try:
+        results = usage_batch_ingest(provider=request.provider, key_id=key_id, records=records,
+                                     batch_signature=signature, now=timezone.now())
+    except BatchRefused as refused:
+        raise DomainError(refused.message, code=refused.code, detail=refused.detail) from None
+    counts = {status: 0 for status in ("accepted", "duplicate", "conflict", "invalid")}
+    for result in results:
+        counts[result.status] += 1
+    return {**counts, "results": [result.as_dict() for result in results]}
+
+
+@router.get("/usage-records", response=list[UsageRecordOut], auth=[*PROVIDER_AUTH, django_auth],
+            summary="查询用量记录（服务商看本服务商的，企业看本企业的）")
+def usage_records_list(request, work_id: int | None = None, status: str | None = None, limit: int = 100,
+                       offset: int = 0):
+    if getattr(request, "provider", None) is not None:
+        queryset = selectors.usage_records_visible_to_provider(request.provider)
+    else:
+        queryset = selectors.usage_records_visible_to(request.user)
+    if work_id is not None:
+        queryset = queryset.filter(work_id=work_id)
+    if status:
+        queryset = queryset.filter(status=status)
+    limit = max(1, min(limit, 1000))
+    return list(queryset.order_by("-log_index")[offset:offset + limit])

@@ -1,0 +1,144 @@
+from django.conf import settings
+from django.db import models
+
+
+class ServiceCategory(models.TextChoices):
+    COMPUTE = "compute", "算力"
+    MODEL_SERVICE = "model_service", "模型服务"
+    DATA_PRODUCT = "data_product", "数据产品"
+
+
+class Provider(models.Model):
+    """A compute / model / data provider registered on the platform."""
+
+    organisation = models.OneToOneField("accounts.Organisation", on_delete=models.PROTECT, related_name="provider")
+    name = models.CharField("服务商名称", max_length=200)
+    uscc = models.CharField("统一社会信用代码", max_length=18, unique=True)
+    is_local = models.BooleanField("本地算力服务商", default=True)
+    registered_at = models.DateTimeField()
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiKey(models.Model):
+    """A provider's API key: only a SHA-256 of the secret is kept; the key is shown once when created."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="api_keys")
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_sha256 = models.CharField(max_length=64)
+    label = models.CharField("用途说明", max_length=100)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.provider} · {self.prefix}"
+
+
+class SigningKey(models.Model):
+    """An Ed25519 public key a provider signs usage with; several may be valid at once for rotation."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="signing_keys")
+    key_id = models.CharField(max_length=16, unique=True)
+    public_key = models.BinaryField(max_length=32)
+    label = models.CharField("用途说明", max_length=100)
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.provider} · {self.key_id}"
+
+
+class CatalogueEntry(models.Model):
+    """One price version of a SKU; a price change is a new row with a later effective time, never an edit."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="catalogue")
+    sku = models.CharField("SKU", max_length=64)
+    name = models.CharField("服务名称", max_length=200)
+    category = models.CharField("服务类别", max_length=16, choices=ServiceCategory.choices)
+    unit = models.CharField("计量单位", max_length=32)
+    price_fen = models.BigIntegerField("单价（分/单位）")
+    effective_from = models.DateTimeField("生效时间")
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["sku", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "sku", "effective_from"], name="one_price_per_sku_and_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} @ {self.effective_from:%Y-%m-%d}"
+
+
+class RecordStatus(models.TextChoices):
+    ACCEPTED = "accepted", "已接收"
+    QUARANTINED = "quarantined", "待归属"
+
+
+class UsageRecord(models.Model):
+    """A usage record as the provider sent and signed it, priced and logged; never edited (corrections are new)."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="usage_records")
+    record_id = models.CharField(max_length=128)
+    content_sha256 = models.CharField(max_length=64)
+    enterprise_uscc = models.CharField(max_length=18)
+    project_tag = models.CharField(max_length=64)
+    sku = models.CharField(max_length=64)
+    quantity = models.DecimalField(max_digits=24, decimal_places=6)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    node_id = models.CharField(max_length=128, blank=True)
+    job_id = models.CharField(max_length=128, blank=True)
+    gpu_id = models.CharField(max_length=128, blank=True)
+    corrects = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections")
+    status = models.CharField(max_length=16, choices=RecordStatus.choices)
+    quarantine_reason = models.CharField(max_length=32, blank=True)
+    enterprise = models.ForeignKey("enterprises.Enterprise", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="usage_records")
+    work = models.ForeignKey("works.Work", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="usage_records")
+    category = models.CharField(max_length=16, choices=ServiceCategory.choices)
+    price_fen = models.BigIntegerField()
+    # cost in millionths of a fen: quantity (6 decimals) × price, exact; rounded once, per work, when summed
+    cost_microfen = models.BigIntegerField()
+    signing_key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="+")
+    signature = models.BinaryField(max_length=64)
+    # batch-signed records: the signed batch root and this record's inclusion path in the batch (RFC 9162 §2.1.3)
+    batch_root = models.BinaryField(max_length=32, null=True)
+    batch_index = models.IntegerField(null=True)
+    batch_size = models.IntegerField(null=True)
+    batch_path = models.BinaryField(null=True)
+    log_index = models.BigIntegerField(unique=True)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "record_id"], name="one_record_per_provider_id"),
+        ]
+        indexes = [
+            models.Index(fields=["work", "started_at"]),
+            models.Index(fields=["enterprise", "started_at"]),
+            models.Index(fields=["status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id}:{self.record_id}"

@@ -1,0 +1,149 @@
+"""Parsing and checking one usage record as a provider sent it (no database): fields, times, quantity, bytes."""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from yingdu.rules.uscc import UsccProblem, validate_uscc
+from yingdu.tlog import leaf_hash
+from yingdu.transparency.canonical import canonical_json
+
+REQUIRED_FIELDS = ("record_id", "enterprise_uscc", "project_tag", "sku", "quantity", "started_at", "ended_at")
+OPTIONAL_FIELDS = ("node_id", "job_id", "gpu_id", "corrects")
+SIGNATURE_FIELD = "signature"
+QUANTITY_DECIMALS = 6
+MAX_QUANTITY = Decimal(10) ** 12
+# Clocks differ: a record may end up to this far after the platform's "now" and still not be "in the future".
+CLOCK_SKEW = timedelta(minutes=5)
+_IDENTIFIER = re.compile(r"^[\x21-\x7e]{1,128}$")
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
+
+PROBLEMS = {
+    "record_not_object": "记录必须是 JSON 对象",
+    "record_field_missing": "缺少字段 {field}",
+    "record_field_unknown": "不认识的字段 {field}",
+    "record_field_type": "字段 {field} 必须是字符串",
+    "record_id_invalid": "record_id 只能包含可见 ASCII 字符，长度 1–128",
+    "uscc_invalid": "enterprise_uscc 不是有效的统一社会信用代码（{reason}）",
+    "identifier_invalid": "字段 {field} 只能包含可见 ASCII 字符，长度 1–128",
+    "quantity_invalid": "quantity 必须是十进制数字字符串，最多 6 位小数",
+    "quantity_not_positive": "quantity 必须大于 0（更正记录可以为负，但不能为 0）",
+    "time_invalid": "字段 {field} 必须是带时区偏移的 RFC 3339 时间",
+    "time_order": "ended_at 早于 started_at",
+    "time_in_future": "ended_at 晚于平台当前时间",
+    "canonical_failed": "记录无法规范化为 RFC 8785 JSON",
+    "signature_invalid": "记录签名验证失败",
+    "sku_unknown": "SKU {sku} 不在本服务商的价目表中",
+    "price_not_in_force": "SKU {sku} 在记录开始时间没有生效的价格",
+    "correction_target_unknown": "更正记录引用的原记录 {corrects} 不存在",
+    "correction_mismatch": "更正记录的企业、项目标签或 SKU 与原记录不一致",
+    "record_id_repeated": "同一批次中 record_id 重复且内容不同",
+}
+
+
+class RecordProblem(Exception):
+    """Why a record is invalid: a stable code and a Chinese message."""
+
+    def __init__(self, code: str, **detail):
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+        self.message = PROBLEMS[code].format(**detail)
+
+
+@dataclass(frozen=True)
+class ParsedRecord:
+    record_id: str
+    enterprise_uscc: str
+    project_tag: str
+    sku: str
+    quantity: Decimal
+    started_at: datetime
+    ended_at: datetime
+    node_id: str
+    job_id: str
+    gpu_id: str
+    corrects: str
+    content: bytes
+    content_hash: bytes
+
+    @property
+    def quantity_micro(self) -> int:
+        """Quantity in millionths of a unit, exact."""
+        return int(self.quantity.scaleb(QUANTITY_DECIMALS))
+
+
+def signed_content(raw) -> tuple[bytes, bytes]:
+    """The canonical bytes a record's signature covers (the record without its signature) and their leaf hash."""
+    body = {key: value for key, value in raw.items() if key != SIGNATURE_FIELD} if isinstance(raw, dict) else raw
+    try:
+        content = canonical_json(body)
+    except Exception:
+        raise RecordProblem("canonical_failed") from None
+    return content, leaf_hash(content)
+
+
+def _string(raw: dict, field: str) -> str:
+    value = raw.get(field, "")
+    if not isinstance(value, str):
+        raise RecordProblem("record_field_type", field=field)
+    return value
+
+
+def _time(raw: dict, field: str) -> datetime:
+    text = _string(raw, field)
+    if not _RFC3339.match(text):
+        raise RecordProblem("time_invalid", field=field)
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise RecordProblem("time_invalid", field=field) from None
+
+
+def _quantity(text: str, *, correction: bool) -> Decimal:
+    try:
+        quantity = Decimal(text)
+    except InvalidOperation:
+        raise RecordProblem("quantity_invalid") from None
+    if not quantity.is_finite() or quantity.as_tuple().exponent < -QUANTITY_DECIMALS or abs(quantity) >= MAX_QUANTITY:
+        raise RecordProblem("quantity_invalid")
+    if "e" in text.lower():
+        raise RecordProblem("quantity_invalid")
+    if quantity == 0 or (quantity < 0 and not correction):
+        raise RecordProblem("quantity_not_positive")
+    return quantity
+
+
+def parse_record(raw, *, now: datetime) -> ParsedRecord:
+    """Check one record's fields and times; raise RecordProblem naming the first problem."""
+    if not isinstance(raw, dict):
+        raise RecordProblem("record_not_object")
+    for field in raw:
+        if field not in REQUIRED_FIELDS and field not in OPTIONAL_FIELDS and field != SIGNATURE_FIELD:
+            raise RecordProblem("record_field_unknown", field=field)
+    for field in REQUIRED_FIELDS:
+        if field not in raw:
+            raise RecordProblem("record_field_missing", field=field)
+    record_id = _string(raw, "record_id")
+    if not _IDENTIFIER.match(record_id):
+        raise RecordProblem("record_id_invalid")
+    try:
+        uscc = validate_uscc(_string(raw, "enterprise_uscc"))
+    except UsccProblem as problem:
+        raise RecordProblem("uscc_invalid", reason=problem.code) from None
+    identifiers = {}
+    for field in ("project_tag", "sku", "node_id", "job_id", "gpu_id", "corrects"):
+        value = _string(raw, field)
+        if (value or field in ("project_tag", "sku")) and not _IDENTIFIER.match(value):
+            raise RecordProblem("identifier_invalid", field=field)
+        identifiers[field] = value
+    quantity = _quantity(_string(raw, "quantity"), correction=bool(identifiers["corrects"]))
+    started_at, ended_at = _time(raw, "started_at"), _time(raw, "ended_at")
+    if ended_at < started_at:
+        raise RecordProblem("time_order")
+    if ended_at > now + CLOCK_SKEW:
+        raise RecordProblem("time_in_future")
+    content, content_hash = signed_content(raw)
+    return ParsedRecord(record_id=record_id, enterprise_uscc=uscc, quantity=quantity, started_at=started_at,
+                        ended_at=ended_at, content=content, content_hash=content_hash, **identifiers)

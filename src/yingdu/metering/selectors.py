@@ -1,0 +1,73 @@
+"""Reads of metering data, narrowed to what each user may see."""
+
+import hashlib
+import hmac
+
+from django.db.models import QuerySet, Sum
+
+from yingdu.accounts.models import Role
+from yingdu.accounts.selectors import user_roles, user_staff_roles
+from yingdu.errors import NotFound
+
+from .models import ApiKey, CatalogueEntry, Provider, RecordStatus, UsageRecord
+
+
+def provider_of_user(user) -> Provider | None:
+    if Role.PROVIDER_OPERATOR not in user_roles(user):
+        return None
+    return Provider.objects.filter(organisation_id=user.organisation_id).first()
+
+
+def provider_for_api_key(text: str) -> tuple[Provider, ApiKey] | None:
+    """The provider an API key (yk_<prefix>_<secret>) belongs to, if the key is known and not revoked."""
+    parts = text.strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != "yk":
+        return None
+    key = ApiKey.objects.select_related("provider").filter(prefix=parts[1], revoked_at__isnull=True).first()
+    if key is None:
+        return None
+    if not hmac.compare_digest(key.secret_sha256, hashlib.sha256(parts[2].encode()).hexdigest()):
+        return None
+    return key.provider, key
+
+
+def usage_records_visible_to(user) -> QuerySet[UsageRecord]:
+    """Staff see all; a provider its own records; an enterprise the records attributed to it; others nothing."""
+    queryset = UsageRecord.objects.select_related("provider", "work")
+    if user_staff_roles(user):
+        return queryset
+    roles = user_roles(user)
+    if Role.PROVIDER_OPERATOR in roles:
+        return queryset.filter(provider__organisation_id=user.organisation_id)
+    if Role.ENTERPRISE_MEMBER in roles:
+        return queryset.filter(enterprise__organisation_id=user.organisation_id)
+    return queryset.none()
+
+
+def usage_records_visible_to_provider(provider: Provider) -> QuerySet[UsageRecord]:
+    """What an API key of this provider may read: its own records."""
+    return UsageRecord.objects.select_related("provider", "work").filter(provider=provider)
+
+
+def usage_record_get_for(user, record_pk: int) -> UsageRecord:
+    record = usage_records_visible_to(user).filter(pk=record_pk).first()
+    if record is None:
+        raise NotFound("未找到该用量记录", code="usage_record_not_found")
+    return record
+
+
+def catalogue_of(provider: Provider) -> QuerySet[CatalogueEntry]:
+    return CatalogueEntry.objects.filter(provider=provider).order_by("sku", "-effective_from")
+
+
+def work_verified_cost_microfen(work) -> int:
+    """Exact cost of a work's accepted records and corrections within its production window, in micro-fen."""
+    total = UsageRecord.objects.filter(
+        work=work, status=RecordStatus.ACCEPTED,
+        started_at__date__gte=work.production_start_on, started_at__date__lte=work.production_end_on,
+    ).aggregate(total=Sum("cost_microfen"))["total"]
+    return total or 0
+
+
+def quarantined_records() -> QuerySet[UsageRecord]:
+    return UsageRecord.objects.filter(status=RecordStatus.QUARANTINED).select_related("provider")

@@ -1,0 +1,180 @@
+import csv
+import io
+
+from fractions import Fraction
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.db.models import Count, Sum
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from yingdu.accounts.models import Role
+from yingdu.accounts.permissions import role_required
+from yingdu.errors import DomainError
+from yingdu.rules.money import Money, round_fen
+from yingdu.works.selectors import works_visible_to
+
+from . import selectors, services
+from .forms import ApiKeyForm, CsvUploadForm, PriceForm, SigningKeyForm
+from .ingest import BatchRefused, usage_batch_ingest
+from .records import OPTIONAL_FIELDS, REQUIRED_FIELDS
+
+CSV_COLUMNS = (*REQUIRED_FIELDS, *OPTIONAL_FIELDS, "signature")
+
+
+def _yuan(microfen: int) -> str:
+    """Micro-fen shown as yuan, rounded half-up to the fen (display only; subsidy rounding follows the policy)."""
+    return Money(round_fen(Fraction(microfen, 1_000_000))).format_display()
+
+
+def _provider_or_403(request):
+    provider = selectors.provider_of_user(request.user)
+    if provider is None:
+        raise PermissionDenied
+    return provider
+
+
+@role_required(Role.PROVIDER_OPERATOR)
+def provider_portal(request):
+    provider = _provider_or_403(request)
+    return render(request, "metering/provider.html", {
+        "provider": provider,
+        "api_keys": provider.api_keys.all(),
+        "signing_keys": provider.signing_keys.all(),
+        "catalogue": selectors.catalogue_of(provider),
+        "records": selectors.usage_records_visible_to(request.user).order_by("-log_index")[:50],
+        "api_key_form": ApiKeyForm(), "signing_key_form": SigningKeyForm(), "price_form": PriceForm(),
+        "csv_form": CsvUploadForm(),
+    })
+
+
+def _form_error(request, error: DomainError) -> None:
+    messages.error(request, str(error.message))
+
+
+@role_required(Role.PROVIDER_OPERATOR)
+@require_POST
+def api_key_create(request):
+    provider = _provider_or_403(request)
+    form = ApiKeyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请填写用途说明。")
+        return redirect("metering:provider")
+    key, secret = services.api_key_create(provider=provider, label=form.cleaned_data["label"], actor=request.user,
+                                          now=timezone.now())
+    # The secret is shown on this response only; it is not stored anywhere but here in the page.
+    return render(request, "metering/api_key_created.html", {"key": key, "secret": secret})
+
+
+@role_required(Role.PROVIDER_OPERATOR)
+@require_POST
+def api_key_revoke(request, key_id: int):
+    provider = _provider_or_403(request)
+    key = provider.api_keys.filter(pk=key_id).first()
+    if key is None:
+        raise Http404
+    try:
+        services.api_key_revoke(key=key, actor=request.user, now=timezone.now())
+        messages.success(request, f"API 密钥 {key.prefix} 已撤销。")
+    except DomainError as error:
+        _form_error(request, error)
+    return redirect("metering:provider")
+
+
+@role_required(Role.PROVIDER_OPERATOR)
+@require_POST
+def signing_key_add(request):
+    provider = _provider_or_403(request)
+    form = SigningKeyForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.signing_key_add(provider=provider, public_key_base64=data["public_key"], label=data["label"],
+                                     valid_from=data["valid_from"], valid_until=data["valid_until"],
+                                     actor=request.user, now=timezone.now())
+            messages.success(request, "签名公钥已登记。")
+        except DomainError as error:
+            _form_error(request, error)
+    else:
+        messages.error(request, "请检查签名公钥表单：" + "；".join(e for errs in form.errors.values() for e in errs))
+    return redirect("metering:provider")
+
+
+@role_required(Role.PROVIDER_OPERATOR)
+@require_POST
+def signing_key_revoke(request, key_id: int):
+    provider = _provider_or_403(request)
+    key = provider.signing_keys.filter(pk=key_id).first()
+    if key is None:
+        raise Http404
+    try:
+        services.signing_key_revoke(key=key, actor=request.user, now=timezone.now())
+        messages.success(request, f"签名密钥 {key.key_id} 已撤销。")
+    except DomainError as error:
+        _form_error(request, error)
+    return redirect("metering:provider")
+
+
+@role_required(Role.PROVIDER_OPERATOR)
+@require_POST
+def price_add(request):
+    provider = _provider_or_403(request)
+    form = PriceForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.catalogue_price_add(provider=provider, actor=request.user, now=timezone.now(), **data)
+            messages.success(request, f"SKU {data['sku']} 的新价格已登记。")
+        except DomainError as error:
+            _form_error(request, error)
+    else:
+        messages.error(request, "请检查价格表单：" + "；".join(e for errs in form.errors.values() for e in errs))
+    return redirect("metering:provider")
+
+
+@role_required(Role.PROVIDER_OPERATOR)
+@require_POST
+def csv_upload(request):
+    """The same records as the API, from a CSV with a per-record signature column; a per-row report."""
+    provider = _provider_or_403(request)
+    form = CsvUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "请选择 CSV 文件并填写签名密钥 ID。")
+        return redirect("metering:provider")
+    try:
+        text = form.cleaned_data["file"].read().decode("utf-8-sig")
+        rows = list(csv.DictReader(io.StringIO(text)))
+    except (UnicodeDecodeError, csv.Error):
+        messages.error(request, "CSV 文件无法读取：请使用 UTF-8 编码、逗号分隔、首行为列名。")
+        return redirect("metering:provider")
+    records = [{column: value for column, value in row.items() if column in CSV_COLUMNS and value not in ("", None)}
+               for row in rows]
+    try:
+        results = usage_batch_ingest(provider=provider, key_id=form.cleaned_data["key_id"].strip(), records=records,
+                                     batch_signature=None, now=timezone.now())
+    except BatchRefused as refused:
+        messages.error(request, refused.message)
+        return redirect("metering:provider")
+    return render(request, "metering/csv_report.html", {"results": results, "provider": provider})
+
+
+@role_required(*Role.values)
+def enterprise_usage(request):
+    """An enterprise's own usage per work, refreshed live; staff see every enterprise's."""
+    works = works_visible_to(request.user)
+    return render(request, "metering/usage.html", {"works": works})
+
+
+@role_required(*Role.values)
+def enterprise_usage_live(request):
+    records = selectors.usage_records_visible_to(request.user)
+    totals = (records.filter(status="accepted").values("work_id", "work__title")
+              .annotate(n=Count("id"), cost=Sum("cost_microfen")).order_by("work__title"))
+    return render(request, "metering/usage_live.html", {
+        "totals": [{**t, "cost_yuan": _yuan(t["cost"] or 0)} for t in totals],
+        "recent": records.order_by("-log_index")[:30],
+        "now": timezone.now(),
+    })
