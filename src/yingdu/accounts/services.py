@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yingdu.errors import Conflict, DomainError, Forbidden
+from yingdu.transparency.services import event_time, log_append
 
 from .models import Organisation, OrganisationKind, Role, RoleGrant, User
 from .selectors import user_roles
@@ -32,15 +33,23 @@ def user_register(*, username: str, password: str, display_name: str = "", phone
         raise DomainError(MSG_PASSWORD_WEAK, code="password_weak", field="password",
                           detail={"reasons": [str(m) for m in error.messages]}) from error
     user.set_password(password)
-    user.save()
+    with transaction.atomic():
+        user.save()
+        # The login name and contact details stay out of the log: only the user's id is public.
+        log_append(events=[{"type": "accounts.user_registered", "at": event_time(now), "user": user.pk}], now=now)
     return user
 
 
 def organisation_create(*, kind: OrganisationKind, name: str, now) -> Organisation:
-    return Organisation.objects.create(kind=kind, name=name.strip(), created_at=now)
+    with transaction.atomic():
+        organisation = Organisation.objects.create(kind=kind, name=name.strip(), created_at=now)
+        log_append(events=[{"type": "accounts.organisation_created", "at": event_time(now),
+                            "organisation": organisation.pk, "kind": organisation.kind,
+                            "name": organisation.name}], now=now)
+    return organisation
 
 
-def organisation_add_member(*, organisation: Organisation, user: User) -> User:
+def organisation_add_member(*, organisation: Organisation, user: User, now) -> User:
     """Attach a user to an organisation; a user belongs to at most one."""
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
@@ -48,6 +57,8 @@ def organisation_add_member(*, organisation: Organisation, user: User) -> User:
             raise Conflict(MSG_ALREADY_MEMBER, code="already_member")
         locked.organisation = organisation
         locked.save(update_fields=["organisation"])
+        log_append(events=[{"type": "accounts.member_added", "at": event_time(now),
+                            "organisation": organisation.pk, "user": user.pk}], now=now)
     user.organisation = organisation
     return user
 
@@ -59,7 +70,10 @@ def role_grant(*, user: User, role: Role, actor: User | None, now) -> RoleGrant:
     existing = RoleGrant.objects.filter(user=user, role=role, revoked_at__isnull=True).first()
     if existing:
         return existing
-    grant = RoleGrant.objects.create(user=user, role=role, granted_at=now, granted_by=actor)
+    with transaction.atomic():
+        grant = RoleGrant.objects.create(user=user, role=role, granted_at=now, granted_by=actor)
+        log_append(events=[{"type": "accounts.role_granted", "at": event_time(now), "user": user.pk,
+                            "role": str(role), "actor": actor.pk if actor else "operator"}], now=now)
     user.__dict__.pop("_granted_staff_roles", None)
     return grant
 
@@ -70,12 +84,15 @@ def totp_device_start(*, user: User) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name="身份验证器", confirmed=False)
 
 
-def totp_device_confirm(*, device: TOTPDevice, token: str) -> TOTPDevice:
+def totp_device_confirm(*, device: TOTPDevice, token: str, now) -> TOTPDevice:
     """Confirm enrolment with a first code from the authenticator app."""
     if not device.verify_token(token.strip()):
         raise DomainError(MSG_TOTP_INVALID, code="totp_invalid", field="token")
     device.confirmed = True
-    device.save(update_fields=["confirmed"])
+    with transaction.atomic():
+        device.save(update_fields=["confirmed"])
+        log_append(events=[{"type": "accounts.two_factor_enrolled", "at": event_time(now),
+                            "user": device.user_id}], now=now)
     return device
 
 

@@ -7,6 +7,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import LoginView
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -91,7 +92,7 @@ def two_factor_setup(request):
     form = TokenForm(request.POST or None)
     if request.method == "POST" and device is not None and form.is_valid():
         try:
-            totp_device_confirm(device=device, token=form.cleaned_data["token"])
+            totp_device_confirm(device=device, token=form.cleaned_data["token"], now=timezone.now())
         except DomainError as error:
             form.add_error("token", str(error.message))
         else:

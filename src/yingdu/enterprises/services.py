@@ -92,7 +92,7 @@ def enterprise_register(*, user, details: EnterpriseDetails, licence, now) -> En
     try:
         with transaction.atomic():
             organisation = organisation_create(kind=OrganisationKind.ENTERPRISE, name=details.name, now=now)
-            organisation_add_member(organisation=organisation, user=user)
+            organisation_add_member(organisation=organisation, user=user, now=now)
             enterprise = Enterprise.objects.create(
                 organisation=organisation, **details.__dict__,
                 licence_sha256=stored.sha256, licence_content_type=stored.content_type,

@@ -49,7 +49,7 @@ def provider_register(*, name: str, uscc: str, is_local: bool, operator, actor, 
         raise Conflict(MSG_PROVIDER_EXISTS, code="provider_exists", field="uscc")
     with transaction.atomic():
         organisation = organisation_create(kind=OrganisationKind.PROVIDER, name=name, now=now)
-        organisation_add_member(organisation=organisation, user=operator)
+        organisation_add_member(organisation=organisation, user=operator, now=now)
         provider = Provider.objects.create(organisation=organisation, name=name.strip(), uscc=uscc,
                                            is_local=is_local, registered_at=now, registered_by=actor or operator)
         log_append(events=[{"type": "metering.provider_registered", "at": event_time(now), "provider": provider.pk,

@@ -61,7 +61,7 @@ def make_enterprise(*, member=None, verified_by=None, **overrides):
 def make_provider_operator():
     user = make_user()
     organisation = organisation_create(kind=OrganisationKind.PROVIDER, name="测试算力服务商", now=timezone.now())
-    organisation_add_member(organisation=organisation, user=user)
+    organisation_add_member(organisation=organisation, user=user, now=timezone.now())
     return user
 
 

@@ -62,3 +62,14 @@ def test_secret_key_is_not_committed(settings):
 
 def test_user_model_is_the_custom_one():
     assert User._meta.label == "accounts.User"
+
+
+def test_account_writes_are_log_entries_without_the_login_name():
+    from yingdu.accounts.models import Role
+    from yingdu.transparency.models import LogEntry
+    before = LogEntry.objects.count()
+    user = make_user("secret_login_name", roles=(Role.AUDITOR,))
+    entries = list(LogEntry.objects.filter(index__gte=before).order_by("index"))
+    assert [e.event_type for e in entries] == ["accounts.user_registered", "accounts.role_granted"]
+    assert all(b"secret_login_name" not in bytes(e.entry) for e in entries)
+    assert f'"user":{user.pk}'.encode() in bytes(entries[1].entry)

@@ -66,7 +66,8 @@ def test_entries_roll_back_with_the_domain_write_that_caused_them():
 def test_enterprise_writes_are_log_entries_without_personal_data():
     reviewer = verified(make_staff(Role.REVIEWER))
     enterprise = make_enterprise(verified_by=reviewer, legal_representative="欧阳娜娜", contact_phone="13912345678")
-    types = list(LogEntry.objects.order_by("index").values_list("event_type", flat=True))
+    types = list(LogEntry.objects.filter(event_type__startswith="enterprises.").order_by("index")
+                 .values_list("event_type", flat=True))
     assert types == ["enterprises.register", "enterprises.verify"]
     raw = b"".join(bytes(e) for e in LogEntry.objects.values_list("entry", flat=True))
     assert "欧阳娜娜".encode() not in raw and b"13912345678" not in raw
