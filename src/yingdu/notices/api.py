@@ -1,0 +1,194 @@
+"""Data notices and objections: enterprises read their own and object; staff issue notices and decide objections."""
+
+import json
+from datetime import date, datetime
+
+from django.utils import timezone
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+from ninja.security import django_auth
+
+from yingdu.errors import DomainError
+from yingdu.works.selectors import work_get_for
+
+from . import selectors, services
+
+router = Router(tags=["数据告知与异议"])
+
+
+class SkuTotalOut(Schema):
+    provider: str
+    sku: str
+    unit: str
+    quantity: str
+    cost_microfen: int
+    cost_yuan: str
+
+
+class NoticeRecordOut(Schema):
+    id: int
+    log_index: int
+    provider: str
+    record_id: str
+    sku: str
+    quantity: str
+    started_at: datetime
+    ended_at: datetime
+    origin: str
+    corrects_id: int | None
+    cost_microfen: int
+
+
+class ClaimOut(Schema):
+    record_id: int
+    claimed_quantity: str
+    correction_id: int | None
+
+
+class ObjectionOut(Schema):
+    id: int
+    notice_id: int
+    status: str
+    explanation: str
+    filed_at: datetime
+    evidence_sha256: list[str]
+    claims: list[ClaimOut]
+    decided_at: datetime | None
+    decision_reason: str
+
+
+class NoticeOut(Schema):
+    id: int
+    enterprise_id: int
+    work_id: int
+    period_start_on: date
+    period_end_on: date
+    record_count: int
+    cost_microfen: int
+    cost_yuan: str
+    records_sha256: str
+    checkpoint_tree_size: int
+    checkpoint_root_hash: str
+    issued_at: datetime
+    delivered_at: datetime | None
+    delivered_via: str
+    objection_window_working_days: int | None
+    objection_deadline_on: date | None
+
+
+class NoticeDetailOut(NoticeOut):
+    totals: list[SkuTotalOut]
+    records: list[NoticeRecordOut]
+    objections: list[ObjectionOut]
+
+
+class NoticeIn(Schema):
+    work_id: int
+    period_start_on: date
+    period_end_on: date
+
+
+class DecisionIn(Schema):
+    decision: str
+    reason: str = ""
+
+
+class ObjectionIn(Schema):
+    explanation: str
+    claims: str = ""
+
+
+def _objection_out(objection) -> dict:
+    return {
+        "id": objection.pk, "notice_id": objection.notice_id, "status": objection.status,
+        "explanation": objection.explanation, "filed_at": objection.filed_at,
+        "evidence_sha256": [file.sha256 for file in objection.evidence.all()],
+        "claims": [{"record_id": c.record_id, "claimed_quantity": format(c.claimed_quantity.normalize(), "f"),
+                    "correction_id": c.correction_id} for c in objection.claims.all()],
+        "decided_at": objection.decided_at, "decision_reason": objection.decision_reason,
+    }
+
+
+def _notice_out(notice) -> dict:
+    return {
+        "id": notice.pk, "enterprise_id": notice.enterprise_id, "work_id": notice.work_id,
+        "period_start_on": notice.period_start_on, "period_end_on": notice.period_end_on,
+        "record_count": notice.record_count, "cost_microfen": notice.cost_microfen,
+        "cost_yuan": selectors.yuan_display(notice.cost_microfen), "records_sha256": notice.records_sha256,
+        "checkpoint_tree_size": notice.checkpoint_tree_size,
+        "checkpoint_root_hash": notice.checkpoint_root_hash_base64, "issued_at": notice.issued_at,
+        "delivered_at": notice.delivered_at, "delivered_via": notice.delivered_via,
+        "objection_window_working_days": notice.objection_window_working_days,
+        "objection_deadline_on": notice.objection_deadline_on,
+    }
+
+
+def _notice_detail(notice) -> dict:
+    return {
+        **_notice_out(notice),
+        "totals": [{"provider": t.provider, "sku": t.sku, "unit": t.unit, "quantity": format(t.quantity, "f"),
+                    "cost_microfen": t.cost_microfen, "cost_yuan": t.cost_yuan}
+                   for t in selectors.notice_sku_totals(notice)],
+        "records": [{"id": r.pk, "log_index": r.log_index, "provider": r.provider.name, "record_id": r.record_id,
+                     "sku": r.sku, "quantity": format(r.quantity.normalize(), "f"), "started_at": r.started_at,
+                     "ended_at": r.ended_at, "origin": r.origin, "corrects_id": r.corrects_id,
+                     "cost_microfen": r.cost_microfen} for r in selectors.notice_record_list(notice)],
+        "objections": [_objection_out(o) for o in notice.objections.prefetch_related("evidence", "claims")],
+    }
+
+
+@router.get("/notices", response=list[NoticeOut], auth=django_auth,
+            summary="数据告知书列表（企业看本企业的，工作人员看全部）")
+def notice_list(request, work_id: int | None = None):
+    queryset = selectors.notices_visible_to(request.user)
+    if work_id is not None:
+        queryset = queryset.filter(work_id=work_id)
+    return [_notice_out(notice) for notice in queryset[:500]]
+
+
+@router.get("/notices/{int:notice_id}", response=NoticeDetailOut, auth=django_auth,
+            summary="数据告知书详情（企业成员首次查看即为送达）")
+def notice_detail(request, notice_id: int):
+    notice = selectors.notice_get_for(request.user, notice_id)
+    notice = services.data_notice_show_to(notice=notice, user=request.user, now=timezone.now())
+    return _notice_detail(notice)
+
+
+@router.post("/notices", response={201: NoticeDetailOut}, auth=django_auth,
+             summary="出具数据告知书（审核员、审计员、系统管理员）")
+def notice_issue(request, payload: NoticeIn):
+    work = work_get_for(request.user, payload.work_id)
+    notice = services.data_notice_issue(work=work, period_start_on=payload.period_start_on,
+                                        period_end_on=payload.period_end_on, actor=request.user, now=timezone.now())
+    return Status(201, _notice_detail(notice))
+
+
+def _parse_claims(text: str) -> list[tuple[int, str]]:
+    """``claims``: a JSON array of {"record": <id>, "quantity": "<decimal string>"}; empty means none."""
+    if not text.strip():
+        return []
+    try:
+        items = json.loads(text)
+        return [(int(item["record"]), str(item["quantity"])) for item in items]
+    except (ValueError, TypeError, KeyError):
+        raise DomainError('claims 须为 JSON 数组，例如 [{"record": 12, "quantity": "7.5"}]',
+                          code="invalid_request", field="claims") from None
+
+
+@router.post("/notices/{int:notice_id}/objections", response={201: ObjectionOut}, auth=django_auth,
+             summary="对告知书提出异议（企业成员；multipart：explanation、evidence 文件、可选 claims JSON）")
+def objection_file(request, notice_id: int, payload: Form[ObjectionIn],
+                   evidence: File[list[UploadedFile]] = None):
+    notice = selectors.notice_get_for(request.user, notice_id)
+    objection = services.objection_file(notice=notice, explanation=payload.explanation, evidence=evidence or [],
+                                        claims=_parse_claims(payload.claims), actor=request.user, now=timezone.now())
+    return Status(201, _objection_out(objection))
+
+
+@router.post("/objections/{int:objection_id}/decision", response=ObjectionOut, auth=django_auth,
+             summary="处理异议：uphold（采纳，追加更正记录）或 reject（不予采纳，须说明理由）（审核员）")
+def objection_decide(request, objection_id: int, payload: DecisionIn):
+    objection = selectors.objection_get_for(request.user, objection_id)
+    decided = services.objection_decide(objection=objection, decision=payload.decision, reason=payload.reason,
+                                        actor=request.user, now=timezone.now())
+    return _objection_out(decided)

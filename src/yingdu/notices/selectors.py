@@ -1,0 +1,108 @@
+"""Reads of data notices and objections, narrowed to what each user may see."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, QuerySet, Sum
+
+from yingdu.accounts.models import Role
+from yingdu.accounts.selectors import user_roles, user_staff_roles
+from yingdu.errors import NotFound
+from yingdu.metering.models import CatalogueEntry, RecordStatus, UsageRecord
+from yingdu.rules.money import Money, round_fen
+
+from .models import DataNotice, Objection, ObjectionStatus
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+MSG_NOTICE_NOT_FOUND = "未找到该数据告知书"
+MSG_OBJECTION_NOT_FOUND = "未找到该异议"
+
+
+def yuan_display(microfen: int) -> str:
+    """Micro-fen shown as yuan, rounded half-up to the fen (display only)."""
+    return Money(round_fen(Fraction(microfen, 1_000_000))).format_display()
+
+
+def period_bounds(*, start_on: date, end_on: date) -> tuple[datetime, datetime]:
+    """[start, end) of a period of Asia/Shanghai calendar days as aware datetimes."""
+    return (datetime.combine(start_on, time.min, SHANGHAI),
+            datetime.combine(end_on + timedelta(days=1), time.min, SHANGHAI))
+
+
+def notice_records_for(*, work, start_on: date, end_on: date, tree_size: int) -> QuerySet[UsageRecord]:
+    """Accepted records (corrections included) of a work started in the period and covered by the tree size."""
+    start_at, end_at = period_bounds(start_on=start_on, end_on=end_on)
+    return UsageRecord.objects.filter(work=work, status=RecordStatus.ACCEPTED, started_at__gte=start_at,
+                                      started_at__lt=end_at, log_index__lt=tree_size).order_by("log_index")
+
+
+def notice_member_emails(notice: DataNotice) -> list[str]:
+    """The enterprise's registered contacts: active members of its organisation with an e-mail address."""
+    members = notice.enterprise.organisation.members.filter(is_active=True).exclude(email="")
+    return sorted({user.email for user in members})
+
+
+def notice_is_for_member(user, notice: DataNotice) -> bool:
+    return (Role.ENTERPRISE_MEMBER in user_roles(user)
+            and user.organisation_id == notice.enterprise.organisation_id)
+
+
+def notices_visible_to(user) -> QuerySet[DataNotice]:
+    """Staff see every notice; an enterprise member its enterprise's; anyone else none."""
+    queryset = DataNotice.objects.select_related("enterprise", "work")
+    if user_staff_roles(user):
+        return queryset
+    if Role.ENTERPRISE_MEMBER in user_roles(user):
+        return queryset.filter(enterprise__organisation_id=user.organisation_id)
+    return queryset.none()
+
+
+def notice_get_for(user, notice_pk: int) -> DataNotice:
+    notice = notices_visible_to(user).filter(pk=notice_pk).first()
+    if notice is None:
+        raise NotFound(MSG_NOTICE_NOT_FOUND, code="notice_not_found")
+    return notice
+
+
+def objection_get_for(user, objection_pk: int) -> Objection:
+    objection = Objection.objects.select_related("notice").filter(
+        pk=objection_pk, notice__in=notices_visible_to(user)).first()
+    if objection is None:
+        raise NotFound(MSG_OBJECTION_NOT_FOUND, code="objection_not_found")
+    return objection
+
+
+def notice_open_objection(notice: DataNotice) -> Objection | None:
+    return notice.objections.filter(status=ObjectionStatus.OPEN).first()
+
+
+@dataclass(frozen=True)
+class SkuTotal:
+    provider: str
+    sku: str
+    unit: str
+    quantity: Decimal
+    cost_microfen: int
+
+    @property
+    def cost_yuan(self) -> str:
+        return yuan_display(self.cost_microfen)
+
+
+def notice_sku_totals(notice: DataNotice) -> list[SkuTotal]:
+    """Quantity and cost per provider and SKU of the notice's records (corrections net)."""
+    rows = (notice.records.values("provider_id", "provider__name", "sku")
+            .annotate(quantity=Sum("quantity"), cost=Sum("cost_microfen"), n=Count("id"))
+            .order_by("provider__name", "sku"))
+    units = {(entry.provider_id, entry.sku): entry.unit for entry in CatalogueEntry.objects.filter(
+        provider_id__in={row["provider_id"] for row in rows}).order_by("effective_from")}
+    return [SkuTotal(provider=row["provider__name"], sku=row["sku"],
+                     unit=units.get((row["provider_id"], row["sku"]), ""),
+                     quantity=row["quantity"].normalize(), cost_microfen=row["cost"]) for row in rows]
+
+
+def notice_record_list(notice: DataNotice) -> QuerySet[UsageRecord]:
+    return notice.records.select_related("provider").order_by("log_index")

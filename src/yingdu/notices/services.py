@@ -1,0 +1,297 @@
+"""Every write to data notices and objections: issue, deliver, file, decide; each step logged, the enterprise told."""
+
+import base64
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
+
+from yingdu.accounts.selectors import user_roles, user_staff_roles
+from yingdu.errors import Conflict, DomainError, Forbidden, NotFound
+from yingdu.files import store_upload
+from yingdu.metering.corrections import CorrectionRequest, usage_corrections_append, usage_record_effective_quantity
+from yingdu.metering.records import MAX_QUANTITY, QUANTITY_DECIMALS
+from yingdu.policy.selectors import policy_version_require_in_force, work_calendar
+from yingdu.transparency.canonical import canonical_json
+from yingdu.transparency.services import checkpoint_ensure_current, event_time, log_append
+
+from .models import DataNotice, DeliveryChannel, Objection, ObjectionClaim, ObjectionEvidence, ObjectionStatus
+from .selectors import (
+    MSG_NOTICE_NOT_FOUND, SHANGHAI, notice_is_for_member, notice_member_emails, notice_open_objection,
+    notice_records_for, notice_sku_totals, yuan_display,
+)
+from .workflow import NOTICE_ISSUE_ROLES, OBJECTION_DECIDE_ROLES, OBJECTION_DECISIONS
+
+logger = logging.getLogger(__name__)
+
+EVIDENCE_CATEGORY = "objections"
+
+MSG_ISSUE_ROLE = _("只有审核员、审计员或系统管理员可以出具数据告知书")
+MSG_PERIOD_ORDER = _("期间结束日期不能早于开始日期")
+MSG_PERIOD_FUTURE = _("期间结束日期不能晚于今天")
+MSG_NOT_MEMBER = _("只有该企业的成员可以对告知书提出异议")
+MSG_OBJECTION_LATE = _("异议期已于 {deadline} 结束（告知书送达后第 {days} 个工作日），逾期提出的异议不予受理")
+MSG_OBJECTION_OPEN = _("该告知书已有一项待处理的异议，请等待处理结果")
+MSG_EXPLANATION_REQUIRED = _("请填写书面说明")
+MSG_EVIDENCE_REQUIRED = _("请上传至少一份证明材料")
+MSG_CLAIM_RECORD = _("用量记录 {record} 不在本告知书中，或是一条更正记录")
+MSG_CLAIM_REPEATED = _("同一条用量记录只能主张一次")
+MSG_CLAIM_QUANTITY = _("主张的数量必须是不小于 0 的十进制数，最多 6 位小数")
+MSG_CLAIM_UNCHANGED = _("用量记录 {record} 主张的数量与现有数量相同")
+MSG_DECIDE_ROLE = _("只有审核员可以处理异议")
+MSG_DECISION_INVALID = _("处理结果只能是采纳或不予采纳")
+MSG_ALREADY_DECIDED = _("该异议已处理")
+MSG_REASON_REQUIRED = _("不予采纳时必须说明理由")
+
+
+def _actor_ref(actor):
+    return actor.pk if actor is not None else "system"
+
+
+def _sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ObjectionWindow:
+    deadline_on: date
+    working_days: int
+    policy_version: str
+
+
+def objection_window_for(*, delivered_on: date) -> ObjectionWindow:
+    """The objection deadline for a delivery date: the Nth official working day after it (start day not counted),
+    N from the policy in force on that date. A year without a published calendar raises, never guesses."""
+    policy = policy_version_require_in_force(on=delivered_on)
+    days = policy.objection_window_working_days
+    deadline_on = work_calendar().add_working_days(start_on=delivered_on, working_days=days)
+    return ObjectionWindow(deadline_on=deadline_on, working_days=days, policy_version=policy.version_id)
+
+
+def _local_date(moment: datetime) -> date:
+    return moment.astimezone(SHANGHAI).date()
+
+
+def data_notice_issue(*, work, period_start_on: date, period_end_on: date, actor, now: datetime) -> DataNotice:
+    """Issue a usage statement for a work and period from a freshly signed checkpoint, then e-mail it.
+
+    ``actor=None`` is the platform itself (e.g. the applications flow). Call outside a transaction: the e-mail is
+    sent once the notice is stored.
+    """
+    if actor is not None and not (user_roles(actor) & NOTICE_ISSUE_ROLES):
+        raise Forbidden(MSG_ISSUE_ROLE, code="role_not_allowed")
+    if period_end_on < period_start_on:
+        raise DomainError(MSG_PERIOD_ORDER, code="notice_period_invalid", field="period_end_on")
+    if period_end_on > _local_date(now):
+        raise DomainError(MSG_PERIOD_FUTURE, code="notice_period_future", field="period_end_on")
+    # A notice whose objection window cannot be computed today is not issued (no calendar, no policy: an error).
+    objection_window_for(delivered_on=_local_date(now))
+    checkpoint = checkpoint_ensure_current(now=now)
+    with transaction.atomic():
+        records = list(notice_records_for(work=work, start_on=period_start_on, end_on=period_end_on,
+                                          tree_size=checkpoint.tree_size).values_list("pk", "log_index",
+                                                                                      "cost_microfen"))
+        log_indexes = [log_index for _pk, log_index, _cost in records]
+        notice = DataNotice.objects.create(
+            enterprise_id=work.enterprise_id, work=work, period_start_on=period_start_on,
+            period_end_on=period_end_on, record_count=len(records),
+            cost_microfen=sum(cost for _pk, _index, cost in records),
+            records_sha256=hashlib.sha256(canonical_json(log_indexes)).hexdigest(),
+            checkpoint_tree_size=checkpoint.tree_size, checkpoint_root_hash=bytes(checkpoint.root_hash),
+            issued_at=now, issued_by=actor)
+        DataNotice.records.through.objects.bulk_create(
+            [DataNotice.records.through(datanotice_id=notice.pk, usagerecord_id=pk) for pk, _i, _c in records],
+            batch_size=2000)
+        log_append(events=[{
+            "type": "notices.issued", "at": event_time(now), "notice": notice.pk, "enterprise": work.enterprise_id,
+            "work": work.pk, "period_start_on": period_start_on.isoformat(),
+            "period_end_on": period_end_on.isoformat(), "record_count": notice.record_count,
+            "cost_microfen": notice.cost_microfen, "records_sha256": notice.records_sha256,
+            "quantities": [{"provider": t.provider, "sku": t.sku, "quantity": format(t.quantity, "f"),
+                            "cost_microfen": t.cost_microfen} for t in notice_sku_totals(notice)],
+            "checkpoint_tree_size": checkpoint.tree_size,
+            "checkpoint_root_hash": base64.b64encode(bytes(checkpoint.root_hash)).decode(),
+            "actor": _actor_ref(actor)}], now=now)
+    data_notice_email(notice=notice, now=now)
+    notice.refresh_from_db()
+    return notice
+
+
+def data_notice_deliver(*, notice: DataNotice, channel: str, now: datetime, viewer=None) -> DataNotice:
+    """Record the notice's delivery once (the first e-mail sent or the first showing to a member) and its
+    objection deadline; later calls change nothing."""
+    if notice.delivered_at is not None:
+        return notice
+    with transaction.atomic():
+        locked = DataNotice.objects.select_for_update().get(pk=notice.pk)
+        if locked.delivered_at is not None:
+            return locked
+        window = objection_window_for(delivered_on=_local_date(now))
+        locked.delivered_at, locked.delivered_via = now, channel
+        locked.objection_window_working_days = window.working_days
+        locked.objection_policy_version = window.policy_version
+        locked.objection_deadline_on = window.deadline_on
+        locked.save(update_fields=["delivered_at", "delivered_via", "objection_window_working_days",
+                                   "objection_policy_version", "objection_deadline_on"])
+        log_append(events=[{
+            "type": "notices.delivered", "at": event_time(now), "notice": locked.pk, "channel": channel,
+            "delivered_at": event_time(now), "objection_window_working_days": window.working_days,
+            "policy_version": window.policy_version, "objection_deadline_on": window.deadline_on.isoformat(),
+            "viewer": viewer.pk if viewer is not None else None}], now=now)
+    return locked
+
+
+def _send(*, recipients: list[str], subject: str, template: str, context: dict) -> bool:
+    """Send one plain-text e-mail; False (logged) when there is no recipient or the mailer fails."""
+    if not recipients:
+        return False
+    try:
+        send_mail(subject, render_to_string(template, context), settings.DEFAULT_FROM_EMAIL, recipients)
+    except OSError:
+        logger.exception("e-mail %r to %s failed", subject, recipients)
+        return False
+    return True
+
+
+def data_notice_email(*, notice: DataNotice, now: datetime) -> bool:
+    """E-mail the notice to the enterprise's registered contacts; a successful send delivers it."""
+    window = (ObjectionWindow(notice.objection_deadline_on, notice.objection_window_working_days,
+                              notice.objection_policy_version)
+              if notice.delivered_at else objection_window_for(delivered_on=_local_date(now)))
+    sent = _send(recipients=notice_member_emails(notice), subject=f"【影都算力券】用量数据告知书（{notice.work.title}）",
+                 template="notices/email/notice_issued.txt", context={
+                     "notice": notice, "window": window, "cost_yuan": yuan_display(notice.cost_microfen),
+                     "totals": notice_sku_totals(notice)})
+    if sent:
+        data_notice_deliver(notice=notice, channel=DeliveryChannel.EMAIL, now=now)
+    return sent
+
+
+def data_notice_show_to(*, notice: DataNotice, user, now: datetime) -> DataNotice:
+    """A member of the enterprise is shown the notice: the first showing delivers it (in-app)."""
+    if notice.delivered_at is None and notice_is_for_member(user, notice):
+        return data_notice_deliver(notice=notice, channel=DeliveryChannel.IN_APP, now=now, viewer=user)
+    return notice
+
+
+def _parse_quantity(text) -> Decimal:
+    text = str(text).strip()
+    try:
+        quantity = Decimal(text)
+    except InvalidOperation:
+        quantity = None
+    if (quantity is None or not quantity.is_finite() or "e" in text.lower() or quantity < 0
+            or quantity.as_tuple().exponent < -QUANTITY_DECIMALS or quantity >= MAX_QUANTITY):
+        raise DomainError(MSG_CLAIM_QUANTITY, code="claim_quantity_invalid", field="claims")
+    return quantity
+
+
+def _parse_claims(notice: DataNotice, claims) -> list[tuple[object, Decimal]]:
+    records = {r.pk: r for r in notice.records.filter(pk__in=[pk for pk, _q in claims], corrects__isnull=True)}
+    parsed, seen = [], set()
+    for record_pk, quantity_text in claims:
+        record = records.get(record_pk)
+        if record is None:
+            raise DomainError(str(MSG_CLAIM_RECORD).format(record=record_pk), code="claim_record_invalid",
+                              field="claims", detail={"record": record_pk})
+        if record_pk in seen:
+            raise DomainError(MSG_CLAIM_REPEATED, code="claim_repeated", field="claims", detail={"record": record_pk})
+        seen.add(record_pk)
+        quantity = _parse_quantity(quantity_text)
+        if quantity == usage_record_effective_quantity(record):
+            raise DomainError(str(MSG_CLAIM_UNCHANGED).format(record=record_pk), code="claim_unchanged",
+                              field="claims", detail={"record": record_pk})
+        parsed.append((record, quantity))
+    return parsed
+
+
+def objection_file(*, notice: DataNotice, explanation: str, evidence: list, claims: list[tuple[int, str]],
+                   actor, now: datetime) -> Objection:
+    """A member of the enterprise objects to a notice within its window, with a written explanation, evidence
+    files and optionally the records it disputes with the quantities it says are right."""
+    if not notice_is_for_member(actor, notice):
+        if user_staff_roles(actor):
+            raise Forbidden(MSG_NOT_MEMBER, code="not_enterprise_member")
+        raise NotFound(MSG_NOTICE_NOT_FOUND, code="notice_not_found")
+    notice = data_notice_show_to(notice=notice, user=actor, now=now)
+    if _local_date(now) > notice.objection_deadline_on:
+        raise DomainError(
+            str(MSG_OBJECTION_LATE).format(deadline=notice.objection_deadline_on.isoformat(),
+                                           days=notice.objection_window_working_days),
+            code="objection_late", status=409,
+            detail={"objection_deadline_on": notice.objection_deadline_on.isoformat()})
+    if not explanation.strip():
+        raise DomainError(MSG_EXPLANATION_REQUIRED, code="objection_explanation_required", field="explanation")
+    if not evidence:
+        raise DomainError(MSG_EVIDENCE_REQUIRED, code="objection_evidence_required", field="evidence")
+    parsed_claims = _parse_claims(notice, claims)
+    stored = [(store_upload(upload=upload, category=EVIDENCE_CATEGORY), upload) for upload in evidence]
+    with transaction.atomic():
+        DataNotice.objects.select_for_update().get(pk=notice.pk)
+        if notice_open_objection(notice) is not None:
+            raise Conflict(MSG_OBJECTION_OPEN, code="objection_already_open")
+        objection = Objection.objects.create(notice=notice, explanation=explanation.strip(), filed_at=now,
+                                             filed_by=actor)
+        for file, upload in stored:
+            ObjectionEvidence.objects.create(objection=objection, sha256=file.sha256, content_type=file.content_type,
+                                             size=file.size, filename=(upload.name or "evidence")[:200])
+        for record, quantity in parsed_claims:
+            ObjectionClaim.objects.create(objection=objection, record=record, claimed_quantity=quantity)
+        log_append(events=[{
+            "type": "objections.filed", "at": event_time(now), "objection": objection.pk, "notice": notice.pk,
+            "explanation_sha256": _sha256_text(objection.explanation),
+            "evidence": [{"sha256": f.sha256, "content_type": f.content_type, "size": f.size} for f, _u in stored],
+            "claims": [{"record": r.pk, "record_log_index": r.log_index, "claimed_quantity": format(q, "f")}
+                       for r, q in parsed_claims],
+            "objection_deadline_on": notice.objection_deadline_on.isoformat(), "actor": actor.pk}], now=now)
+    return objection
+
+
+def objection_decide(*, objection: Objection, decision: str, reason: str, actor, now: datetime) -> Objection:
+    """A reviewer upholds an objection (a correction record is appended for each claim) or rejects it with a
+    reason; the enterprise is told by e-mail and sees the result on the notice."""
+    if actor is None or not (user_roles(actor) & OBJECTION_DECIDE_ROLES):
+        raise Forbidden(MSG_DECIDE_ROLE, code="role_not_allowed")
+    if decision not in OBJECTION_DECISIONS:
+        raise DomainError(MSG_DECISION_INVALID, code="decision_invalid", field="decision")
+    reason = reason.strip()
+    if decision == "reject" and not reason:
+        raise DomainError(MSG_REASON_REQUIRED, code="objection_reason_required", field="reason")
+    with transaction.atomic():
+        locked = Objection.objects.select_for_update().select_related("notice").get(pk=objection.pk)
+        if locked.status != ObjectionStatus.OPEN:
+            raise Conflict(MSG_ALREADY_DECIDED, code="objection_already_decided")
+        corrections = []
+        if decision == "uphold":
+            claims = list(locked.claims.select_related("record"))
+            appended = {row.corrects_id: row for row in usage_corrections_append(
+                requests=[CorrectionRequest(original=c.record, corrected_quantity=c.claimed_quantity)
+                          for c in claims], objection_id=locked.pk, actor=actor, now=now)}
+            for claim in claims:
+                if claim.record_id in appended:
+                    claim.correction = appended[claim.record_id]
+                    claim.save(update_fields=["correction"])
+            corrections = list(appended.values())
+        locked.status = ObjectionStatus.UPHELD if decision == "uphold" else ObjectionStatus.REJECTED
+        locked.decided_at, locked.decided_by, locked.decision_reason = now, actor, reason
+        locked.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
+        log_append(events=[{
+            "type": "objections.upheld" if decision == "uphold" else "objections.rejected", "at": event_time(now), "objection": locked.pk,
+            "notice": locked.notice_id, "reason_sha256": _sha256_text(reason),
+            "corrections": [{"record": row.pk, "corrects": row.corrects_id, "log_index": row.log_index,
+                             "quantity": format(row.quantity.normalize(), "f"), "cost_microfen": row.cost_microfen}
+                            for row in corrections],
+            "actor": actor.pk}], now=now)
+    _send(recipients=notice_member_emails(locked.notice),
+          subject=f"【影都算力券】异议处理结果：{locked.get_status_display()}（{locked.notice.work.title}）",
+          template="notices/email/objection_decided.txt",
+          context={"objection": locked, "notice": locked.notice, "corrections": corrections,
+                   "correction_yuan": yuan_display(sum(row.cost_microfen for row in corrections))})
+    return locked

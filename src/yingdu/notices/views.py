@@ -1,0 +1,145 @@
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from yingdu.accounts.models import STAFF_ROLES, Role
+from yingdu.accounts.permissions import role_required
+from yingdu.accounts.selectors import user_roles
+from yingdu.errors import DomainError
+from yingdu.files import open_stored
+
+from . import selectors, services
+from .forms import DecisionForm, NoticeIssueForm, ObjectionForm
+from .workflow import NOTICE_ISSUE_ROLES, OBJECTION_DECIDE_ROLES
+
+VIEWER_ROLES = (Role.ENTERPRISE_MEMBER, *STAFF_ROLES)
+
+
+def _notice_or_404(request, notice_id: int):
+    try:
+        return selectors.notice_get_for(request.user, notice_id)
+    except DomainError:
+        raise Http404 from None
+
+
+def _objection_or_404(request, objection_id: int):
+    try:
+        return selectors.objection_get_for(request.user, objection_id)
+    except DomainError:
+        raise Http404 from None
+
+
+@role_required(*VIEWER_ROLES)
+def notice_list(request):
+    return render(request, "notices/list.html", {
+        "notices": selectors.notices_visible_to(request.user).prefetch_related("objections"),
+        "can_issue": bool(user_roles(request.user) & NOTICE_ISSUE_ROLES),
+    })
+
+
+@role_required(*NOTICE_ISSUE_ROLES)
+def notice_issue(request):
+    form = NoticeIssueForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            notice = services.data_notice_issue(work=data["work"], period_start_on=data["period_start_on"],
+                                                period_end_on=data["period_end_on"], actor=request.user,
+                                                now=timezone.now())
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, str(error.message))
+        else:
+            messages.success(request, f"数据告知书（编号 {notice.pk}）已出具。")
+            return redirect("notices:detail", notice_id=notice.pk)
+    return render(request, "notices/issue.html", {"form": form})
+
+
+def _detail(request, notice, *, objection_form=None, decision_form=None, status=200):
+    delivery_error = None
+    try:
+        notice = services.data_notice_show_to(notice=notice, user=request.user, now=timezone.now())
+    except DomainError as error:
+        delivery_error = str(error.message)
+    roles = user_roles(request.user)
+    open_objection = selectors.notice_open_objection(notice)
+    today = timezone.localdate()
+    is_member = selectors.notice_is_for_member(request.user, notice)
+    return render(request, "notices/detail.html", {
+        "notice": notice,
+        "cost_yuan": selectors.yuan_display(notice.cost_microfen),
+        "totals": selectors.notice_sku_totals(notice),
+        "records": selectors.notice_record_list(notice),
+        "objections": notice.objections.prefetch_related("evidence", "claims__correction").select_related(
+            "filed_by", "decided_by"),
+        "delivery_error": delivery_error,
+        "is_member": is_member,
+        "window_open": bool(notice.objection_deadline_on and today <= notice.objection_deadline_on),
+        "can_object": bool(is_member and open_objection is None and notice.objection_deadline_on
+                           and today <= notice.objection_deadline_on),
+        "open_objection": open_objection,
+        "can_decide": bool(open_objection is not None and roles & OBJECTION_DECIDE_ROLES),
+        "objection_form": objection_form or ObjectionForm(),
+        "decision_form": decision_form or DecisionForm(),
+    }, status=status)
+
+
+@role_required(*VIEWER_ROLES)
+def notice_detail(request, notice_id: int):
+    return _detail(request, _notice_or_404(request, notice_id))
+
+
+def _claims_from(post) -> list[tuple[int, str]]:
+    """Per-record inputs named claim-<record id>; empty ones are not claims."""
+    claims = []
+    for name, value in post.items():
+        if name.startswith("claim-") and name[6:].isdigit() and value.strip():
+            claims.append((int(name[6:]), value.strip()))
+    return claims
+
+
+@role_required(Role.ENTERPRISE_MEMBER)
+@require_POST
+def objection_file(request, notice_id: int):
+    notice = _notice_or_404(request, notice_id)
+    form = ObjectionForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.objection_file(notice=notice, explanation=form.cleaned_data["explanation"],
+                                    evidence=form.cleaned_data["evidence"], claims=_claims_from(request.POST),
+                                    actor=request.user, now=timezone.now())
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, str(error.message))
+        else:
+            messages.success(request, "异议已提交，审核员处理后将通知您。")
+            return redirect("notices:detail", notice_id=notice.pk)
+    return _detail(request, notice, objection_form=form, status=400)
+
+
+@role_required(*OBJECTION_DECIDE_ROLES)
+@require_POST
+def objection_decide(request, objection_id: int):
+    objection = _objection_or_404(request, objection_id)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            decided = services.objection_decide(objection=objection, decision=form.cleaned_data["decision"],
+                                                reason=form.cleaned_data["reason"], actor=request.user,
+                                                now=timezone.now())
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, str(error.message))
+        else:
+            messages.success(request, f"异议已处理：{decided.get_status_display()}。")
+            return redirect("notices:detail", notice_id=objection.notice_id)
+    return _detail(request, objection.notice, decision_form=form, status=400)
+
+
+@role_required(*VIEWER_ROLES)
+def evidence_download(request, objection_id: int, evidence_id: int):
+    objection = _objection_or_404(request, objection_id)
+    evidence = objection.evidence.filter(pk=evidence_id).first()
+    if evidence is None:
+        raise Http404
+    return FileResponse(open_stored(category=services.EVIDENCE_CATEGORY, sha256=evidence.sha256),
+                        content_type=evidence.content_type)
