@@ -16,7 +16,13 @@ from yingdu.tlog.errors import NoteError, ProofError, ReceiptError, TlogError
 from yingdu.tlog.hashing import leaf_hash, node_hash, root_hash
 from yingdu.tlog.keys import SignerKey, VerifierKey
 from yingdu.tlog.note import Note, NoteSignature, open_note, sign_note, verify_note
-from yingdu.tlog.proofs import prove_consistency, prove_inclusion, verify_consistency, verify_inclusion
+from yingdu.tlog.proofs import (
+    prove_consistency,
+    prove_inclusion,
+    prove_inclusion_all,
+    verify_consistency,
+    verify_inclusion,
+)
 from yingdu.tlog.receipt import Receipt, verify_receipt
 from yingdu.tlog.storage import (
     HashReader,
@@ -50,6 +56,7 @@ __all__ = [
     "open_note",
     "prove_consistency",
     "prove_inclusion",
+    "prove_inclusion_all",
     "root_hash",
     "sign_note",
     "stored_hash_count",

@@ -69,6 +69,27 @@ def _hashes_of_ranges(ranges: Sequence[tuple[int, int]], hashes: HashReader) -> 
     return [fold_subtree_hashes([stored[index] for index in indexes]) for indexes in index_lists]
 
 
+def prove_inclusion_all(*, leaf_hashes: Sequence[bytes]) -> list[list[bytes]]:
+    """Every leaf's inclusion proof in the tree of exactly these leaves, in one O(n log n) pass (RFC 9162 §2.1.3.1)."""
+    proofs: list[list[bytes]] = [[] for _ in leaf_hashes]
+
+    def subtree_hash(start: int, end: int) -> bytes:
+        # The sibling at each level is appended after the deeper ones, so every proof lists siblings leaf first.
+        if end - start == 1:
+            return leaf_hashes[start]
+        middle = start + _largest_power_of_two_below(end - start)
+        left, right = subtree_hash(start, middle), subtree_hash(middle, end)
+        for leaf in range(start, middle):
+            proofs[leaf].append(right)
+        for leaf in range(middle, end):
+            proofs[leaf].append(left)
+        return node_hash(left, right)
+
+    if leaf_hashes:
+        subtree_hash(0, len(leaf_hashes))
+    return proofs
+
+
 def prove_inclusion(*, leaf_index: int, tree_size: int, hashes: HashReader) -> list[bytes]:
     """Build the inclusion proof of leaf_index in the tree of tree_size leaves (RFC 9162 §2.1.3.1)."""
     _check_count(leaf_index, "leaf index")

@@ -7,11 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yingdu.tlog import (
+    MemoryHashStore,
     ProofError,
     leaf_hash,
     node_hash,
     prove_consistency,
     prove_inclusion,
+    prove_inclusion_all,
     root_hash,
     verify_consistency,
     verify_inclusion,
@@ -351,3 +353,16 @@ def test_verification_arguments_are_keyword_only():
         verify_inclusion(SOME_HASH, 0, 1, [], SOME_HASH)  # type: ignore[misc]
     with pytest.raises(TypeError):
         verify_consistency(1, 1, [], SOME_HASH, SOME_HASH)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("tree_size", [0, 1, 2, 3, 7, 8, 9, 255, 256, 257, 1000])
+def test_all_inclusion_proofs_in_one_pass_equal_the_proofs_from_stored_hashes(tree_size):
+    leaf_hashes = [leaf_hash(b"entry %d" % n) for n in range(tree_size)]
+    store = MemoryHashStore()
+    store.append_leaf_hashes(leaf_hashes)
+    proofs = prove_inclusion_all(leaf_hashes=leaf_hashes)
+    assert len(proofs) == tree_size
+    for leaf_index, proof in enumerate(proofs):
+        assert proof == prove_inclusion(leaf_index=leaf_index, tree_size=tree_size, hashes=store)
+        verify_inclusion(leaf_hash=leaf_hashes[leaf_index], leaf_index=leaf_index, tree_size=tree_size, proof=proof,
+                         root_hash=root_hash(leaf_hashes))

@@ -28,6 +28,7 @@ def test_public_names_are_pinned():
         "open_note",
         "prove_consistency",
         "prove_inclusion",
+        "prove_inclusion_all",
         "root_hash",
         "sign_note",
         "stored_hash_count",
