@@ -1,0 +1,41 @@
+"""PDF notices (acceptance, supplement request, decision) rendered by WeasyPrint with Debian's Noto CJK font."""
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from yingdu.errors import NotFound
+
+from .models import ApplicationStatus
+
+NOTICE_KINDS = {
+    "acceptance": "受理通知书",
+    "supplement": "补充材料通知书",
+    "decision": "审批决定书",
+}
+
+
+def _context(application, kind: str, *, sla) -> dict:
+    if kind == "acceptance" and application.accepted_on is None:
+        raise NotFound("该申请尚未受理", code="notice_not_available")
+    supplement = None
+    if kind == "supplement":
+        supplement = application.supplement_requests.order_by("-id").first()
+        if supplement is None:
+            raise NotFound("该申请没有补充材料要求", code="notice_not_available")
+    if kind == "decision" and application.status not in (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED):
+        raise NotFound("该申请尚未作出决定", code="notice_not_available")
+    issued_on = {"acceptance": application.accepted_on,
+                 "supplement": supplement.requested_on if supplement else None,
+                 "decision": timezone.localdate(application.decided_at) if application.decided_at else None}[kind]
+    return {"application": application, "title": NOTICE_KINDS[kind], "kind": kind, "sla": sla,
+            "supplement": supplement, "issued_on": issued_on}
+
+
+def notice_pdf(application, kind: str, *, sla) -> bytes:
+    """The notice of ``kind`` for the application as PDF bytes; NotFound when the step has not happened."""
+    if kind not in NOTICE_KINDS:
+        raise NotFound("未知的通知书类型", code="notice_not_found")
+    from weasyprint import HTML
+
+    html = render_to_string(f"applications/notices/{kind}.html", _context(application, kind, sla=sla))
+    return HTML(string=html).write_pdf()

@@ -1,0 +1,161 @@
+from django.conf import settings
+from django.db import models
+
+from yingdu.rules.money import Money
+
+
+class ApplicationStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    SUBMITTED = "submitted", "已提交"
+    ACCEPTED = "accepted", "已受理"
+    UNDER_REVIEW = "under_review", "审核中"
+    SUPPLEMENT_REQUESTED = "supplement_requested", "待补充材料"
+    APPROVED = "approved", "已批准"
+    REJECTED = "rejected", "未予支持"
+    WITHDRAWN = "withdrawn", "已撤回"
+
+
+class ApplicationKind(models.TextChoices):
+    REGULAR = "regular", "作品补贴申请"
+    OVERSEAS_TOPUP = "overseas_topup", "出海追加申请"
+
+
+# statuses in which an application holds its place: it blocks another application of the same kind for the work
+HOLDING_STATUSES = (
+    ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED, ApplicationStatus.ACCEPTED, ApplicationStatus.UNDER_REVIEW,
+    ApplicationStatus.SUPPLEMENT_REQUESTED, ApplicationStatus.APPROVED,
+)
+# statuses counted against the annual limit of works (submitted and not rejected or withdrawn)
+COUNTED_STATUSES = (
+    ApplicationStatus.SUBMITTED, ApplicationStatus.ACCEPTED, ApplicationStatus.UNDER_REVIEW,
+    ApplicationStatus.SUPPLEMENT_REQUESTED, ApplicationStatus.APPROVED,
+)
+OPEN_STATUSES = (
+    ApplicationStatus.SUBMITTED, ApplicationStatus.ACCEPTED, ApplicationStatus.UNDER_REVIEW,
+    ApplicationStatus.SUPPLEMENT_REQUESTED,
+)
+
+
+class Application(models.Model):
+    """An enterprise's application for support for one work (or an overseas top-up of an approved one)."""
+
+    enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="applications")
+    work = models.ForeignKey("works.Work", on_delete=models.PROTECT, related_name="applications")
+    kind = models.CharField("申请类型", max_length=16, choices=ApplicationKind.choices,
+                            default=ApplicationKind.REGULAR)
+    overseas_claimed = models.BooleanField("申请出海支持", default=False)
+    topup_of = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="topup")
+    status = models.CharField("状态", max_length=24, choices=ApplicationStatus.choices,
+                              default=ApplicationStatus.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    # set at submission: the year counted against the annual limit and the policy version that applies
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_on = models.DateField("提交日期", null=True, blank=True)
+    counts_toward_limit = models.BooleanField(default=True)
+    limit_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    policy_version = models.ForeignKey("policy.PolicyVersion", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+")
+    # SLA: the clock starts at acceptance; supplement requests pause it (SupplementRequest)
+    accepted_on = models.DateField("受理日期", null=True, blank=True)
+    sla_working_days = models.PositiveIntegerField(null=True, blank=True)
+    # the amount computed at review, and the one fixed at approval (fen), each with its explanation
+    verified_cost_fen = models.BigIntegerField(null=True, blank=True)
+    review_amount_fen = models.BigIntegerField(null=True, blank=True)
+    review_explanation = models.TextField(blank=True)
+    review_detail = models.JSONField(default=dict, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    approved_amount_fen = models.BigIntegerField(null=True, blank=True)
+    approved_explanation = models.TextField(blank=True)
+    approved_detail = models.JSONField(default=dict, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # one regular application per work and at most one top-up, unless refused or withdrawn
+            models.UniqueConstraint(fields=["work", "kind"], condition=models.Q(status__in=HOLDING_STATUSES),
+                                    name="one_holding_application_per_work_and_kind"),
+        ]
+        indexes = [models.Index(fields=["enterprise", "limit_year", "status"], name="application_limit_idx")]
+
+    def __str__(self) -> str:
+        return f"申请 #{self.pk}（{self.get_status_display()}）"
+
+    @property
+    def review_amount_display(self) -> str:
+        return Money(self.review_amount_fen).format_display() if self.review_amount_fen is not None else "—"
+
+    @property
+    def approved_amount_display(self) -> str:
+        return Money(self.approved_amount_fen).format_display() if self.approved_amount_fen is not None else "—"
+
+    @property
+    def verified_cost_display(self) -> str:
+        return Money(self.verified_cost_fen).format_display() if self.verified_cost_fen is not None else "—"
+
+
+class ApplicationTransition(models.Model):
+    """One step of an application's workflow: who, when, why. Never edited."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="transitions")
+    action = models.CharField(max_length=32)
+    from_status = models.CharField(max_length=24, choices=ApplicationStatus.choices, blank=True)
+    to_status = models.CharField(max_length=24, choices=ApplicationStatus.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    on = models.DateField()
+    reason = models.TextField(blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class SupplementRequest(models.Model):
+    """A request for supplementary materials: the SLA clock is paused from requested_on to resumed_on."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="supplement_requests")
+    items = models.JSONField("需补充的材料", default=list)
+    message = models.TextField("说明")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    requested_on = models.DateField()
+    response = models.TextField("补充说明", blank=True)
+    resumed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    resumed_at = models.DateTimeField(null=True, blank=True)
+    resumed_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} 补充材料 {self.requested_on}"
+
+
+class ApplicationMaterial(models.Model):
+    """An uploaded material of the checklist; a later upload of the same code replaces it (both are kept)."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="materials")
+    code = models.CharField(max_length=40)
+    label = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    filename = models.CharField(max_length=200)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["code", "-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.code}"

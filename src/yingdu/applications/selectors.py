@@ -1,0 +1,130 @@
+"""Reads of applications, narrowed to what the user may see; the SLA state, the staff queue and the timeline."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from yingdu.accounts.selectors import user_staff_roles
+from yingdu.errors import NotFound
+from yingdu.policy.selectors import work_calendar
+from yingdu.rules.workdays import WorkCalendar
+
+from .models import OPEN_STATUSES, Application, ApplicationStatus, ApplicationTransition
+from .sla import SlaStatus, sla_status
+
+
+def applications_visible_to(user) -> QuerySet[Application]:
+    """Staff (after two-factor) see every application; a member their enterprise's; anyone else nothing."""
+    queryset = Application.objects.select_related("enterprise", "work", "policy_version", "topup_of")
+    if user_staff_roles(user):
+        return queryset
+    organisation_id = getattr(user, "organisation_id", None) if getattr(user, "is_authenticated", False) else None
+    if organisation_id is None:
+        return queryset.none()
+    return queryset.filter(enterprise__organisation_id=organisation_id)
+
+
+def application_get_for(user, application_id: int) -> Application:
+    """One application the user may see; another organisation's is reported as not found."""
+    application = applications_visible_to(user).filter(pk=application_id).first()
+    if application is None:
+        raise NotFound("未找到该申请", code="application_not_found")
+    return application
+
+
+def applications_of_work(work) -> QuerySet[Application]:
+    return work.applications.order_by("-created_at", "-id")
+
+
+def application_sla(application: Application, *, today: date, calendar: WorkCalendar | None = None) -> SlaStatus | None:
+    """The review clock of an accepted application as of ``today`` (a decided one: as of its decision day)."""
+    if application.accepted_on is None:
+        return None
+    if application.decided_at is not None:
+        today = timezone.localdate(application.decided_at)
+    elif application.status == ApplicationStatus.WITHDRAWN:
+        last = application.transitions.order_by("-at", "-id").first()
+        today = last.on if last is not None else today
+    pauses = [(r.requested_on, r.resumed_on) for r in application.supplement_requests.all()]
+    pauses += _objection_pauses(application)
+    return sla_status(accepted_on=application.accepted_on, sla_working_days=application.sla_working_days,
+                      pauses=pauses, today=today, calendar=calendar or work_calendar())
+
+
+def _objection_pauses(application: Application) -> list[tuple[date, date | None]]:
+    """Objections to the work's data notices pause the clock from filing (acceptance at the earliest) to decision."""
+    from yingdu.notices.models import Objection
+
+    pauses = []
+    for filed_at, decided_at in Objection.objects.filter(notice__work_id=application.work_id).values_list(
+            "filed_at", "decided_at"):
+        decided_on = timezone.localdate(decided_at) if decided_at is not None else None
+        if decided_on is not None and decided_on < application.accepted_on:
+            continue
+        pauses.append((max(timezone.localdate(filed_at), application.accepted_on), decided_on))
+    return pauses
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    application: Application
+    sla: SlaStatus | None
+
+
+def _queue_key(row: QueueRow):
+    # awaiting intake first (by submission), then by working days left; a missing calendar year sorts last
+    if row.sla is None:
+        return (0, 0, row.application.submitted_at)
+    left = row.sla.working_days_left
+    return (1, left if left is not None else 10**6, row.application.submitted_at)
+
+
+def application_queue(user, *, today: date, statuses=OPEN_STATUSES) -> list[QueueRow]:
+    """Open applications for staff, sorted by working days left (at risk and overdue first)."""
+    calendar = work_calendar()
+    applications = applications_visible_to(user).filter(status__in=statuses).prefetch_related("supplement_requests")
+    rows = [QueueRow(a, application_sla(a, today=today, calendar=calendar)) for a in applications]
+    return sorted(rows, key=_queue_key)
+
+
+def application_overdue(*, today: date) -> list[QueueRow]:
+    """Open applications past their deadline, most late first (programme dashboard)."""
+    calendar = work_calendar()
+    rows = [QueueRow(a, application_sla(a, today=today, calendar=calendar))
+            for a in Application.objects.filter(status__in=OPEN_STATUSES, accepted_on__isnull=False)
+            .select_related("enterprise", "work").prefetch_related("supplement_requests")]
+    return sorted([r for r in rows if r.sla and r.sla.badge == "overdue"], key=lambda r: r.sla.working_days_left)
+
+
+def application_history(application: Application) -> QuerySet[ApplicationTransition]:
+    return application.transitions.select_related("actor").order_by("at", "id")
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    label: str
+    on: date | None
+    done: bool
+    note: str = ""
+
+
+def application_timeline(application: Application, *, sla: SlaStatus | None) -> list[TimelineStep]:
+    """The steps an applicant sees, with dates: created, submitted, accepted, review, supplements, decision."""
+    steps = [TimelineStep("创建草稿", timezone.localdate(application.created_at), True)]
+    for transition in application_history(application):
+        label = {"submit": "提交申请", "accept": "受理（审核时限开始计算）", "start_review": "开始审核",
+                 "request_supplement": "要求补充材料（时限暂停）", "resubmit": "提交补充材料（时限恢复）",
+                 "approve": "批准", "reject": "不予支持", "withdraw": "撤回"}[transition.action]
+        steps.append(TimelineStep(label, transition.on, True, transition.reason))
+    if application.status in OPEN_STATUSES:
+        if sla is not None and sla.deadline_on is not None:
+            steps.append(TimelineStep("审核截止日（兑现时限）", sla.deadline_on, False,
+                                      f"受理后 {sla.sla_working_days} 个工作日，另加暂停的 {sla.paused_working_days} 个工作日"))
+        elif sla is not None:
+            steps.append(TimelineStep("审核截止日（兑现时限）", None, False,
+                                      f"{sla.missing_year} 年官方工作日历尚未发布，暂无法计算"))
+        else:
+            steps.append(TimelineStep("等待受理", None, False))
+    return steps

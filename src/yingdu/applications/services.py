@@ -1,0 +1,324 @@
+"""Every write to applications: drafts, materials and the workflow transitions of workflow.py."""
+
+import logging
+from collections.abc import Callable
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from yingdu.accounts.models import Role
+from yingdu.accounts.selectors import user_roles
+from yingdu.enterprises.models import Enterprise
+from yingdu.errors import Conflict, DomainError, Forbidden
+from yingdu.files import store_upload
+from yingdu.policy.selectors import policy_version_in_force, policy_version_require_in_force
+from yingdu.transparency.services import log_append
+from yingdu.vouchers.services import voucher_issue
+
+from .eligibility import AUTO_MATERIALS, application_quote, precheck
+from .events import application_created_event, application_transition_event, material_uploaded_event
+from .models import (
+    Application, ApplicationKind, ApplicationMaterial, ApplicationStatus, ApplicationTransition, SupplementRequest,
+)
+from .workflow import REVIEW_ACTIONS, TRANSITIONS
+
+logger = logging.getLogger(__name__)
+
+MSG_NOT_MEMBER = _("只有本企业成员可以办理本企业的申请")
+MSG_ROLE_NOT_ALLOWED = _("您的角色不能执行“{action}”")
+MSG_TRANSITION_NOT_ALLOWED = _("申请当前状态为“{status}”，不能执行“{action}”")
+MSG_REASON_REQUIRED = _("请填写理由")
+MSG_ALREADY_APPLIED = _("该作品已有进行中或已批准的申请，不能重复申请")
+MSG_PRECHECK_FAILED = _("尚不满足申请条件：{conditions}")
+MSG_ANNUAL_LIMIT_REACHED = _("{year} 年本企业已有 {counted} 部作品计入申报，已达到每年 {limit} 部的上限")
+MSG_FOUR_EYES = _("您审核过该申请，按“双人复核”规定不能由您批准，请交由其他审批员")
+MSG_SUPPLEMENT_ITEMS_REQUIRED = _("请列出需要补充的材料")
+MSG_SUPPLEMENT_MESSAGE_REQUIRED = _("请填写补充材料的说明")
+MSG_MATERIAL_UNKNOWN = _("“{code}”不在申报材料清单中，或由平台自动提供，无需上传")
+MSG_MATERIAL_CLOSED = _("申请当前状态为“{status}”，不能上传材料")
+MSG_TOPUP_NOT_POSSIBLE = _("只有已批准、且未按出海口径支持的作品补贴申请可以申请出海追加")
+MSG_AMOUNT_UNAVAILABLE = _("无法计算补贴金额：{reason}")
+
+_UPLOAD_STATUSES = (ApplicationStatus.DRAFT, ApplicationStatus.SUPPLEMENT_REQUESTED)
+
+
+def _require_member(actor, enterprise) -> None:
+    if Role.ENTERPRISE_MEMBER not in user_roles(actor) or actor.organisation_id != enterprise.organisation_id:
+        raise Forbidden(MSG_NOT_MEMBER, code="not_enterprise_member")
+
+
+def _create(*, work, actor, now, kind: str, overseas_claimed: bool, topup_of=None) -> Application:
+    _require_member(actor, work.enterprise)
+    try:
+        with transaction.atomic():
+            application = Application.objects.create(
+                enterprise=work.enterprise, work=work, kind=kind, overseas_claimed=overseas_claimed,
+                topup_of=topup_of, status=ApplicationStatus.DRAFT, created_by=actor, created_at=now,
+                counts_toward_limit=kind == ApplicationKind.REGULAR,
+            )
+            log_append(events=[application_created_event(application)], now=now)
+    except IntegrityError:
+        raise Conflict(MSG_ALREADY_APPLIED, code="application_exists") from None
+    return application
+
+
+def application_create(*, work, actor, now, overseas_claimed: bool = False) -> Application:
+    """Open a draft application for a work of the actor's enterprise (one per work unless refused or withdrawn)."""
+    return _create(work=work, actor=actor, now=now, kind=ApplicationKind.REGULAR, overseas_claimed=overseas_claimed)
+
+
+def application_topup_create(*, base: Application, actor, now) -> Application:
+    """Open an overseas top-up draft for an approved application that was supported at the regular rate."""
+    if base.kind != ApplicationKind.REGULAR or base.status != ApplicationStatus.APPROVED or base.overseas_claimed:
+        raise Conflict(MSG_TOPUP_NOT_POSSIBLE, code="topup_not_possible")
+    return _create(work=base.work, actor=actor, now=now, kind=ApplicationKind.OVERSEAS_TOPUP, overseas_claimed=True,
+                   topup_of=base)
+
+
+def _checklist_for(application: Application, *, today) -> list[dict]:
+    version = application.policy_version or policy_version_in_force(on=today)
+    return list(version.materials_checklist) if version is not None else []
+
+
+def application_material_upload(*, application: Application, code: str, upload, actor, now) -> ApplicationMaterial:
+    """Upload a checklist material that the platform does not already hold (draft or while a supplement is due)."""
+    _require_member(actor, application.enterprise)
+    items = {item["code"]: item["label"] for item in _checklist_for(application, today=timezone.localdate(now))}
+    if code not in items or code in AUTO_MATERIALS:
+        raise DomainError(str(MSG_MATERIAL_UNKNOWN).format(code=code), code="material_unknown", field="code")
+    if application.status not in _UPLOAD_STATUSES:
+        raise Conflict(str(MSG_MATERIAL_CLOSED).format(status=application.get_status_display()),
+                       code="material_upload_closed")
+    stored = store_upload(upload=upload, category="application_materials")
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if locked.status not in _UPLOAD_STATUSES:
+            raise Conflict(str(MSG_MATERIAL_CLOSED).format(status=locked.get_status_display()),
+                           code="material_upload_closed")
+        material = ApplicationMaterial.objects.create(
+            application=locked, code=code, label=items[code], sha256=stored.sha256,
+            content_type=stored.content_type, size=stored.size,
+            filename=(getattr(upload, "name", "") or code)[-200:], uploaded_by=actor, uploaded_at=now,
+        )
+        log_append(events=[material_uploaded_event(material)], now=now)
+    return material
+
+
+def _transition(*, application: Application, action: str, actor, now, reason: str = "",
+                apply: Callable[[Application], dict] | None = None, lock_enterprise: bool = False) -> Application:
+    """Check role, membership, reason and source status, then apply the step, record it and log it atomically."""
+    transition = TRANSITIONS[action]
+    roles = user_roles(actor)
+    if not (roles & transition.roles):
+        raise Forbidden(str(MSG_ROLE_NOT_ALLOWED).format(action=transition.label), code="role_not_allowed")
+    if Role.ENTERPRISE_MEMBER in transition.roles:
+        _require_member(actor, application.enterprise)
+    reason = (reason or "").strip()
+    if transition.reason_required and not reason:
+        raise DomainError(MSG_REASON_REQUIRED, code="reason_required", field="reason")
+    with transaction.atomic():
+        if lock_enterprise:
+            # serialises the enterprise's submissions: PostgreSQL row lock; SQLite has one writer (BEGIN IMMEDIATE)
+            Enterprise.objects.select_for_update().filter(pk=application.enterprise_id).first()
+        locked = (Application.objects.select_for_update(of=("self",))
+                  .select_related("enterprise", "work", "topup_of").get(pk=application.pk))
+        if locked.status not in transition.sources:
+            raise Conflict(
+                str(MSG_TRANSITION_NOT_ALLOWED).format(status=locked.get_status_display(), action=transition.label),
+                code="transition_not_allowed", detail={"status": locked.status, "action": action})
+        detail = apply(locked) if apply is not None else {}
+        record = ApplicationTransition.objects.create(
+            application=locked, action=action, from_status=locked.status, to_status=transition.target, actor=actor,
+            at=now, on=timezone.localdate(now), reason=reason, detail=detail,
+        )
+        locked.status = transition.target
+        locked.save()
+        log_append(events=[application_transition_event(locked, record)], now=now)
+    return locked
+
+
+def application_submit(*, application: Application, actor, now) -> Application:
+    """Submit a draft: every pre-check condition must pass; the annual limit is counted under the enterprise lock."""
+    today = timezone.localdate(now)
+
+    def apply(locked: Application) -> dict:
+        version = policy_version_require_in_force(on=today)
+        result = precheck(locked, today=today)
+        failed = {condition.code: condition for condition in result.failed}
+        if "annual_limit" in failed:
+            raise Conflict(failed["annual_limit"].reason, code="annual_limit_reached",
+                           detail={"year": today.year, "annual_work_limit": version.annual_work_limit})
+        if failed:
+            raise DomainError(
+                str(MSG_PRECHECK_FAILED).format(conditions="；".join(c.label for c in failed.values())),
+                code="precheck_failed",
+                detail={"failed": [{"code": c.code, "label": c.label, "reason": c.reason} for c in failed.values()]})
+        locked.submitted_at = now
+        locked.submitted_on = today
+        locked.limit_year = today.year
+        locked.policy_version = version
+        return {"policy_version": version.version_id, "limit_year": today.year,
+                "counts_toward_limit": locked.counts_toward_limit}
+
+    return _transition(application=application, action="submit", actor=actor, now=now, apply=apply,
+                       lock_enterprise=True)
+
+
+def application_accept(*, application: Application, actor, now, reason: str = "") -> Application:
+    """Intake: the materials are complete; the SLA clock starts today with the policy's working days."""
+    def apply(locked: Application) -> dict:
+        locked.accepted_on = timezone.localdate(now)
+        locked.sla_working_days = locked.policy_version.sla_working_days
+        locked.reviewer = actor
+        return {"accepted_on": locked.accepted_on.isoformat(), "sla_working_days": locked.sla_working_days}
+
+    return _transition(application=application, action="accept", actor=actor, now=now, reason=reason, apply=apply)
+
+
+def _compute_review_amount(locked: Application, now) -> dict:
+    try:
+        result, amount_fen, explanation, detail = application_quote(locked, version=locked.policy_version)
+    except DomainError as error:
+        raise DomainError(str(MSG_AMOUNT_UNAVAILABLE).format(reason=error.message), code="amount_unavailable") from None
+    locked.verified_cost_fen = result.base.fen
+    locked.review_amount_fen = amount_fen
+    locked.review_explanation = explanation
+    locked.review_detail = detail
+    locked.reviewed_at = now
+    return {"verified_cost_fen": result.base.fen, "amount_fen": amount_fen,
+            "policy_version": locked.policy_version.version_id}
+
+
+def _issue_data_notice(application: Application, *, now) -> None:
+    """Send the enterprise the usage statement behind the amount (the metering objection flow then applies)."""
+    from yingdu.notices.services import data_notice_issue
+
+    work = application.work
+    today = timezone.localdate(now)
+    try:
+        data_notice_issue(work=work, period_start_on=work.production_start_on,
+                          period_end_on=min(work.production_end_on, today), actor=None, now=now)
+    except DomainError as error:
+        # the review stands; staff can issue the notice from the notices page once the cause is fixed
+        logger.warning("data notice for application %s not issued: %s", application.pk, error.code)
+
+
+def application_start_review(*, application: Application, actor, now, reason: str = "",
+                             issue_data_notice: bool = True) -> Application:
+    """Start the review: compute the amount from today's verified cost, then send the data notice."""
+    def apply(locked: Application) -> dict:
+        locked.reviewer = actor
+        return _compute_review_amount(locked, now)
+
+    reviewed = _transition(application=application, action="start_review", actor=actor, now=now, reason=reason,
+                           apply=apply)
+    if issue_data_notice:
+        _issue_data_notice(reviewed, now=now)
+    return reviewed
+
+
+def application_request_supplement(*, application: Application, actor, items: list[str], message: str,
+                                   now) -> Application:
+    """Ask for supplementary materials (items and a message); the SLA clock pauses from today."""
+    items = [item.strip() for item in items if item and item.strip()]
+    message = (message or "").strip()
+    if not items:
+        raise DomainError(MSG_SUPPLEMENT_ITEMS_REQUIRED, code="supplement_items_required", field="items")
+    if not message:
+        raise DomainError(MSG_SUPPLEMENT_MESSAGE_REQUIRED, code="supplement_message_required", field="message")
+
+    def apply(locked: Application) -> dict:
+        request = SupplementRequest.objects.create(
+            application=locked, items=items, message=message, requested_by=actor, requested_at=now,
+            requested_on=timezone.localdate(now))
+        return {"supplement_request": request.pk, "items": items, "paused_from": request.requested_on.isoformat()}
+
+    return _transition(application=application, action="request_supplement", actor=actor, now=now, reason=message,
+                       apply=apply)
+
+
+def application_resubmit(*, application: Application, actor, now, response: str = "") -> Application:
+    """The applicant answers the open supplement request; the clock resumes and the amount is computed again."""
+    def apply(locked: Application) -> dict:
+        request = locked.supplement_requests.select_for_update().filter(resumed_on__isnull=True).order_by("-id").first()
+        request.response = (response or "").strip()
+        request.resumed_by = actor
+        request.resumed_at = now
+        request.resumed_on = timezone.localdate(now)
+        request.save()
+        return {"supplement_request": request.pk, "paused_from": request.requested_on.isoformat(),
+                "paused_to": request.resumed_on.isoformat(), **_compute_review_amount(locked, now)}
+
+    return _transition(application=application, action="resubmit", actor=actor, now=now, reason=response,
+                       apply=apply)
+
+
+def application_approve(*, application: Application, actor, now, reason: str = "") -> Application:
+    """Approve (four-eyes: not by anyone who reviewed it); the amount is computed now, fixed and issued as a voucher."""
+    def apply(locked: Application) -> dict:
+        if locked.transitions.filter(actor=actor, action__in=REVIEW_ACTIONS).exists():
+            raise Forbidden(MSG_FOUR_EYES, code="four_eyes")
+        review = _compute_review_amount(locked, now)
+        locked.approved_amount_fen = locked.review_amount_fen
+        locked.approved_explanation = locked.review_explanation
+        locked.approved_detail = locked.review_detail
+        locked.decided_at = now
+        locked.decision_reason = (reason or "").strip()
+        voucher = None
+        if locked.approved_amount_fen > 0:
+            # the voucher is issued in the approval's transaction: approved if and only if issued
+            voucher = voucher_issue(enterprise=locked.enterprise, work_id=locked.work_id, application_id=locked.pk,
+                                    amount_fen=locked.approved_amount_fen, actor=actor, now=now)
+        return {**review, "approved_amount_fen": locked.approved_amount_fen,
+                "voucher": voucher.number if voucher is not None else None}
+
+    return _transition(application=application, action="approve", actor=actor, now=now, reason=reason, apply=apply)
+
+
+def application_reject(*, application: Application, actor, reason: str, now) -> Application:
+    """Refuse support with a reason; the place under the annual limit is released."""
+    def apply(locked: Application) -> dict:
+        locked.decided_at = now
+        locked.decision_reason = reason.strip()
+        _close_open_supplement(locked, actor=actor, now=now)
+        return {}
+
+    return _transition(application=application, action="reject", actor=actor, now=now, reason=reason, apply=apply)
+
+
+def application_withdraw(*, application: Application, actor, now, reason: str = "") -> Application:
+    """The applicant withdraws before a decision; the place under the annual limit is released."""
+    def apply(locked: Application) -> dict:
+        _close_open_supplement(locked, actor=actor, now=now)
+        return {}
+
+    return _transition(application=application, action="withdraw", actor=actor, now=now, reason=reason, apply=apply)
+
+
+def _close_open_supplement(locked: Application, *, actor, now) -> None:
+    locked.supplement_requests.filter(resumed_on__isnull=True).update(
+        resumed_by=actor, resumed_at=now, resumed_on=timezone.localdate(now))
+
+
+def application_transition_by_action(*, application: Application, action: str, actor, now, reason: str = "",
+                                     items: list[str] | None = None) -> Application:
+    """Dispatch a named action from a page or the API to its service."""
+    if action == "submit":
+        return application_submit(application=application, actor=actor, now=now)
+    if action == "accept":
+        return application_accept(application=application, actor=actor, now=now, reason=reason)
+    if action == "start_review":
+        return application_start_review(application=application, actor=actor, now=now, reason=reason)
+    if action == "request_supplement":
+        return application_request_supplement(application=application, actor=actor, items=items or [],
+                                              message=reason, now=now)
+    if action == "resubmit":
+        return application_resubmit(application=application, actor=actor, now=now, response=reason)
+    if action == "approve":
+        return application_approve(application=application, actor=actor, now=now, reason=reason)
+    if action == "reject":
+        return application_reject(application=application, actor=actor, reason=reason, now=now)
+    if action == "withdraw":
+        return application_withdraw(application=application, actor=actor, now=now, reason=reason)
+    raise DomainError(_("未知操作"), code="unknown_action", status=404)

@@ -1,0 +1,56 @@
+"""PDF notices embed a CJK font (checked with pdffonts where installed, else in the PDF's font descriptors)."""
+
+import re
+import shutil
+import subprocess
+import zlib
+
+import pytest
+from django.utils import timezone
+
+from yingdu.applications import services
+from yingdu.testing.clients import client_for, verified
+
+from .support import draft, eligible_works
+
+pytestmark = pytest.mark.django_db
+
+
+def embedded_font_names(data: bytes, tmp_path) -> set[str]:
+    if shutil.which("pdffonts"):
+        path = tmp_path / "notice.pdf"
+        path.write_bytes(data)
+        lines = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout.splitlines()
+        return {line.split()[0] for line in lines[2:] if line.split()[-4] == "yes"}
+    names = set()
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
+        try:
+            names.update(n.decode() for n in re.findall(rb"/FontName\s*/([^\s/]+)", zlib.decompress(stream)))
+        except zlib.error:
+            continue
+    return names
+
+
+def test_acceptance_supplement_and_decision_notices_are_pdfs_with_a_cjk_font(enterprise, meter, reviewer,
+                                                                            approver, tmp_path):
+    [work] = eligible_works(enterprise, meter, 1)
+    member = verified(enterprise.registered_by)
+    application = services.application_submit(application=draft(work), actor=member, now=timezone.now())
+    client = client_for(enterprise.registered_by)
+    assert client.get(f"/applications/{application.pk}/notices/acceptance.pdf").status_code == 404
+    services.application_accept(application=application, actor=reviewer, now=timezone.now())
+    services.application_start_review(application=application, actor=reviewer, now=timezone.now(),
+                                      issue_data_notice=False)
+    services.application_request_supplement(application=application, actor=reviewer, items=["授权书"],
+                                             message="请补充", now=timezone.now())
+    services.application_resubmit(application=application, actor=member, now=timezone.now())
+    services.application_approve(application=application, actor=approver, now=timezone.now())
+    for kind in ("acceptance", "supplement", "decision"):
+        response = client.get(f"/applications/{application.pk}/notices/{kind}.pdf")
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+        assert response.content.startswith(b"%PDF-")
+        fonts = embedded_font_names(response.content, tmp_path)
+        assert any("CJK" in name for name in fonts), fonts
+    api = client.get(f"/api/v1/applications/{application.pk}/notices/decision")
+    assert api.status_code == 200 and api.content.startswith(b"%PDF-")
+    assert client.get(f"/api/v1/applications/{application.pk}/notices/nonsense").status_code == 404

@@ -1,0 +1,61 @@
+"""The review clock against the official calendar (chinese-calendar's 2026 schedule, the State Council notice)."""
+
+from datetime import date
+
+import pytest
+
+from yingdu.applications import sla as sla_module
+from yingdu.applications.sla import paused_working_days, sla_deadline_on, sla_status
+from yingdu.rules.workdays import WorkCalendar, chinese_calendar_schedule
+
+CALENDAR = WorkCalendar(schedules={2026: chinese_calendar_schedule(2026)})
+
+
+def test_accepted_2026_02_10_without_pauses_is_due_2026_03_30():
+    # the Spring Festival holiday (02-15…02-23) is skipped; the adjusted working Saturdays 02-14 and 02-28 count
+    assert sla_deadline_on(accepted_on=date(2026, 2, 10), sla_working_days=30, paused_working_days=0,
+                           calendar=CALENDAR) == date(2026, 3, 30)
+
+
+def test_a_supplement_request_open_2026_03_02_to_03_06_moves_the_deadline_five_working_days():
+    paused = paused_working_days([(date(2026, 3, 2), date(2026, 3, 6))], CALENDAR)
+    assert paused == 5
+    deadline = sla_deadline_on(accepted_on=date(2026, 2, 10), sla_working_days=30, paused_working_days=paused,
+                               calendar=CALENDAR)
+    assert deadline == CALENDAR.add_working_days(start_on=date(2026, 3, 30), working_days=5) == date(2026, 4, 7)
+
+
+def test_overlapping_pauses_count_each_day_once_and_weekends_not_at_all():
+    pauses = [(date(2026, 3, 2), date(2026, 3, 4)), (date(2026, 3, 4), date(2026, 3, 9))]
+    # 03-02 … 03-06 and 03-09; 03-07/08 are a weekend
+    assert paused_working_days(pauses, CALENDAR) == 6
+
+
+def test_badges_on_track_at_risk_overdue_and_paused():
+    def status(today, pauses=()):
+        return sla_status(accepted_on=date(2026, 2, 10), sla_working_days=30, pauses=list(pauses), today=today,
+                          calendar=CALENDAR)
+
+    assert status(date(2026, 2, 10)).badge == "on_track"
+    assert status(date(2026, 3, 23)).working_days_left == 5 and status(date(2026, 3, 23)).badge == "at_risk"
+    assert status(date(2026, 3, 30)).working_days_left == 0 and status(date(2026, 3, 30)).badge == "at_risk"
+    late = status(date(2026, 4, 1))
+    assert late.badge == "overdue" and late.days_late == 2
+    paused = status(date(2026, 3, 4), [(date(2026, 3, 2), None)])
+    assert paused.badge == "paused" and paused.paused_working_days == 3
+
+
+def test_a_deadline_in_a_year_without_a_published_schedule_is_reported_not_guessed():
+    result = sla_status(accepted_on=date(2026, 12, 1), sla_working_days=30, pauses=[], today=date(2026, 12, 1),
+                        calendar=CALENDAR)
+    assert result.deadline_on is None and result.missing_year == 2027 and result.badge == "unknown"
+
+
+def test_the_sla_module_has_no_django_import():
+    source = open(sla_module.__file__, encoding="utf-8").read()
+    assert "django" not in source
+
+
+@pytest.mark.parametrize("name", sla_module.__all__)
+def test_public_surface_is_pinned(name):
+    assert name in {"AT_RISK_WORKING_DAYS", "SlaStatus", "paused_working_days", "sla_deadline_on", "sla_status"}

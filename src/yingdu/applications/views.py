@@ -1,0 +1,196 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from yingdu.accounts.models import STAFF_ROLES, Role
+from yingdu.accounts.permissions import login_required, role_required
+from yingdu.accounts.selectors import user_roles
+from yingdu.errors import DomainError
+from yingdu.files import open_stored
+from yingdu.rules.money import Money
+from yingdu.works.selectors import work_get_for
+
+from . import documents, exports, selectors, services
+from .eligibility import application_quote, precheck
+from .forms import MaterialForm, TransitionForm
+from .models import OPEN_STATUSES, ApplicationStatus
+from .workflow import TRANSITIONS, transitions_available
+
+
+def _application_or_404(request, application_id: int):
+    try:
+        return selectors.application_get_for(request.user, application_id)
+    except DomainError:
+        raise Http404 from None
+
+
+@role_required(Role.ENTERPRISE_MEMBER, *STAFF_ROLES)
+def application_list(request):
+    today = timezone.localdate()
+    applications = selectors.applications_visible_to(request.user)
+    status = request.GET.get("status", "")
+    if status in ApplicationStatus.values:
+        applications = applications.filter(status=status)
+    return render(request, "applications/list.html", {
+        "applications": applications[:300], "statuses": ApplicationStatus.choices, "status": status,
+        "today": today,
+    })
+
+
+@role_required(*STAFF_ROLES)
+def application_queue(request):
+    today = timezone.localdate()
+    rows = selectors.application_queue(request.user, today=today)
+    return render(request, "applications/queue.html", {"rows": rows, "today": today})
+
+
+@role_required(Role.ENTERPRISE_MEMBER)
+@require_POST
+def application_create(request):
+    try:
+        work = work_get_for(request.user, int(request.POST.get("work_id", "0")))
+    except (DomainError, ValueError):
+        raise Http404 from None
+    try:
+        application = services.application_create(work=work, actor=request.user, now=timezone.now(),
+                                                  overseas_claimed=bool(request.POST.get("overseas_claimed")))
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect("works:detail", work_id=work.pk)
+    messages.success(request, "已创建申请草稿。请查看条件自检，补齐后提交。")
+    return redirect("applications:detail", application_id=application.pk)
+
+
+@role_required(Role.ENTERPRISE_MEMBER)
+@require_POST
+def application_topup(request, application_id: int):
+    base = _application_or_404(request, application_id)
+    try:
+        topup = services.application_topup_create(base=base, actor=request.user, now=timezone.now())
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect("applications:detail", application_id=base.pk)
+    messages.success(request, "已创建出海追加申请草稿。")
+    return redirect("applications:detail", application_id=topup.pk)
+
+
+@login_required
+def application_detail(request, application_id: int):
+    application = _application_or_404(request, application_id)
+    today = timezone.localdate()
+    roles = user_roles(request.user)
+    sla = selectors.application_sla(application, today=today)
+    check = precheck(application, today=today)
+    preview = None
+    if roles & STAFF_ROLES and application.status in OPEN_STATUSES and application.policy_version is not None:
+        try:
+            _quote, amount_fen, explanation, _detail = application_quote(application,
+                                                                         version=application.policy_version)
+            preview = {"amount": Money(amount_fen).format_display(), "explanation": explanation}
+        except DomainError as error:
+            preview = {"amount": "—", "explanation": str(error.message)}
+    is_member = Role.ENTERPRISE_MEMBER in roles
+    return render(request, "applications/detail.html", {
+        "application": application, "sla": sla, "precheck": check,
+        "timeline": selectors.application_timeline(application, sla=sla),
+        "history": [(t, TRANSITIONS[t.action].label) for t in selectors.application_history(application)],
+        "supplements": application.supplement_requests.select_related("requested_by").order_by("id"),
+        "actions": transitions_available(application.status, roles), "form": TransitionForm(),
+        "is_member": is_member, "is_staff_view": bool(roles & STAFF_ROLES), "preview": preview,
+        "can_upload": is_member and application.status in (ApplicationStatus.DRAFT,
+                                                           ApplicationStatus.SUPPLEMENT_REQUESTED),
+        "can_topup": is_member and application.kind == "regular" and application.status == ApplicationStatus.APPROVED
+        and not application.overseas_claimed,
+    })
+
+
+@login_required
+@require_POST
+def application_transition(request, application_id: int, action: str):
+    application = _application_or_404(request, application_id)
+    if action not in TRANSITIONS:
+        raise Http404
+    form = TransitionForm(request.POST)
+    form.is_valid()
+    try:
+        services.application_transition_by_action(
+            application=application, action=action, actor=request.user, now=timezone.now(),
+            reason=form.cleaned_data.get("reason") or "", items=form.item_list())
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, f"已{TRANSITIONS[action].label}。")
+    return redirect("applications:detail", application_id=application.pk)
+
+
+@login_required
+@require_POST
+def material_upload(request, application_id: int):
+    application = _application_or_404(request, application_id)
+    form = MaterialForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "请选择要上传的文件。")
+        return redirect("applications:detail", application_id=application.pk)
+    try:
+        services.application_material_upload(application=application, code=form.cleaned_data["code"],
+                                             upload=form.cleaned_data["upload"], actor=request.user,
+                                             now=timezone.now())
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, "材料已上传。")
+    return redirect("applications:detail", application_id=application.pk)
+
+
+@login_required
+def material_file(request, application_id: int, material_id: int):
+    application = _application_or_404(request, application_id)
+    material = application.materials.filter(pk=material_id).first()
+    if material is None:
+        raise Http404
+    return FileResponse(open_stored(category="application_materials", sha256=material.sha256),
+                        content_type=material.content_type)
+
+
+@login_required
+def overdue_dashboard(request):
+    if not (user_roles(request.user) & STAFF_ROLES):
+        raise PermissionDenied
+    return render(request, "applications/overdue.html",
+                  {"rows": selectors.application_overdue(today=timezone.localdate())})
+
+
+def _xlsx(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@role_required(*STAFF_ROLES)
+def export_queue(request):
+    today = timezone.localdate()
+    rows = selectors.application_queue(request.user, today=today)
+    return _xlsx(exports.queue_workbook(rows), f"queue-{today.isoformat()}.xlsx")
+
+
+@role_required(*STAFF_ROLES)
+def export_decisions(request):
+    decided = selectors.applications_visible_to(request.user).filter(
+        status__in=(ApplicationStatus.APPROVED, ApplicationStatus.REJECTED)).order_by("decided_at", "id")
+    return _xlsx(exports.decisions_workbook(decided), f"decisions-{timezone.localdate().isoformat()}.xlsx")
+
+
+@login_required
+def notice_download(request, application_id: int, kind: str):
+    application = _application_or_404(request, application_id)
+    try:
+        data = documents.notice_pdf(application, kind,
+                                    sla=selectors.application_sla(application, today=timezone.localdate()))
+    except DomainError:
+        raise Http404 from None
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="application-{application.pk}-{kind}.pdf"'
+    return response

@@ -1,0 +1,206 @@
+from datetime import date, datetime
+
+from django.http import FileResponse
+from django.utils import timezone
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+from ninja.security import django_auth
+
+from yingdu.enterprises.selectors import enterprise_of_user
+from yingdu.errors import Forbidden, NotFound
+from yingdu.files import open_stored
+
+from . import selectors, services
+
+router = Router(tags=["作品"])
+
+
+class DetailsOut(Schema):
+    revision: int
+    title: str
+    overseas_titles: list[str]
+    form: str
+    episode_count: int
+    episode_min_seconds: int
+    episode_max_seconds: int
+    aspect_ratio: str
+    ai_techniques: list[str]
+    reason: str
+    recorded_at: datetime
+
+
+class WorkOut(Schema):
+    id: int
+    enterprise_id: int
+    title: str
+    form: str
+    project_tag: str
+    production_start_on: date
+    production_end_on: date
+    declared_at: datetime
+    details: DetailsOut | None = None
+
+    @staticmethod
+    def resolve_details(obj):
+        return selectors.work_current_details(obj)
+
+
+class FactsIn(Schema):
+    episode_count: int
+    episode_min_seconds: int
+    episode_max_seconds: int
+    aspect_ratio: str
+    ai_techniques: list[str]
+    overseas_titles: list[str] = []
+
+    def facts(self) -> services.WorkFacts:
+        data = self.dict()
+        return services.WorkFacts(**{name: data[name] for name in (
+            "episode_count", "episode_min_seconds", "episode_max_seconds", "aspect_ratio", "ai_techniques",
+            "overseas_titles")})
+
+
+class DeclareIn(FactsIn):
+    title: str
+    form: str
+    project_tag: str
+    production_start_on: date
+    production_end_on: date
+
+
+class DetailsIn(FactsIn):
+    title: str
+    form: str
+    reason: str = ""
+
+
+class ReleaseIn(Schema):
+    platform: str
+    platform_name: str = ""
+    url: str
+    went_live_on: date
+    licence_number: str
+    supersedes_id: int | None = None
+    reason: str = ""
+
+
+class ReleaseOut(Schema):
+    id: int
+    platform: str
+    platform_label: str
+    url: str
+    went_live_on: date
+    licence_kind: str
+    licence_number: str
+    screenshot_sha256: str
+    supersedes_id: int | None
+    reason: str
+    recorded_at: datetime
+
+
+class DistributionIn(Schema):
+    territory: str
+    platform: str
+    platform_name: str = ""
+    listed_title: str
+    url: str = ""
+    went_live_on: date
+    supersedes_id: int | None = None
+    reason: str = ""
+
+
+class DistributionOut(Schema):
+    id: int
+    territory: str
+    platform: str
+    platform_label: str
+    listed_title: str
+    url: str
+    went_live_on: date
+    agreement_sha256: str
+    listing_sha256: str
+    supersedes_id: int | None
+    reason: str
+    recorded_at: datetime
+
+
+@router.get("", response=list[WorkOut], auth=django_auth, summary="可见的作品列表")
+def work_list(request):
+    return list(selectors.works_visible_to(request.user)[:500])
+
+
+@router.post("", response={201: WorkOut}, auth=django_auth, summary="登记作品（含集数、单集时长、画幅、AI技术）")
+def work_declare(request, payload: DeclareIn):
+    enterprise = enterprise_of_user(request.user)
+    if enterprise is None:
+        raise Forbidden(services.MSG_NOT_MEMBER, code="not_enterprise_member")
+    data = payload.dict()
+    work = services.work_declare(
+        enterprise=enterprise, actor=request.user, now=timezone.now(), facts=payload.facts(),
+        **{k: data[k] for k in ("title", "form", "project_tag", "production_start_on", "production_end_on")})
+    return 201, work
+
+
+@router.get("/{int:work_id}", response=WorkOut, auth=django_auth, summary="作品详情")
+def work_detail(request, work_id: int):
+    return selectors.work_get_for(request.user, work_id)
+
+
+@router.get("/{int:work_id}/details", response=list[DetailsOut], auth=django_auth, summary="作品信息的全部版本")
+def work_details_history(request, work_id: int):
+    return list(selectors.work_details_history(selectors.work_get_for(request.user, work_id)))
+
+
+@router.post("/{int:work_id}/details", response={201: DetailsOut}, auth=django_auth,
+             summary="记录作品信息的新版本（更正须说明理由）")
+def work_details_record(request, work_id: int, payload: DetailsIn):
+    work = selectors.work_get_for(request.user, work_id)
+    details = services.work_details_record(work=work, actor=request.user, title=payload.title, form=payload.form,
+                                           facts=payload.facts(), reason=payload.reason, now=timezone.now())
+    return 201, details
+
+
+@router.get("/{int:work_id}/releases", response=list[ReleaseOut], auth=django_auth, summary="上线记录（含已被更正的）")
+def release_list(request, work_id: int):
+    return list(selectors.work_releases_all(selectors.work_get_for(request.user, work_id)))
+
+
+@router.post("/{int:work_id}/releases", response={201: ReleaseOut}, auth=django_auth, summary="登记上线记录")
+def release_record(request, work_id: int, payload: Form[ReleaseIn], screenshot: File[UploadedFile]):
+    work = selectors.work_get_for(request.user, work_id)
+    return 201, services.work_release_record(work=work, actor=request.user, screenshot=screenshot,
+                                             now=timezone.now(), **payload.dict())
+
+
+@router.get("/{int:work_id}/releases/{int:release_id}/screenshot", auth=django_auth, summary="下载上线截图")
+def release_screenshot(request, work_id: int, release_id: int):
+    release = selectors.work_release_get(selectors.work_get_for(request.user, work_id), release_id)
+    return FileResponse(open_stored(category="release_screenshots", sha256=release.screenshot_sha256),
+                        content_type=release.screenshot_content_type)
+
+
+@router.get("/{int:work_id}/distributions", response=list[DistributionOut], auth=django_auth,
+            summary="出海发行记录（含已被更正的）")
+def distribution_list(request, work_id: int):
+    return list(selectors.work_distributions_all(selectors.work_get_for(request.user, work_id)))
+
+
+@router.post("/{int:work_id}/distributions", response={201: DistributionOut}, auth=django_auth,
+             summary="登记出海发行（协议、海外上线证明、片名对应）")
+def distribution_record(request, work_id: int, payload: Form[DistributionIn], agreement: File[UploadedFile],
+                        listing_evidence: File[UploadedFile]):
+    work = selectors.work_get_for(request.user, work_id)
+    return 201, services.work_distribution_record(work=work, actor=request.user, agreement=agreement,
+                                                  listing_evidence=listing_evidence, now=timezone.now(),
+                                                  **payload.dict())
+
+
+@router.get("/{int:work_id}/distributions/{int:distribution_id}/{kind}", auth=django_auth,
+            summary="下载出海协议（agreement）或海外上线证明（listing）")
+def distribution_file(request, work_id: int, distribution_id: int, kind: str):
+    distribution = selectors.work_distribution_get(selectors.work_get_for(request.user, work_id), distribution_id)
+    if kind not in ("agreement", "listing"):
+        raise NotFound("未找到", code="not_found")
+    category = "overseas_agreements" if kind == "agreement" else "overseas_listings"
+    return FileResponse(open_stored(category=category, sha256=getattr(distribution, f"{kind}_sha256")),
+                        content_type=getattr(distribution, f"{kind}_content_type"))
