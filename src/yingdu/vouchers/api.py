@@ -1,0 +1,280 @@
+"""Voucher API: vouchers for enterprises and staff, redemptions for providers (API key) and enterprises."""
+
+from datetime import date, datetime
+
+from django.utils import timezone
+from ninja import Router, Schema, Status
+from ninja.security import django_auth
+
+from yingdu.errors import Forbidden, NotFound
+from yingdu.metering.api import PROVIDER_AUTH
+from yingdu.rules.money import Money, MoneyParseError
+
+from . import selectors, services
+from .models import Redemption, SettlementStatement
+
+vouchers_router = Router(tags=["算力券"])
+redemptions_router = Router(tags=["算力券核销"])
+
+
+class VoucherOut(Schema):
+    number: str
+    enterprise: str
+    work_id: int
+    application_id: int
+    amount: str
+    amount_fen: int
+    balance_fen: int
+    pending_fen: int
+    available_fen: int
+    redeemed_fen: int
+    status: str
+    issued_on: date
+    expires_on: date | None
+    policy_version: str
+    eligible_service_categories: list[str]
+
+
+class TransferOut(Schema):
+    id: int
+    kind: str
+    amount_fen: int
+    direction: str
+    reason: str
+    at: datetime
+
+
+class VoucherDetailOut(VoucherOut):
+    history: list[TransferOut]
+
+
+class RedemptionIn(Schema):
+    voucher_number: str
+    order_ref: str
+    category: str
+    amount: str
+    description: str = ""
+
+
+class RedemptionOut(Schema):
+    id: int
+    voucher_number: str
+    provider: str
+    order_ref: str
+    category: str
+    amount: str
+    amount_fen: int
+    description: str
+    status: str
+    submitted_at: datetime
+    decided_at: datetime | None
+    statement: str | None
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class RevokeIn(Schema):
+    reason: str
+    source: str = "finance"
+
+
+class RevocationOut(Schema):
+    number: str
+    status: str
+    voided_fen: int
+    claimed_fen: int
+
+
+class StatementOut(Schema):
+    id: int
+    number: str
+    provider: str
+    period_start_on: date
+    period_end_on: date
+    total: str
+    total_fen: int
+    redemption_count: int
+    status: str
+    payment_reference: str
+    paid_at: datetime | None
+
+
+class StatementDetailOut(StatementOut):
+    redemptions: list[RedemptionOut]
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    detail: dict
+
+
+def _voucher_out(view: selectors.VoucherView) -> dict:
+    voucher = view.voucher
+    return {
+        "number": voucher.number, "enterprise": voucher.enterprise.name, "work_id": voucher.work_id,
+        "application_id": voucher.application_id, "amount": Money(voucher.amount_fen).format_yuan(),
+        "amount_fen": voucher.amount_fen, "balance_fen": view.balance_fen, "pending_fen": view.pending_fen,
+        "available_fen": view.available_fen, "redeemed_fen": view.redeemed_fen, "status": voucher.status,
+        "issued_on": voucher.issued_on, "expires_on": voucher.expires_on, "policy_version": voucher.policy_version,
+        "eligible_service_categories": list(voucher.eligible_service_categories),
+    }
+
+
+def _redemption_out(redemption: Redemption) -> dict:
+    return {
+        "id": redemption.pk, "voucher_number": redemption.voucher.number, "provider": redemption.provider.name,
+        "order_ref": redemption.order_ref, "category": redemption.category,
+        "amount": Money(redemption.amount_fen).format_yuan(), "amount_fen": redemption.amount_fen,
+        "description": redemption.description, "status": redemption.status, "submitted_at": redemption.submitted_at,
+        "decided_at": redemption.decided_at,
+        "statement": redemption.statement.number if redemption.statement_id else None,
+    }
+
+
+def _statement_out(statement: SettlementStatement) -> dict:
+    return {
+        "id": statement.pk, "number": statement.number, "provider": statement.provider.name,
+        "period_start_on": statement.period_start_on, "period_end_on": statement.period_end_on,
+        "total": Money(statement.total_fen).format_yuan(), "total_fen": statement.total_fen,
+        "redemption_count": statement.redemption_count, "status": statement.status,
+        "payment_reference": statement.payment_reference, "paid_at": statement.paid_at,
+    }
+
+
+def _parse_amount(text: str) -> int:
+    try:
+        return Money.from_yuan(text).fen
+    except MoneyParseError as error:
+        error.field = "amount"
+        raise
+
+
+def _key_provider(request):
+    """The provider of an API-key request, or None for a session request."""
+    return getattr(request, "provider", None)
+
+
+# --- /api/v1/vouchers -----------------------------------------------------------------------------------------
+
+
+@vouchers_router.get("", response=list[VoucherOut], auth=django_auth, summary="我可见的算力券")
+def vouchers_list(request, status: str | None = None):
+    queryset = selectors.vouchers_visible_to(request.user)
+    if status:
+        queryset = queryset.filter(status=status)
+    return [_voucher_out(view) for view in selectors.voucher_views(queryset[:500])]
+
+
+@vouchers_router.get("/{number}", response={200: VoucherDetailOut, 404: ErrorOut}, auth=django_auth,
+                     summary="算力券详情与流水")
+def voucher_detail(request, number: str):
+    voucher = selectors.voucher_get_for(request.user, number)
+    [view] = selectors.voucher_views([voucher])
+    history = [{"id": t.pk, "kind": t.kind, "amount_fen": t.amount_fen, "reason": t.reason, "at": t.created_at,
+                "direction": "in" if t.to_account_id == voucher.account_id else "out"}
+               for t in selectors.voucher_history(voucher)]
+    return {**_voucher_out(view), "history": history}
+
+
+@vouchers_router.post("/{number}/revoke", response={200: RevocationOut, 403: ErrorOut, 404: ErrorOut,
+                                                    409: ErrorOut}, auth=django_auth,
+                      summary="撤销算力券（财务）：余额作废，已核销金额形成追回债权")
+def voucher_revoke(request, number: str, payload: RevokeIn):
+    voucher = selectors.voucher_get_for(request.user, number)
+    revocation = services.voucher_revoke(voucher=voucher, reason=payload.reason, actor=request.user,
+                                         now=timezone.now(), source=payload.source)
+    return {"number": voucher.number, "status": "revoked", "voided_fen": revocation.voided_fen,
+            "claimed_fen": revocation.claimed_fen}
+
+
+# --- /api/v1/redemptions --------------------------------------------------------------------------------------
+
+SUBMIT_DESCRIPTION = """
+服务商提交核销（认证：`X-API-Key: yk_…` 或 `Authorization: Bearer yk_…`）。金额以元为单位的字符串，如 `"1200.00"`。
+
+同一服务商的订单号（order_ref）唯一：同一订单号、相同内容的重复提交返回原记录（200）；内容不同返回 409
+`redemption_conflict`。新提交返回 201，状态为 `pending`（待企业确认），金额在确认或拒绝前被预留。
+服务类别须为该券政策允许的类别（`compute` / `model_service` / `data_product`），券须在有效期内。
+"""
+
+
+@redemptions_router.post("", response={200: RedemptionOut, 201: RedemptionOut, 400: ErrorOut, 403: ErrorOut,
+                                       404: ErrorOut, 409: ErrorOut},
+                         auth=PROVIDER_AUTH, summary="提交核销（服务商）", description=SUBMIT_DESCRIPTION)
+def redemption_submit(request, payload: RedemptionIn):
+    result = services.redemption_submit(
+        provider=request.provider, voucher_number=payload.voucher_number, order_ref=payload.order_ref,
+        category=payload.category, amount_fen=_parse_amount(payload.amount), description=payload.description,
+        api_key=request.api_key, now=timezone.now())
+    return Status(201 if result.created else 200, _redemption_out(result.redemption))
+
+
+@redemptions_router.get("", response=list[RedemptionOut], auth=[*PROVIDER_AUTH, django_auth],
+                        summary="核销记录（服务商看自己的，企业看自己券的）")
+def redemptions_list(request, status: str | None = None, limit: int = 100):
+    provider = _key_provider(request)
+    queryset = (selectors.redemptions_of_provider(provider) if provider is not None
+                else selectors.redemptions_visible_to(request.user))
+    if status:
+        queryset = queryset.filter(status=status)
+    return [_redemption_out(r) for r in queryset.select_related("provider", "statement")[:max(1, min(limit, 500))]]
+
+
+@redemptions_router.get("/statements", response=list[StatementOut], auth=[*PROVIDER_AUTH, django_auth],
+                        summary="结算单（服务商看自己的，财务看全部）")
+def statements_list(request):
+    provider = _key_provider(request)
+    queryset = (selectors.statements_of_provider(provider) if provider is not None
+                else selectors.statements_visible_to(request.user))
+    return [_statement_out(statement) for statement in queryset[:500]]
+
+
+@redemptions_router.get("/statements/{int:statement_id}", response={200: StatementDetailOut, 404: ErrorOut},
+                        auth=[*PROVIDER_AUTH, django_auth], summary="结算单明细")
+def statement_detail(request, statement_id: int):
+    provider = _key_provider(request)
+    if provider is not None:
+        statement = selectors.statements_of_provider(provider).filter(pk=statement_id).first()
+        if statement is None:
+            raise NotFound(selectors.MSG_STATEMENT_NOT_FOUND, code="statement_not_found")
+    else:
+        statement = selectors.statement_get_for(request.user, statement_id)
+    lines = [_redemption_out(r) for r in selectors.statement_lines(statement).select_related("provider")]
+    return {**_statement_out(statement), "redemptions": lines}
+
+
+@redemptions_router.get("/{int:redemption_id}", response={200: RedemptionOut, 404: ErrorOut},
+                        auth=[*PROVIDER_AUTH, django_auth], summary="一条核销记录")
+def redemption_detail(request, redemption_id: int):
+    provider = _key_provider(request)
+    if provider is not None:
+        return _redemption_out(selectors.redemption_get_for_provider(provider, redemption_id))
+    return _redemption_out(selectors.redemption_get_for(request.user, redemption_id))
+
+
+def _redemption_for_member(request, redemption_id: int) -> Redemption:
+    if _key_provider(request) is not None:
+        raise Forbidden("只有企业成员可以确认或拒绝核销", code="role_not_allowed")
+    return selectors.redemption_get_for(request.user, redemption_id)
+
+
+@redemptions_router.post("/{int:redemption_id}/confirm", response={200: RedemptionOut, 404: ErrorOut,
+                                                                  409: ErrorOut},
+                         auth=django_auth, summary="企业确认核销（此时才从券余额划转给服务商）")
+def redemption_confirm(request, redemption_id: int):
+    redemption = _redemption_for_member(request, redemption_id)
+    redemption = services.redemption_confirm(redemption=redemption, actor=request.user, now=timezone.now())
+    return _redemption_out(redemption)
+
+
+@redemptions_router.post("/{int:redemption_id}/reject", response={200: RedemptionOut, 400: ErrorOut,
+                                                                 404: ErrorOut, 409: ErrorOut},
+                         auth=django_auth, summary="企业拒绝核销（预留金额释放）")
+def redemption_reject(request, redemption_id: int, payload: ReasonIn):
+    redemption = _redemption_for_member(request, redemption_id)
+    redemption = services.redemption_reject(redemption=redemption, reason=payload.reason, actor=request.user,
+                                            now=timezone.now())
+    return _redemption_out(redemption)

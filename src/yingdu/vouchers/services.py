@@ -1,0 +1,582 @@
+"""Every write of the voucher app: issuance, redemption, expiry and reminders, settlement, revocation, recovery."""
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from yingdu.accounts.models import Role
+from yingdu.accounts.selectors import user_roles
+from yingdu.enterprises.models import EnterpriseState
+from yingdu.enterprises.selectors import enterprise_of_user
+from yingdu.errors import Conflict, DomainError, Forbidden, NotFound
+from yingdu.metering.models import ServiceCategory
+from yingdu.policy.selectors import policy_version_require_in_force
+from yingdu.rules.money import Money
+from yingdu.transparency.services import event_time, log_append
+
+from .events import free_text_commitment, redemption_event, statement_event, voucher_issued_event
+from .ledger import account_get_or_create, accounts_lock, transfer_post
+from .models import (
+    AccountKind, NoticeKind, RecoveryClaim, RecoveryRepayment, Redemption, RedemptionStatus, Revocation,
+    SettlementStatement, Transfer, TransferKind, Voucher, VoucherNotice, VoucherStatus,
+)
+from .selectors import voucher_pending_by_voucher
+from .workflow import (
+    FINANCE_ROLES, ISSUE_ROLES, REDEMPTION_TRANSITIONS, REVOKE_ROLES, STATEMENT_TRANSITIONS, VOUCHER_TRANSITIONS,
+)
+
+logger = logging.getLogger(__name__)
+
+MSG_AMOUNT_INVALID = _("金额应为大于 0 的整数分。")
+MSG_ROLE = _("您的角色不能执行此操作。")
+MSG_ENTERPRISE_NOT_VERIFIED = _("企业当前状态为“{state}”，不能发放算力券。")
+MSG_APPLICATION_CONFLICT = _("申请 {application} 已发放算力券 {number}，且内容与本次不同。")
+MSG_BUDGET_EXCEEDED = _("发放 {amount} 元将超出 {year} 年度算力券专项预算：预算 {budget} 元，已占用 {used} 元，"
+                        "剩余 {remaining} 元。已拒绝发放。")
+MSG_VOUCHER_NOT_FOUND = _("未找到该算力券。")
+MSG_VOUCHER_REVOKED = _("该算力券已被撤销，不能核销。")
+MSG_VOUCHER_EXPIRED = _("该算力券已于 {expires_on} 到期，不能核销。")
+MSG_CATEGORY_UNKNOWN = _("服务类别不正确，应为：算力服务、模型服务或数据产品。")
+MSG_CATEGORY_INELIGIBLE = _("该算力券不能用于“{category}”类服务（政策 {policy} 可抵扣：{allowed}）。")
+MSG_PROVIDER_NOT_LOCAL = _("算力券只能在本地注册的服务商处核销。")
+MSG_INSUFFICIENT = _("核销金额 {amount} 元超过该算力券可用余额 {available} 元。")
+MSG_ORDER_REF_INVALID = _("订单号应为 1–100 位字母、数字或 - _ . / : 字符。")
+MSG_DESCRIPTION_TOO_LONG = _("订单说明不能超过 200 字。")
+MSG_ORDER_CONFLICT = _("订单号 {order_ref} 已提交过内容不同的核销，未作修改。")
+MSG_REDEMPTION_NOT_FOUND = _("未找到该核销记录。")
+MSG_REDEMPTION_NOT_PENDING = _("该核销当前状态为“{status}”，不能再确认或拒绝。")
+MSG_REASON_REQUIRED = _("请填写理由。")
+MSG_VOUCHER_NOT_REVOCABLE = _("该算力券当前状态为“{status}”，不能撤销。")
+MSG_REVOKE_SOURCE = _("撤销来源不正确。")
+MSG_PERIOD_INVALID = _("结算期间结束日期不能早于开始日期，也不能晚于今天。")
+MSG_SETTLEMENT_EMPTY = _("该服务商在此期间没有待结算的已确认核销。")
+MSG_STATEMENT_PAID = _("该结算单已付款，不能重复付款。")
+MSG_PAYMENT_REFERENCE_REQUIRED = _("请填写付款凭证号。")
+MSG_REPAYMENT_TOO_MUCH = _("还款金额 {amount} 元超过尚欠金额 {outstanding} 元。")
+MSG_REPAYMENT_REFERENCE_REQUIRED = _("请填写收款凭证号。")
+MSG_REPAYMENT_CONFLICT = _("收款凭证号 {reference} 已登记过不同金额的还款。")
+
+_ORDER_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_./:]{0,99}$")
+
+
+class BudgetExceeded(DomainError):
+    code = "voucher_budget_exceeded"
+    status = 409
+
+
+class InsufficientBalance(DomainError):
+    code = "voucher_insufficient_balance"
+    status = 409
+
+
+def _yuan(fen: int) -> str:
+    return Money(fen).format_display()
+
+
+def _require_roles(actor, roles: frozenset[str]) -> None:
+    if actor is None or not (user_roles(actor) & roles):
+        raise Forbidden(MSG_ROLE, code="role_not_allowed")
+
+
+def _require_amount(amount_fen, field: str = "amount") -> int:
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise DomainError(MSG_AMOUNT_INVALID, code="amount_invalid", field=field)
+    return amount_fen
+
+
+def _require_text(text, field: str, message=MSG_REASON_REQUIRED, max_length: int = 2000) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise DomainError(message, code="field_required", field=field)
+    return text[:max_length]
+
+
+def _allowed(action: str, table: dict, status: str) -> str | None:
+    sources, target = table[action]
+    return target if status in sources else None
+
+
+def _member_emails(enterprise) -> list[str]:
+    members = enterprise.organisation.members.filter(is_active=True).exclude(email="")
+    return sorted({member.email for member in members})
+
+
+def _send_notice_email(notice_id: int) -> None:
+    notice = VoucherNotice.objects.select_related("voucher", "enterprise__organisation").get(pk=notice_id)
+    recipients = _member_emails(notice.enterprise)
+    if not recipients:
+        return
+    try:
+        send_mail(f"【影都算力券】{notice.get_kind_display()}（{notice.voucher.number}）",
+                  render_to_string("vouchers/email/notice.txt", {"notice": notice}),
+                  settings.DEFAULT_FROM_EMAIL, recipients)
+    except OSError:
+        logger.exception("voucher notice e-mail %s failed", notice_id)
+        return
+    VoucherNotice.objects.filter(pk=notice_id).update(emailed=True)
+
+
+def _notify(*, voucher: Voucher, kind: str, message: str, now: datetime, dedupe_key: str | None = None,
+            email: bool = True) -> bool:
+    """An in-app notice to the enterprise (once per dedupe key) and, after commit, the same by e-mail."""
+    notice, created = VoucherNotice.objects.get_or_create(
+        dedupe_key=dedupe_key or f"{kind}:{voucher.pk}",
+        defaults={"enterprise": voucher.enterprise, "voucher": voucher, "kind": kind, "message": message,
+                  "created_at": now})
+    if created and email:
+        transaction.on_commit(lambda: _send_notice_email(notice.pk))
+    return created
+
+
+# --- issuance -------------------------------------------------------------------------------------------------
+
+
+def voucher_budget_used_fen(programme_account) -> int:
+    """Budget of a year taken by vouchers: issued, less what expired or was voided back into it."""
+    return -programme_account.balance_fen
+
+
+def voucher_issue(*, enterprise, work_id: int, application_id: int, amount_fen: int, actor, now: datetime) -> Voucher:
+    """Issue a voucher for an approved application (idempotent on application_id), within the year's budget."""
+    if actor is not None:
+        _require_roles(actor, ISSUE_ROLES)
+    _require_amount(amount_fen)
+    issued_on = timezone.localdate(now)
+    with transaction.atomic():
+        existing = _voucher_for_application(application_id, enterprise=enterprise, work_id=work_id,
+                                            amount_fen=amount_fen)
+        if existing is not None:
+            return existing
+        if enterprise.state != EnterpriseState.VERIFIED:
+            raise DomainError(str(MSG_ENTERPRISE_NOT_VERIFIED).format(state=enterprise.get_state_display()),
+                              code="enterprise_not_verified")
+        policy = policy_version_require_in_force(on=issued_on)
+        year = issued_on.year
+        programme = account_get_or_create(AccountKind.PROGRAMME_BUDGET, year=year, now=now)
+        # the year's budget account is the issuance lock: issuances of one year queue here, then re-check
+        programme = accounts_lock(programme)[programme.pk]
+        existing = _voucher_for_application(application_id, enterprise=enterprise, work_id=work_id,
+                                            amount_fen=amount_fen)
+        if existing is not None:
+            return existing
+        used = voucher_budget_used_fen(programme)
+        budget = policy.annual_budget_fen
+        if budget is not None and used + amount_fen > budget:
+            raise BudgetExceeded(str(MSG_BUDGET_EXCEEDED).format(
+                amount=_yuan(amount_fen), year=year, budget=_yuan(budget), used=_yuan(used),
+                remaining=_yuan(max(budget - used, 0))),
+                detail={"year": year, "budget_fen": budget, "used_fen": used, "amount_fen": amount_fen,
+                        "policy_version": policy.version_id})
+        sequence = Voucher.objects.filter(budget_year=year).count() + 1
+        number = f"HR-{year}-{sequence:06d}"
+        account = account_get_or_create(AccountKind.VOUCHER, voucher_number=number, enterprise=enterprise, now=now)
+        expires_on = (issued_on + timedelta(days=policy.voucher_validity_days - 1)
+                      if policy.voucher_validity_days else None)
+        voucher = Voucher.objects.create(
+            number=number, enterprise=enterprise, account=account, work_id=work_id, application_id=application_id,
+            amount_fen=amount_fen, budget_year=year, issued_on=issued_on, issued_at=now, issued_by=actor,
+            expires_on=expires_on, policy_version=policy.version_id,
+            eligible_service_categories=list(policy.eligible_service_categories))
+        transfer = transfer_post(kind=TransferKind.ISSUE, from_account=programme, to_account=account,
+                                 amount_fen=amount_fen, reason=f"发放算力券 {number}", actor=actor, now=now,
+                                 voucher=voucher)
+        log_append(events=[voucher_issued_event(voucher, transfer_id=transfer.pk)], now=now)
+        validity = f"，有效期至 {expires_on.isoformat()}" if expires_on else ""
+        _notify(voucher=voucher, kind=NoticeKind.ISSUED, now=now,
+                message=f"算力券 {number} 已发放，面额 {_yuan(amount_fen)} 元{validity}。")
+    return voucher
+
+
+def _voucher_for_application(application_id: int, *, enterprise, work_id: int, amount_fen: int) -> Voucher | None:
+    voucher = Voucher.objects.filter(application_id=application_id).first()
+    if voucher is None:
+        return None
+    if (voucher.enterprise_id, voucher.work_id, voucher.amount_fen) != (enterprise.pk, work_id, amount_fen):
+        raise Conflict(str(MSG_APPLICATION_CONFLICT).format(application=application_id, number=voucher.number),
+                       code="voucher_application_conflict", detail={"number": voucher.number})
+    return voucher
+
+
+# --- redemption -----------------------------------------------------------------------------------------------
+
+
+def voucher_is_past_expiry(voucher: Voucher, *, today: date) -> bool:
+    """Valid through the end of ``expires_on`` (Asia/Shanghai); from the next day on it is expired."""
+    return voucher.status == VoucherStatus.EXPIRED or (voucher.expires_on is not None and today > voucher.expires_on)
+
+
+@dataclass(frozen=True)
+class RedemptionResult:
+    redemption: Redemption
+    created: bool
+
+
+def _same_request(redemption: Redemption, *, voucher_number: str, category: str, amount_fen: int,
+                  description: str) -> bool:
+    return (redemption.voucher.number, redemption.category, redemption.amount_fen, redemption.description) == (
+        voucher_number, category, amount_fen, description)
+
+
+def _replay(provider, order_ref: str, **request) -> RedemptionResult | None:
+    existing = (Redemption.objects.select_related("voucher").filter(provider=provider, order_ref=order_ref).first())
+    if existing is None:
+        return None
+    if not _same_request(existing, **request):
+        raise Conflict(str(MSG_ORDER_CONFLICT).format(order_ref=order_ref), code="redemption_conflict",
+                       field="order_ref", detail={"redemption": existing.pk})
+    return RedemptionResult(existing, created=False)
+
+
+def redemption_submit(*, provider, voucher_number: str, order_ref: str, category: str, amount_fen: int,
+                      description: str = "", actor=None, api_key=None, now: datetime) -> RedemptionResult:
+    """A provider asks to redeem part of a voucher for one order; idempotent on (provider, order_ref)."""
+    order_ref = (order_ref or "").strip()
+    if not _ORDER_REF.match(order_ref):
+        raise DomainError(MSG_ORDER_REF_INVALID, code="order_ref_invalid", field="order_ref")
+    if category not in ServiceCategory.values:
+        raise DomainError(MSG_CATEGORY_UNKNOWN, code="category_invalid", field="category")
+    _require_amount(amount_fen)
+    description = (description or "").strip()
+    if len(description) > 200:
+        raise DomainError(MSG_DESCRIPTION_TOO_LONG, code="description_too_long", field="description")
+    voucher_number = (voucher_number or "").strip().upper()
+    request = {"voucher_number": voucher_number, "category": category, "amount_fen": amount_fen,
+               "description": description}
+    today = timezone.localdate(now)
+    with transaction.atomic():
+        replay = _replay(provider, order_ref, **request)
+        if replay is not None:
+            return replay
+        voucher = Voucher.objects.select_for_update().filter(number=voucher_number).first()
+        if voucher is None:
+            raise NotFound(MSG_VOUCHER_NOT_FOUND, code="voucher_not_found", field="voucher_number")
+        replay = _replay(provider, order_ref, **request)
+        if replay is not None:
+            return replay
+        if voucher.status == VoucherStatus.REVOKED:
+            raise DomainError(MSG_VOUCHER_REVOKED, code="voucher_revoked", status=409)
+        if voucher_is_past_expiry(voucher, today=today):
+            raise DomainError(str(MSG_VOUCHER_EXPIRED).format(expires_on=voucher.expires_on.isoformat()),
+                              code="voucher_expired", status=409)
+        if not provider.is_local:
+            raise Forbidden(MSG_PROVIDER_NOT_LOCAL, code="provider_not_local")
+        if category not in voucher.eligible_service_categories:
+            allowed = "、".join(ServiceCategory(value).label for value in voucher.eligible_service_categories)
+            raise DomainError(str(MSG_CATEGORY_INELIGIBLE).format(
+                category=ServiceCategory(category).label, policy=voucher.policy_version, allowed=allowed or "无"),
+                code="redemption_category_ineligible", field="category")
+        available = voucher.account.balance_fen - voucher_pending_by_voucher([voucher]).get(voucher.pk, 0)
+        if amount_fen > available:
+            raise InsufficientBalance(str(MSG_INSUFFICIENT).format(amount=_yuan(amount_fen),
+                                                                   available=_yuan(max(available, 0))),
+                                      field="amount", detail={"available_fen": max(available, 0)})
+        try:
+            with transaction.atomic():
+                redemption = Redemption.objects.create(
+                    provider=provider, voucher=voucher, order_ref=order_ref, category=category,
+                    amount_fen=amount_fen, description=description, submitted_at=now, submitted_by=actor,
+                    api_key=api_key)
+        except IntegrityError:
+            # the same order reference was submitted at the same moment for another voucher
+            replay = _replay(provider, order_ref, **request)
+            if replay is None:
+                raise
+            return replay
+        log_append(events=[redemption_event(redemption, event_type="vouchers.redemption_submit", now=now,
+                                            actor=actor)], now=now)
+        _notify(voucher=voucher, kind=NoticeKind.REDEMPTION, now=now, dedupe_key=f"redemption:{redemption.pk}",
+                message=f"{provider.name} 提交了算力券 {voucher.number} 的核销 {_yuan(amount_fen)} 元"
+                        f"（订单 {order_ref}），请在钱包中确认或拒绝。")
+    return RedemptionResult(redemption, created=True)
+
+
+def _lock_redemption_of_member(redemption: Redemption, actor) -> tuple[Voucher, Redemption]:
+    """The voucher and redemption, locked in that order; NotFound unless the actor is a member of the enterprise."""
+    voucher = Voucher.objects.select_for_update().select_related("enterprise").get(pk=redemption.voucher_id)
+    enterprise = enterprise_of_user(actor)
+    if Role.ENTERPRISE_MEMBER not in user_roles(actor) or enterprise is None or enterprise.pk != voucher.enterprise_id:
+        raise NotFound(MSG_REDEMPTION_NOT_FOUND, code="redemption_not_found")
+    locked = Redemption.objects.select_for_update().select_related("provider").get(pk=redemption.pk)
+    locked.voucher = voucher
+    return voucher, locked
+
+
+def _refuse_unless(action: str, redemption: Redemption) -> str:
+    target = _allowed(action, REDEMPTION_TRANSITIONS, redemption.status)
+    if target is None:
+        raise Conflict(str(MSG_REDEMPTION_NOT_PENDING).format(status=redemption.get_status_display()),
+                       code="redemption_not_pending")
+    return target
+
+
+def redemption_confirm(*, redemption: Redemption, actor, now: datetime) -> Redemption:
+    """The enterprise confirms a pending redemption: only now does value move from the voucher to the provider."""
+    with transaction.atomic():
+        voucher, locked = _lock_redemption_of_member(redemption, actor)
+        target = _refuse_unless("confirm", locked)
+        if voucher_is_past_expiry(voucher, today=timezone.localdate(now)):
+            raise DomainError(str(MSG_VOUCHER_EXPIRED).format(expires_on=voucher.expires_on.isoformat()),
+                              code="voucher_expired", status=409)
+        receivable = account_get_or_create(AccountKind.PROVIDER_RECEIVABLE, provider=locked.provider, now=now)
+        transfer = transfer_post(
+            kind=TransferKind.REDEEM, from_account=voucher.account, to_account=receivable,
+            amount_fen=locked.amount_fen, reason=f"核销 {locked.provider.name} 订单 {locked.order_ref}", actor=actor,
+            now=now, voucher=voucher, redemption=locked)
+        locked.status, locked.decided_at, locked.decided_by = target, now, actor
+        locked.save(update_fields=["status", "decided_at", "decided_by"])
+        log_append(events=[redemption_event(locked, event_type="vouchers.redeem", now=now, actor=actor,
+                                            transfer_id=transfer.pk)], now=now)
+    return locked
+
+
+def redemption_reject(*, redemption: Redemption, reason: str, actor, now: datetime) -> Redemption:
+    """The enterprise rejects a pending redemption; its reserved amount is available again."""
+    reason = _require_text(reason, "reason", max_length=200)
+    with transaction.atomic():
+        _voucher, locked = _lock_redemption_of_member(redemption, actor)
+        target = _refuse_unless("reject", locked)
+        locked.status, locked.decided_at, locked.decided_by, locked.decision_reason = target, now, actor, reason
+        locked.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
+        log_append(events=[redemption_event(locked, event_type="vouchers.redemption_reject", now=now, actor=actor,
+                                            reason=reason)], now=now)
+    return locked
+
+
+def _close_pending(voucher: Voucher, *, action: str, now: datetime) -> list[int]:
+    """Lapse or cancel the voucher's pending redemptions (the voucher row is locked by the caller)."""
+    closed = []
+    for redemption in voucher.redemptions.select_for_update().filter(status=RedemptionStatus.PENDING):
+        redemption.status = _refuse_unless(action, redemption)
+        redemption.decided_at = now
+        redemption.save(update_fields=["status", "decided_at"])
+        closed.append(redemption.pk)
+    return closed
+
+
+# --- expiry and reminders -------------------------------------------------------------------------------------
+
+
+def voucher_expire(*, voucher: Voucher, today: date, now: datetime) -> bool:
+    """Expire one voucher past its last valid day: pending redemptions lapse, the balance returns to the budget."""
+    with transaction.atomic():
+        locked = Voucher.objects.select_for_update().select_related("account", "enterprise").get(pk=voucher.pk)
+        target = _allowed("expire", VOUCHER_TRANSITIONS, locked.status)
+        if target is None or locked.expires_on is None or today <= locked.expires_on:
+            return False
+        lapsed = _close_pending(locked, action="lapse", now=now)
+        programme = account_get_or_create(AccountKind.PROGRAMME_BUDGET, year=locked.budget_year, now=now)
+        accounts_lock(locked.account, programme)
+        locked.account.refresh_from_db()
+        balance = locked.account.balance_fen
+        transfer = None
+        if balance > 0:
+            transfer = transfer_post(kind=TransferKind.EXPIRE, from_account=locked.account, to_account=programme,
+                                     amount_fen=balance, reason=f"算力券 {locked.number} 到期，余额收回年度预算",
+                                     actor=None, now=now, voucher=locked)
+        locked.status, locked.status_changed_at = target, now
+        locked.save(update_fields=["status", "status_changed_at"])
+        log_append(events=[{
+            "type": "vouchers.expire", "at": event_time(now), "voucher": locked.pk, "number": locked.number,
+            "expires_on": locked.expires_on.isoformat(), "expired_fen": balance, "lapsed_redemptions": lapsed,
+            "transfer": transfer.pk if transfer else None}], now=now)
+        _notify(voucher=locked, kind=NoticeKind.EXPIRED, now=now,
+                message=f"算力券 {locked.number} 已于 {locked.expires_on.isoformat()} 到期，"
+                        f"未使用余额 {_yuan(balance)} 元已收回。")
+    return True
+
+
+def vouchers_expire_due(*, today: date, now: datetime) -> list[str]:
+    """Expire every active voucher whose last valid day is before ``today``; the numbers expired."""
+    due = Voucher.objects.filter(status=VoucherStatus.ACTIVE, expires_on__lt=today).order_by("pk")
+    return [voucher.number for voucher in due if voucher_expire(voucher=voucher, today=today, now=now)]
+
+
+REMINDER_DAYS = ((7, NoticeKind.REMINDER_7), (30, NoticeKind.REMINDER_30))
+
+
+def voucher_reminders_send(*, today: date, now: datetime) -> int:
+    """Remind enterprises 30 and 7 days before a voucher with balance left expires (once each); how many sent."""
+    sent = 0
+    horizon = today + timedelta(days=REMINDER_DAYS[-1][0])
+    candidates = Voucher.objects.filter(status=VoucherStatus.ACTIVE, expires_on__gte=today,
+                                        expires_on__lte=horizon, account__balance_fen__gt=0)
+    for voucher in candidates.select_related("account", "enterprise"):
+        days_left = (voucher.expires_on - today).days
+        # the nearest reminder only: a voucher found first 5 days before expiry gets the 7-day one, not both
+        days, kind = next((days, kind) for days, kind in REMINDER_DAYS if days_left <= days)
+        with transaction.atomic():
+            created = _notify(voucher=voucher, kind=kind, now=now, dedupe_key=f"{kind}:{voucher.pk}",
+                              message=f"算力券 {voucher.number} 将于 {voucher.expires_on.isoformat()} 到期"
+                                      f"（还有 {days_left} 天），可用余额 {_yuan(voucher.account.balance_fen)} 元，"
+                                      "请尽快使用。")
+            if created:
+                log_append(events=[{"type": "vouchers.reminder", "at": event_time(now), "voucher": voucher.pk,
+                                    "kind": kind, "days_before": days,
+                                    "expires_on": voucher.expires_on.isoformat()}], now=now)
+                sent += 1
+    return sent
+
+
+def vouchers_daily(*, today: date, now: datetime) -> dict:
+    """The daily job: expire what is past its last valid day, then send due reminders."""
+    return {"expired": vouchers_expire_due(today=today, now=now),
+            "reminders": voucher_reminders_send(today=today, now=now)}
+
+
+# --- settlement -----------------------------------------------------------------------------------------------
+
+
+def settlement_create(*, provider, period_start_on: date, period_end_on: date, actor, now: datetime
+                      ) -> SettlementStatement:
+    """Finance's statement of the provider's confirmed, not yet settled redemptions confirmed up to the period end."""
+    _require_roles(actor, FINANCE_ROLES)
+    today = timezone.localdate(now)
+    if period_end_on < period_start_on or period_end_on > today:
+        raise DomainError(MSG_PERIOD_INVALID, code="settlement_period_invalid", field="period_end_on")
+    end_moment = timezone.make_aware(datetime.combine(period_end_on + timedelta(days=1), datetime.min.time()))
+    with transaction.atomic():
+        # the provider's receivable account serialises its statements (and so their numbers)
+        accounts_lock(account_get_or_create(AccountKind.PROVIDER_RECEIVABLE, provider=provider, now=now))
+        redemptions = list(Redemption.objects.select_for_update().filter(
+            provider=provider, status=RedemptionStatus.CONFIRMED, statement__isnull=True,
+            decided_at__lt=end_moment).order_by("pk"))
+        if not redemptions:
+            raise DomainError(MSG_SETTLEMENT_EMPTY, code="settlement_empty")
+        prefix = f"JS-{today.year}-{provider.pk:04d}-"
+        sequence = SettlementStatement.objects.filter(number__startswith=prefix).count() + 1
+        statement = SettlementStatement.objects.create(
+            number=f"{prefix}{sequence:04d}", provider=provider,
+            period_start_on=period_start_on, period_end_on=period_end_on,
+            total_fen=sum(r.amount_fen for r in redemptions), redemption_count=len(redemptions),
+            created_at=now, created_by=actor)
+        Redemption.objects.filter(pk__in=[r.pk for r in redemptions]).update(statement=statement)
+        log_append(events=[statement_event(statement, event_type="vouchers.settlement_create", now=now, actor=actor,
+                                           redemption_ids=[r.pk for r in redemptions])], now=now)
+    return statement
+
+
+def settlement_mark_paid(*, statement: SettlementStatement, payment_reference: str, actor,
+                         now: datetime) -> SettlementStatement:
+    """Finance records the payment of a statement: the total moves from receivable to settled."""
+    _require_roles(actor, FINANCE_ROLES)
+    payment_reference = _require_text(payment_reference, "payment_reference", MSG_PAYMENT_REFERENCE_REQUIRED, 100)
+    with transaction.atomic():
+        locked = SettlementStatement.objects.select_for_update().select_related("provider").get(pk=statement.pk)
+        target = _allowed("pay", STATEMENT_TRANSITIONS, locked.status)
+        if target is None:
+            raise Conflict(MSG_STATEMENT_PAID, code="statement_already_paid")
+        receivable = account_get_or_create(AccountKind.PROVIDER_RECEIVABLE, provider=locked.provider, now=now)
+        settled = account_get_or_create(AccountKind.PROVIDER_SETTLED, provider=locked.provider, now=now)
+        transfer = transfer_post(kind=TransferKind.SETTLE, from_account=receivable, to_account=settled,
+                                 amount_fen=locked.total_fen, reason=f"结算单 {locked.number} 付款", actor=actor,
+                                 now=now, statement=locked)
+        locked.status, locked.paid_at, locked.paid_by = target, now, actor
+        locked.payment_reference = payment_reference
+        locked.save(update_fields=["status", "paid_at", "paid_by", "payment_reference"])
+        log_append(events=[statement_event(locked, event_type="vouchers.settlement_paid", now=now, actor=actor,
+                                           transfer_id=transfer.pk)], now=now)
+    return locked
+
+
+# --- revocation and recovery ----------------------------------------------------------------------------------
+
+
+def _revoke_roles(source: str) -> frozenset[str]:
+    kind = (source or "").split(":", 1)[0]
+    if kind not in REVOKE_ROLES:
+        raise DomainError(MSG_REVOKE_SOURCE, code="revoke_source_invalid", field="source")
+    return REVOKE_ROLES[kind]
+
+
+def voucher_revoke(*, voucher: Voucher, reason: str, actor, now: datetime, source: str = "finance") -> Revocation:
+    """Revoke a voucher: pending redemptions are cancelled, the balance is voided back to the budget at once, and
+    the value already redeemed becomes a recovery claim on the enterprise. ``source`` is "finance" or
+    "fraud_case[:<id>]"."""
+    _require_roles(actor, _revoke_roles(source))
+    reason = _require_text(reason, "reason")
+    with transaction.atomic():
+        locked = Voucher.objects.select_for_update().select_related("account", "enterprise").get(pk=voucher.pk)
+        target = _allowed("revoke", VOUCHER_TRANSITIONS, locked.status)
+        if target is None:
+            raise Conflict(str(MSG_VOUCHER_NOT_REVOCABLE).format(status=locked.get_status_display()),
+                           code="voucher_not_revocable")
+        cancelled = _close_pending(locked, action="cancel", now=now)
+        programme = account_get_or_create(AccountKind.PROGRAMME_BUDGET, year=locked.budget_year, now=now)
+        claims_raised = account_get_or_create(AccountKind.CLAIMS_RAISED, now=now)
+        recovery = account_get_or_create(AccountKind.RECOVERY_CLAIM, enterprise=locked.enterprise, now=now)
+        accounts_lock(locked.account, programme, claims_raised, recovery)
+        locked.account.refresh_from_db()
+        voided = locked.account.balance_fen
+        redeemed = Transfer.objects.filter(voucher=locked, kind=TransferKind.REDEEM).aggregate(
+            total=Sum("amount_fen"))["total"] or 0
+        transfers = []
+        if voided > 0:
+            transfers.append(transfer_post(
+                kind=TransferKind.VOID, from_account=locked.account, to_account=programme, amount_fen=voided,
+                reason=f"撤销算力券 {locked.number}，未使用余额作废", actor=actor, now=now, voucher=locked))
+        claim = None
+        if redeemed > 0:
+            claim = RecoveryClaim.objects.create(voucher=locked, enterprise=locked.enterprise, amount_fen=redeemed,
+                                                 raised_at=now)
+            transfers.append(transfer_post(
+                kind=TransferKind.CLAIM, from_account=claims_raised, to_account=recovery, amount_fen=redeemed,
+                reason=f"撤销算力券 {locked.number}，已核销金额形成追回债权", actor=actor, now=now, voucher=locked,
+                claim=claim))
+        revocation = Revocation.objects.create(voucher=locked, source=source, reason=reason, voided_fen=voided,
+                                               claimed_fen=redeemed, revoked_at=now, revoked_by=actor)
+        locked.status, locked.status_changed_at = target, now
+        locked.save(update_fields=["status", "status_changed_at"])
+        log_append(events=[{
+            "type": "vouchers.revoke", "at": event_time(now), "voucher": locked.pk, "number": locked.number,
+            "source": source, "reason_commitment": free_text_commitment(locked, reason), "voided_fen": voided,
+            "claimed_fen": redeemed, "claim": claim.pk if claim else None, "cancelled_redemptions": cancelled,
+            "transfers": [transfer.pk for transfer in transfers], "actor": actor.pk}], now=now)
+        owed = f"已核销的 {_yuan(redeemed)} 元须退回" if redeemed else "无须退回款项"
+        _notify(voucher=locked, kind=NoticeKind.REVOKED, now=now,
+                message=f"算力券 {locked.number} 已被撤销：未使用余额 {_yuan(voided)} 元已作废，{owed}。"
+                        f"理由：{reason[:100]}")
+    return revocation
+
+
+def recovery_repayment_record(*, claim: RecoveryClaim, amount_fen: int, reference: str, received_on: date, actor,
+                              now: datetime) -> RecoveryRepayment:
+    """Finance records money the enterprise paid back against a claim (idempotent on the receipt reference)."""
+    _require_roles(actor, FINANCE_ROLES)
+    _require_amount(amount_fen)
+    reference = _require_text(reference, "reference", MSG_REPAYMENT_REFERENCE_REQUIRED, 100)
+    with transaction.atomic():
+        locked = RecoveryClaim.objects.select_for_update().select_related("enterprise", "voucher").get(pk=claim.pk)
+        existing = locked.repayments.filter(reference=reference).first()
+        if existing is not None:
+            if existing.amount_fen != amount_fen:
+                raise Conflict(str(MSG_REPAYMENT_CONFLICT).format(reference=reference), code="repayment_conflict",
+                               field="reference")
+            return existing
+        if amount_fen > locked.outstanding_fen:
+            raise DomainError(str(MSG_REPAYMENT_TOO_MUCH).format(amount=_yuan(amount_fen),
+                                                                 outstanding=_yuan(locked.outstanding_fen)),
+                              code="repayment_exceeds_claim", field="amount")
+        recovery = account_get_or_create(AccountKind.RECOVERY_CLAIM, enterprise=locked.enterprise, now=now)
+        recovered = account_get_or_create(AccountKind.RECOVERED, now=now)
+        repayment = RecoveryRepayment.objects.create(claim=locked, amount_fen=amount_fen, reference=reference,
+                                                     received_on=received_on, recorded_at=now, recorded_by=actor)
+        transfer = transfer_post(kind=TransferKind.REPAY, from_account=recovery, to_account=recovered,
+                                 amount_fen=amount_fen, reason=f"算力券 {locked.voucher.number} 追回还款 {reference}",
+                                 actor=actor, now=now, voucher=locked.voucher, claim=locked, repayment=repayment)
+        locked.repaid_fen += amount_fen
+        locked.save(update_fields=["repaid_fen"])
+        log_append(events=[{
+            "type": "vouchers.recovery_repayment", "at": event_time(now), "claim": locked.pk,
+            "voucher": locked.voucher_id, "repayment": repayment.pk, "amount_fen": amount_fen,
+            "reference": reference, "received_on": received_on.isoformat(), "outstanding_fen": locked.outstanding_fen,
+            "transfer": transfer.pk, "actor": actor.pk}], now=now)
+    return repayment

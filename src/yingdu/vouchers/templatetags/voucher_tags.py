@@ -1,0 +1,23 @@
+from django import template
+
+from yingdu.rules.money import Money
+
+register = template.Library()
+
+
+@register.filter
+def yuan(fen) -> str:
+    """Integer fen shown as yuan with thousands separators: 123456 → "1,234.56"."""
+    if fen is None or fen == "":
+        return "—"
+    return Money(int(fen)).format_display()
+
+
+_STATE_CLASSES = {"active": "state-verified", "expired": "state-pending", "revoked": "state-rejected",
+                  "open": "state-pending", "paid": "state-verified"}
+
+
+@register.filter
+def state_class(status: str) -> str:
+    """The shared badge colour for a voucher or statement status."""
+    return _STATE_CLASSES.get(status, "")

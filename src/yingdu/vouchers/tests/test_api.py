@@ -1,0 +1,111 @@
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from yingdu.accounts.models import Role
+from yingdu.testing.clients import client_for, verified
+from yingdu.testing.factories import make_enterprise, make_metering_provider, make_staff, make_user
+from yingdu.vouchers import services
+from yingdu.vouchers.models import RedemptionStatus
+
+from .conftest import issue
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def voucher(enterprise, approver):
+    # issued today under the default policy (no budget limit, no expiry, every category)
+    return issue(enterprise, approver, 1_000_000, now=timezone.now())
+
+
+def post_redemption(metered, body: dict):
+    return Client().post("/api/v1/redemptions", body, content_type="application/json",
+                         HTTP_X_API_KEY=metered.api_key)
+
+
+def body(voucher, **overrides):
+    return {"voucher_number": voucher.number, "order_ref": "API-1", "category": "compute", "amount": "1200.50",
+            **overrides}
+
+
+def test_provider_redeems_by_api_key_idempotently_and_a_changed_request_conflicts(voucher, metered):
+    created = post_redemption(metered, body(voucher))
+    assert created.status_code == 201, created.content
+    assert created.json()["status"] == "pending" and created.json()["amount_fen"] == 120_050
+    replay = post_redemption(metered, body(voucher))
+    assert replay.status_code == 200 and replay.json()["id"] == created.json()["id"]
+    conflict = post_redemption(metered, body(voucher, amount="1200.51"))
+    assert conflict.status_code == 409 and conflict.json()["code"] == "redemption_conflict"
+    assert voucher.redemptions.count() == 1
+
+
+def test_redemption_api_refuses_bad_requests_with_codes(voucher, metered):
+    assert Client().post("/api/v1/redemptions", body(voucher), content_type="application/json").status_code == 401
+    bad_amount = post_redemption(metered, body(voucher, amount="12.345"))
+    assert bad_amount.status_code == 400 and bad_amount.json()["code"] == "money_too_many_decimals"
+    too_much = post_redemption(metered, body(voucher, amount="10000.01"))
+    assert too_much.status_code == 409 and too_much.json()["code"] == "voucher_insufficient_balance"
+    unknown = post_redemption(metered, body(voucher, voucher_number="HR-1999-000001"))
+    assert unknown.status_code == 404 and unknown.json()["code"] == "voucher_not_found"
+
+
+def test_ineligible_category_is_refused_by_the_api(voucher_policy, enterprise, approver, metered):
+    restricted = issue(enterprise, approver, 1_000_000)  # the 2030 test policy: compute and model services only
+    refused = post_redemption(metered, body(restricted, category="data_product"))
+    assert refused.status_code == 400 and refused.json()["code"] == "redemption_category_ineligible"
+
+
+def test_enterprise_confirms_through_the_api_and_another_enterprise_gets_404(voucher, member, metered):
+    redemption_id = post_redemption(metered, body(voucher)).json()["id"]
+    other = make_enterprise(member=make_user(), verified_by=verified(make_staff(Role.REVIEWER)))
+    stranger = client_for(other.registered_by)
+    assert stranger.get(f"/api/v1/vouchers/{voucher.number}").status_code == 404
+    assert stranger.get("/api/v1/vouchers").json() == []
+    assert stranger.get(f"/api/v1/redemptions/{redemption_id}").status_code == 404
+    assert stranger.post(f"/api/v1/redemptions/{redemption_id}/confirm").status_code == 404
+    other_provider = make_metering_provider()
+    assert Client().get(f"/api/v1/redemptions/{redemption_id}",
+                        HTTP_X_API_KEY=other_provider.api_key).status_code == 404
+
+    owner = client_for(member)
+    [listed] = owner.get("/api/v1/vouchers").json()
+    assert listed["number"] == voucher.number and listed["available_fen"] == 1_000_000 - 120_050
+    confirmed = owner.post(f"/api/v1/redemptions/{redemption_id}/confirm")
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == RedemptionStatus.CONFIRMED
+    again = owner.post(f"/api/v1/redemptions/{redemption_id}/confirm")
+    assert again.status_code == 409 and again.json()["code"] == "redemption_not_pending"
+    detail = owner.get(f"/api/v1/vouchers/{voucher.number}").json()
+    assert detail["balance_fen"] == 1_000_000 - 120_050
+    assert [(h["kind"], h["direction"]) for h in detail["history"]] == [("issue", "in"), ("redeem", "out")]
+
+
+def test_provider_sees_only_its_redemptions_and_statements(voucher, member, metered, finance):
+    post_redemption(metered, body(voucher))
+    redemption = voucher.redemptions.get()
+    services.redemption_confirm(redemption=redemption, actor=member, now=timezone.now())
+    today = timezone.localdate()
+    statement = services.settlement_create(provider=metered.provider, period_start_on=today - timedelta(days=30),
+                                           period_end_on=today, actor=finance, now=timezone.now())
+    mine = Client().get("/api/v1/redemptions/statements", HTTP_X_API_KEY=metered.api_key).json()
+    assert [s["number"] for s in mine] == [statement.number]
+    lines = Client().get(f"/api/v1/redemptions/statements/{statement.pk}", HTTP_X_API_KEY=metered.api_key).json()
+    assert [line["order_ref"] for line in lines["redemptions"]] == ["API-1"]
+    other = make_metering_provider()
+    assert Client().get("/api/v1/redemptions/statements", HTTP_X_API_KEY=other.api_key).json() == []
+    assert Client().get("/api/v1/redemptions", HTTP_X_API_KEY=other.api_key).json() == []
+    assert Client().get(f"/api/v1/redemptions/statements/{statement.pk}",
+                        HTTP_X_API_KEY=other.api_key).status_code == 404
+
+
+def test_revocation_through_the_api_is_for_finance_only(voucher, finance, member, approver):
+    for user in (member, approver):
+        refused = client_for(user).post(f"/api/v1/vouchers/{voucher.number}/revoke", {"reason": "x"},
+                                        content_type="application/json")
+        assert refused.status_code in (403, 404)
+    revoked = client_for(finance).post(f"/api/v1/vouchers/{voucher.number}/revoke", {"reason": "材料造假"},
+                                       content_type="application/json")
+    assert revoked.status_code == 200 and revoked.json() == {"number": voucher.number, "status": "revoked",
+                                                            "voided_fen": 1_000_000, "claimed_fen": 0}

@@ -1,0 +1,269 @@
+"""Voucher pages: the enterprise wallet, the provider's redemption page and finance's pages."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from yingdu.accounts.models import Role
+from yingdu.accounts.permissions import login_required, role_required
+from yingdu.accounts.selectors import user_roles
+from yingdu.enterprises.selectors import enterprise_of_user
+from yingdu.errors import DomainError, NotFound
+from yingdu.metering.selectors import provider_of_user
+from yingdu.rules.money import Money
+
+from . import selectors, services
+from .documents import statement_workbook, voucher_certificate_pdf
+from .forms import PaymentForm, ReasonForm, RedemptionForm, RepaymentForm, RevokeForm, SettlementForm
+from .ledger import ledger_check
+from .models import RedemptionStatus, VoucherStatus
+from .workflow import VOUCHER_READER_ROLES
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _or_404(read, *args):
+    try:
+        return read(*args)
+    except NotFound:
+        raise Http404 from None
+
+
+def _form_error(form, error: DomainError) -> None:
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, str(error.message))
+
+
+# --- enterprise -----------------------------------------------------------------------------------------------
+
+
+@role_required(Role.ENTERPRISE_MEMBER)
+def wallet(request):
+    enterprise = enterprise_of_user(request.user)
+    if enterprise is None:
+        return render(request, "vouchers/wallet.html", {"enterprise": None})
+    vouchers = selectors.vouchers_visible_to(request.user)
+    views = selectors.voucher_views(vouchers)
+    pending = selectors.redemptions_visible_to(request.user).filter(status=RedemptionStatus.PENDING)
+    return render(request, "vouchers/wallet.html", {
+        "enterprise": enterprise, "views": views,
+        "total_balance": sum(v.balance_fen for v in views if v.voucher.status == VoucherStatus.ACTIVE),
+        "total_available": sum(v.available_fen for v in views),
+        "pending": pending.order_by("submitted_at"), "reject_form": ReasonForm(),
+        "history": selectors.enterprise_history(enterprise)[:50],
+        "claims": selectors.claims_visible_to(request.user),
+        "notices": selectors.notices_of(enterprise),
+    })
+
+
+@login_required
+def voucher_detail(request, number: str):
+    voucher = _or_404(selectors.voucher_get_for, request.user, number)
+    [view] = selectors.voucher_views([voucher])
+    return render(request, "vouchers/detail.html", {
+        "view": view, "voucher": voucher, "history": selectors.voucher_history(voucher),
+        "redemptions": voucher.redemptions.select_related("provider").order_by("-submitted_at"),
+        "is_finance": Role.FINANCE in user_roles(request.user),
+    })
+
+
+@login_required
+def voucher_certificate(request, number: str):
+    voucher = _or_404(selectors.voucher_get_for, request.user, number)
+    [view] = selectors.voucher_views([voucher])
+    response = HttpResponse(voucher_certificate_pdf(view), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{voucher.number}.pdf"'
+    return response
+
+
+def _member_redemption(request, redemption_id: int):
+    redemption = _or_404(selectors.redemption_get_for, request.user, redemption_id)
+    enterprise = enterprise_of_user(request.user)
+    if enterprise is None or redemption.voucher.enterprise_id != enterprise.pk:
+        raise Http404
+    return redemption
+
+
+@role_required(Role.ENTERPRISE_MEMBER)
+@require_POST
+def redemption_confirm(request, redemption_id: int):
+    redemption = _member_redemption(request, redemption_id)
+    try:
+        services.redemption_confirm(redemption=redemption, actor=request.user, now=timezone.now())
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, f"已确认核销：{redemption.provider.name} 订单 {redemption.order_ref}。")
+    return redirect("vouchers:wallet")
+
+
+@role_required(Role.ENTERPRISE_MEMBER)
+@require_POST
+def redemption_reject(request, redemption_id: int):
+    redemption = _member_redemption(request, redemption_id)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请填写拒绝理由。")
+        return redirect("vouchers:wallet")
+    try:
+        services.redemption_reject(redemption=redemption, reason=form.cleaned_data["reason"], actor=request.user,
+                                   now=timezone.now())
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, f"已拒绝核销：订单 {redemption.order_ref}。")
+    return redirect("vouchers:wallet")
+
+
+# --- provider -------------------------------------------------------------------------------------------------
+
+
+def _provider_or_403(request):
+    provider = provider_of_user(request.user)
+    if provider is None:
+        raise PermissionDenied
+    return provider
+
+
+@role_required(Role.PROVIDER_OPERATOR)
+def provider_page(request):
+    provider = _provider_or_403(request)
+    form = RedemptionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.redemption_submit(
+                provider=provider, voucher_number=data["voucher_number"], order_ref=data["order_ref"],
+                category=data["category"], amount_fen=data["amount"], description=data["description"],
+                actor=request.user, now=timezone.now())
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            if result.created:
+                messages.success(request, f"核销已提交，等待企业确认：订单 {result.redemption.order_ref}。")
+            else:
+                messages.info(request, f"订单 {result.redemption.order_ref} 已提交过，未重复提交。")
+            return redirect("vouchers:provider")
+    return render(request, "vouchers/provider.html", {
+        "provider": provider, "form": form,
+        "redemptions": selectors.redemptions_of_provider(provider).select_related("statement")[:100],
+        "statements": selectors.statements_of_provider(provider), "totals": selectors.provider_totals(provider),
+    }, status=400 if form.errors else 200)
+
+
+@role_required(Role.PROVIDER_OPERATOR, Role.FINANCE)
+def statement_export(request, statement_id: int):
+    statement = _or_404(selectors.statement_get_for, request.user, statement_id)
+    response = HttpResponse(statement_workbook(statement), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{statement.number}.xlsx"'
+    return response
+
+
+# --- finance --------------------------------------------------------------------------------------------------
+
+
+@role_required(*VOUCHER_READER_ROLES)
+def finance_overview(request):
+    today = timezone.localdate()
+    status = request.GET.get("status", "")
+    vouchers = selectors.vouchers_visible_to(request.user)
+    if status in VoucherStatus.values:
+        vouchers = vouchers.filter(status=status)
+    return render(request, "vouchers/finance.html", {
+        "budget": selectors.budget_overview(today=today), "views": selectors.voucher_views(vouchers[:200]),
+        "status": status, "statuses": VoucherStatus.choices, "ledger": ledger_check(),
+    })
+
+
+@role_required(Role.FINANCE)
+def finance_revoke(request, number: str):
+    voucher = _or_404(selectors.voucher_get_for, request.user, number)
+    form = RevokeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            revocation = services.voucher_revoke(voucher=voucher, reason=form.cleaned_data["reason"],
+                                                 actor=request.user, now=timezone.now(), source="finance")
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"算力券 {voucher.number} 已撤销：作废余额 "
+                                      f"{Money(revocation.voided_fen).format_display()} 元，形成追回债权 "
+                                      f"{Money(revocation.claimed_fen).format_display()} 元。")
+            return redirect("vouchers:detail", number=voucher.number)
+    [view] = selectors.voucher_views([voucher])
+    return render(request, "vouchers/revoke.html", {"voucher": voucher, "view": view, "form": form},
+                  status=400 if form.errors else 200)
+
+
+@role_required(Role.FINANCE)
+def finance_settlements(request):
+    form = SettlementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            statement = services.settlement_create(provider=data["provider"], period_start_on=data["period_start_on"],
+                                                   period_end_on=data["period_end_on"], actor=request.user,
+                                                   now=timezone.now())
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"已生成结算单 {statement.number}。")
+            return redirect("vouchers:statement", statement_id=statement.pk)
+    return render(request, "vouchers/settlements.html", {
+        "form": form, "statements": selectors.statements_visible_to(request.user)[:200],
+    }, status=400 if form.errors else 200)
+
+
+@role_required(Role.FINANCE)
+def finance_statement(request, statement_id: int):
+    statement = _or_404(selectors.statement_get_for, request.user, statement_id)
+    form = PaymentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.settlement_mark_paid(statement=statement, payment_reference=form.cleaned_data["payment_reference"],
+                                          actor=request.user, now=timezone.now())
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"结算单 {statement.number} 已标记为已付款。")
+            return redirect("vouchers:statement", statement_id=statement.pk)
+    return render(request, "vouchers/statement.html", {
+        "statement": statement, "lines": selectors.statement_lines(statement), "form": form,
+    }, status=400 if form.errors else 200)
+
+
+@role_required(Role.FINANCE)
+def finance_claims(request):
+    today = timezone.localdate()
+    claims = selectors.claims_visible_to(request.user).prefetch_related("repayments")
+    # one form per claim, each with its own prefix so that field ids stay unique on the page
+    return render(request, "vouchers/claims.html", {
+        "rows": [(claim, RepaymentForm(prefix=_claim_prefix(claim), initial={"received_on": today}))
+                 for claim in claims],
+    })
+
+
+def _claim_prefix(claim) -> str:
+    return f"claim{claim.pk}"
+
+
+@role_required(Role.FINANCE)
+@require_POST
+def finance_repayment(request, claim_id: int):
+    claim = _or_404(selectors.claim_get_for, request.user, claim_id)
+    form = RepaymentForm(request.POST, prefix=_claim_prefix(claim))
+    if not form.is_valid():
+        messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("vouchers:claims")
+    data = form.cleaned_data
+    try:
+        services.recovery_repayment_record(claim=claim, amount_fen=data["amount"], reference=data["reference"],
+                                           received_on=data["received_on"], actor=request.user, now=timezone.now())
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, f"已登记还款 {data['reference']}。")
+    return redirect("vouchers:claims")

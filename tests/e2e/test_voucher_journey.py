@@ -1,0 +1,118 @@
+"""A voucher from issuance to revocation: the wallet shows it, a provider redeems part by API, the enterprise confirms
+in the browser, finance settles the period and then revokes the voucher, voiding the rest."""
+
+import json
+
+import pytest
+from django.utils import timezone
+from django_otp.oath import totp
+from playwright.sync_api import expect
+
+from yingdu.accounts.models import Role
+from yingdu.testing.clients import verified
+from yingdu.testing.factories import PASSWORD, make_enterprise, make_metering_provider, make_staff, make_user
+from yingdu.transparency.models import LogEntry
+from yingdu.vouchers.ledger import ledger_check
+from yingdu.vouchers.models import Account, AccountKind, RedemptionStatus, StatementStatus, VoucherStatus
+from yingdu.vouchers.services import voucher_issue
+
+from .conftest import assert_fits_width
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def log_in(page, base_url: str, username: str, *, device=None) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    if device is not None:
+        expect(page.get_by_role("heading", name="双因素认证")).to_be_visible()
+        code = str(totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)).zfill(6)
+        page.get_by_label("动态验证码").fill(code)
+        page.get_by_role("button", name="验证").click()
+    expect(page.get_by_role("heading", name="工作台")).to_be_visible()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_voucher_is_issued_redeemed_confirmed_settled_and_revoked(live_server, page, screenshot, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    member = make_user("wallet_member", display_name="陈晓")
+    enterprise = make_enterprise(member=member, verified_by=verified(make_staff(Role.REVIEWER)),
+                                 name="北京怀柔星河AI影视有限公司")
+    metered = make_metering_provider()
+    finance = make_staff(Role.FINANCE, username="finance_e2e")
+    voucher = voucher_issue(enterprise=enterprise, work_id=11, application_id=21, amount_fen=1_000_000,
+                            actor=verified(make_staff(Role.APPROVER)), now=timezone.now())
+
+    # the wallet shows the voucher
+    log_in(page, live_server.url, "wallet_member")
+    page.goto(f"{live_server.url}/vouchers/")
+    expect(page.get_by_role("heading", name="算力券钱包")).to_be_visible()
+    expect(page.get_by_test_id(f"voucher-{voucher.number}")).to_contain_text("10,000.00")
+    assert_fits_width(page)
+    screenshot(page, f"voucher-wallet-{width}")
+
+    # the provider redeems part of it through the API
+    response = page.context.request.post(
+        f"{live_server.url}/api/v1/redemptions", headers={"X-API-Key": metered.api_key},
+        data=json.dumps({"voucher_number": voucher.number, "order_ref": "GPU-2026-0001", "category": "compute",
+                         "amount": "2500.00", "description": "A100 卡时 312.5 小时"}),
+    )
+    assert response.status == 201, response.text()
+    assert response.json()["status"] == "pending"
+
+    # the enterprise confirms in the browser
+    page.reload()
+    row = page.get_by_test_id("pending-GPU-2026-0001")
+    expect(row).to_contain_text("2,500.00")
+    expect(page.get_by_test_id("wallet-available")).to_have_text("7,500.00")
+    assert_fits_width(page)
+    screenshot(page, f"voucher-pending-{width}")
+    row.get_by_role("button", name="确认核销").click()
+    expect(page.get_by_text("已确认核销")).to_be_visible()
+    expect(page.get_by_test_id("wallet-balance")).to_have_text("7,500.00")
+    screenshot(page, f"voucher-confirmed-{width}")
+
+    # finance settles the period and marks the statement paid
+    log_in(page, live_server.url, "finance_e2e", device=finance.totpdevice_set.get())
+    page.goto(f"{live_server.url}/vouchers/finance/settlements/")
+    today = timezone.localdate().isoformat()
+    page.get_by_label("服务商").select_option(label=metered.provider.name)
+    page.get_by_label("期间开始").fill(today[:8] + "01")
+    page.get_by_label("期间结束").fill(today)
+    page.get_by_role("button", name="生成结算单").click()
+    expect(page.get_by_text("已生成结算单")).to_be_visible()
+    expect(page.get_by_test_id("statement-status")).to_have_text("待付款")
+    page.get_by_label("付款凭证号").fill("BOC-20261127-001")
+    page.get_by_role("button", name="标记为已付款").click()
+    expect(page.get_by_test_id("statement-status")).to_have_text("已付款")
+    assert_fits_width(page)
+    screenshot(page, f"voucher-statement-paid-{width}")
+
+    # finance revokes the voucher: the rest is voided, the redeemed part becomes a recovery claim
+    page.goto(f"{live_server.url}/vouchers/{voucher.number}/")
+    page.get_by_role("link", name="撤销此券").click()
+    page.get_by_label("撤销理由").fill("抽查发现虚报算力用量")
+    page.get_by_role("button", name="确认撤销").click()
+    expect(page.get_by_test_id("voucher-status")).to_have_text("已撤销")
+    expect(page.get_by_test_id("voucher-balance")).to_have_text("0.00 元")
+    assert_fits_width(page)
+    screenshot(page, f"voucher-revoked-{width}")
+    page.goto(f"{live_server.url}/vouchers/finance/")
+    expect(page.get_by_test_id("ledger-check")).to_contain_text("通过")
+    screenshot(page, f"voucher-finance-{width}")
+
+    # the ledger and the log agree
+    voucher.refresh_from_db()
+    assert voucher.status == VoucherStatus.REVOKED
+    redemption = voucher.redemptions.get()
+    assert redemption.status == RedemptionStatus.CONFIRMED and redemption.statement.status == StatementStatus.PAID
+    assert voucher.recovery_claim.outstanding_fen == 250_000
+    assert Account.objects.get(kind=AccountKind.PROVIDER_SETTLED, provider=metered.provider).balance_fen == 250_000
+    report = ledger_check()
+    assert report.ok, report.problems
+    types = set(LogEntry.objects.filter(event_type__startswith="vouchers.").values_list("event_type", flat=True))
+    assert {"vouchers.issue", "vouchers.transfer", "vouchers.redemption_submit", "vouchers.redeem",
+            "vouchers.settlement_create", "vouchers.settlement_paid", "vouchers.revoke"} <= types
