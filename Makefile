@@ -12,7 +12,7 @@ PYTHON ?= $(shell for c in python3.13 /root/.pyenv/versions/3.13*/bin/python3 /u
 	  $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; break; }; done)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test test-sqlite test-postgres test-e2e bench install system-deps postgres messages clean
+.PHONY: help run test test-sqlite test-postgres test-e2e bench install system-deps postgres messages vendor clean
 
 help:
 	@echo "make run    — set up, migrate, load demo data and serve at http://127.0.0.1:8000"
@@ -27,14 +27,32 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-install: $(STAMP) messages
+install: $(STAMP) messages vendor
 
-# gettext compiles the translation catalogues; Chromium and a CJK font are needed by browser tests and PDFs.
+# Apache ECharts, pinned, from its npm package; served locally (the platform must work on an intranet). The file is
+# git-ignored; this step does nothing once it exists.
+ECHARTS_VERSION := 5.6.0
+ECHARTS_JS := src/yingdu/static/vendor/echarts/echarts.min.js
+
+vendor: $(ECHARTS_JS)
+
+$(ECHARTS_JS):
+	@command -v npm >/dev/null || { echo "npm is needed once to fetch Apache ECharts $(ECHARTS_VERSION) (apt-get install npm)" >&2; exit 1; }
+	@mkdir -p var/npm $(dir $@)
+	cd var/npm && npm pack --silent echarts@$(ECHARTS_VERSION) >/dev/null
+	tar -xzf var/npm/echarts-$(ECHARTS_VERSION).tgz -C var/npm package/dist/echarts.min.js package/LICENSE package/NOTICE
+	cp var/npm/package/LICENSE var/npm/package/NOTICE $(dir $@)
+	cp var/npm/package/dist/echarts.min.js $@.tmp && mv $@.tmp $@
+
+# gettext compiles the translation catalogues; Chromium and a CJK font are needed by browser tests and PDFs;
+# WeasyPrint renders PDF notices with Pango; poppler-utils' pdffonts lets the tests check the embedded CJK font.
 system-deps:
 	@missing=""; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	ldconfig -p 2>/dev/null | grep -q "libpango-1.0.so" || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	command -v pdffonts >/dev/null || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then echo "Installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; fi
 

@@ -66,11 +66,15 @@ def on_http_error(request, error: HttpError):
 
 def _register_routers() -> None:
     from yingdu.accounts.api import router as accounts_router
+    from yingdu.applications.api import router as applications_router
     from yingdu.enterprises.api import router as enterprises_router
     from yingdu.metering.api import router as metering_router
+    from yingdu.notices.api import router as notices_router
     from yingdu.policy.api import calendar_router, workdays_router
     from yingdu.policy.api import router as policy_router
     from yingdu.transparency.api import router as log_router
+    from yingdu.vouchers.api import redemptions_router, vouchers_router
+    from yingdu.works.api import router as works_router
 
     api.add_router("/", accounts_router)
     api.add_router("/enterprises", enterprises_router)
@@ -78,7 +82,12 @@ def _register_routers() -> None:
     api.add_router("/calendar", calendar_router)
     api.add_router("/workdays", workdays_router)
     api.add_router("/log", log_router)
+    api.add_router("/works", works_router)
+    api.add_router("/applications", applications_router)
     api.add_router("/", metering_router)
+    api.add_router("/", notices_router)
+    api.add_router("/vouchers", vouchers_router)
+    api.add_router("/redemptions", redemptions_router)
 
 
 _register_routers()

@@ -68,7 +68,10 @@ INSTALLED_APPS = [
     "yingdu.enterprises",
     "yingdu.policy",
     "yingdu.works",
+    "yingdu.applications",
     "yingdu.metering",
+    "yingdu.notices",
+    "yingdu.vouchers",
     "yingdu.portal",
 ]
 

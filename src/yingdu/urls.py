@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from yingdu.api import api
+from yingdu.metering import monitor_views as metering_monitor_views
 from yingdu.portal import views as portal_views
 
 urlpatterns = [
@@ -9,11 +10,15 @@ urlpatterns = [
     path("enterprises/", include("yingdu.enterprises.urls")),
     path("policy/", include("yingdu.policy.urls")),
     path("works/", include("yingdu.works.urls")),
+    path("applications/", include("yingdu.applications.urls")),
+    path("metering/notices/", include("yingdu.notices.urls")),
     path("metering/", include("yingdu.metering.urls")),
     path("transparency/", include("yingdu.transparency.urls")),
+    path("vouchers/", include("yingdu.vouchers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("healthz", portal_views.healthz, name="healthz"),
+    path("metrics", metering_monitor_views.metrics, name="metrics"),
 ]
 
 handler403 = "yingdu.portal.views.error_403"

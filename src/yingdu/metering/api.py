@@ -1,15 +1,17 @@
 """Usage ingestion API for providers (API key) and usage reads for providers and enterprises."""
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
 
-from yingdu.errors import DomainError
+from yingdu.accounts.selectors import user_staff_roles
+from yingdu.errors import DomainError, Forbidden
+from yingdu.works.selectors import work_get_for
 
-from . import selectors
+from . import monitoring, selectors, services
 from .ingest import MAX_BATCH, BatchRefused, usage_batch_ingest
 
 router = Router(tags=["算力计量"])
@@ -149,3 +151,72 @@ def usage_records_list(request, work_id: int | None = None, status: str | None =
         queryset = queryset.filter(status=status)
     limit = max(1, min(limit, 1000))
     return list(queryset.order_by("-log_index")[offset:offset + limit])
+
+
+class AnomalyRecordOut(Schema):
+    id: int
+    record_id: str
+
+
+class AnomalyOut(Schema):
+    kind: str
+    label: str
+    reason: str
+    enterprise_uscc: str
+    project_tag: str
+    day: date | None
+    record_count: int
+    records: list[AnomalyRecordOut]
+
+
+class AttachIn(Schema):
+    work_id: int
+    reason: str
+
+
+class AttributionOut(Schema):
+    record: int
+    work: int
+    enterprise: int
+    at: datetime
+    reason: str
+    log_index: int
+
+    @staticmethod
+    def resolve_record(obj) -> int:
+        return obj.record_id
+
+    @staticmethod
+    def resolve_work(obj) -> int:
+        return obj.work_id
+
+    @staticmethod
+    def resolve_enterprise(obj) -> int:
+        return obj.enterprise_id
+
+
+def _require_staff(request) -> None:
+    if not user_staff_roles(request.user):
+        raise Forbidden("只有平台工作人员（已完成双因素认证）可以查看", code="staff_only")
+
+
+@router.get("/metering/anomalies", response=list[AnomalyOut], auth=django_auth,
+            summary="用量异常标记（工作人员）",
+            description="近 days 天（默认 14）的异常标记：超出制作周期、同一 GPU/节点被两家企业同时使用、单日突增、"
+                        "迟报（> 72 小时）、时长类单位数量超出上限。每条含中文原因与相关记录（最多 10 条）。")
+def anomalies_list(request, days: int = monitoring.ANOMALY_DAYS):
+    _require_staff(request)
+    return monitoring.anomaly_report(now=timezone.now(), days=max(1, min(days, 31)))
+
+
+@router.post("/metering/usage-records/{int:record_pk}/attribution", response={201: AttributionOut},
+             auth=django_auth, summary="把待归属记录归属到作品（审核员、系统管理员）")
+def usage_record_attach(request, record_pk: int, payload: AttachIn):
+    _require_staff(request)
+    record = selectors.quarantined_records().filter(pk=record_pk).first()
+    if record is None:
+        record = selectors.usage_record_get_for(request.user, record_pk)
+    work = work_get_for(request.user, payload.work_id)
+    attribution = services.usage_record_attach(record=record, work=work, actor=request.user, reason=payload.reason,
+                                               now=timezone.now())
+    return Status(201, attribution)

@@ -30,3 +30,23 @@ class CsvUploadForm(forms.Form):
     key_id = forms.CharField(label="签名密钥 ID", max_length=16)
     file = forms.FileField(label="CSV 文件", help_text="列：record_id, enterprise_uscc, project_tag, sku, quantity, "
                                                       "started_at, ended_at, node_id, job_id, gpu_id, corrects, signature")
+
+
+class AttachForm(forms.Form):
+    work = forms.TypedChoiceField(label="归属作品", coerce=int, choices=())
+    reason = forms.CharField(label="归属理由", max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text="例如：服务商确认项目标签填写错误，应为该作品")
+
+    def __init__(self, *args, works=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["work"].choices = [(w.pk, f"{w.title}（{w.project_tag}）") for w in works]
+
+
+class ProviderRegisterForm(forms.Form):
+    name = forms.CharField(label="服务商名称", max_length=200)
+    uscc = forms.CharField(label="统一社会信用代码", max_length=18)
+    is_local = forms.BooleanField(label="本地算力服务商", required=False, initial=True)
+    operator_mode = forms.ChoiceField(label="首位操作员", widget=forms.RadioSelect, initial="new", choices=[
+        ("new", "新建操作员账户（生成初始密码，仅显示一次）"), ("existing", "使用已有账户（须未加入任何机构）")])
+    operator_username = forms.CharField(label="操作员用户名", max_length=150)
+    operator_display_name = forms.CharField(label="操作员姓名（新建时）", max_length=100, required=False)

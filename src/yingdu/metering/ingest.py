@@ -12,13 +12,14 @@ from django.db import connection, transaction
 
 from yingdu.db import insert_rows
 from yingdu.enterprises.selectors import enterprises_by_uscc
-from yingdu.tlog import MemoryHashStore, prove_inclusion
+from yingdu.tlog import MemoryHashStore, prove_inclusion_all, stored_hash_index
 from yingdu.transparency.selectors import entry_leaf_hashes
 from yingdu.transparency.services import event_time, log_append, log_lock
 from yingdu.works.selectors import works_by_tag
 
 from .models import CatalogueEntry, RecordStatus, SigningKey, UsageRecord
 from .records import ParsedRecord, RecordProblem, parse_record, signed_content
+from .services import ingest_counters_add
 
 MAX_BATCH = 5000
 # Domain separation of batch signatures: Ed25519 over this prefix followed by the 32-byte RFC 6962 root of the
@@ -116,6 +117,15 @@ def _record_id_of(raw) -> str | None:
 def usage_batch_ingest(*, provider, key_id: str, records: list, batch_signature: str | None, now: datetime
                        ) -> list[RecordResult]:
     """Check, de-duplicate, price, store and log a provider's batch; one result per record, in order."""
+    try:
+        return _ingest(provider=provider, key_id=key_id, records=records, batch_signature=batch_signature, now=now)
+    except BatchRefused:
+        ingest_counters_add({"batches_refused": 1})
+        raise
+
+
+def _ingest(*, provider, key_id: str, records: list, batch_signature: str | None, now: datetime
+            ) -> list[RecordResult]:
     if not records:
         raise BatchRefused("batch_empty")
     if len(records) > MAX_BATCH:
@@ -126,20 +136,22 @@ def usage_batch_ingest(*, provider, key_id: str, records: list, batch_signature:
     parsed: dict[int, ParsedRecord] = {}
     batch_store = None
     batch_signature_raw = None
+    signed = None
     if batch_signature is not None:
         # One verification for the whole batch: the signature covers the root of every record's leaf hash.
-        batch_store = MemoryHashStore()
         try:
-            batch_store.append_leaf_hashes([signed_content(raw)[1] for raw in records])
+            signed = [signed_content(raw) for raw in records]
         except RecordProblem:
             raise BatchRefused("batch_signature_invalid") from None
+        batch_store = MemoryHashStore()
+        batch_store.append_leaf_hashes([hashed for _content, hashed in signed])
         batch_signature_raw = _signature_ok(public_key, batch_signature, batch_message(batch_store.root_hash()))
         if batch_signature_raw is None:
             raise BatchRefused("batch_signature_invalid")
     signatures: dict[int, bytes] = {}
     for position, raw in enumerate(records):
         try:
-            record = parse_record(raw, now=now)
+            record = parse_record(raw, now=now, signed=signed[position] if signed else None)
             if batch_store is None:
                 signature = _signature_ok(public_key, raw.get("signature"), record.content)
                 if signature is None:
@@ -203,11 +215,22 @@ def _store(*, provider, key, parsed: dict[int, ParsedRecord], signatures, batch_
         if rows:
             _insert(provider=provider, key=key, rows=rows, positions=positions, signatures=signatures,
                     batch_store=batch_store, results=results, now=now)
+        ingest_counters_add(_outcome_counts(results, in_batch_duplicates=len(in_batch_duplicates)))
     for position, first_position in in_batch_duplicates.items():
         first = results[first_position]
         results[position] = RecordResult(position, first.record_id, "duplicate", leaf_index=first.leaf_index,
                                          leaf_hash=first.leaf_hash, quarantine=first.quarantine)
     _fill_duplicate_receipts(results)
+
+
+def _outcome_counts(results: list, *, in_batch_duplicates: int) -> dict[str, int]:
+    """Counter increments for one stored batch: records by outcome (quarantined apart from accepted) and the batch."""
+    counts = {"batches_stored": 1, "records_duplicate": in_batch_duplicates}
+    for result in results:
+        if result is not None:
+            name = "records_quarantined" if result.quarantine else f"records_{result.status}"
+            counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def _correction_target(record: ParsedRecord, existing: dict):
@@ -259,11 +282,15 @@ def _insert(*, provider, key, rows, positions, signatures, batch_store, results,
     appended = log_append(events=events, now=now)
     ops = connection.ops
     received_at = ops.adapt_datetimefield_value(now)
+    # Every record's inclusion path in its signed batch, computed in one pass over the batch tree.
+    batch_paths = None
+    if batch_store is not None:
+        batch_leaves = [stored_hash_index(level=0, index=n) for n in range(batch_store.tree_size)]
+        batch_paths = prove_inclusion_all(leaf_hashes=batch_store.read_hashes(batch_leaves))
     values = []
     for position, (record, digest, price, enterprise, work, quarantine, original), entry in zip(
             positions, rows, appended, strict=True):
-        path = (b"".join(prove_inclusion(leaf_index=position, tree_size=batch_store.tree_size, hashes=batch_store))
-                if batch_store is not None else None)
+        path = b"".join(batch_paths[position]) if batch_paths is not None else None
         values.append((
             provider.pk, record.record_id, digest, record.enterprise_uscc, record.project_tag, record.sku,
             ops.adapt_decimalfield_value(record.quantity, 24, 6), ops.adapt_datetimefield_value(record.started_at),

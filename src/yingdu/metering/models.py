@@ -93,8 +93,17 @@ class RecordStatus(models.TextChoices):
     QUARANTINED = "quarantined", "待归属"
 
 
+class RecordOrigin(models.TextChoices):
+    PROVIDER = "provider", "服务商上报"
+    OBJECTION = "objection", "异议更正"
+
+
 class UsageRecord(models.Model):
-    """A usage record as the provider sent and signed it, priced and logged; never edited (corrections are new)."""
+    """A usage record as the provider sent and signed it, priced and logged; never edited (corrections are new).
+
+    A correction appended by the platform when an objection is upheld has ``origin="objection"`` and no provider
+    signature: its origin is the platform's log entry (``metering.usage_corrected``) under a signed checkpoint.
+    """
 
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="usage_records")
     record_id = models.CharField(max_length=128)
@@ -119,8 +128,10 @@ class UsageRecord(models.Model):
     price_fen = models.BigIntegerField()
     # cost in millionths of a fen: quantity (6 decimals) × price, exact; rounded once, per work, when summed
     cost_microfen = models.BigIntegerField()
-    signing_key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="+")
-    signature = models.BinaryField(max_length=64)
+    # a database default, so the ingestion's plain INSERT need not name the column
+    origin = models.CharField(max_length=16, choices=RecordOrigin.choices, db_default=RecordOrigin.PROVIDER)
+    signing_key = models.ForeignKey(SigningKey, null=True, on_delete=models.PROTECT, related_name="+")
+    signature = models.BinaryField(max_length=64, null=True)
     # batch-signed records: the signed batch root and this record's inclusion path in the batch (RFC 9162 §2.1.3)
     batch_root = models.BinaryField(max_length=32, null=True)
     batch_index = models.IntegerField(null=True)
@@ -142,3 +153,33 @@ class UsageRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider_id}:{self.record_id}"
+
+
+class UsageAttribution(models.Model):
+    """Staff attribute a quarantined record to a work of the same enterprise; the record row itself is never edited."""
+
+    record = models.OneToOneField(UsageRecord, on_delete=models.PROTECT, related_name="attribution")
+    work = models.ForeignKey("works.Work", on_delete=models.PROTECT, related_name="usage_attributions")
+    enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    reason = models.TextField("归属理由")
+    # the log carries HMAC-SHA256(salt, reason), not the free text (it may name people), as for enterprise reasons
+    commitment_salt = models.CharField(max_length=64)
+    log_index = models.BigIntegerField(unique=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} → {self.work_id}"
+
+
+class IngestCounter(models.Model):
+    """A monotonic ingestion counter for /metrics, kept in the database so every worker process sees one value."""
+
+    name = models.CharField(max_length=64, unique=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"

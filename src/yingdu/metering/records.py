@@ -115,8 +115,11 @@ def _quantity(text: str, *, correction: bool) -> Decimal:
     return quantity
 
 
-def parse_record(raw, *, now: datetime) -> ParsedRecord:
-    """Check one record's fields and times; raise RecordProblem naming the first problem."""
+def parse_record(raw, *, now: datetime, signed: tuple[bytes, bytes] | None = None) -> ParsedRecord:
+    """Check one record's fields and times; raise RecordProblem naming the first problem.
+
+    ``signed`` is ``signed_content(raw)`` when the caller computed it already (for a batch signature).
+    """
     if not isinstance(raw, dict):
         raise RecordProblem("record_not_object")
     for field in raw:
@@ -144,6 +147,6 @@ def parse_record(raw, *, now: datetime) -> ParsedRecord:
         raise RecordProblem("time_order")
     if ended_at > now + CLOCK_SKEW:
         raise RecordProblem("time_in_future")
-    content, content_hash = signed_content(raw)
+    content, content_hash = signed or signed_content(raw)
     return ParsedRecord(record_id=record_id, enterprise_uscc=uscc, quantity=quantity, started_at=started_at,
                         ended_at=ended_at, content=content, content_hash=content_hash, **identifiers)

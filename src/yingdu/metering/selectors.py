@@ -3,13 +3,13 @@
 import hashlib
 import hmac
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import user_roles, user_staff_roles
 from yingdu.errors import NotFound
 
-from .models import ApiKey, CatalogueEntry, Provider, RecordStatus, UsageRecord
+from .models import ApiKey, CatalogueEntry, Provider, RecordStatus, UsageAttribution, UsageRecord
 
 
 def provider_of_user(user) -> Provider | None:
@@ -40,7 +40,9 @@ def usage_records_visible_to(user) -> QuerySet[UsageRecord]:
     if Role.PROVIDER_OPERATOR in roles:
         return queryset.filter(provider__organisation_id=user.organisation_id)
     if Role.ENTERPRISE_MEMBER in roles:
-        return queryset.filter(enterprise__organisation_id=user.organisation_id)
+        # its own records, and quarantined records staff attributed to one of its works
+        return queryset.filter(Q(enterprise__organisation_id=user.organisation_id)
+                               | Q(attribution__enterprise__organisation_id=user.organisation_id))
     return queryset.none()
 
 
@@ -61,9 +63,10 @@ def catalogue_of(provider: Provider) -> QuerySet[CatalogueEntry]:
 
 
 def work_verified_cost_microfen(work) -> int:
-    """Exact cost of a work's accepted records and corrections within its production window, in micro-fen."""
+    """Exact cost of a work's accepted records and corrections, and of quarantined records staff attributed to it,
+    within its production window, in micro-fen."""
     total = UsageRecord.objects.filter(
-        work=work, status=RecordStatus.ACCEPTED,
+        Q(work=work, status=RecordStatus.ACCEPTED) | Q(attribution__work=work, status=RecordStatus.QUARANTINED),
         started_at__date__gte=work.production_start_on, started_at__date__lte=work.production_end_on,
     ).aggregate(total=Sum("cost_microfen"))["total"]
     return total or 0
@@ -71,3 +74,15 @@ def work_verified_cost_microfen(work) -> int:
 
 def quarantined_records() -> QuerySet[UsageRecord]:
     return UsageRecord.objects.filter(status=RecordStatus.QUARANTINED).select_related("provider")
+
+
+def attribution_of(record: UsageRecord) -> UsageAttribution | None:
+    return UsageAttribution.objects.select_related("work", "actor").filter(record=record).first()
+
+
+def attributions_recent() -> QuerySet[UsageAttribution]:
+    return UsageAttribution.objects.select_related("record", "record__provider", "work", "actor").order_by("-at")
+
+
+def providers_all() -> QuerySet[Provider]:
+    return Provider.objects.select_related("registered_by").prefetch_related("organisation__members").order_by("name")

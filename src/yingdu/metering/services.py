@@ -6,16 +6,20 @@ import secrets
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.models import OrganisationKind, Role
-from yingdu.accounts.selectors import user_roles
-from yingdu.accounts.services import organisation_add_member, organisation_create
+from yingdu.accounts.selectors import user_get_by_username, user_granted_staff_roles, user_roles
+from yingdu.accounts.services import organisation_add_member, organisation_create, user_register
 from yingdu.enterprises.services import uscc_check
 from yingdu.errors import Conflict, DomainError, Forbidden
-from yingdu.transparency.services import event_time, log_append
+from yingdu.transparency.services import commitment, event_time, log_append, new_commitment_salt
 
-from .models import ApiKey, CatalogueEntry, Provider, ServiceCategory, SigningKey
+from .models import (
+    ApiKey, CatalogueEntry, IngestCounter, Provider, RecordStatus, ServiceCategory, SigningKey, UsageAttribution,
+    UsageRecord,
+)
 
 MSG_ADMIN_ONLY = _("只有系统管理员可以登记算力服务商")
 MSG_NOT_OPERATOR = _("只有本服务商的操作员可以执行此操作")
@@ -29,6 +33,17 @@ MSG_SKU_INVALID = _("SKU 只能包含可见 ASCII 字符，长度 1–64")
 MSG_CATEGORY = _("服务类别不正确")
 MSG_REQUIRED = _("请填写{label}")
 MSG_VALIDITY = _("有效期结束时间必须晚于开始时间")
+MSG_OPERATOR_UNKNOWN = _("没有该用户名的账户")
+MSG_OPERATOR_HAS_ORGANISATION = _("该账户已属于一个机构，不能再作为服务商操作员")
+MSG_OPERATOR_IS_STAFF = _("平台工作人员账户不能作为服务商操作员")
+MSG_ATTRIBUTE_ROLE = _("只有审核员或系统管理员可以归属待归属记录")
+MSG_ATTRIBUTE_NOT_QUARANTINED = _("只有待归属的记录可以归属到作品；已接收的记录已有归属")
+MSG_ATTRIBUTE_TWICE = _("该记录已归属到作品，不能再次归属")
+MSG_ATTRIBUTE_OTHER_ENTERPRISE = _("记录的统一社会信用代码与该作品所属企业不一致，不能归属")
+MSG_ATTRIBUTE_REASON = _("请填写归属理由")
+
+# Who may attribute a quarantined record to a work (it changes a work's verified cost, so only programme staff).
+ATTRIBUTION_ROLES = frozenset({Role.REVIEWER, Role.ADMIN})
 
 API_KEY_PREFIX = "yk"
 
@@ -54,8 +69,39 @@ def provider_register(*, name: str, uscc: str, is_local: bool, operator, actor, 
                                            is_local=is_local, registered_at=now, registered_by=actor or operator)
         log_append(events=[{"type": "metering.provider_registered", "at": event_time(now), "provider": provider.pk,
                             "organisation": organisation.pk, "name": provider.name, "uscc": uscc,
-                            "is_local": is_local, "actor": actor.pk if actor else None}], now=now)
+                            "is_local": is_local, "operator": operator.pk,
+                            "actor": actor.pk if actor else None}], now=now)
     return provider
+
+
+def provider_register_with_operator(*, name: str, uscc: str, is_local: bool, operator_username: str,
+                                    operator_display_name: str = "", create_operator: bool, actor, now: datetime
+                                    ) -> tuple[Provider, str | None]:
+    """Register a provider with its first operator: a new login whose generated initial password is returned (to be
+    shown once), or an existing user who belongs to no organisation and holds no staff role."""
+    if Role.ADMIN not in user_roles(actor):
+        raise Forbidden(MSG_ADMIN_ONLY, code="role_not_allowed")
+    username = operator_username.strip()
+    if not username:
+        raise DomainError(str(MSG_REQUIRED).format(label="操作员用户名"), code="field_required",
+                          field="operator_username")
+    password = None
+    with transaction.atomic():
+        if create_operator:
+            password = f"Yd-{secrets.token_urlsafe(12)}"
+            operator = user_register(username=username, password=password,
+                                     display_name=operator_display_name or username, now=now)
+        else:
+            operator = user_get_by_username(username)
+            if operator is None:
+                raise DomainError(MSG_OPERATOR_UNKNOWN, code="operator_unknown", field="operator_username")
+            if operator.organisation_id is not None:
+                raise Conflict(MSG_OPERATOR_HAS_ORGANISATION, code="operator_has_organisation",
+                               field="operator_username")
+            if user_granted_staff_roles(operator):
+                raise Conflict(MSG_OPERATOR_IS_STAFF, code="operator_is_staff", field="operator_username")
+        provider = provider_register(name=name, uscc=uscc, is_local=is_local, operator=operator, actor=actor, now=now)
+    return provider, password
 
 
 def api_key_create(*, provider: Provider, label: str, actor, now: datetime) -> tuple[ApiKey, str]:
@@ -159,3 +205,47 @@ def catalogue_price_add(*, provider: Provider, sku: str, name: str, category: st
     except IntegrityError:
         raise Conflict(_("该 SKU 在同一生效时间已有价格"), code="price_exists", field="effective_from") from None
     return entry
+
+
+def usage_record_attach(*, record: UsageRecord, work, actor, reason: str, now: datetime) -> UsageAttribution:
+    """Attribute a quarantined record to a work of the enterprise its USCC names: a new attribution row and a log
+    entry; the usage record itself is never edited."""
+    if not (user_roles(actor) & ATTRIBUTION_ROLES):
+        raise Forbidden(MSG_ATTRIBUTE_ROLE, code="role_not_allowed")
+    if not reason.strip():
+        raise DomainError(MSG_ATTRIBUTE_REASON, code="field_required", field="reason")
+    enterprise = work.enterprise
+    if enterprise.uscc != record.enterprise_uscc:
+        raise DomainError(MSG_ATTRIBUTE_OTHER_ENTERPRISE, code="attribution_enterprise_mismatch", field="work",
+                          status=403, detail={"record_uscc": record.enterprise_uscc, "work_uscc": enterprise.uscc})
+    try:
+        with transaction.atomic():
+            # The lock serialises two attempts on one record; the one-to-one constraint is the last line.
+            locked = UsageRecord.objects.select_for_update().get(pk=record.pk)
+            if locked.status != RecordStatus.QUARANTINED:
+                raise Conflict(MSG_ATTRIBUTE_NOT_QUARANTINED, code="record_not_quarantined")
+            if UsageAttribution.objects.filter(record=locked).exists():
+                raise Conflict(MSG_ATTRIBUTE_TWICE, code="record_already_attributed")
+            salt = new_commitment_salt()
+            [entry] = log_append(events=[{
+                "type": "metering.usage_attributed", "at": event_time(now), "record": locked.pk,
+                "provider": locked.provider_id, "record_id": locked.record_id, "record_log_index": locked.log_index,
+                "enterprise": enterprise.pk, "work": work.pk, "actor": actor.pk,
+                "reason_commitment": commitment(salt=salt, values={"reason": reason.strip()})}], now=now)
+            attribution = UsageAttribution.objects.create(record=locked, work=work, enterprise=enterprise,
+                                                          actor=actor, at=now, reason=reason.strip(),
+                                                          commitment_salt=salt, log_index=entry.index)
+    except IntegrityError:
+        raise Conflict(MSG_ATTRIBUTE_TWICE, code="record_already_attributed") from None
+    return attribution
+
+
+def ingest_counters_add(increments: dict[str, int]) -> None:
+    """Add to the ingestion counters shown at /metrics; called inside the ingestion's transaction, so a batch that
+    rolls back counts nothing. UPDATE … SET value = value + n is atomic across worker processes."""
+    for name, amount in sorted(increments.items()):
+        if not amount:
+            continue
+        if not IngestCounter.objects.filter(name=name).update(value=F("value") + amount):
+            IngestCounter.objects.bulk_create([IngestCounter(name=name, value=0)], ignore_conflicts=True)
+            IngestCounter.objects.filter(name=name).update(value=F("value") + amount)

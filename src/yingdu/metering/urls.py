@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import monitor_views, views
 
 app_name = "metering"
 
@@ -14,4 +14,11 @@ urlpatterns = [
     path("provider/upload/", views.csv_upload, name="csv_upload"),
     path("usage/", views.enterprise_usage, name="usage"),
     path("usage/live/", views.enterprise_usage_live, name="usage_live"),
+    path("monitor/", monitor_views.monitor_dashboard, name="monitor"),
+    path("monitor/live/", monitor_views.monitor_live, name="monitor_live"),
+    path("monitor/anomalies/", monitor_views.monitor_anomalies, name="monitor_anomalies"),
+    path("records/<int:record_pk>/", monitor_views.record_detail, name="record"),
+    path("quarantine/", monitor_views.quarantine_list, name="quarantine"),
+    path("quarantine/<int:record_pk>/attach/", monitor_views.quarantine_attach, name="quarantine_attach"),
+    path("providers/", monitor_views.providers_admin, name="providers"),
 ]

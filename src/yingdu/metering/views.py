@@ -1,12 +1,10 @@
 import csv
 import io
 
-from fractions import Fraction
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -14,20 +12,14 @@ from django.views.decorators.http import require_POST
 from yingdu.accounts.models import Role
 from yingdu.accounts.permissions import role_required
 from yingdu.errors import DomainError
-from yingdu.rules.money import Money, round_fen
 from yingdu.works.selectors import works_visible_to
 
-from . import selectors, services
+from . import monitoring, selectors, services
 from .forms import ApiKeyForm, CsvUploadForm, PriceForm, SigningKeyForm
 from .ingest import BatchRefused, usage_batch_ingest
 from .records import OPTIONAL_FIELDS, REQUIRED_FIELDS
 
 CSV_COLUMNS = (*REQUIRED_FIELDS, *OPTIONAL_FIELDS, "signature")
-
-
-def _yuan(microfen: int) -> str:
-    """Micro-fen shown as yuan, rounded half-up to the fen (display only; subsidy rounding follows the policy)."""
-    return Money(round_fen(Fraction(microfen, 1_000_000))).format_display()
 
 
 def _provider_or_403(request):
@@ -171,10 +163,15 @@ def enterprise_usage(request):
 @role_required(*Role.values)
 def enterprise_usage_live(request):
     records = selectors.usage_records_visible_to(request.user)
-    totals = (records.filter(status="accepted").values("work_id", "work__title")
-              .annotate(n=Count("id"), cost=Sum("cost_microfen")).order_by("work__title"))
+    # accepted records, and quarantined ones staff attributed to a work, per the work they count for
+    totals = (monitoring.with_effective_work(records)
+              .filter(Q(status="accepted") | Q(attribution__isnull=False))
+              .values("effective_work_id", "effective_work_title")
+              .annotate(n=Count("id"), cost=Sum("cost_microfen")).order_by("effective_work_title"))
+    now = timezone.now()
     return render(request, "metering/usage_live.html", {
-        "totals": [{**t, "cost_yuan": _yuan(t["cost"] or 0)} for t in totals],
+        "totals": [{**t, "cost_yuan": monitoring.yuan_display(t["cost"] or 0)} for t in totals],
         "recent": records.order_by("-log_index")[:30],
-        "now": timezone.now(),
+        "charts": monitoring.work_daily_cost_chart(records, now=now),
+        "now": now,
     })

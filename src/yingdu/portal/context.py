@@ -16,13 +16,23 @@ def navigation(request):
         if Role.ENTERPRISE_MEMBER in roles:
             items.append((_("我的企业"), reverse("enterprises:mine")))
             items.append((_("作品"), reverse("works:list")))
+            items.append((_("补贴申请"), reverse("applications:list")))
             items.append((_("算力用量"), reverse("metering:usage")))
+            items.append((_("数据告知书"), reverse("notices:list")))
+            items.append((_("算力券钱包"), reverse("vouchers:wallet")))
         if Role.PROVIDER_OPERATOR in roles:
             items.append((_("服务商工作台"), reverse("metering:provider")))
+            items.append((_("算力券核销"), reverse("vouchers:provider")))
         if roles & {Role.REVIEWER, Role.APPROVER, Role.AUDITOR, Role.ADMIN, Role.FINANCE}:
             items.append((_("企业登记"), reverse("enterprises:list")))
+            items.append((_("审核队列"), reverse("applications:queue")))
+            items.append((_("算力监测"), reverse("metering:monitor")))
+            items.append((_("数据告知书"), reverse("notices:list")))
+        if roles & {Role.FINANCE, Role.APPROVER, Role.REVIEWER, Role.AUDITOR, Role.ADMIN}:
+            items.append((_("算力券"), reverse("vouchers:finance")))
         if Role.ADMIN in roles:
             items.append((_("政策管理"), reverse("policy:manage")))
+            items.append((_("算力服务商"), reverse("metering:providers")))
     else:
         items.append((_("企业注册"), reverse("enterprises:register")))
     items.append((_("防篡改日志"), reverse("transparency:index")))

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from yingdu.errors import DomainError, NotFound
 from yingdu.tlog import ProofError, Receipt, prove_consistency, prove_inclusion
@@ -104,6 +104,11 @@ def entry_leaf_hashes(indexes: Sequence[int]) -> dict[int, bytes]:
         return {}
     rows = LogEntry.objects.filter(index__in=set(indexes)).values_list("index", "leaf_hash")
     return {index: bytes(value) for index, value in rows}
+
+
+def entries_of_type(event_type: str) -> QuerySet[LogEntry]:
+    """Every entry of one event type, in log order (for apps that check their rows against the log)."""
+    return LogEntry.objects.filter(event_type=event_type).order_by("index")
 
 
 def entry_counts_by_type() -> list[tuple[str, int]]:

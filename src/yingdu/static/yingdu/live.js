@@ -4,7 +4,10 @@
   function refresh(element) {
     fetch(element.dataset.liveUrl, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
       .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
-      .then(function (html) { element.innerHTML = html; })
+      .then(function (html) {
+        element.innerHTML = html;
+        element.dispatchEvent(new CustomEvent("live:updated", { bubbles: true }));
+      })
       .catch(function () { element.setAttribute("data-live-error", "1"); });
   }
   document.querySelectorAll("[data-live-url]").forEach(function (element) {

@@ -23,7 +23,7 @@ from yingdu.enterprises import services as enterprise_services
 from yingdu.enterprises.selectors import enterprise_of_user
 from yingdu.metering import services as metering
 from yingdu.metering.ingest import usage_batch_ingest
-from yingdu.works.services import work_declare
+from yingdu.works.services import WorkFacts, work_declare, work_details_record, work_release_record
 
 STAFF = [
     ("reviewer", "审核员 王敏", Role.REVIEWER),
@@ -74,6 +74,9 @@ class Command(BaseCommand):
             for username, person, company, uscc, state in ENTERPRISES:
                 self._enterprise(credentials, username, person, company, uscc, state, password, reviewer, auditor, now)
             self._provider(credentials, password, now, admin)
+            review_started = self._application(now)
+        if review_started is not None:
+            self._data_notice(review_started, now)
         credentials_path.write_text(json.dumps(credentials, ensure_ascii=False, indent=2))
         credentials_path.chmod(0o600)
         self._print(credentials)
@@ -157,6 +160,53 @@ class Command(BaseCommand):
         body = signed_batch(records, private_key)
         usage_batch_ingest(provider=provider, key_id=key_id, records=body["records"],
                            batch_signature=body["batch_signature"], now=now)
+
+    def _application(self, now):
+        """星河迷途 released, with one application in review (submitted, accepted and reviewed in the last days),
+        so that a newcomer can approve it as `approver` (who did not review it: four-eyes)."""
+        from yingdu.applications import services as applications
+        from yingdu.applications.models import Application
+
+        enterprise = enterprise_of_user(user_get_by_username("huairou_film"))
+        work = enterprise.works.filter(project_tag="xinghe-2026").first() if enterprise else None
+        if work is None or Application.objects.filter(work=work).exists():
+            return None
+        member = trusted_actor(enterprise.registered_by)
+        reviewer = trusted_actor(user_get_by_username("reviewer"))
+        if not work.details_revisions.exists():
+            work_details_record(work=work, actor=member, title=work.title, form=work.form, now=now, facts=WorkFacts(
+                episode_count=60, episode_min_seconds=75, episode_max_seconds=150, aspect_ratio="9:16",
+                ai_techniques=["script_generation", "digital_human", "video_generation", "voice_synthesis"],
+                overseas_titles=["Lost Among the Stars"]))
+        if not work.releases.exists():
+            went_live_on = timezone.localdate(now) - timedelta(days=14)
+            work_release_record(
+                work=work, actor=member, platform="hongguo", url="https://hongguo.example.cn/drama/xinghe-2026",
+                went_live_on=went_live_on, licence_number=f"（京）网剧审字（{went_live_on.year}）第088号",
+                screenshot=SimpleUploadedFile("上线截图.pdf", DEMO_PDF, content_type="application/pdf"), now=now)
+        # the workflow of the last days: the review clock has run for a week and a half when the demo starts
+        application = applications.application_create(work=work, actor=member, now=now - timedelta(days=11))
+        applications.application_material_upload(
+            application=application, code="authenticity_commitment", actor=member, now=now - timedelta(days=11),
+            upload=SimpleUploadedFile("真实性承诺书.pdf", DEMO_PDF, content_type="application/pdf"))
+        application = applications.application_submit(application=application, actor=member,
+                                                      now=now - timedelta(days=11))
+        application = applications.application_accept(application=application, actor=reviewer,
+                                                      now=now - timedelta(days=10), reason="材料齐全，予以受理")
+        return applications.application_start_review(application=application, actor=reviewer,
+                                                     now=now - timedelta(days=9), issue_data_notice=False)
+
+    def _data_notice(self, application, now):
+        """The usage statement behind the amount under review (outside the demo's transaction, as it e-mails)."""
+        from yingdu.errors import DomainError
+        from yingdu.notices.services import data_notice_issue
+
+        work = application.work
+        try:
+            data_notice_issue(work=work, period_start_on=work.production_start_on,
+                              period_end_on=min(work.production_end_on, timezone.localdate(now)), actor=None, now=now)
+        except DomainError as error:
+            self.stderr.write(f"data notice not issued: {error.message}")
 
     def _print(self, credentials):
         self.stdout.write("\n演示账户（仅开发环境）/ demo logins (development only)")

@@ -1,0 +1,236 @@
+"""Anomaly rules on hand-made records (pure), then through the database, the dashboard and the API."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.test import Client
+
+from yingdu.accounts.models import Role
+from yingdu.metering.anomalies import (
+    DEFAULT_THRESHOLDS, AnomalyKind, AnomalyThresholds, RecordFacts, daily_costs, daily_spikes, detect, late_arrivals,
+    impossible_quantities, max_time_quantity, outside_production_window, shared_hardware, unit_seconds,
+)
+from yingdu.metering.ingest import usage_batch_ingest
+from yingdu.metering.monitoring import anomaly_report
+from yingdu.push import signed_batch
+from yingdu.testing.clients import client_for, verified
+from yingdu.testing.factories import make_enterprise, make_metering_provider, make_staff, make_work, usage_record
+
+CST = ZoneInfo("Asia/Shanghai")
+_pk = iter(range(1, 10_000))
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=CST)
+
+
+def fact(**overrides) -> RecordFacts:
+    """A normal record: 2 card-hours over 2 hours on one GPU, received 10 minutes after it ended."""
+    values = dict(pk=next(_pk), record_id="r", provider_id=1, enterprise_uscc="E1", project_tag="t",
+                  quantity=Decimal("2"), unit="卡时", started_at=at("2026-11-20T09:00"), ended_at=at("2026-11-20T11:00"),
+                  received_at=at("2026-11-20T11:10"), cost_microfen=1_600_000_000, node_id="node-1", gpu_id="gpu-1",
+                  window=(date(2026, 1, 1), date(2026, 12, 31)))
+    values.update(overrides)
+    return RecordFacts(**values)
+
+
+def kinds(flags) -> list[str]:
+    return [flag.kind for flag in flags]
+
+
+def test_a_normal_record_is_not_flagged():
+    normal = fact()
+    assert detect([normal], spike_days=[date(2026, 11, 20)]) == []
+
+
+def test_usage_before_or_after_the_production_window_is_flagged_with_the_window_in_the_reason():
+    window = (date(2026, 3, 1), date(2026, 3, 31))
+    inside = fact(started_at=at("2026-03-01T00:00"), ended_at=at("2026-04-01T00:00"), window=window)
+    before = fact(started_at=at("2026-02-28T23:00"), ended_at=at("2026-03-01T01:00"), window=window)
+    after = fact(started_at=at("2026-03-31T23:00"), ended_at=at("2026-04-01T00:30"), window=window)
+    unattributed = fact(started_at=at("2020-01-01T00:00"), ended_at=at("2020-01-01T01:00"), window=None)
+    flags = outside_production_window([inside, before, after, unattributed])
+    assert [f.record_pks for f in flags] == [(before.pk,), (after.pk,)]
+    assert "2026-03-01 至 2026-03-31" in flags[0].reason and "不在作品制作周期" in flags[0].reason
+
+
+def test_the_same_gpu_used_by_two_enterprises_at_overlapping_times_is_flagged_once():
+    first = fact(enterprise_uscc="E1", record_id="a", started_at=at("2026-11-20T09:00"), ended_at=at("2026-11-20T11:00"))
+    second = fact(enterprise_uscc="E2", record_id="b", started_at=at("2026-11-20T10:30"),
+                  ended_at=at("2026-11-20T12:00"))
+    flags = shared_hardware([first, second])
+    assert kinds(flags) == [AnomalyKind.SHARED_GPU]
+    assert flags[0].record_pks == (first.pk, second.pk)
+    assert "gpu-1" in flags[0].reason and "E1" in flags[0].reason and "E2" in flags[0].reason
+    assert "10:30 – 2026-11-20 11:00" in flags[0].reason
+
+
+def test_shared_hardware_is_not_flagged_back_to_back_same_enterprise_or_other_provider():
+    first = fact(enterprise_uscc="E1")
+    back_to_back = fact(enterprise_uscc="E2", started_at=first.ended_at, ended_at=first.ended_at + timedelta(hours=1))
+    same_enterprise = fact(enterprise_uscc="E1", started_at=at("2026-11-20T09:30"), ended_at=at("2026-11-20T10:30"))
+    other_provider = fact(enterprise_uscc="E3", provider_id=2, started_at=at("2026-11-20T10:00"),
+                          ended_at=at("2026-11-20T12:00"))
+    assert shared_hardware([first, back_to_back, same_enterprise, other_provider]) == []
+
+
+def test_a_node_shared_by_two_enterprises_is_flagged_unless_they_name_different_gpus():
+    first = fact(enterprise_uscc="E1", gpu_id="gpu-1")
+    other_gpu = fact(enterprise_uscc="E2", gpu_id="gpu-2")
+    no_gpu = fact(enterprise_uscc="E3", gpu_id="")
+    flags = shared_hardware([first, other_gpu, no_gpu])
+    assert kinds(flags) == [AnomalyKind.SHARED_NODE, AnomalyKind.SHARED_NODE]
+    assert {f.record_pks for f in flags} == {(first.pk, no_gpu.pk), (other_gpu.pk, no_gpu.pk)}
+    assert "节点 node-1" in flags[0].reason
+
+
+def test_a_record_received_more_than_72_hours_after_it_ended_is_late():
+    on_time = fact(received_at=at("2026-11-20T11:00") + timedelta(hours=72))
+    late = fact(received_at=at("2026-11-20T11:00") + timedelta(hours=72, seconds=1))
+    flags = late_arrivals([on_time, late])
+    assert [f.record_pks for f in flags] == [(late.pk,)]
+    assert "72 小时" in flags[0].reason
+    assert DEFAULT_THRESHOLDS.late_after == timedelta(hours=72)
+
+
+@pytest.mark.parametrize("unit, seconds", [("卡时", 3600), ("card-hour", 3600), ("GPU-hour", 3600), ("GPU秒", 1),
+                                           ("gpu 秒", 1), ("GPU-second", 1), ("GPU_second", 1), ("生成视频秒", None),
+                                           ("千tokens", None), ("条", None)])
+def test_units_are_recognised_as_time_based_or_not(unit, seconds):
+    assert unit_seconds(unit) == seconds
+
+
+def test_more_gpu_time_than_the_duration_allows_is_impossible_in_card_hours_and_gpu_seconds():
+    limit = DEFAULT_THRESHOLDS.max_gpus_per_record
+    two_hours = dict(started_at=at("2026-11-20T09:00"), ended_at=at("2026-11-20T11:00"))
+    assert max_time_quantity(unit="卡时", max_gpus=limit, **two_hours) == 2 * limit
+    assert max_time_quantity(unit="GPU秒", max_gpus=limit, **two_hours) == 7200 * limit
+    assert max_time_quantity(unit="千tokens", max_gpus=limit, **two_hours) is None
+    fits = fact(quantity=Decimal(2 * limit), **two_hours)
+    too_many = fact(quantity=Decimal(2 * limit) + Decimal("0.000001"), **two_hours)
+    seconds_fit = fact(unit="GPU秒", quantity=Decimal(7200 * limit), **two_hours)
+    seconds_too_many = fact(unit="GPU秒", quantity=Decimal(7200 * limit + 1), **two_hours)
+    negative_correction_too_big = fact(quantity=Decimal(-100), **two_hours)
+    tokens = fact(unit="千tokens", quantity=Decimal(1_000_000), **two_hours)
+    flags = impossible_quantities([fits, too_many, seconds_fit, seconds_too_many, negative_correction_too_big, tokens])
+    assert [f.record_pks for f in flags] == [(too_many.pk,), (seconds_too_many.pk,), (negative_correction_too_big.pk,)]
+    assert f"每条记录最多 {limit} 卡" in flags[0].reason and "卡时" in flags[0].reason
+
+
+def test_a_day_above_the_spike_factor_times_the_trailing_average_is_a_spike():
+    day = date(2026, 11, 20)
+    trailing = {day - timedelta(offset): 100 for offset in range(1, 8)}
+    factor = DEFAULT_THRESHOLDS.spike_factor
+    at_threshold = {("E1", "t"): {**trailing, day: int(100 * factor)}}
+    above = {("E1", "t"): {**trailing, day: int(100 * factor) + 1}}
+    assert daily_spikes(at_threshold, days=[day]) == []
+    [flag] = daily_spikes(above, days=[day])
+    assert flag.kind == AnomalyKind.DAILY_SPIKE and flag.day == day and "前 7 天日均" in flag.reason
+
+
+def test_a_new_work_ramping_up_is_not_a_spike_and_the_factor_is_a_setting():
+    day = date(2026, 11, 20)
+    two_active_days = {("E1", "t"): {day - timedelta(1): 10, day - timedelta(2): 10, day: 10_000}}
+    assert daily_spikes(two_active_days, days=[day]) == []
+    stricter = AnomalyThresholds(spike_factor=Fraction(2), spike_min_active_days=2)
+    assert len(daily_spikes(two_active_days, days=[day], thresholds=stricter)) == 1
+
+
+def test_spike_flags_link_the_records_of_that_day_costliest_first():
+    day_records = [fact(started_at=at(f"2026-11-{d:02d}T09:00"), ended_at=at(f"2026-11-{d:02d}T10:00"),
+                        received_at=at(f"2026-11-{d:02d}T10:05"), cost_microfen=100) for d in range(13, 20)]
+    small = fact(cost_microfen=1_000)
+    big = fact(cost_microfen=5_000)
+    costs = daily_costs([*day_records, small, big])
+    assert costs[("E1", "t")][date(2026, 11, 20)] == 6_000
+    flags = [f for f in detect([*day_records, small, big], spike_days=[date(2026, 11, 20)])
+             if f.kind == AnomalyKind.DAILY_SPIKE]
+    assert [f.record_pks for f in flags] == [(big.pk, small.pk)]
+
+
+# Through the database: records stored by the real ingestion, flags computed by monitoring.anomaly_report.
+
+@pytest.fixture
+def stored(db):
+    reviewer = verified(make_staff(Role.REVIEWER))
+    first = make_enterprise(verified_by=reviewer)
+    second = make_enterprise(verified_by=reviewer)
+    make_work(first, tag="work-1", start=date(2026, 1, 1), end=date(2026, 11, 30))
+    make_work(second, tag="work-2")
+    meter = make_metering_provider()
+    return reviewer, first, second, meter
+
+
+def ingest(meter, records, now):
+    body = signed_batch(records, meter.private_key)
+    return usage_batch_ingest(provider=meter.provider, key_id=body["key_id"], records=body["records"],
+                              batch_signature=body["batch_signature"], now=now)
+
+
+def test_stored_records_are_flagged_with_reasons_and_a_normal_one_is_not(stored):
+    _reviewer, first, second, meter = stored
+    now = at("2026-12-01T12:00")
+    records = {
+        "normal": usage_record(first.uscc, "work-1", record_id="normal", gpu_id="g-9",
+                               started_at="2026-11-30T09:00:00+08:00", ended_at="2026-11-30T10:00:00+08:00",
+                               quantity="1"),
+        "outside": usage_record(first.uscc, "work-1", record_id="outside", started_at="2026-12-01T09:00:00+08:00",
+                                ended_at="2026-12-01T10:00:00+08:00", quantity="1"),
+        "shared-a": usage_record(first.uscc, "work-1", record_id="shared-a", gpu_id="g-1",
+                                 started_at="2026-11-30T09:00:00+08:00", ended_at="2026-11-30T11:00:00+08:00",
+                                 quantity="2"),
+        "shared-b": usage_record(second.uscc, "work-2", record_id="shared-b", gpu_id="g-1",
+                                 started_at="2026-11-30T10:00:00+08:00", ended_at="2026-11-30T12:00:00+08:00",
+                                 quantity="2"),
+        "impossible": usage_record(second.uscc, "work-2", record_id="impossible", started_at="2026-11-30T09:00:00+08:00",
+                                   ended_at="2026-11-30T10:00:00+08:00", quantity="9"),
+    }
+    ingest(meter, list(records.values()), now)
+    late = usage_record(second.uscc, "work-2", record_id="late", started_at="2026-11-25T09:00:00+08:00",
+                        ended_at="2026-11-25T10:00:00+08:00", quantity="1")
+    ingest(meter, [late], at("2026-11-28T10:00:01"))
+    flags = anomaly_report(now=now + timedelta(days=1))
+    flagged = {(f["kind"], r["record_id"]) for f in flags for r in f["records"]}
+    assert flagged == {("outside_production_window", "outside"), ("shared_gpu", "shared-a"),
+                       ("shared_gpu", "shared-b"), ("impossible_quantity", "impossible"), ("late_arrival", "late")}
+    assert not any(r["record_id"] == "normal" for f in flags for r in f["records"])
+    assert all(f["reason"] and f["label"] for f in flags)
+
+
+def test_the_dashboard_links_flags_to_their_records(stored):
+    reviewer, first, _second, meter = stored
+    now = datetime.now(CST)
+    start = now - timedelta(hours=3)
+    record = usage_record(first.uscc, "work-1", record_id="too-much", quantity="100",
+                          started_at=start.isoformat(), ended_at=(start + timedelta(hours=1)).isoformat())
+    ingest(meter, [record], now)
+    page = client_for(reviewer).get("/metering/monitor/anomalies/").content.decode()
+    from yingdu.metering.models import UsageRecord
+    pk = UsageRecord.objects.get(record_id="too-much").pk
+    assert "数量超出时长允许的上限" in page and f'href="/metering/records/{pk}/"' in page
+    assert client_for(reviewer).get(f"/metering/records/{pk}/").status_code == 200
+
+
+def test_the_anomalies_api_is_for_staff_only(stored):
+    reviewer, first, _second, meter = stored
+    now = datetime.now(CST)
+    start = now - timedelta(hours=3)
+    ingest(meter, [usage_record(first.uscc, "work-1", quantity="100", started_at=start.isoformat(),
+                                ended_at=(start + timedelta(hours=1)).isoformat())], now)
+    response = client_for(reviewer).get("/api/v1/metering/anomalies")
+    assert response.status_code == 200
+    assert [f["kind"] for f in response.json()] == ["impossible_quantity"]
+    assert client_for(first.registered_by).get("/api/v1/metering/anomalies").status_code == 403
+    assert client_for(meter.operator).get("/api/v1/metering/anomalies").status_code == 403
+    assert client_for(reviewer, two_factor=False).get("/api/v1/metering/anomalies").status_code == 403
+    assert Client().get("/api/v1/metering/anomalies").status_code == 401
+
+
+def test_the_anomaly_rules_import_no_django():
+    import subprocess
+    import sys
+    code = "import yingdu.metering.anomalies, sys; assert not any(m.split('.')[0] == 'django' for m in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
