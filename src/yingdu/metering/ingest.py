@@ -14,7 +14,9 @@ from yingdu.db import insert_rows
 from yingdu.enterprises.selectors import enterprises_by_uscc
 from yingdu.tlog import MemoryHashStore, prove_inclusion_all, stored_hash_index
 from yingdu.transparency.selectors import entry_leaf_hashes
-from yingdu.transparency.services import event_time, log_append, log_lock
+from yingdu.transparency.services import (
+    PreparedEntry, event_time, log_append_prepared, log_entries_prepare, log_lock,
+)
 from yingdu.works.selectors import works_by_tag
 
 from .models import CatalogueEntry, RecordStatus, SigningKey, UsageRecord
@@ -167,60 +169,100 @@ def _ingest(*, provider, key_id: str, records: list, batch_signature: str | None
     return results
 
 
+@dataclass
+class _Candidate:
+    """A parsed record about to be stored: everything that needs no lock is resolved before taking it."""
+
+    position: int
+    record: ParsedRecord
+    digest: str
+    price: CatalogueEntry
+    enterprise: object
+    work: object
+    quarantine: str
+    original: object = None
+    prepared: PreparedEntry | None = None
+
+
 def _store(*, provider, key, parsed: dict[int, ParsedRecord], signatures, batch_store, results, now) -> None:
     prices = _PriceBook(provider, {record.sku for record in parsed.values()})
+    enterprises = enterprises_by_uscc({record.enterprise_uscc for record in parsed.values()})
+    works = works_by_tag({(enterprises[r.enterprise_uscc].pk, r.project_tag)
+                          for r in parsed.values() if r.enterprise_uscc in enterprises})
+    batch_root = batch_store.root_hash() if batch_store is not None else None
+    candidates: list[_Candidate] = []
+    seen: dict[str, tuple[str, int]] = {}
+    in_batch_duplicates: dict[int, int] = {}
+    for position, record in parsed.items():
+        digest = hashlib.sha256(record.content).hexdigest()
+        if record.record_id in seen:
+            first_digest, first_position = seen[record.record_id]
+            if first_digest == digest:
+                in_batch_duplicates[position] = first_position
+            else:
+                problem = RecordProblem("record_id_repeated")
+                results[position] = RecordResult(position, record.record_id, "conflict", problem.code,
+                                                 problem.message)
+            continue
+        try:
+            price = prices.price_at(record.sku, record.started_at)
+        except RecordProblem as problem:
+            results[position] = RecordResult(position, record.record_id, "invalid", problem.code, problem.message)
+            continue
+        seen[record.record_id] = (digest, position)
+        enterprise = enterprises.get(record.enterprise_uscc)
+        work = works.get((enterprise.pk, record.project_tag)) if enterprise else None
+        quarantine = "" if work else ("work_unknown" if enterprise else "enterprise_unknown")
+        candidates.append(_Candidate(position, record, digest, price, enterprise, work, quarantine))
+    _prepare_entries([c for c in candidates if not c.record.corrects], provider=provider, key=key,
+                     batch_root=batch_root, now=now)
     with transaction.atomic():
-        # Take the log's sequencer lock first, so the duplicate check below cannot race another batch.
+        # The sequencer lock is taken before the duplicate check, so two batches cannot both insert one record id;
+        # only that check, the corrections' lookups and the writes happen while it is held.
         log_lock()
-        ids = {record.record_id for record in parsed.values()} | {r.corrects for r in parsed.values() if r.corrects}
+        ids = {c.record.record_id for c in candidates} | {c.record.corrects for c in candidates if c.record.corrects}
         existing = {row.record_id: row for row in UsageRecord.objects.filter(provider=provider, record_id__in=ids)}
-        enterprises = enterprises_by_uscc({record.enterprise_uscc for record in parsed.values()})
-        works = works_by_tag({(enterprises[r.enterprise_uscc].pk, r.project_tag)
-                              for r in parsed.values() if r.enterprise_uscc in enterprises})
-        rows, positions = [], []
-        seen: dict[str, tuple[str, int]] = {}
-        in_batch_duplicates: dict[int, int] = {}
-        for position, record in parsed.items():
-            digest = hashlib.sha256(record.content).hexdigest()
-            if record.record_id in existing:
-                earlier = existing[record.record_id]
-                same = earlier.content_sha256 == digest
-                results[position] = RecordResult(
-                    position, record.record_id, "duplicate" if same else "conflict",
+        stored: list[_Candidate] = []
+        for candidate in candidates:
+            record = candidate.record
+            earlier = existing.get(record.record_id)
+            if earlier is not None:
+                same = earlier.content_sha256 == candidate.digest
+                results[candidate.position] = RecordResult(
+                    candidate.position, record.record_id, "duplicate" if same else "conflict",
                     None if same else "record_id_conflict",
                     None if same else "同一 record_id 已有内容不同的记录，未作任何修改",
                     leaf_index=earlier.log_index if same else None)
                 continue
-            if record.record_id in seen:
-                first_digest, first_position = seen[record.record_id]
-                if first_digest == digest:
-                    in_batch_duplicates[position] = first_position
-                else:
-                    problem = RecordProblem("record_id_repeated")
-                    results[position] = RecordResult(position, record.record_id, "conflict", problem.code,
-                                                     problem.message)
-                continue
-            try:
-                price = prices.price_at(record.sku, record.started_at)
-                original = _correction_target(record, existing)
-            except RecordProblem as problem:
-                results[position] = RecordResult(position, record.record_id, "invalid", problem.code, problem.message)
-                continue
-            enterprise = enterprises.get(record.enterprise_uscc)
-            work = works.get((enterprise.pk, record.project_tag)) if enterprise else None
-            quarantine = "" if work else ("work_unknown" if enterprise else "enterprise_unknown")
-            seen[record.record_id] = (digest, position)
-            positions.append(position)
-            rows.append((record, digest, price, enterprise, work, quarantine, original))
-        if rows:
-            _insert(provider=provider, key=key, rows=rows, positions=positions, signatures=signatures,
-                    batch_store=batch_store, results=results, now=now)
+            if record.corrects:
+                try:
+                    candidate.original = _correction_target(record, existing)
+                except RecordProblem as problem:
+                    results[candidate.position] = RecordResult(candidate.position, record.record_id, "invalid",
+                                                               problem.code, problem.message)
+                    continue
+                _prepare_entries([candidate], provider=provider, key=key, batch_root=batch_root, now=now)
+            stored.append(candidate)
+        if stored:
+            _insert(provider=provider, key=key, candidates=stored, signatures=signatures, batch_store=batch_store,
+                    batch_root=batch_root, results=results, now=now)
         ingest_counters_add(_outcome_counts(results, in_batch_duplicates=len(in_batch_duplicates)))
     for position, first_position in in_batch_duplicates.items():
         first = results[first_position]
         results[position] = RecordResult(position, first.record_id, "duplicate", leaf_index=first.leaf_index,
                                          leaf_hash=first.leaf_hash, quarantine=first.quarantine)
     _fill_duplicate_receipts(results)
+
+
+def _prepare_entries(candidates: list[_Candidate], *, provider, key, batch_root, now) -> None:
+    events = [
+        _usage_event(provider=provider, record=c.record, digest=c.digest, price=c.price, enterprise=c.enterprise,
+                     work=c.work, quarantine=c.quarantine, original=c.original, key=key, batch_root=batch_root,
+                     now=now)
+        for c in candidates
+    ]
+    for candidate, prepared in zip(candidates, log_entries_prepare(events), strict=True):
+        candidate.prepared = prepared
 
 
 def _outcome_counts(results: list, *, in_batch_duplicates: int) -> dict[str, int]:
@@ -272,14 +314,9 @@ def _usage_event(*, provider, record: ParsedRecord, digest, price, enterprise, w
     }
 
 
-def _insert(*, provider, key, rows, positions, signatures, batch_store, results, now) -> None:
-    batch_root = batch_store.root_hash() if batch_store is not None else None
-    events = [
-        _usage_event(provider=provider, record=record, digest=digest, price=price, enterprise=enterprise, work=work,
-                     quarantine=quarantine, original=original, key=key, batch_root=batch_root, now=now)
-        for record, digest, price, enterprise, work, quarantine, original in rows
-    ]
-    appended = log_append(events=events, now=now)
+def _insert(*, provider, key, candidates: list[_Candidate], signatures, batch_store, batch_root, results,
+            now) -> None:
+    appended = log_append_prepared(entries=[c.prepared for c in candidates], now=now)
     ops = connection.ops
     received_at = ops.adapt_datetimefield_value(now)
     # Every record's inclusion path in its signed batch, computed in one pass over the batch tree.
@@ -288,11 +325,13 @@ def _insert(*, provider, key, rows, positions, signatures, batch_store, results,
         batch_leaves = [stored_hash_index(level=0, index=n) for n in range(batch_store.tree_size)]
         batch_paths = prove_inclusion_all(leaf_hashes=batch_store.read_hashes(batch_leaves))
     values = []
-    for position, (record, digest, price, enterprise, work, quarantine, original), entry in zip(
-            positions, rows, appended, strict=True):
+    for candidate, entry in zip(candidates, appended, strict=True):
+        record, position, price = candidate.record, candidate.position, candidate.price
+        enterprise, work, quarantine, original = (candidate.enterprise, candidate.work, candidate.quarantine,
+                                                  candidate.original)
         path = b"".join(batch_paths[position]) if batch_paths is not None else None
         values.append((
-            provider.pk, record.record_id, digest, record.enterprise_uscc, record.project_tag, record.sku,
+            provider.pk, record.record_id, candidate.digest, record.enterprise_uscc, record.project_tag, record.sku,
             ops.adapt_decimalfield_value(record.quantity, 24, 6), ops.adapt_datetimefield_value(record.started_at),
             ops.adapt_datetimefield_value(record.ended_at), record.node_id, record.job_id, record.gpu_id,
             original.pk if original else None,

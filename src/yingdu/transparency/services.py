@@ -78,11 +78,25 @@ def canonical_entry(event: Mapping) -> bytes:
     return canonical_json(dict(event))
 
 
-def _prepare(event: Mapping) -> tuple[str, bytes]:
-    event_type = event.get("type")
-    if not isinstance(event_type, str) or "." not in event_type:
-        raise DomainError(MSG_EVENT_INVALID, code="log_event_invalid", detail={"type": repr(event_type)})
-    return event_type, canonical_entry({"v": ENTRY_SCHEMA_VERSION, **event})
+@dataclass(frozen=True)
+class PreparedEntry:
+    """An event turned into its exact entry bytes and leaf hash, ready to append (work done outside the lock)."""
+
+    event_type: str
+    entry: bytes
+    leaf_hash: bytes
+
+
+def log_entries_prepare(events: Sequence[Mapping]) -> list[PreparedEntry]:
+    """Canonical bytes and leaf hashes of events; refuses an event without a namespaced type."""
+    prepared = []
+    for event in events:
+        event_type = event.get("type")
+        if not isinstance(event_type, str) or "." not in event_type:
+            raise DomainError(MSG_EVENT_INVALID, code="log_event_invalid", detail={"type": repr(event_type)})
+        entry = canonical_entry({"v": ENTRY_SCHEMA_VERSION, **event})
+        prepared.append(PreparedEntry(event_type=event_type, entry=entry, leaf_hash=leaf_hash(entry)))
+    return prepared
 
 
 def log_lock() -> LogHead:
@@ -92,31 +106,33 @@ def log_lock() -> LogHead:
 
 def log_append(*, events: Sequence[Mapping], now: datetime) -> list[AppendedEntry]:
     """Append events, in order, as one batch inside the caller's transaction (one sequencer: the locked head)."""
-    prepared = [_prepare(event) for event in events]
-    if not prepared:
+    return log_append_prepared(entries=log_entries_prepare(events), now=now)
+
+
+def log_append_prepared(*, entries: Sequence[PreparedEntry], now: datetime) -> list[AppendedEntry]:
+    """Append entries prepared by log_entries_prepare; only the tree work happens under the sequencer lock."""
+    if not entries:
         return []
-    leaf_hashes = [leaf_hash(entry) for _type, entry in prepared]
     with transaction.atomic():
         head = log_lock()
         first_index = head.tree_size
         reader = DatabaseHashReader()
-        new_hashes = stored_hashes_for_leaves(first_leaf_index=first_index, leaf_hashes=leaf_hashes,
-                                              hash_reader=reader)
+        new_hashes = stored_hashes_for_leaves(first_leaf_index=first_index,
+                                              leaf_hashes=[e.leaf_hash for e in entries], hash_reader=reader)
         first_hash_index = stored_hash_count(tree_size=first_index)
         appended_at = connection.ops.adapt_datetimefield_value(now)
         insert_rows(LogEntry, ["index", "event_type", "entry", "leaf_hash", "appended_at"], [
-            (first_index + offset, event_type, entry, hashed, appended_at)
-            for offset, ((event_type, entry), hashed) in enumerate(zip(prepared, leaf_hashes, strict=True))
+            (first_index + offset, e.event_type, e.entry, e.leaf_hash, appended_at) for offset, e in enumerate(entries)
         ])
         insert_rows(StoredHash, ["index", "hash"],
-                     [(first_hash_index + offset, hashed) for offset, hashed in enumerate(new_hashes)])
+                    [(first_hash_index + offset, hashed) for offset, hashed in enumerate(new_hashes)])
         reader.remember(first_hash_index, new_hashes)
-        head.tree_size = first_index + len(prepared)
+        head.tree_size = first_index + len(entries)
         head.root_hash = tree_hash(tree_size=head.tree_size, hash_reader=reader)
         head.updated_at = now
         head.save(update_fields=["tree_size", "root_hash", "updated_at"])
-    return [AppendedEntry(index=first_index + offset, leaf_hash=hashed, event_type=event_type)
-            for offset, ((event_type, _entry), hashed) in enumerate(zip(prepared, leaf_hashes, strict=True))]
+    return [AppendedEntry(index=first_index + offset, leaf_hash=e.leaf_hash, event_type=e.event_type)
+            for offset, e in enumerate(entries)]
 
 
 def checkpoint_sign(*, now: datetime) -> SignedCheckpoint:
