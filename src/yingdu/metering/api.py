@@ -3,6 +3,7 @@
 import json
 from datetime import date, datetime
 
+from django.http import JsonResponse
 from django.utils import timezone
 from ninja import Router, Schema, Status
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
@@ -134,7 +135,10 @@ def usage_records_ingest(request):
     counts = {status: 0 for status in ("accepted", "duplicate", "conflict", "invalid")}
     for result in results:
         counts[result.status] += 1
-    return {**counts, "results": [result.as_dict() for result in results]}
+    # Built from plain dicts that already have IngestOut's shape (the OpenAPI schema above); returning the response
+    # directly skips re-validating a thousand results per batch.
+    return JsonResponse({**counts, "results": [result.as_dict() for result in results]},
+                        json_dumps_params={"ensure_ascii": False})
 
 
 @router.get("/usage-records", response=list[UsageRecordOut], auth=[*PROVIDER_AUTH, django_auth],

@@ -219,3 +219,16 @@ def test_ndjson_streaming_body_is_accepted(setup):
     response = Client().post("/api/v1/usage-records", data=text, content_type="application/x-ndjson",
                              HTTP_X_API_KEY=meter.api_key)
     assert response.json()["accepted"] == 3
+
+
+def test_the_ingest_answer_matches_its_published_schema(setup):
+    from yingdu.metering.api import IngestOut
+    enterprise, _work, meter = setup
+    records = [usage_record(enterprise.uscc, "drama-01"), usage_record(enterprise.uscc, "no-work"),
+               {**usage_record(enterprise.uscc, "drama-01"), "quantity": "-2"}]
+    push(meter, records[:1])
+    body = push(meter, records).json()
+    parsed = IngestOut.model_validate(body)
+    assert [r.status for r in parsed.results] == ["duplicate", "accepted", "invalid"]
+    assert parsed.results[1].quarantine == "work_unknown"
+    assert set(body) == set(IngestOut.model_fields)
