@@ -1,5 +1,6 @@
 """Public pages a visitor uses without logging in: the estimator and the transparency page, in Chinese."""
 
+import os
 import re
 import subprocess
 import sys
@@ -29,9 +30,12 @@ def test_estimator_gives_the_same_amount_as_the_cli(live_server, page, screensho
     expect(page.get_by_test_id("quote-amount")).to_have_text("19,500.00")
     assert_fits_width(page)
     screenshot(page, f"estimator-{width}")
+    # The CLI reads the same database as the live server: the test database, not the developer's var/ one.
+    from django.db import connection
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}"}
     cli = subprocess.run([sys.executable, "-m", "yingdu.cli", "quote", "--cost", "50000", "--overseas"],
-                         capture_output=True, text=True)
-    assert cli.stdout.strip() == "19500.00"
+                         capture_output=True, text=True, env=env)
+    assert cli.stdout.strip() == "19500.00", cli.stderr
 
 
 def test_transparency_page_shows_a_verifiable_checkpoint(live_server, page, screenshot):
