@@ -45,4 +45,8 @@ def screenshot():
 def assert_fits_width(page) -> None:
     """Nothing on the page forces sideways scrolling at the current viewport width."""
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 1, f"page is {overflow}px wider than the viewport"
+    if overflow > 1:
+        culprits = page.evaluate("""() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .slice(0, 5).map(e => e.tagName + '.' + e.className + ': ' + (e.textContent || '').slice(0, 60))""")
+        raise AssertionError(f"page is {overflow}px wider than the viewport; widest elements: {culprits}")
