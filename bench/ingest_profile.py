@@ -19,13 +19,14 @@ STAGES = [
     ("Ed25519 verification (`_signature_ok`)", "metering/ingest.py", "_signature_ok"),
     ("record checks (`parse_record`: fields, USCC, decimals, times)", "metering/records.py",
      "parse_record"),
-    ("under the sequencer lock (`_store`: duplicate check, lookups, events, log append, inserts, commit)",
+    ("storing (`_store`: lookups and entry bytes before the lock; duplicate check, log append, inserts after)",
      "metering/ingest.py", "_store"),
-    ("· log append (`log_append`: canonical entries, leaf and subtree hashes, entry and hash rows)",
-     "transparency/services.py", "log_append"),
+    ("· entry bytes and leaf hashes, before the lock (`_prepare_entries`)", "metering/ingest.py",
+     "_prepare_entries"),
+    ("· under the sequencer lock: log append (`log_append_prepared`: subtree hashes, entry and hash rows)",
+     "transparency/services.py", "log_append_prepared"),
     ("· row inserts (`insert_rows`: usage records, entries, stored hashes)", "yingdu/db.py", "insert_rows"),
     ("· waiting for the database (psycopg `wait`, all statements and the commit)", "psycopg/connection.py", "wait"),
-    ("response validation and JSON (django-ninja)", "ninja/operation.py", "_result_to_response"),
 ]
 
 
