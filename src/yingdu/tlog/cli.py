@@ -1,9 +1,9 @@
 """yingdu-verify: check receipts, consistency proofs and a whole log against trusted verifier keys.
 
-Needs only the standard library, `cryptography` and yingdu.tlog, so an outside auditor can run it
-as `yingdu-verify ...` or `python -m yingdu.tlog.cli ...`. Exit status: 0 when everything verified,
-1 when something failed to verify or could not be fetched, 2 when the command line or an input file
-is unusable.
+Needs only the standard library, `cryptography`, yingdu.tlog and the pure yingdu.audits.draw, so an
+outside auditor can run it as `yingdu-verify ...` or `python -m yingdu.tlog.cli ...`. Exit status: 0
+when everything verified, 1 when something failed to verify or could not be fetched, 2 when the
+command line or an input file is unusable.
 """
 
 import argparse
@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from yingdu.audits.draw import DrawError, draw_verify
 from yingdu.tlog._text import decode_base64
 from yingdu.tlog.checkpoint import Checkpoint
 from yingdu.tlog.errors import NoteError, ProofError, ReceiptError
@@ -103,6 +104,12 @@ def _build_parser() -> argparse.ArgumentParser:
     log.add_argument("--full", action="store_true", help="download every entry and recompute the root hash")
     log.add_argument("--origin", help=origin_help)
     log.set_defaults(run=_run_log)
+
+    draw = commands.add_parser("draw", help="recompute a published quarterly spot-check draw")
+    draw.add_argument("draw_file", metavar="FILE", help="the published draw JSON (/api/v1/audits/draws/QUARTER)")
+    draw.add_argument("--key", action="append", required=True, help=key_help)
+    draw.add_argument("--origin", help=origin_help)
+    draw.set_defaults(run=_run_draw)
     return parser
 
 
@@ -175,6 +182,22 @@ def _run_log(arguments: argparse.Namespace) -> str:
     if state_path is not None:
         _save_state(state_path, signed_checkpoint)
     return ", ".join(report)
+
+
+def _run_draw(arguments: argparse.Namespace) -> str:
+    keys = _load_keys(arguments.key)
+    try:
+        document = json.loads(_read_text(arguments.draw_file, what="draw file"))
+    except json.JSONDecodeError:
+        raise UnusableInput(f"draw file {arguments.draw_file} is not JSON") from None
+    try:
+        verified = draw_verify(document, verifier_keys=keys, origin=arguments.origin)
+    except DrawError as error:
+        raise VerificationFailed(f"draw: {error}") from None
+    return (
+        f"draw {verified.quarter}: {len(verified.chosen)} of {verified.candidate_count} candidates chosen, "
+        f"recomputed from the checkpoint of {verified.checkpoint.origin} at tree size {verified.checkpoint.tree_size}"
+    )
 
 
 def _check_log_consistency(base_url: str, previous: Checkpoint, checkpoint: Checkpoint) -> None:

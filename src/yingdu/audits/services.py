@@ -1,0 +1,365 @@
+"""Every write of oversight: the quarterly draw, spot-check case steps, findings, and the fraud decision."""
+
+import logging
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from yingdu.accounts.selectors import user_roles
+from yingdu.enterprises.services import enterprise_disqualify
+from yingdu.enterprises.workflow import TRANSITIONS as ENTERPRISE_TRANSITIONS
+from yingdu.errors import Conflict, DomainError, Forbidden
+from yingdu.files import store_upload
+from yingdu.notices.services import objection_window_for
+from yingdu.policy.selectors import policy_version_require_in_force, work_calendar
+from yingdu.rules.money import Money
+from yingdu.transparency.services import log_append
+from yingdu.vouchers.models import Voucher
+from yingdu.vouchers.services import voucher_revoke
+from yingdu.vouchers.workflow import VOUCHER_TRANSITIONS
+
+from . import selectors
+from .draw import DrawError, Quarter, draw_choose
+from .events import case_event, case_opened_event, draw_event, text_commitment
+from .models import (
+    AuditNotice, AuditNoticeKind, CaseCheckItem, CaseEvidence, CaseFinding, CaseNote, CaseResponse, CaseStatus,
+    CheckItemResult, FindingOutcome, FindingStatus, SpotCheckCase, SpotCheckDraw,
+)
+from .workflow import AUDIT_STAFF_ROLES, CASE_ACTIONS, CASE_DUE_WORKING_DAYS, CHECKLIST, OUTCOME_STATUS
+
+logger = logging.getLogger(__name__)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+EVIDENCE_CATEGORY = "spot_checks"
+
+MSG_ROLE = _("只有审计员或系统管理员可以执行此操作")
+MSG_QUARTER_INVALID = _("季度格式应为 2026Q3")
+MSG_QUARTER_NOT_ENDED = _("{quarter} 尚未结束（北京时间 {end} 结束），不能抽签")
+MSG_DRAW_EXISTS = _("{quarter} 已经抽过签，每季度只抽一次")
+MSG_NO_CHECKPOINT = _("{quarter} 结束时（{end}）还没有已签名的检查点，无法确定随机种子")
+MSG_CASE_STATUS = _("案件当前状态为“{status}”，不能执行此操作")
+MSG_CHECK_CODE = _("检查项“{code}”不在清单中")
+MSG_CHECK_RESULT = _("检查结果只能是待检查、相符或有问题")
+MSG_TEXT_REQUIRED = _("请填写{label}")
+MSG_NOT_MEMBER = _("只有被检查企业的成员可以提交说明")
+MSG_RESPONSE_LATE = _("说明期已于 {deadline} 结束（通知后第 {days} 个工作日），逾期不予受理")
+MSG_OUTCOME_INVALID = _("检查结论只能是合规、存在问题或欺诈")
+MSG_CORRECTIVE_REQUIRED = _("结论为“存在问题”时须写明整改要求")
+MSG_FINDING_NOT_PENDING = _("该结论不在待复核状态")
+MSG_FOUR_EYES = _("欺诈认定须由记录人以外的另一名审计员或系统管理员复核确认")
+
+
+def _require_staff(actor) -> None:
+    if actor is None or not (user_roles(actor) & AUDIT_STAFF_ROLES):
+        raise Forbidden(MSG_ROLE, code="role_not_allowed")
+
+
+def _require_text(text, *, field: str, label: str, max_length: int = 10000) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise DomainError(str(MSG_TEXT_REQUIRED).format(label=label), code="field_required", field=field)
+    return text[:max_length]
+
+
+def _lock_case(case: SpotCheckCase, action: str) -> SpotCheckCase:
+    locked = SpotCheckCase.objects.select_for_update(of=("self",)).select_related(
+        "enterprise", "draw", "work").get(pk=case.pk)
+    if locked.status not in CASE_ACTIONS[action]:
+        raise Conflict(str(MSG_CASE_STATUS).format(status=locked.get_status_display()), code="case_status",
+                       detail={"status": locked.status, "action": action})
+    return locked
+
+
+def _member_emails(enterprise) -> list[str]:
+    members = enterprise.organisation.members.filter(is_active=True).exclude(email="")
+    return sorted({member.email for member in members})
+
+
+def _send_notice_email(notice_id: int) -> None:
+    notice = AuditNotice.objects.select_related("enterprise__organisation").get(pk=notice_id)
+    recipients = _member_emails(notice.enterprise)
+    if not recipients:
+        return
+    try:
+        send_mail(f"【影都算力券】{notice.get_kind_display()}（抽查案件 {notice.case_id}）", notice.message,
+                  settings.DEFAULT_FROM_EMAIL, recipients)
+    except OSError:
+        logger.exception("audit notice e-mail %s failed", notice_id)
+        return
+    AuditNotice.objects.filter(pk=notice_id).update(emailed=True)
+
+
+def _notify(*, case: SpotCheckCase, kind: str, message: str, now: datetime) -> AuditNotice:
+    """An in-app notice to the enterprise and, after commit, the same by e-mail."""
+    notice = AuditNotice.objects.create(enterprise=case.enterprise, case=case, kind=kind, message=message,
+                                        created_at=now)
+    transaction.on_commit(lambda: _send_notice_email(notice.pk))
+    return notice
+
+
+# --- the draw ---------------------------------------------------------------------------------------------------
+
+
+def draw_run(*, quarter: str, actor, now: datetime) -> SpotCheckDraw:
+    """Draw the quarter's sample once, after the quarter ended, and open a case for each drawn work.
+
+    ``actor=None`` is the platform (`yingdu audit draw`). Seed: the root hash of the latest checkpoint signed at or
+    before the quarter's end (00:00 Asia/Shanghai of the next quarter's first day); see yingdu.audits.draw.
+    """
+    if actor is not None:
+        _require_staff(actor)
+    try:
+        parsed = Quarter.parse(quarter)
+    except DrawError:
+        raise DomainError(MSG_QUARTER_INVALID, code="quarter_invalid", field="quarter") from None
+    start_at = datetime.combine(parsed.first_day, time.min, SHANGHAI)
+    end_at = datetime.combine(parsed.day_after, time.min, SHANGHAI)
+    end_text = end_at.strftime("%Y-%m-%d %H:%M")
+    if now < end_at:
+        raise Conflict(str(MSG_QUARTER_NOT_ENDED).format(quarter=parsed, end=end_text), code="quarter_not_ended",
+                       detail={"quarter": str(parsed), "ends_at": end_at.isoformat()})
+    if SpotCheckDraw.objects.filter(quarter=str(parsed)).exists():
+        raise Conflict(str(MSG_DRAW_EXISTS).format(quarter=parsed), code="draw_exists")
+    checkpoint = selectors.checkpoint_at(end_at)
+    if checkpoint is None:
+        raise DomainError(str(MSG_NO_CHECKPOINT).format(quarter=parsed, end=end_text), code="draw_no_checkpoint",
+                          status=409, detail={"quarter": str(parsed), "ends_at": end_at.isoformat()})
+    policy = policy_version_require_in_force(on=parsed.last_day)
+    rule = selectors.draw_candidate_rule(policy)
+    sample_rate = format(policy.spot_check_sample_rate, "f")
+    today = timezone.localdate(now)
+    # computed before writing: a year without a published calendar refuses the draw rather than guess a date
+    due_on = work_calendar().add_working_days(start_on=today, working_days=CASE_DUE_WORKING_DAYS)
+    window = objection_window_for(delivered_on=today)
+    try:
+        with transaction.atomic():
+            candidates = selectors.draw_candidates(rule=rule, start_at=start_at, end_at=end_at)
+            chosen = draw_choose(seed=bytes(checkpoint.root_hash), candidate_ids=candidates,
+                                 sample_rate=sample_rate, sample_minimum=policy.spot_check_minimum)
+            draw = SpotCheckDraw.objects.create(
+                quarter=str(parsed), quarter_start_at=start_at, quarter_end_at=end_at,
+                checkpoint_tree_size=checkpoint.tree_size, checkpoint_root_hash=bytes(checkpoint.root_hash),
+                checkpoint_note=checkpoint.note, candidate_rule=rule, policy_version=policy.version_id,
+                sample_rate=sample_rate, sample_minimum=policy.spot_check_minimum, candidate_ids=candidates,
+                chosen_ids=chosen, drawn_at=now, drawn_by=actor)
+            cases = _cases_open(draw=draw, due_on=due_on, window=window, now=now)
+            appended = log_append(events=[draw_event(draw), *(case_opened_event(case) for case in cases)], now=now)
+            draw.log_index = appended[0].index
+            draw.save(update_fields=["log_index"])
+    except IntegrityError:
+        # a concurrent run of the same quarter won the unique index
+        raise Conflict(str(MSG_DRAW_EXISTS).format(quarter=parsed), code="draw_exists") from None
+    return draw
+
+
+def _cases_open(*, draw: SpotCheckDraw, due_on, window, now: datetime) -> list[SpotCheckCase]:
+    from yingdu.works.models import Work
+
+    works = Work.objects.select_related("enterprise").in_bulk(draw.chosen_ids)
+    cases = []
+    for rank, work_id in enumerate(draw.chosen_ids, start=1):
+        work = works[work_id]
+        case = SpotCheckCase.objects.create(
+            draw=draw, work=work, enterprise=work.enterprise, rank=rank, opened_at=now,
+            opened_on=timezone.localdate(now), due_on=due_on, due_working_days=CASE_DUE_WORKING_DAYS,
+            response_deadline_on=window.deadline_on, response_window_working_days=window.working_days,
+            response_policy_version=window.policy_version)
+        CaseCheckItem.objects.bulk_create([CaseCheckItem(case=case, code=code, label=label)
+                                           for code, label in CHECKLIST])
+        _notify(case=case, kind=AuditNoticeKind.CASE_OPENED, now=now, message=(
+            f"您的作品《{work.title}》在 {draw.quarter} 季度抽查中被抽中（抽查案件 {case.pk}）。"
+            f"请于 {case.response_deadline_on.isoformat()} 前在平台提交书面说明和证明材料"
+            f"（用量与服务商作业日志、上线证明、出海证明、发票）。检查截止日 {due_on.isoformat()}。"))
+        cases.append(case)
+    return cases
+
+
+# --- case steps -------------------------------------------------------------------------------------------------
+
+
+def case_check_update(*, case: SpotCheckCase, code: str, result: str, note: str, actor, now: datetime
+                      ) -> CaseCheckItem:
+    """Record the result of one checklist item."""
+    _require_staff(actor)
+    if result not in CheckItemResult.values:
+        raise DomainError(MSG_CHECK_RESULT, code="check_result_invalid", field="result")
+    note = (note or "").strip()[:10000]
+    with transaction.atomic():
+        locked = _lock_case(case, "check")
+        item = locked.check_items.select_for_update().filter(code=code).first()
+        if item is None:
+            raise DomainError(str(MSG_CHECK_CODE).format(code=code), code="check_code_unknown", field="code")
+        item.result, item.note, item.checked_by, item.checked_at = result, note, actor, now
+        item.save(update_fields=["result", "note", "checked_by", "checked_at"])
+        log_append(events=[case_event(locked, "audits.check", now=now, actor=actor, item=item.pk, code=code,
+                                      result=result, note_commitment=text_commitment(locked, note))], now=now)
+    return item
+
+
+def _evidence_create(*, case: SpotCheckCase, upload, check_code: str, actor, now: datetime,
+                     by_enterprise: bool) -> CaseEvidence:
+    stored = store_upload(upload=upload, category=EVIDENCE_CATEGORY)
+    evidence = CaseEvidence.objects.create(
+        case=case, check_code=check_code, sha256=stored.sha256, content_type=stored.content_type, size=stored.size,
+        filename=(getattr(upload, "name", "") or "evidence")[-200:], uploaded_by=actor, uploaded_at=now,
+        by_enterprise=by_enterprise)
+    log_append(events=[case_event(case, "audits.evidence", now=now, actor=actor, evidence=evidence.pk,
+                                  check_code=check_code, sha256=evidence.sha256, size=evidence.size,
+                                  by_enterprise=by_enterprise)], now=now)
+    return evidence
+
+
+def case_evidence_upload(*, case: SpotCheckCase, upload, check_code: str = "", actor, now: datetime) -> CaseEvidence:
+    """Staff attach an evidence file to the case (optionally to one checklist item)."""
+    _require_staff(actor)
+    if check_code and check_code not in dict(CHECKLIST):
+        raise DomainError(str(MSG_CHECK_CODE).format(code=check_code), code="check_code_unknown", field="check_code")
+    with transaction.atomic():
+        locked = _lock_case(case, "evidence")
+        return _evidence_create(case=locked, upload=upload, check_code=check_code, actor=actor, now=now,
+                                by_enterprise=False)
+
+
+def case_note_add(*, case: SpotCheckCase, text: str, actor, now: datetime) -> CaseNote:
+    """A staff note on the case."""
+    _require_staff(actor)
+    text = _require_text(text, field="text", label="备注")
+    with transaction.atomic():
+        locked = _lock_case(case, "note")
+        note = CaseNote.objects.create(case=locked, text=text, author=actor, at=now)
+        log_append(events=[case_event(locked, "audits.note", now=now, actor=actor, note=note.pk,
+                                      text_commitment=text_commitment(locked, text))], now=now)
+    return note
+
+
+def case_response_file(*, case: SpotCheckCase, text: str, evidence: list, actor, now: datetime) -> CaseResponse:
+    """The enterprise's written response with evidence, until the end of the policy's objection window."""
+    if actor is None or not selectors.case_is_member(actor, case):
+        raise Forbidden(MSG_NOT_MEMBER, code="not_enterprise_member")
+    text = _require_text(text, field="text", label="书面说明")
+    today = timezone.localdate(now)
+    if today > case.response_deadline_on:
+        raise Conflict(str(MSG_RESPONSE_LATE).format(deadline=case.response_deadline_on.isoformat(),
+                                                     days=case.response_window_working_days),
+                       code="response_late", detail={"deadline_on": case.response_deadline_on.isoformat()})
+    with transaction.atomic():
+        locked = _lock_case(case, "respond")
+        response = CaseResponse.objects.create(case=locked, text=text, filed_by=actor, filed_at=now)
+        log_append(events=[case_event(locked, "audits.response", now=now, actor=actor, response=response.pk,
+                                      text_commitment=text_commitment(locked, text))], now=now)
+        for upload in evidence or []:
+            _evidence_create(case=locked, upload=upload, check_code="", actor=actor, now=now, by_enterprise=True)
+    return response
+
+
+# --- findings and the fraud decision ----------------------------------------------------------------------------
+
+
+def case_finding_record(*, case: SpotCheckCase, outcome: str, summary: str, corrective_action: str = "", actor,
+                        now: datetime) -> CaseFinding:
+    """Record the finding. Compliant or issues (with the corrective action) close the case and notify the
+    enterprise; fraud waits for a second staff member's confirmation and changes nothing else yet."""
+    _require_staff(actor)
+    if outcome not in FindingOutcome.values:
+        raise DomainError(MSG_OUTCOME_INVALID, code="finding_outcome_invalid", field="outcome")
+    summary = _require_text(summary, field="summary", label="检查结论说明")
+    corrective_action = (corrective_action or "").strip()[:10000]
+    if outcome == FindingOutcome.ISSUES and not corrective_action:
+        raise DomainError(MSG_CORRECTIVE_REQUIRED, code="corrective_action_required", field="corrective_action")
+    pending = outcome == FindingOutcome.FRAUD
+    with transaction.atomic():
+        locked = _lock_case(case, "record_finding")
+        finding = CaseFinding.objects.create(
+            case=locked, outcome=outcome, summary=summary, corrective_action=corrective_action,
+            status=FindingStatus.PENDING_CONFIRMATION if pending else FindingStatus.FINAL,
+            recorded_by=actor, recorded_at=now)
+        locked.status = OUTCOME_STATUS[outcome]
+        if not pending:
+            locked.closed_at = now
+        locked.save(update_fields=["status", "closed_at"])
+        log_append(events=[case_event(
+            locked, "audits.finding", now=now, actor=actor, finding=finding.pk, outcome=outcome,
+            status=finding.status, case_status=locked.status, summary_commitment=text_commitment(locked, summary),
+            corrective_action_commitment=text_commitment(locked, corrective_action))], now=now)
+        if not pending:
+            action = f"整改要求：{corrective_action}" if corrective_action else "无须整改。"
+            _notify(case=locked, kind=AuditNoticeKind.FINDING, now=now, message=(
+                f"抽查案件 {locked.pk}（作品《{locked.work.title}》）检查结论：{finding.get_outcome_display()}。"
+                f"{summary} {action}"))
+    return finding
+
+
+def _lock_pending_finding(finding: CaseFinding) -> CaseFinding:
+    locked = CaseFinding.objects.select_for_update(of=("self",)).select_related("case").get(pk=finding.pk)
+    if locked.status != FindingStatus.PENDING_CONFIRMATION:
+        raise Conflict(MSG_FINDING_NOT_PENDING, code="finding_not_pending")
+    return locked
+
+
+def _revocable_vouchers(enterprise) -> list[Voucher]:
+    sources, _target = VOUCHER_TRANSITIONS["revoke"]
+    return list(Voucher.objects.filter(enterprise=enterprise, status__in=sources).order_by("id"))
+
+
+def case_fraud_confirm(*, finding: CaseFinding, reason: str, actor, now: datetime) -> CaseFinding:
+    """A second staff member confirms a fraud finding: every revocable voucher of the enterprise is revoked
+    (voucher_revoke, source fraud_case:<case id>: balance voided, redeemed value claimed back) and the enterprise is
+    disqualified from today with the finding as reason; the enterprise is told. All or nothing."""
+    _require_staff(actor)
+    reason = _require_text(reason, field="reason", label="复核意见")
+    with transaction.atomic():
+        locked = _lock_pending_finding(finding)
+        if locked.recorded_by_id == actor.pk:
+            raise Forbidden(MSG_FOUR_EYES, code="four_eyes")
+        case = _lock_case(locked.case, "review_fraud")
+        enterprise = case.enterprise
+        source = f"fraud_case:{case.pk}"
+        revoke_reason = f"抽查案件 {case.pk} 认定欺诈：{locked.summary}"
+        revocations = [voucher_revoke(voucher=voucher, reason=revoke_reason, actor=actor, now=now, source=source)
+                       for voucher in _revocable_vouchers(enterprise)]
+        disqualified = False
+        if enterprise.state in ENTERPRISE_TRANSITIONS["disqualify"].sources:
+            enterprise_disqualify(enterprise=enterprise, actor=actor, reason=revoke_reason,
+                                  effective_on=timezone.localdate(now), now=now)
+            disqualified = True
+        locked.status, locked.reviewed_by, locked.reviewed_at = FindingStatus.CONFIRMED, actor, now
+        locked.review_reason = reason
+        locked.revoked_vouchers = [revocation.voucher.number for revocation in revocations]
+        locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason", "revoked_vouchers"])
+        case.status, case.closed_at = CaseStatus.CLOSED_FRAUD, now
+        case.save(update_fields=["status", "closed_at"])
+        log_append(events=[case_event(
+            case, "audits.fraud_confirm", now=now, actor=actor, finding=locked.pk, recorded_by=locked.recorded_by_id,
+            revoked_vouchers=locked.revoked_vouchers, voided_fen=sum(r.voided_fen for r in revocations),
+            claimed_fen=sum(r.claimed_fen for r in revocations), disqualified=disqualified,
+            effective_on=timezone.localdate(now).isoformat(), reason_commitment=text_commitment(case, reason))],
+            now=now)
+        claimed = sum(r.claimed_fen for r in revocations)
+        _notify(case=case, kind=AuditNoticeKind.FRAUD_CONFIRMED, now=now, message=(
+            f"抽查案件 {case.pk}（作品《{case.work.title}》）经两名工作人员认定存在欺诈：{locked.summary} "
+            f"自 {timezone.localdate(now).isoformat()} 起取消贵企业的申报资格，撤销算力券 "
+            f"{'、'.join(locked.revoked_vouchers) or '（无可撤销的算力券）'}，未使用余额作废"
+            f"{f'，已核销的 {Money(claimed).format_display()} 元须退回' if claimed else ''}。如有异议，可书面申请重新决定。"))
+    return locked
+
+
+def case_fraud_decline(*, finding: CaseFinding, reason: str, actor, now: datetime) -> CaseFinding:
+    """The second staff member does not confirm the fraud finding: it lapses and the case is open again."""
+    _require_staff(actor)
+    reason = _require_text(reason, field="reason", label="复核意见")
+    with transaction.atomic():
+        locked = _lock_pending_finding(finding)
+        case = _lock_case(locked.case, "review_fraud")
+        locked.status, locked.reviewed_by, locked.reviewed_at = FindingStatus.DECLINED, actor, now
+        locked.review_reason = reason
+        locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason"])
+        case.status = CaseStatus.OPEN
+        case.save(update_fields=["status"])
+        log_append(events=[case_event(case, "audits.fraud_decline", now=now, actor=actor, finding=locked.pk,
+                                      reason_commitment=text_commitment(case, reason))], now=now)
+    return locked
