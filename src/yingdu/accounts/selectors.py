@@ -55,3 +55,9 @@ def user_confirmed_totp_device(user) -> TOTPDevice | None:
 
 def user_get_by_username(username: str) -> User | None:
     return User.objects.filter(username=username).first()
+
+
+def staff_emails_with_role(role: str) -> list[str]:
+    """E-mail addresses of active users who hold a staff role now (for alerts such as a failed database audit)."""
+    users = User.objects.filter(is_active=True, role_grants__role=role, role_grants__revoked_at__isnull=True)
+    return sorted(set(users.exclude(email="").values_list("email", flat=True)))
