@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "yingdu.metering",
     "yingdu.notices",
     "yingdu.vouchers",
+    "yingdu.audits",
     "yingdu.portal",
 ]
 

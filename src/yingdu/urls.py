@@ -15,6 +15,7 @@ urlpatterns = [
     path("metering/", include("yingdu.metering.urls")),
     path("transparency/", include("yingdu.transparency.urls")),
     path("vouchers/", include("yingdu.vouchers.urls")),
+    path("audits/", include("yingdu.audits.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("healthz", portal_views.healthz, name="healthz"),

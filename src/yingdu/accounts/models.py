@@ -1,24 +1,25 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    ENTERPRISE_MEMBER = "enterprise_member", "企业成员"
-    PROVIDER_OPERATOR = "provider_operator", "算力服务商操作员"
-    REVIEWER = "reviewer", "审核员"
-    APPROVER = "approver", "审批员"
-    FINANCE = "finance", "财务"
-    AUDITOR = "auditor", "审计员"
-    ADMIN = "admin", "系统管理员"
+    ENTERPRISE_MEMBER = "enterprise_member", _("企业成员")
+    PROVIDER_OPERATOR = "provider_operator", _("算力服务商操作员")
+    REVIEWER = "reviewer", _("审核员")
+    APPROVER = "approver", _("审批员")
+    FINANCE = "finance", _("财务")
+    AUDITOR = "auditor", _("审计员")
+    ADMIN = "admin", _("系统管理员")
 
 
 STAFF_ROLES = frozenset({Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.AUDITOR, Role.ADMIN})
 
 
 class OrganisationKind(models.TextChoices):
-    ENTERPRISE = "enterprise", "企业"
-    PROVIDER = "provider", "算力服务商"
+    ENTERPRISE = "enterprise", _("企业")
+    PROVIDER = "provider", _("算力服务商")
 
 
 class Organisation(models.Model):

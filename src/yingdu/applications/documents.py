@@ -4,6 +4,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from yingdu.errors import NotFound
+from yingdu.i18n import in_chinese
 
 from .models import ApplicationStatus
 
@@ -31,6 +32,7 @@ def _context(application, kind: str, *, sla) -> dict:
             "supplement": supplement, "issued_on": issued_on}
 
 
+@in_chinese
 def notice_pdf(application, kind: str, *, sla) -> bytes:
     """The notice of ``kind`` for the application as PDF bytes; NotFound when the step has not happened."""
     if kind not in NOTICE_KINDS:

@@ -5,6 +5,8 @@ from io import BytesIO
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from yingdu.i18n import in_chinese
+
 BADGES = {"overdue": "已超期", "at_risk": "临近截止", "paused": "已暂停", "on_track": "正常", "unknown": "日历未发布"}
 
 
@@ -26,6 +28,7 @@ def _workbook(title: str, header: list[str], rows: list[list]) -> bytes:
     return buffer.getvalue()
 
 
+@in_chinese
 def queue_workbook(rows) -> bytes:
     """The queue as shown to staff: one row per open application with its deadline and working days left."""
     return _workbook("审核队列", ["申请编号", "企业", "统一社会信用代码", "作品", "类型", "状态", "提交日期", "受理日期",
@@ -38,6 +41,7 @@ def queue_workbook(rows) -> bytes:
         for row in rows])
 
 
+@in_chinese
 def decisions_workbook(applications) -> bytes:
     """Decided applications with the amount in yuan (exact, from fen) and its explanation."""
     return _workbook("审批决定", ["申请编号", "企业", "作品", "类型", "决定", "决定日期", "政策版本", "核定成本（元）",

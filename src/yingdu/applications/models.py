@@ -1,23 +1,24 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from yingdu.rules.money import Money
 
 
 class ApplicationStatus(models.TextChoices):
-    DRAFT = "draft", "草稿"
-    SUBMITTED = "submitted", "已提交"
-    ACCEPTED = "accepted", "已受理"
-    UNDER_REVIEW = "under_review", "审核中"
-    SUPPLEMENT_REQUESTED = "supplement_requested", "待补充材料"
-    APPROVED = "approved", "已批准"
-    REJECTED = "rejected", "未予支持"
-    WITHDRAWN = "withdrawn", "已撤回"
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    ACCEPTED = "accepted", _("已受理")
+    UNDER_REVIEW = "under_review", _("审核中")
+    SUPPLEMENT_REQUESTED = "supplement_requested", _("待补充材料")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("未予支持")
+    WITHDRAWN = "withdrawn", _("已撤回")
 
 
 class ApplicationKind(models.TextChoices):
-    REGULAR = "regular", "作品补贴申请"
-    OVERSEAS_TOPUP = "overseas_topup", "出海追加申请"
+    REGULAR = "regular", _("作品补贴申请")
+    OVERSEAS_TOPUP = "overseas_topup", _("出海追加申请")
 
 
 # statuses in which an application holds its place: it blocks another application of the same kind for the work

@@ -1,12 +1,13 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class EnterpriseState(models.TextChoices):
-    PENDING = "pending", "待核验"
-    VERIFIED = "verified", "已核验"
-    REJECTED = "rejected", "未通过核验"
-    DISQUALIFIED = "disqualified", "已取消资格"
+    PENDING = "pending", _("待核验")
+    VERIFIED = "verified", _("已核验")
+    REJECTED = "rejected", _("未通过核验")
+    DISQUALIFIED = "disqualified", _("已取消资格")
 
 
 class Enterprise(models.Model):

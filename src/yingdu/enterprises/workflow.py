@@ -1,5 +1,6 @@
 """The allowed enterprise state transitions, and which roles may perform each."""
 
+from django.utils.translation import gettext_lazy as _
 from dataclasses import dataclass
 
 from yingdu.accounts.models import Role
@@ -20,15 +21,15 @@ class Transition:
 TRANSITIONS = {
     t.action: t
     for t in (
-        Transition("verify", "核验通过", frozenset({EnterpriseState.PENDING}), EnterpriseState.VERIFIED,
+        Transition("verify", _("核验通过"), frozenset({EnterpriseState.PENDING}), EnterpriseState.VERIFIED,
                    frozenset({Role.REVIEWER, Role.ADMIN}), reason_required=False),
-        Transition("reject", "核验不通过", frozenset({EnterpriseState.PENDING}), EnterpriseState.REJECTED,
+        Transition("reject", _("核验不通过"), frozenset({EnterpriseState.PENDING}), EnterpriseState.REJECTED,
                    frozenset({Role.REVIEWER, Role.ADMIN}), reason_required=True),
-        Transition("disqualify", "取消资格", frozenset({EnterpriseState.VERIFIED, EnterpriseState.PENDING}),
+        Transition("disqualify", _("取消资格"), frozenset({EnterpriseState.VERIFIED, EnterpriseState.PENDING}),
                    EnterpriseState.DISQUALIFIED, frozenset({Role.AUDITOR, Role.ADMIN}), reason_required=True),
-        Transition("reinstate", "恢复资格", frozenset({EnterpriseState.DISQUALIFIED}), EnterpriseState.VERIFIED,
+        Transition("reinstate", _("恢复资格"), frozenset({EnterpriseState.DISQUALIFIED}), EnterpriseState.VERIFIED,
                    frozenset({Role.ADMIN}), reason_required=True),
-        Transition("resubmit", "重新提交核验", frozenset({EnterpriseState.REJECTED}), EnterpriseState.PENDING,
+        Transition("resubmit", _("重新提交核验"), frozenset({EnterpriseState.REJECTED}), EnterpriseState.PENDING,
                    frozenset({Role.ENTERPRISE_MEMBER}), reason_required=True),
     )
 }

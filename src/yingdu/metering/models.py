@@ -1,11 +1,12 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ServiceCategory(models.TextChoices):
-    COMPUTE = "compute", "算力"
-    MODEL_SERVICE = "model_service", "模型服务"
-    DATA_PRODUCT = "data_product", "数据产品"
+    COMPUTE = "compute", _("算力")
+    MODEL_SERVICE = "model_service", _("模型服务")
+    DATA_PRODUCT = "data_product", _("数据产品")
 
 
 class Provider(models.Model):
@@ -89,13 +90,13 @@ class CatalogueEntry(models.Model):
 
 
 class RecordStatus(models.TextChoices):
-    ACCEPTED = "accepted", "已接收"
-    QUARANTINED = "quarantined", "待归属"
+    ACCEPTED = "accepted", _("已接收")
+    QUARANTINED = "quarantined", _("待归属")
 
 
 class RecordOrigin(models.TextChoices):
-    PROVIDER = "provider", "服务商上报"
-    OBJECTION = "objection", "异议更正"
+    PROVIDER = "provider", _("服务商上报")
+    OBJECTION = "objection", _("异议更正")
 
 
 class UsageRecord(models.Model):

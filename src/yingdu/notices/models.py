@@ -2,11 +2,12 @@ import base64
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class DeliveryChannel(models.TextChoices):
-    EMAIL = "email", "电子邮件"
-    IN_APP = "in_app", "平台内查阅"
+    EMAIL = "email", _("电子邮件")
+    IN_APP = "in_app", _("平台内查阅")
 
 
 class DataNotice(models.Model):
@@ -45,9 +46,9 @@ class DataNotice(models.Model):
 
 
 class ObjectionStatus(models.TextChoices):
-    OPEN = "open", "待处理"
-    UPHELD = "upheld", "已采纳"
-    REJECTED = "rejected", "未采纳"
+    OPEN = "open", _("待处理")
+    UPHELD = "upheld", _("已采纳")
+    REJECTED = "rejected", _("未采纳")
 
 
 class Objection(models.Model):

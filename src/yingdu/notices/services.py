@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.selectors import user_roles, user_staff_roles
@@ -165,10 +166,11 @@ def data_notice_email(*, notice: DataNotice, now: datetime) -> bool:
     window = (ObjectionWindow(notice.objection_deadline_on, notice.objection_window_working_days,
                               notice.objection_policy_version)
               if notice.delivered_at else objection_window_for(delivered_on=_local_date(now)))
-    sent = _send(recipients=notice_member_emails(notice), subject=f"【影都算力券】用量数据告知书（{notice.work.title}）",
-                 template="notices/email/notice_issued.txt", context={
-                     "notice": notice, "window": window, "cost_yuan": yuan_display(notice.cost_microfen),
-                     "totals": notice_sku_totals(notice)})
+    with translation.override(settings.LANGUAGE_CODE):  # e-mails are Chinese, whatever the sender's page language
+        sent = _send(recipients=notice_member_emails(notice), subject=f"【影都算力券】用量数据告知书（{notice.work.title}）",
+                     template="notices/email/notice_issued.txt", context={
+                         "notice": notice, "window": window, "cost_yuan": yuan_display(notice.cost_microfen),
+                         "totals": notice_sku_totals(notice)})
     if sent:
         data_notice_deliver(notice=notice, channel=DeliveryChannel.EMAIL, now=now)
     return sent
@@ -289,9 +291,10 @@ def objection_decide(*, objection: Objection, decision: str, reason: str, actor,
                              "quantity": format(row.quantity.normalize(), "f"), "cost_microfen": row.cost_microfen}
                             for row in corrections],
             "actor": actor.pk}], now=now)
-    _send(recipients=notice_member_emails(locked.notice),
-          subject=f"【影都算力券】异议处理结果：{locked.get_status_display()}（{locked.notice.work.title}）",
-          template="notices/email/objection_decided.txt",
-          context={"objection": locked, "notice": locked.notice, "corrections": corrections,
-                   "correction_yuan": yuan_display(sum(row.cost_microfen for row in corrections))})
+    with translation.override(settings.LANGUAGE_CODE):  # e-mails are Chinese, whatever the reviewer's page language
+        _send(recipients=notice_member_emails(locked.notice),
+              subject=f"【影都算力券】异议处理结果：{locked.get_status_display()}（{locked.notice.work.title}）",
+              template="notices/email/objection_decided.txt",
+              context={"objection": locked, "notice": locked.notice, "corrections": corrections,
+                       "correction_yuan": yuan_display(sum(row.cost_microfen for row in corrections))})
     return locked

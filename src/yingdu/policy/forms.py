@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from yingdu.errors import DomainError
 from yingdu.rules.money import Money, MoneyParseError
@@ -6,7 +7,7 @@ from yingdu.rules.money import Money, MoneyParseError
 from .models import OverseasReadingChoice, PolicyVersion, RoundingRuleChoice, ServiceCategory
 from .terms import rate_text
 
-MSG_CHECKLIST_LINE = "第 {line} 行格式不对：每行写“代码 | 名称”，如 release_screenshot | 作品上线页面截图。"
+MSG_CHECKLIST_LINE = _("第 {line} 行格式不对：每行写“代码 | 名称”，如 release_screenshot | 作品上线页面截图。")
 MAX_SCHEDULE_BYTES = 1024 * 1024
 
 # form fields that hold yuan, and the service terms (fen) they become
@@ -23,16 +24,16 @@ def attach_error(form: forms.Form, error: DomainError, *, field_map: dict | None
 
 
 class EstimateForm(forms.Form):
-    cost = forms.CharField(label="作品核定算力成本（元）", max_length=40,
-                           help_text="作品实际制作的算力费用，如 50000 或 50,000.00，最多两位小数",
+    cost = forms.CharField(label=_("作品核定算力成本（元）"), max_length=40,
+                           help_text=_("作品实际制作的算力费用，如 50000 或 50,000.00，最多两位小数"),
                            widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
-    overseas = forms.BooleanField(label="作品已成功出海发行", required=False)
+    overseas = forms.BooleanField(label=_("作品已成功出海发行"), required=False)
 
 
 class DraftCreateForm(forms.Form):
-    version_id = forms.CharField(label="版本号", max_length=64, help_text="小写字母、数字和连字符，如 huairou-2027-01",
+    version_id = forms.CharField(label=_("版本号"), max_length=64, help_text=_("小写字母、数字和连字符，如 huairou-2027-01"),
                                  widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
-    title = forms.CharField(label="标题", max_length=200)
+    title = forms.CharField(label=_("标题"), max_length=200)
 
 
 def _yuan_field(label: str, *, required: bool = True, help_text: str = "") -> forms.CharField:
@@ -46,24 +47,24 @@ def _rate_field(label: str, help_text: str) -> forms.CharField:
 
 
 class DraftForm(forms.Form):
-    title = forms.CharField(label="标题", max_length=200)
-    change_note = forms.CharField(label="修订说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    regular_rate = _rate_field("常规补贴比例", "0 到 1 之间的小数，0.30 表示 30%，最多四位小数")
-    regular_cap = _yuan_field("常规单部作品上限（元）")
-    overseas_reading = forms.ChoiceField(label="出海口径", choices=OverseasReadingChoice.choices)
-    overseas_uplift = _rate_field("出海上浮比例", "0.30 表示 30%")
-    overseas_cap = _yuan_field("出海单部作品上限（元）")
-    annual_work_limit = forms.IntegerField(label="每家企业每年支持作品数", min_value=1)
-    annual_budget = _yuan_field("年度预算（元）", required=False, help_text="留空表示不设预算上限")
-    objection_window_working_days = forms.IntegerField(label="异议期（工作日）", min_value=1)
-    sla_working_days = forms.IntegerField(label="受理至兑现时限（工作日）", min_value=1)
-    spot_check_sample_rate = _rate_field("每季度抽查比例", "0.10 表示抽查已支持作品的 10%")
-    spot_check_minimum = forms.IntegerField(label="每季度最少抽查作品数", min_value=0)
-    voucher_validity_days = forms.IntegerField(label="算力券有效期（天）", min_value=1, required=False,
-                                               help_text="留空表示不设有效期")
-    materials_checklist = forms.CharField(label="申报材料清单", widget=forms.Textarea(attrs={"rows": 8}),
-                                          help_text="每行一项：代码 | 名称")
-    rounding_rule = forms.ChoiceField(label="舍入规则", choices=RoundingRuleChoice.choices)
+    title = forms.CharField(label=_("标题"), max_length=200)
+    change_note = forms.CharField(label=_("修订说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    regular_rate = _rate_field(_("常规补贴比例"), _("0 到 1 之间的小数，0.30 表示 30%，最多四位小数"))
+    regular_cap = _yuan_field(_("常规单部作品上限（元）"))
+    overseas_reading = forms.ChoiceField(label=_("出海口径"), choices=OverseasReadingChoice.choices)
+    overseas_uplift = _rate_field(_("出海上浮比例"), _("0.30 表示 30%"))
+    overseas_cap = _yuan_field(_("出海单部作品上限（元）"))
+    annual_work_limit = forms.IntegerField(label=_("每家企业每年支持作品数"), min_value=1)
+    annual_budget = _yuan_field(_("年度预算（元）"), required=False, help_text=_("留空表示不设预算上限"))
+    objection_window_working_days = forms.IntegerField(label=_("异议期（工作日）"), min_value=1)
+    sla_working_days = forms.IntegerField(label=_("受理至兑现时限（工作日）"), min_value=1)
+    spot_check_sample_rate = _rate_field(_("每季度抽查比例"), _("0.10 表示抽查已支持作品的 10%"))
+    spot_check_minimum = forms.IntegerField(label=_("每季度最少抽查作品数"), min_value=0)
+    voucher_validity_days = forms.IntegerField(label=_("算力券有效期（天）"), min_value=1, required=False,
+                                               help_text=_("留空表示不设有效期"))
+    materials_checklist = forms.CharField(label=_("申报材料清单"), widget=forms.Textarea(attrs={"rows": 8}),
+                                          help_text=_("每行一项：代码 | 名称"))
+    rounding_rule = forms.ChoiceField(label=_("舍入规则"), choices=RoundingRuleChoice.choices)
 
     @classmethod
     def initial_from(cls, version: PolicyVersion) -> dict:
@@ -116,29 +117,29 @@ class DraftForm(forms.Form):
 
 class CategoriesForm(forms.Form):
     eligible_service_categories = forms.MultipleChoiceField(
-        label="算力券可抵扣的服务", choices=ServiceCategory.choices, required=False,
+        label=_("算力券可抵扣的服务"), choices=ServiceCategory.choices, required=False,
         widget=forms.CheckboxSelectMultiple,
     )
 
 
 class PublishForm(forms.Form):
-    effective_from = forms.DateField(label="生效日期", widget=forms.DateInput(attrs={"type": "date"}),
-                                     help_text="不早于今天，且晚于已发布的最新版本的生效日期")
+    effective_from = forms.DateField(label=_("生效日期"), widget=forms.DateInput(attrs={"type": "date"}),
+                                     help_text=_("不早于今天，且晚于已发布的最新版本的生效日期"))
 
 
 class CalendarUploadForm(forms.Form):
-    schedule = forms.FileField(label="日程文件", help_text="CSV（表头 date,kind,name,source_url）或 JSON，UTF-8 编码，不超过 1 MB")
-    source = forms.CharField(label="来源", max_length=500, required=False,
-                             help_text="国务院办公厅通知的网址或文号；留空则记录文件名")
+    schedule = forms.FileField(label=_("日程文件"), help_text=_("CSV（表头 date,kind,name,source_url）或 JSON，UTF-8 编码，不超过 1 MB"))
+    source = forms.CharField(label=_("来源"), max_length=500, required=False,
+                             help_text=_("国务院办公厅通知的网址或文号；留空则记录文件名"))
 
     def clean_schedule(self):
         upload = self.cleaned_data["schedule"]
         if upload.size > MAX_SCHEDULE_BYTES:
-            raise forms.ValidationError("文件超过 1 MB。")
+            raise forms.ValidationError(_("文件超过 1 MB。"))
         try:
             self.schedule_text = upload.read().decode("utf-8")
         except UnicodeDecodeError:
-            raise forms.ValidationError("文件不是 UTF-8 编码的文本。") from None
+            raise forms.ValidationError(_("文件不是 UTF-8 编码的文本。")) from None
         return upload
 
 
@@ -146,4 +147,4 @@ class CalendarPublishForm(forms.Form):
     content = forms.CharField(widget=forms.HiddenInput, strip=False)
     fmt = forms.ChoiceField(choices=[("csv", "csv"), ("json", "json")], widget=forms.HiddenInput)
     based_on_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
-    source = forms.CharField(label="来源", max_length=500)
+    source = forms.CharField(label=_("来源"), max_length=500)

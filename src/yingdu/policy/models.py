@@ -1,29 +1,30 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from yingdu.rules.money import RoundingRule
 
 
 class PolicyStatus(models.TextChoices):
-    DRAFT = "draft", "草稿"
-    PUBLISHED = "published", "已发布"
+    DRAFT = "draft", _("草稿")
+    PUBLISHED = "published", _("已发布")
 
 
 class OverseasReadingChoice(models.TextChoices):
-    A = "A", "口径 A：补贴额再上浮"
-    B = "B", "口径 B：比例再加百分点"
+    A = "A", _("口径 A：补贴额再上浮")
+    B = "B", _("口径 B：比例再加百分点")
 
 
 class RoundingRuleChoice(models.TextChoices):
-    HALF_UP = RoundingRule.HALF_UP.value, "四舍五入到分"
-    HALF_EVEN = RoundingRule.HALF_EVEN.value, "四舍六入五成双到分"
-    DOWN = RoundingRule.DOWN.value, "舍去分以下"
+    HALF_UP = RoundingRule.HALF_UP.value, _("四舍五入到分")
+    HALF_EVEN = RoundingRule.HALF_EVEN.value, _("四舍六入五成双到分")
+    DOWN = RoundingRule.DOWN.value, _("舍去分以下")
 
 
 class ServiceCategory(models.TextChoices):
-    COMPUTE = "compute", "算力服务（含智能算力）"
-    MODEL_SERVICE = "model_service", "模型服务"
-    DATA_PRODUCT = "data_product", "数据产品"
+    COMPUTE = "compute", _("算力服务（含智能算力）")
+    MODEL_SERVICE = "model_service", _("模型服务")
+    DATA_PRODUCT = "data_product", _("数据产品")
 
 
 class PolicyVersion(models.Model):
@@ -81,8 +82,8 @@ class PolicyVersion(models.Model):
 
 
 class DayKindChoice(models.TextChoices):
-    HOLIDAY = "holiday", "放假"
-    WORKDAY = "workday", "调休上班"
+    HOLIDAY = "holiday", _("放假")
+    WORKDAY = "workday", _("调休上班")
 
 
 class CalendarYearVersion(models.Model):

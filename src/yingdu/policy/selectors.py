@@ -87,7 +87,7 @@ def policy_version_diff(*, version: PolicyVersion, base: PolicyVersion | None) -
         if base is not None and before == after:
             continue
         changes.append(TermChange(
-            field=field, label=TERM_LABELS[field],
+            field=field, label=str(TERM_LABELS[field]),
             before="—" if base is None else term_display(field, before), after=term_display(field, after),
         ))
     return changes

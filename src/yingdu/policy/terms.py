@@ -1,6 +1,9 @@
-"""The terms of a policy version as data: their names, Chinese labels, JSON form and display form."""
+"""The terms of a policy version as data: their names, labels (Chinese msgids), JSON form and display form."""
 
 from decimal import Decimal
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from yingdu.rules.money import Money
 from yingdu.rules.subsidy import PolicyTerms
@@ -19,23 +22,23 @@ FEN_FIELDS = ("regular_cap_fen", "overseas_cap_fen", "annual_budget_fen")
 OPTIONAL_FIELDS = ("annual_budget_fen", "voucher_validity_days")
 
 TERM_LABELS = {
-    "title": "标题",
-    "change_note": "修订说明",
-    "regular_rate": "常规补贴比例",
-    "regular_cap_fen": "常规单部作品上限",
-    "overseas_reading": "出海口径",
-    "overseas_uplift": "出海上浮比例",
-    "overseas_cap_fen": "出海单部作品上限",
-    "annual_work_limit": "每家企业每年支持作品数",
-    "annual_budget_fen": "年度预算",
-    "objection_window_working_days": "异议期",
-    "sla_working_days": "受理至兑现时限",
-    "eligible_service_categories": "算力券可抵扣的服务",
-    "spot_check_sample_rate": "每季度抽查比例",
-    "spot_check_minimum": "每季度最少抽查",
-    "voucher_validity_days": "算力券有效期",
-    "materials_checklist": "申报材料清单",
-    "rounding_rule": "舍入规则",
+    "title": _("标题"),
+    "change_note": _("修订说明"),
+    "regular_rate": _("常规补贴比例"),
+    "regular_cap_fen": _("常规单部作品上限"),
+    "overseas_reading": _("出海口径"),
+    "overseas_uplift": _("出海上浮比例"),
+    "overseas_cap_fen": _("出海单部作品上限"),
+    "annual_work_limit": _("每家企业每年支持作品数"),
+    "annual_budget_fen": _("年度预算"),
+    "objection_window_working_days": _("异议期"),
+    "sla_working_days": _("受理至兑现时限"),
+    "eligible_service_categories": _("算力券可抵扣的服务"),
+    "spot_check_sample_rate": _("每季度抽查比例"),
+    "spot_check_minimum": _("每季度最少抽查"),
+    "voucher_validity_days": _("算力券有效期"),
+    "materials_checklist": _("申报材料清单"),
+    "rounding_rule": _("舍入规则"),
 }
 
 
@@ -71,25 +74,25 @@ def calculator_terms(version: PolicyVersion) -> PolicyTerms:
 
 
 def term_display(field: str, value) -> str:
-    """A term's value in Chinese for pages and diffs."""
+    """A term's value for pages and diffs, in the active language (Chinese unless the user chose English)."""
     if field in RATE_FIELDS:
         return f"{percent_text(value)}%"
     if field in FEN_FIELDS:
-        return "不设" if value is None else f"{Money(value).format_display()} 元"
+        return gettext("不设") if value is None else gettext("{amount} 元").format(amount=Money(value).format_display())
     if field == "overseas_reading":
-        return OverseasReadingChoice(value).label
+        return str(OverseasReadingChoice(value).label)
     if field == "rounding_rule":
-        return RoundingRuleChoice(value).label
+        return str(RoundingRuleChoice(value).label)
     if field in ("objection_window_working_days", "sla_working_days"):
-        return f"{value} 个工作日"
+        return gettext("{value} 个工作日").format(value=value)
     if field == "annual_work_limit":
-        return f"{value} 部"
+        return gettext("{value} 部").format(value=value)
     if field == "spot_check_minimum":
-        return f"{value} 部作品"
+        return gettext("{value} 部作品").format(value=value)
     if field == "voucher_validity_days":
-        return "不设有效期" if value is None else f"自发放之日起 {value} 天"
+        return gettext("不设有效期") if value is None else gettext("自发放之日起 {value} 天").format(value=value)
     if field == "eligible_service_categories":
-        return "、".join(ServiceCategory(code).label for code in value) or "—"
+        return gettext("、").join(str(ServiceCategory(code).label) for code in value) or "—"
     if field == "materials_checklist":
-        return "；".join(item["label"] for item in value) or "—"
+        return gettext("；").join(item["label"] for item in value) or "—"
     return str(value)

@@ -20,6 +20,7 @@ def navigation(request):
             items.append((_("算力用量"), reverse("metering:usage")))
             items.append((_("数据告知书"), reverse("notices:list")))
             items.append((_("算力券钱包"), reverse("vouchers:wallet")))
+            items.append((_("抽查"), reverse("audits:case_list")))
         if Role.PROVIDER_OPERATOR in roles:
             items.append((_("服务商工作台"), reverse("metering:provider")))
             items.append((_("算力券核销"), reverse("vouchers:provider")))
@@ -30,6 +31,8 @@ def navigation(request):
             items.append((_("数据告知书"), reverse("notices:list")))
         if roles & {Role.FINANCE, Role.APPROVER, Role.REVIEWER, Role.AUDITOR, Role.ADMIN}:
             items.append((_("算力券"), reverse("vouchers:finance")))
+        if roles & {Role.AUDITOR, Role.ADMIN}:
+            items.append((_("监督抽查"), reverse("audits:case_list")))
         if Role.ADMIN in roles:
             items.append((_("政策管理"), reverse("policy:manage")))
             items.append((_("算力服务商"), reverse("metering:providers")))

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from yingdu.i18n import in_chinese
 from yingdu.metering.models import ServiceCategory
 from yingdu.rules.money import Money
 
@@ -15,6 +16,7 @@ from .selectors import VoucherView, statement_lines
 CERTIFICATE_FONT = "Noto Sans CJK SC"
 
 
+@in_chinese
 def voucher_certificate_html(view: VoucherView) -> str:
     voucher = view.voucher
     categories = [ServiceCategory(value).label for value in voucher.eligible_service_categories]
@@ -33,6 +35,7 @@ def voucher_certificate_pdf(view: VoucherView) -> bytes:
 STATEMENT_COLUMNS = ("序号", "核销编号", "确认时间", "券号", "企业", "订单号", "服务类别", "金额（元）")
 
 
+@in_chinese
 def statement_workbook(statement: SettlementStatement) -> bytes:
     """The statement and its lines as an .xlsx workbook (amounts as numbers with two decimals)."""
     from openpyxl import Workbook
@@ -56,7 +59,7 @@ def statement_workbook(statement: SettlementStatement) -> bytes:
     for position, redemption in enumerate(statement_lines(statement), start=1):
         sheet.append([position, redemption.pk, timezone.localtime(redemption.decided_at).strftime("%Y-%m-%d %H:%M"),
                       redemption.voucher.number, redemption.voucher.enterprise.name, redemption.order_ref,
-                      ServiceCategory(redemption.category).label, Decimal(redemption.amount_fen) / 100])
+                      str(ServiceCategory(redemption.category).label), Decimal(redemption.amount_fen) / 100])
         sheet.cell(row=sheet.max_row, column=8).number_format = "#,##0.00"
     for column, width in zip("ABCDEFGH", (8, 10, 18, 18, 30, 20, 16, 14), strict=True):
         sheet.column_dimensions[column].width = width

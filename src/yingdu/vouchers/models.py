@@ -1,25 +1,26 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from yingdu.metering.models import ServiceCategory
 
 
 class AccountKind(models.TextChoices):
-    PROGRAMME_BUDGET = "programme_budget", "年度专项预算"
-    VOUCHER = "voucher", "企业算力券账户"
-    PROVIDER_RECEIVABLE = "provider_receivable", "服务商应收（待结算）"
-    PROVIDER_SETTLED = "provider_settled", "服务商已结算"
-    CLAIMS_RAISED = "claims_raised", "追回债权来源"
-    RECOVERY_CLAIM = "recovery_claim", "企业应退回款项"
-    RECOVERED = "recovered", "已追回款项"
+    PROGRAMME_BUDGET = "programme_budget", _("年度专项预算")
+    VOUCHER = "voucher", _("企业算力券账户")
+    PROVIDER_RECEIVABLE = "provider_receivable", _("服务商应收（待结算）")
+    PROVIDER_SETTLED = "provider_settled", _("服务商已结算")
+    CLAIMS_RAISED = "claims_raised", _("追回债权来源")
+    RECOVERY_CLAIM = "recovery_claim", _("企业应退回款项")
+    RECOVERED = "recovered", _("已追回款项")
 
 
 class BalanceSide(models.TextChoices):
     """Which side of zero an account's balance may be on; the other side is refused in services and by a CHECK."""
 
-    NOT_NEGATIVE = "not_negative", "不得为负"
-    NOT_POSITIVE = "not_positive", "不得为正"
+    NOT_NEGATIVE = "not_negative", _("不得为负")
+    NOT_POSITIVE = "not_positive", _("不得为正")
 
 
 class Account(models.Model):
@@ -52,13 +53,13 @@ class Account(models.Model):
 
 
 class TransferKind(models.TextChoices):
-    ISSUE = "issue", "发放"
-    REDEEM = "redeem", "核销"
-    EXPIRE = "expire", "到期收回"
-    VOID = "void", "撤销作废"
-    SETTLE = "settle", "结算付款"
-    CLAIM = "claim", "形成追回债权"
-    REPAY = "repay", "追回还款"
+    ISSUE = "issue", _("发放")
+    REDEEM = "redeem", _("核销")
+    EXPIRE = "expire", _("到期收回")
+    VOID = "void", _("撤销作废")
+    SETTLE = "settle", _("结算付款")
+    CLAIM = "claim", _("形成追回债权")
+    REPAY = "repay", _("追回还款")
 
 
 class Transfer(models.Model):
@@ -94,9 +95,9 @@ class Transfer(models.Model):
 
 
 class VoucherStatus(models.TextChoices):
-    ACTIVE = "active", "有效"
-    EXPIRED = "expired", "已到期"
-    REVOKED = "revoked", "已撤销"
+    ACTIVE = "active", _("有效")
+    EXPIRED = "expired", _("已到期")
+    REVOKED = "revoked", _("已撤销")
 
 
 class Voucher(models.Model):
@@ -130,11 +131,11 @@ class Voucher(models.Model):
 
 
 class RedemptionStatus(models.TextChoices):
-    PENDING = "pending", "待企业确认"
-    CONFIRMED = "confirmed", "已确认核销"
-    REJECTED = "rejected", "企业已拒绝"
-    LAPSED = "lapsed", "券到期未确认"
-    CANCELLED = "cancelled", "券已撤销"
+    PENDING = "pending", _("待企业确认")
+    CONFIRMED = "confirmed", _("已确认核销")
+    REJECTED = "rejected", _("企业已拒绝")
+    LAPSED = "lapsed", _("券到期未确认")
+    CANCELLED = "cancelled", _("券已撤销")
 
 
 class Redemption(models.Model):
@@ -172,8 +173,8 @@ class Redemption(models.Model):
 
 
 class StatementStatus(models.TextChoices):
-    OPEN = "open", "待付款"
-    PAID = "paid", "已付款"
+    OPEN = "open", _("待付款")
+    PAID = "paid", _("已付款")
 
 
 class SettlementStatement(models.Model):
@@ -266,12 +267,12 @@ class Revocation(models.Model):
 
 
 class NoticeKind(models.TextChoices):
-    ISSUED = "issued", "算力券已发放"
-    REMINDER_30 = "reminder_30", "30 天后到期提醒"
-    REMINDER_7 = "reminder_7", "7 天后到期提醒"
-    EXPIRED = "expired", "算力券已到期"
-    REVOKED = "revoked", "算力券已撤销"
-    REDEMPTION = "redemption", "有待确认的核销"
+    ISSUED = "issued", _("算力券已发放")
+    REMINDER_30 = "reminder_30", _("30 天后到期提醒")
+    REMINDER_7 = "reminder_7", _("7 天后到期提醒")
+    EXPIRED = "expired", _("算力券已到期")
+    REVOKED = "revoked", _("算力券已撤销")
+    REDEMPTION = "redemption", _("有待确认的核销")
 
 
 class VoucherNotice(models.Model):

@@ -18,6 +18,7 @@ from yingdu.accounts.selectors import user_roles
 from yingdu.enterprises.models import EnterpriseState
 from yingdu.enterprises.selectors import enterprise_of_user
 from yingdu.errors import Conflict, DomainError, Forbidden, NotFound
+from yingdu.i18n import in_chinese
 from yingdu.metering.models import ServiceCategory
 from yingdu.policy.selectors import policy_version_require_in_force
 from yingdu.rules.money import Money
@@ -110,6 +111,7 @@ def _member_emails(enterprise) -> list[str]:
     return sorted({member.email for member in members})
 
 
+@in_chinese
 def _send_notice_email(notice_id: int) -> None:
     notice = VoucherNotice.objects.select_related("voucher", "enterprise__organisation").get(pk=notice_id)
     recipients = _member_emails(notice.enterprise)
@@ -270,7 +272,7 @@ def redemption_submit(*, provider, voucher_number: str, order_ref: str, category
         if not provider.is_local:
             raise Forbidden(MSG_PROVIDER_NOT_LOCAL, code="provider_not_local")
         if category not in voucher.eligible_service_categories:
-            allowed = "、".join(ServiceCategory(value).label for value in voucher.eligible_service_categories)
+            allowed = "、".join(str(ServiceCategory(value).label) for value in voucher.eligible_service_categories)
             raise DomainError(str(MSG_CATEGORY_INELIGIBLE).format(
                 category=ServiceCategory(category).label, policy=voucher.policy_version, allowed=allowed or "无"),
                 code="redemption_category_ineligible", field="category")

@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkForm(models.TextChoices):
-    MICRO_DRAMA = "micro_drama", "AI微短剧"
-    SHORT_DRAMA = "short_drama", "AI短剧"
+    MICRO_DRAMA = "micro_drama", _("AI微短剧")
+    SHORT_DRAMA = "short_drama", _("AI短剧")
 
 
 class Work(models.Model):
@@ -30,43 +31,43 @@ class Work(models.Model):
 
 
 class AspectRatio(models.TextChoices):
-    VERTICAL = "9:16", "竖屏 9:16"
-    HORIZONTAL = "16:9", "横屏 16:9"
-    SQUARE = "1:1", "方形 1:1"
-    OTHER = "other", "其他画幅"
+    VERTICAL = "9:16", _("竖屏 9:16")
+    HORIZONTAL = "16:9", _("横屏 16:9")
+    SQUARE = "1:1", _("方形 1:1")
+    OTHER = "other", _("其他画幅")
 
 
 class AiTechnique(models.TextChoices):
-    SCRIPT_GENERATION = "script_generation", "剧本生成"
-    STORYBOARD = "storyboard", "分镜与概念图生成"
-    DIGITAL_HUMAN = "digital_human", "数字人"
-    VIDEO_GENERATION = "video_generation", "视频生成"
-    VOICE_SYNTHESIS = "voice_synthesis", "语音合成与配音"
-    MUSIC_GENERATION = "music_generation", "音乐与音效生成"
-    INTELLIGENT_EDITING = "intelligent_editing", "智能剪辑"
-    EFFECTS_RENDERING = "effects_rendering", "特效渲染"
-    TRANSLATION = "translation", "智能翻译与译制"
-    OTHER = "other", "其他"
+    SCRIPT_GENERATION = "script_generation", _("剧本生成")
+    STORYBOARD = "storyboard", _("分镜与概念图生成")
+    DIGITAL_HUMAN = "digital_human", _("数字人")
+    VIDEO_GENERATION = "video_generation", _("视频生成")
+    VOICE_SYNTHESIS = "voice_synthesis", _("语音合成与配音")
+    MUSIC_GENERATION = "music_generation", _("音乐与音效生成")
+    INTELLIGENT_EDITING = "intelligent_editing", _("智能剪辑")
+    EFFECTS_RENDERING = "effects_rendering", _("特效渲染")
+    TRANSLATION = "translation", _("智能翻译与译制")
+    OTHER = "other", _("其他")
 
 
 class ReleasePlatform(models.TextChoices):
-    HONGGUO = "hongguo", "红果短剧"
-    HEMA = "hema", "河马剧场"
-    DOUYIN = "douyin", "抖音"
-    KUAISHOU = "kuaishou", "快手"
-    IQIYI = "iqiyi", "爱奇艺"
-    TENCENT_VIDEO = "tencent_video", "腾讯视频"
-    YOUKU = "youku", "优酷"
+    HONGGUO = "hongguo", _("红果短剧")
+    HEMA = "hema", _("河马剧场")
+    DOUYIN = "douyin", _("抖音")
+    KUAISHOU = "kuaishou", _("快手")
+    IQIYI = "iqiyi", _("爱奇艺")
+    TENCENT_VIDEO = "tencent_video", _("腾讯视频")
+    YOUKU = "youku", _("优酷")
     REELSHORT = "reelshort", "ReelShort"
     DRAMABOX = "dramabox", "DramaBox"
     SHORTMAX = "shortmax", "ShortMax"
     DRAMAWAVE = "dramawave", "DramaWave"
-    OTHER = "other", "其他平台"
+    OTHER = "other", _("其他平台")
 
 
 class LicenceKind(models.TextChoices):
-    PERMIT = "permit", "网络剧片发行许可证号"
-    FILING = "filing", "上线备案号"
+    PERMIT = "permit", _("网络剧片发行许可证号")
+    FILING = "filing", _("上线备案号")
 
 
 class WorkDetails(models.Model):

@@ -28,7 +28,8 @@ def _work_or_404(request, work_id: int):
 
 @role_required(Role.ENTERPRISE_MEMBER, *STAFF_ROLES)
 def work_list(request):
-    return render(request, "works/list.html", {"works": selectors.works_visible_to(request.user)[:200]})
+    return render(request, "works/list.html", {"works": selectors.works_visible_to(request.user)[:200],
+                                               "can_declare": Role.ENTERPRISE_MEMBER in user_roles(request.user)})
 
 
 @role_required(Role.ENTERPRISE_MEMBER)
