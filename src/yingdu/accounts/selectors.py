@@ -57,6 +57,12 @@ def user_get_by_username(username: str) -> User | None:
     return User.objects.filter(username=username).first()
 
 
+def organisation_member_emails(organisation_id: int) -> list[str]:
+    """E-mail addresses of an organisation's active members (an enterprise's registered contacts)."""
+    members = User.objects.filter(organisation_id=organisation_id, is_active=True).exclude(email="")
+    return sorted(set(members.values_list("email", flat=True)))
+
+
 def staff_emails_with_role(role: str) -> list[str]:
     """E-mail addresses of active users who hold a staff role now (for alerts such as a failed database audit)."""
     users = User.objects.filter(is_active=True, role_grants__role=role, role_grants__revoked_at__isnull=True)

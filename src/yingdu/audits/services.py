@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from yingdu.accounts.selectors import user_roles
+from yingdu.accounts.selectors import organisation_member_emails, user_roles
 from yingdu.enterprises.services import enterprise_disqualify
 from yingdu.enterprises.workflow import TRANSITIONS as ENTERPRISE_TRANSITIONS
 from yingdu.errors import Conflict, DomainError, Forbidden
@@ -75,14 +75,9 @@ def _lock_case(case: SpotCheckCase, action: str) -> SpotCheckCase:
     return locked
 
 
-def _member_emails(enterprise) -> list[str]:
-    members = enterprise.organisation.members.filter(is_active=True).exclude(email="")
-    return sorted({member.email for member in members})
-
-
 def _send_notice_email(notice_id: int) -> None:
     notice = AuditNotice.objects.select_related("enterprise__organisation").get(pk=notice_id)
-    recipients = _member_emails(notice.enterprise)
+    recipients = organisation_member_emails(notice.enterprise.organisation_id)
     if not recipients:
         return
     try:

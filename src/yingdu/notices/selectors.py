@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, QuerySet, Sum
 
 from yingdu.accounts.models import Role
-from yingdu.accounts.selectors import user_roles, user_staff_roles
+from yingdu.accounts.selectors import organisation_member_emails, user_roles, user_staff_roles
 from yingdu.errors import NotFound
 from yingdu.metering.models import CatalogueEntry, RecordStatus, UsageRecord
 from yingdu.rules.money import Money, round_fen
@@ -41,8 +41,7 @@ def notice_records_for(*, work, start_on: date, end_on: date, tree_size: int) ->
 
 def notice_member_emails(notice: DataNotice) -> list[str]:
     """The enterprise's registered contacts: active members of its organisation with an e-mail address."""
-    members = notice.enterprise.organisation.members.filter(is_active=True).exclude(email="")
-    return sorted({user.email for user in members})
+    return organisation_member_emails(notice.enterprise.organisation_id)
 
 
 def notice_is_for_member(user, notice: DataNotice) -> bool:

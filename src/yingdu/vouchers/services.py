@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.models import Role
-from yingdu.accounts.selectors import user_roles
+from yingdu.accounts.selectors import organisation_member_emails, user_roles
 from yingdu.enterprises.models import EnterpriseState
 from yingdu.enterprises.selectors import enterprise_of_user
 from yingdu.errors import Conflict, DomainError, Forbidden, NotFound
@@ -106,15 +106,10 @@ def _allowed(action: str, table: dict, status: str) -> str | None:
     return target if status in sources else None
 
 
-def _member_emails(enterprise) -> list[str]:
-    members = enterprise.organisation.members.filter(is_active=True).exclude(email="")
-    return sorted({member.email for member in members})
-
-
 @in_chinese
 def _send_notice_email(notice_id: int) -> None:
     notice = VoucherNotice.objects.select_related("voucher", "enterprise__organisation").get(pk=notice_id)
-    recipients = _member_emails(notice.enterprise)
+    recipients = organisation_member_emails(notice.enterprise.organisation_id)
     if not recipients:
         return
     try:
