@@ -2,7 +2,6 @@
 
 import os
 import random
-import sqlite3
 import statistics
 import time
 from pathlib import Path

@@ -50,3 +50,23 @@ def assert_fits_width(page) -> None:
             .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
             .slice(0, 5).map(e => e.tagName + '.' + e.className + ': ' + (e.textContent || '').slice(0, 60))""")
         raise AssertionError(f"page is {overflow}px wider than the viewport; widest elements: {culprits}")
+
+
+def log_in(page, base_url: str, username: str, *, device=None) -> None:
+    """Log in through the login page (and the TOTP step when a device is given) and wait for the dashboard."""
+    from django_otp.oath import totp
+    from playwright.sync_api import expect
+
+    from yingdu.testing.factories import PASSWORD
+
+    page.context.clear_cookies()
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    if device is not None:
+        expect(page.get_by_role("heading", name="双因素认证")).to_be_visible()
+        code = str(totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)).zfill(6)
+        page.get_by_label("动态验证码").fill(code)
+        page.get_by_role("button", name="验证").click()
+    expect(page.get_by_role("heading", name="工作台")).to_be_visible()

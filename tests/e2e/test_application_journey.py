@@ -7,7 +7,6 @@ from datetime import date
 
 import pytest
 from django.utils import timezone
-from django_otp.oath import totp
 from playwright.sync_api import expect
 
 from yingdu.accounts.models import Role
@@ -19,11 +18,11 @@ from yingdu.push import signed_batch
 from yingdu.rules.workdays import DayKind, SpecialDay
 from yingdu.testing.clients import verified
 from yingdu.testing.factories import (
-    PASSWORD, PDF_BYTES, PNG_BYTES, make_enterprise, make_metering_provider, make_staff, usage_record,
+    PDF_BYTES, PNG_BYTES, make_enterprise, make_metering_provider, make_staff, usage_record,
 )
 from yingdu.works.models import Work
 
-from .conftest import assert_fits_width
+from .conftest import assert_fits_width, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,20 +36,6 @@ def publish_next_year_schedule() -> None:
     admin = verified(make_staff(Role.ADMIN))
     calendar_year_publish(year=year, special_days=[SpecialDay(date(year, 1, 1), DayKind.HOLIDAY, "元旦", "e2e")],
                           source="e2e test schedule", actor=admin, now=timezone.now())
-
-
-def log_in(page, base_url: str, username: str, *, device=None) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    if device is not None:
-        expect(page.get_by_role("heading", name="双因素认证")).to_be_visible()
-        code = str(totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)).zfill(6)
-        page.get_by_label("动态验证码").fill(code)
-        page.get_by_role("button", name="验证").click()
-    expect(page.get_by_role("heading", name="工作台")).to_be_visible()
 
 
 def act(page, label: str, **fields) -> None:

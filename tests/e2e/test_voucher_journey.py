@@ -5,34 +5,19 @@ import json
 
 import pytest
 from django.utils import timezone
-from django_otp.oath import totp
 from playwright.sync_api import expect
 
 from yingdu.accounts.models import Role
 from yingdu.testing.clients import verified
-from yingdu.testing.factories import PASSWORD, make_enterprise, make_metering_provider, make_staff, make_user
+from yingdu.testing.factories import make_enterprise, make_metering_provider, make_staff, make_user
 from yingdu.transparency.models import LogEntry
 from yingdu.vouchers.ledger import ledger_check
 from yingdu.vouchers.models import Account, AccountKind, RedemptionStatus, StatementStatus, VoucherStatus
 from yingdu.vouchers.services import voucher_issue
 
-from .conftest import assert_fits_width
+from .conftest import assert_fits_width, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def log_in(page, base_url: str, username: str, *, device=None) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    if device is not None:
-        expect(page.get_by_role("heading", name="双因素认证")).to_be_visible()
-        code = str(totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)).zfill(6)
-        page.get_by_label("动态验证码").fill(code)
-        page.get_by_role("button", name="验证").click()
-    expect(page.get_by_role("heading", name="工作台")).to_be_visible()
 
 
 @pytest.mark.parametrize("width", [1280, 390])

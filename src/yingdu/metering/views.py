@@ -61,19 +61,24 @@ def api_key_create(request):
     return render(request, "metering/api_key_created.html", {"key": key, "secret": secret})
 
 
+def _revoke(request, keys, key_pk: int, revoke, done_message: str):
+    """Revoke one of the provider's own keys; another provider's key is not found."""
+    key = keys.filter(pk=key_pk).first()
+    if key is None:
+        raise Http404
+    try:
+        revoke(key=key, actor=request.user, now=timezone.now())
+        messages.success(request, done_message.format(key=key))
+    except DomainError as error:
+        _form_error(request, error)
+    return redirect("metering:provider")
+
+
 @role_required(Role.PROVIDER_OPERATOR)
 @require_POST
 def api_key_revoke(request, key_id: int):
     provider = _provider_or_403(request)
-    key = provider.api_keys.filter(pk=key_id).first()
-    if key is None:
-        raise Http404
-    try:
-        services.api_key_revoke(key=key, actor=request.user, now=timezone.now())
-        messages.success(request, f"API 密钥 {key.prefix} 已撤销。")
-    except DomainError as error:
-        _form_error(request, error)
-    return redirect("metering:provider")
+    return _revoke(request, provider.api_keys, key_id, services.api_key_revoke, "API 密钥 {key.prefix} 已撤销。")
 
 
 @role_required(Role.PROVIDER_OPERATOR)
@@ -99,15 +104,8 @@ def signing_key_add(request):
 @require_POST
 def signing_key_revoke(request, key_id: int):
     provider = _provider_or_403(request)
-    key = provider.signing_keys.filter(pk=key_id).first()
-    if key is None:
-        raise Http404
-    try:
-        services.signing_key_revoke(key=key, actor=request.user, now=timezone.now())
-        messages.success(request, f"签名密钥 {key.key_id} 已撤销。")
-    except DomainError as error:
-        _form_error(request, error)
-    return redirect("metering:provider")
+    return _revoke(request, provider.signing_keys, key_id, services.signing_key_revoke,
+                   "签名密钥 {key.key_id} 已撤销。")
 
 
 @role_required(Role.PROVIDER_OPERATOR)

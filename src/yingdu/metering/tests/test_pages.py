@@ -6,7 +6,7 @@ from django.test import Client
 
 from yingdu.push import canonical
 from yingdu.accounts.models import Role
-from yingdu.metering.models import ApiKey, CatalogueEntry, SigningKey, UsageRecord
+from yingdu.metering.models import ApiKey, CatalogueEntry, UsageRecord
 from yingdu.testing.clients import client_for, verified
 from yingdu.testing.factories import make_enterprise, make_metering_provider, make_staff, make_work, usage_record
 

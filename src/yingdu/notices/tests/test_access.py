@@ -11,7 +11,7 @@ from yingdu.metering.models import UsageRecord
 from yingdu.metering.selectors import work_verified_cost_microfen
 from yingdu.notices import services
 from yingdu.notices.models import DataNotice, Objection, ObjectionStatus
-from yingdu.testing.clients import client_for, verified
+from yingdu.testing.clients import client_for
 from yingdu.testing.factories import make_enterprise, make_staff, make_user
 from yingdu.transparency.models import LogEntry
 
