@@ -160,3 +160,18 @@ class ApplicationMaterial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.code}"
+
+
+class ReviewerReminder(models.Model):
+    """The daily reminder sent to a reviewer about their at-risk and overdue applications (at most one a day)."""
+
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sent_on = models.DateField()
+    application_ids = models.JSONField(default=list)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["reviewer", "sent_on"], name="one_reminder_per_reviewer_day")]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer_id} {self.sent_on}"

@@ -6,6 +6,7 @@ from django.utils import timezone
 from yingdu.accounts.models import Role
 from yingdu.accounts.permissions import login_required
 from yingdu.accounts.selectors import user_roles
+from yingdu.applications.selectors import application_overdue
 from yingdu.enterprises.selectors import enterprise_of_user, enterprise_state_counts, enterprises_visible_to
 from yingdu.policy.selectors import policy_summary
 
@@ -28,6 +29,7 @@ def dashboard(request):
     if roles & {Role.REVIEWER, Role.ADMIN, Role.APPROVER, Role.AUDITOR, Role.FINANCE}:
         context["state_counts"] = enterprise_state_counts()
         context["pending"] = enterprises_visible_to(request.user).filter(state="pending")[:10]
+        context["overdue"] = application_overdue(today=timezone.localdate())[:10]
     if not roles:
         return redirect("enterprises:register")
     return render(request, "portal/dashboard.html", context)

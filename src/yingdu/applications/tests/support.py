@@ -72,3 +72,10 @@ def eligible_works(enterprise, meter, count: int):
 
 def staff():
     return (verified(make_staff(Role.REVIEWER)), verified(make_staff(Role.APPROVER)))
+
+
+def member_of(enterprise):
+    """The enterprise's registering member as a service actor."""
+    from yingdu.testing.clients import verified
+
+    return verified(enterprise.registered_by)

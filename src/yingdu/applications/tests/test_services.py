@@ -19,7 +19,7 @@ from yingdu.testing.factories import make_enterprise, make_staff, make_user
 from yingdu.transparency.models import LogEntry
 from yingdu.works.services import work_distribution_record
 
-from .support import declare, draft, eligible_works, pdf
+from .support import declare, draft, eligible_works, member_of, pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +28,6 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def at(day: date, hour: int = 10) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI)
-
-
-def member_of(enterprise):
-    return verified(enterprise.registered_by)
 
 
 def conditions(application, today=None):

@@ -1,0 +1,64 @@
+"""The daily reminder to each assigned reviewer: their applications at risk (few working days left) or overdue."""
+
+import logging
+from collections import defaultdict
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+
+from yingdu.i18n import in_chinese
+from yingdu.policy.selectors import work_calendar
+from yingdu.transparency.services import event_time, log_append
+
+from .models import OPEN_STATUSES, Application, ReviewerReminder
+from .selectors import application_sla
+
+logger = logging.getLogger(__name__)
+REMIND_BADGES = ("at_risk", "overdue")
+
+
+def _due_by_reviewer(today: date) -> dict:
+    calendar = work_calendar()
+    due = defaultdict(list)
+    applications = (Application.objects.filter(status__in=OPEN_STATUSES, accepted_on__isnull=False,
+                                               reviewer__isnull=False)
+                    .select_related("reviewer", "work", "enterprise").prefetch_related("supplement_requests"))
+    for application in applications:
+        sla = application_sla(application, today=today, calendar=calendar)
+        if sla is not None and sla.badge in REMIND_BADGES:
+            due[application.reviewer].append((application, sla))
+    return due
+
+
+@in_chinese
+def _message(rows) -> str:
+    lines = ["以下申请临近或已超过办理时限，请尽快处理：", ""]
+    for application, sla in sorted(rows, key=lambda row: row[1].working_days_left):
+        state = (f"已超期 {-sla.working_days_left} 个工作日" if sla.working_days_left < 0
+                 else f"剩余 {sla.working_days_left} 个工作日")
+        lines.append(f"- 申请 #{application.pk} {application.enterprise.name}《{application.work.title}》："
+                     f"截止 {sla.deadline_on:%Y-%m-%d}，{state}")
+    return "\n".join(lines) + "\n"
+
+
+def application_reminders_send(*, today: date, now: datetime) -> int:
+    """Send each reviewer one digest a day of their at-risk and overdue applications; returns reminders sent."""
+    sent = 0
+    for reviewer, rows in _due_by_reviewer(today).items():
+        ids = sorted(application.pk for application, _sla in rows)
+        try:
+            with transaction.atomic():
+                ReviewerReminder.objects.create(reviewer=reviewer, sent_on=today, application_ids=ids, sent_at=now)
+                log_append(events=[{"type": "applications.reminder", "at": event_time(now), "reviewer": reviewer.pk,
+                                    "sent_on": today.isoformat(), "applications": ids}], now=now)
+        except IntegrityError:
+            continue  # already reminded today
+        if reviewer.email:
+            try:
+                send_mail("【影都算力券】待办申请时限提醒", _message(rows), settings.DEFAULT_FROM_EMAIL, [reviewer.email])
+            except OSError:
+                logger.exception("reminder e-mail to reviewer %s failed", reviewer.pk)
+        sent += 1
+    return sent
