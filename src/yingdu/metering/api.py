@@ -2,11 +2,13 @@
 
 import json
 from datetime import date, datetime
+from typing import Annotated
 
 from django.http import JsonResponse
 from django.utils import timezone
 from ninja import Router, Schema, Status
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
+from pydantic import Field
 
 from yingdu.accounts.selectors import user_staff_roles
 from yingdu.errors import DomainError, Forbidden
@@ -143,8 +145,8 @@ def usage_records_ingest(request):
 
 @router.get("/usage-records", response=list[UsageRecordOut], auth=[*PROVIDER_AUTH, django_auth],
             summary="查询用量记录（服务商看本服务商的，企业看本企业的）")
-def usage_records_list(request, work_id: int | None = None, status: str | None = None, limit: int = 100,
-                       offset: int = 0):
+def usage_records_list(request, work_id: int | None = None, status: str | None = None,
+                       limit: Annotated[int, Field(ge=1, le=1000)] = 100, offset: Annotated[int, Field(ge=0)] = 0):
     if getattr(request, "provider", None) is not None:
         queryset = selectors.usage_records_visible_to_provider(request.provider)
     else:
@@ -153,7 +155,6 @@ def usage_records_list(request, work_id: int | None = None, status: str | None =
         queryset = queryset.filter(work_id=work_id)
     if status:
         queryset = queryset.filter(status=status)
-    limit = max(1, min(limit, 1000))
     return list(queryset.order_by("-log_index")[offset:offset + limit])
 
 

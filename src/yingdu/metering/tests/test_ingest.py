@@ -232,3 +232,10 @@ def test_the_ingest_answer_matches_its_published_schema(setup):
     assert [r.status for r in parsed.results] == ["duplicate", "accepted", "invalid"]
     assert parsed.results[1].quarantine == "work_unknown"
     assert set(body) == set(IngestOut.model_fields)
+
+
+@pytest.mark.parametrize("query", ["offset=-5", "limit=0", "limit=5000", "offset=x"])
+def test_out_of_range_paging_is_a_400_not_a_server_error(setup, query):
+    _enterprise, _work, meter = setup
+    response = Client().get(f"/api/v1/usage-records?{query}", HTTP_X_API_KEY=meter.api_key)
+    assert response.status_code == 400 and response.json()["code"] == "invalid_request"
