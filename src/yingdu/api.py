@@ -16,6 +16,16 @@ api = NinjaAPI(
 )
 
 
+_HTTP_ERRORS = {
+    400: ("invalid_request", "请求格式不正确"),
+    401: ("not_authenticated", "请先登录"),
+    403: ("forbidden", "无权执行此操作"),
+    404: ("not_found", "未找到"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    429: ("too_many_requests", "请求过于频繁，请稍后再试"),
+}
+
+
 def _error(request, status: int, code: str, message: str, detail=None):
     return api.create_response(request, {"code": code, "message": message, "detail": detail or {}}, status=status)
 
@@ -35,27 +45,17 @@ def on_validation_error(request, error: NinjaValidationError):
 
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request, error):
-    return _error(request, 401, "not_authenticated", "请先登录")
+    return _error(request, 401, *_HTTP_ERRORS[401])
 
 
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request, error):
-    return _error(request, 403, "forbidden", "无权执行此操作")
+    return _error(request, 403, *_HTTP_ERRORS[403])
 
 
 @api.exception_handler(Http404)
 def on_not_found(request, error):
-    return _error(request, 404, "not_found", "未找到")
-
-
-_HTTP_ERRORS = {
-    400: ("invalid_request", "请求格式不正确"),
-    401: ("not_authenticated", "请先登录"),
-    403: ("forbidden", "无权执行此操作"),
-    404: ("not_found", "未找到"),
-    405: ("method_not_allowed", "不支持该请求方法"),
-    429: ("too_many_requests", "请求过于频繁，请稍后再试"),
-}
+    return _error(request, 404, *_HTTP_ERRORS[404])
 
 
 @api.exception_handler(HttpError)

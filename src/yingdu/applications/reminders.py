@@ -9,26 +9,23 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
 from yingdu.i18n import in_chinese
-from yingdu.policy.selectors import work_calendar
 from yingdu.transparency.services import event_time, log_append
 
 from .models import OPEN_STATUSES, Application, ReviewerReminder
-from .selectors import application_sla
+from .selectors import applications_with_sla
 
 logger = logging.getLogger(__name__)
 REMIND_BADGES = ("at_risk", "overdue")
 
 
 def _due_by_reviewer(today: date) -> dict:
-    calendar = work_calendar()
     due = defaultdict(list)
     applications = (Application.objects.filter(status__in=OPEN_STATUSES, accepted_on__isnull=False,
                                                reviewer__isnull=False)
-                    .select_related("reviewer", "work", "enterprise").prefetch_related("supplement_requests"))
-    for application in applications:
-        sla = application_sla(application, today=today, calendar=calendar)
-        if sla is not None and sla.badge in REMIND_BADGES:
-            due[application.reviewer].append((application, sla))
+                    .select_related("reviewer", "work", "enterprise"))
+    for row in applications_with_sla(applications, today=today):
+        if row.sla is not None and row.sla.badge in REMIND_BADGES:
+            due[row.application.reviewer].append((row.application, row.sla))
     return due
 
 

@@ -1,7 +1,9 @@
 """Reads of applications, narrowed to what the user may see; the SLA state, the staff queue and the timeline."""
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -38,8 +40,13 @@ def applications_of_work(work) -> QuerySet[Application]:
     return work.applications.order_by("-created_at", "-id")
 
 
-def application_sla(application: Application, *, today: date, calendar: WorkCalendar | None = None) -> SlaStatus | None:
-    """The review clock of an accepted application as of ``today`` (a decided one: as of its decision day)."""
+def application_sla(application: Application, *, today: date, calendar: WorkCalendar | None = None,
+                    objections: list[tuple[datetime, datetime | None]] | None = None) -> SlaStatus | None:
+    """The review clock of an accepted application as of ``today`` (a decided one: as of its decision day).
+
+    ``objections`` are the (filed_at, decided_at) of objections to the work's data notices, when the caller has
+    already read them for many applications at once; otherwise they are read here.
+    """
     if application.accepted_on is None:
         return None
     if application.decided_at is not None:
@@ -48,18 +55,29 @@ def application_sla(application: Application, *, today: date, calendar: WorkCale
         last = application.transitions.order_by("-at", "-id").first()
         today = last.on if last is not None else today
     pauses = [(r.requested_on, r.resumed_on) for r in application.supplement_requests.all()]
-    pauses += _objection_pauses(application)
+    if objections is None:
+        objections = _objections_by_work([application.work_id])[application.work_id]
+    pauses += _objection_pauses(application, objections)
     return sla_status(accepted_on=application.accepted_on, sla_working_days=application.sla_working_days,
                       pauses=pauses, today=today, calendar=calendar or work_calendar())
 
 
-def _objection_pauses(application: Application) -> list[tuple[date, date | None]]:
-    """Objections to the work's data notices pause the clock from filing (acceptance at the earliest) to decision."""
+def _objections_by_work(work_ids: Iterable[int]) -> dict[int, list[tuple[datetime, datetime | None]]]:
+    """(filed_at, decided_at) of every objection to the works' data notices, by work, in one query."""
     from yingdu.notices.models import Objection
 
+    objections = defaultdict(list)
+    for work_id, filed_at, decided_at in Objection.objects.filter(notice__work_id__in=list(work_ids)).values_list(
+            "notice__work_id", "filed_at", "decided_at"):
+        objections[work_id].append((filed_at, decided_at))
+    return objections
+
+
+def _objection_pauses(application: Application,
+                      objections: list[tuple[datetime, datetime | None]]) -> list[tuple[date, date | None]]:
+    """Objections to the work's data notices pause the clock from filing (acceptance at the earliest) to decision."""
     pauses = []
-    for filed_at, decided_at in Objection.objects.filter(notice__work_id=application.work_id).values_list(
-            "filed_at", "decided_at"):
+    for filed_at, decided_at in objections:
         decided_on = timezone.localdate(decided_at) if decided_at is not None else None
         if decided_on is not None and decided_on < application.accepted_on:
             continue
@@ -81,20 +99,26 @@ def _queue_key(row: QueueRow):
     return (1, left if left is not None else 10**6, row.application.submitted_at)
 
 
+def applications_with_sla(applications: Iterable[Application], *, today: date) -> list[QueueRow]:
+    """Each application with its review clock, reading the calendar and the objections once for all of them."""
+    applications = list(applications.prefetch_related("supplement_requests")
+                        if isinstance(applications, QuerySet) else applications)
+    calendar = work_calendar()
+    objections = _objections_by_work({a.work_id for a in applications if a.accepted_on is not None})
+    return [QueueRow(a, application_sla(a, today=today, calendar=calendar, objections=objections[a.work_id]))
+            for a in applications]
+
+
 def application_queue(user, *, today: date, statuses=OPEN_STATUSES) -> list[QueueRow]:
     """Open applications for staff, sorted by working days left (at risk and overdue first)."""
-    calendar = work_calendar()
-    applications = applications_visible_to(user).filter(status__in=statuses).prefetch_related("supplement_requests")
-    rows = [QueueRow(a, application_sla(a, today=today, calendar=calendar)) for a in applications]
+    rows = applications_with_sla(applications_visible_to(user).filter(status__in=statuses), today=today)
     return sorted(rows, key=_queue_key)
 
 
 def application_overdue(*, today: date) -> list[QueueRow]:
     """Open applications past their deadline, most late first (programme dashboard)."""
-    calendar = work_calendar()
-    rows = [QueueRow(a, application_sla(a, today=today, calendar=calendar))
-            for a in Application.objects.filter(status__in=OPEN_STATUSES, accepted_on__isnull=False)
-            .select_related("enterprise", "work").prefetch_related("supplement_requests")]
+    rows = applications_with_sla(Application.objects.filter(status__in=OPEN_STATUSES, accepted_on__isnull=False)
+                                 .select_related("enterprise", "work"), today=today)
     return sorted([r for r in rows if r.sla and r.sla.badge == "overdue"], key=lambda r: r.sla.working_days_left)
 
 

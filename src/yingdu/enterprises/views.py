@@ -22,6 +22,13 @@ def _attach_error(form, error: DomainError) -> None:
     form.add_error(field, str(error.message))
 
 
+def _enterprise_or_404(user, enterprise_id: int):
+    try:
+        return selectors.enterprise_get_for(user, enterprise_id)
+    except DomainError:
+        raise Http404 from None
+
+
 def register(request):
     """Self-registration: a newcomer creates a login and the enterprise in one step."""
     if request.user.is_authenticated:
@@ -80,10 +87,7 @@ def enterprise_list(request):
 
 @login_required
 def detail(request, enterprise_id: int):
-    try:
-        enterprise = selectors.enterprise_get_for(request.user, enterprise_id)
-    except DomainError:
-        raise Http404 from None
+    enterprise = _enterprise_or_404(request.user, enterprise_id)
     roles = user_roles(request.user)
     return render(request, "enterprises/detail.html", {
         "enterprise": enterprise,
@@ -97,10 +101,7 @@ def detail(request, enterprise_id: int):
 
 @login_required
 def licence(request, enterprise_id: int):
-    try:
-        enterprise = selectors.enterprise_get_for(request.user, enterprise_id)
-    except DomainError:
-        raise Http404 from None
+    enterprise = _enterprise_or_404(request.user, enterprise_id)
     return FileResponse(open_stored(category="licences", sha256=enterprise.licence_sha256),
                         content_type=enterprise.licence_content_type)
 
@@ -108,10 +109,7 @@ def licence(request, enterprise_id: int):
 @login_required
 @require_POST
 def transition(request, enterprise_id: int, action: str):
-    try:
-        enterprise = selectors.enterprise_get_for(request.user, enterprise_id)
-    except DomainError:
-        raise Http404 from None
+    enterprise = _enterprise_or_404(request.user, enterprise_id)
     if action not in TRANSITIONS:
         raise Http404
     form = TransitionForm(request.POST)

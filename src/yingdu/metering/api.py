@@ -55,6 +55,8 @@ NDJSON（`Content-Type: application/x-ndjson`）：第一行为 `{{"key_id": …
 
 
 class RecordResultOut(Schema):
+    """The OpenAPI shape of ingest.RecordResult (a test keeps the two in step)."""
+
     position: int
     record_id: str | None
     status: str

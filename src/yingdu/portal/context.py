@@ -3,7 +3,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from yingdu.accounts.models import Role
+from yingdu.accounts.models import STAFF_ROLES, Role
 from yingdu.accounts.selectors import user_granted_staff_roles, user_is_otp_verified, user_roles
 
 
@@ -24,12 +24,12 @@ def navigation(request):
         if Role.PROVIDER_OPERATOR in roles:
             items.append((_("服务商工作台"), reverse("metering:provider")))
             items.append((_("算力券核销"), reverse("vouchers:provider")))
-        if roles & {Role.REVIEWER, Role.APPROVER, Role.AUDITOR, Role.ADMIN, Role.FINANCE}:
+        if roles & STAFF_ROLES:
             items.append((_("企业登记"), reverse("enterprises:list")))
             items.append((_("审核队列"), reverse("applications:queue")))
             items.append((_("算力监测"), reverse("metering:monitor")))
-            items.append((_("数据告知书"), reverse("notices:list")))
-        if roles & {Role.FINANCE, Role.APPROVER, Role.REVIEWER, Role.AUDITOR, Role.ADMIN}:
+            if Role.ENTERPRISE_MEMBER not in roles:
+                items.append((_("数据告知书"), reverse("notices:list")))
             items.append((_("算力券"), reverse("vouchers:finance")))
         if roles & {Role.AUDITOR, Role.ADMIN}:
             items.append((_("监督抽查"), reverse("audits:case_list")))

@@ -7,6 +7,7 @@ from yingdu.accounts.models import Role
 from yingdu.accounts.permissions import login_required
 from yingdu.accounts.selectors import user_roles
 from yingdu.applications.selectors import application_overdue
+from yingdu.enterprises.models import EnterpriseState
 from yingdu.enterprises.selectors import enterprise_of_user, enterprise_state_counts, enterprises_visible_to
 from yingdu.policy.selectors import policy_summary
 
@@ -28,7 +29,7 @@ def dashboard(request):
         context["enterprise"] = enterprise_of_user(request.user)
     if roles & {Role.REVIEWER, Role.ADMIN, Role.APPROVER, Role.AUDITOR, Role.FINANCE}:
         context["state_counts"] = enterprise_state_counts()
-        context["pending"] = enterprises_visible_to(request.user).filter(state="pending")[:10]
+        context["pending"] = enterprises_visible_to(request.user).filter(state=EnterpriseState.PENDING)[:10]
         context["overdue"] = application_overdue(today=timezone.localdate())[:10]
     if not roles:
         return redirect("enterprises:register")

@@ -22,7 +22,7 @@ from yingdu.tlog import (
 from .canonical import canonical_json
 from .keys import log_origin, signing_key, verifier_keys, witness_keys
 from .models import LogEntry, LogHead, SignedCheckpoint, StoredHash, WitnessCosignature
-from .selectors import DatabaseHashReader
+from .selectors import DatabaseHashReader, checkpoint_latest, log_head
 
 logger = logging.getLogger(__name__)
 
@@ -138,8 +138,8 @@ def log_append_prepared(*, entries: Sequence[PreparedEntry], now: datetime) -> l
 def checkpoint_sign(*, now: datetime) -> SignedCheckpoint:
     """Sign a checkpoint for the current tree, after checking it is consistent with the last one signed."""
     with transaction.atomic():
-        head = LogHead.objects.select_for_update().get(pk=1)
-        latest = SignedCheckpoint.objects.order_by("-tree_size").first()
+        head = log_lock()
+        latest = checkpoint_latest()
         if latest is not None and latest.tree_size == head.tree_size and bytes(latest.root_hash) == bytes(head.root_hash):
             return latest
         reader = DatabaseHashReader()
@@ -163,9 +163,8 @@ def checkpoint_sign(*, now: datetime) -> SignedCheckpoint:
 
 def checkpoint_ensure_current(*, now: datetime) -> SignedCheckpoint:
     """The latest signed checkpoint, signing a new one first when entries were appended since."""
-    head = LogHead.objects.get(pk=1)
-    latest = SignedCheckpoint.objects.order_by("-tree_size").first()
-    if latest is not None and latest.tree_size == head.tree_size:
+    latest = checkpoint_latest()
+    if latest is not None and latest.tree_size == log_head().tree_size:
         return latest
     return checkpoint_sign(now=now)
 

@@ -50,7 +50,7 @@ def work_releases_current(work: Work) -> QuerySet[WorkRelease]:
 
 
 def work_releases_all(work: Work) -> QuerySet[WorkRelease]:
-    return work.releases.select_related("recorded_by", "supersedes").order_by("id")
+    return work.releases.select_related("recorded_by", "supersedes", "superseded_by").order_by("id")
 
 
 def work_distributions_current(work: Work) -> QuerySet[OverseasDistribution]:
@@ -59,7 +59,7 @@ def work_distributions_current(work: Work) -> QuerySet[OverseasDistribution]:
 
 
 def work_distributions_all(work: Work) -> QuerySet[OverseasDistribution]:
-    return work.overseas_distributions.select_related("recorded_by", "supersedes").order_by("id")
+    return work.overseas_distributions.select_related("recorded_by", "supersedes", "superseded_by").order_by("id")
 
 
 def work_release_get(work: Work, release_id: int) -> WorkRelease:

@@ -75,71 +75,61 @@ def work_detail(request, work_id: int):
     return render(request, "works/detail.html", _detail_context(request, work))
 
 
-@login_required
-@require_POST
-def work_details_record(request, work_id: int):
+def _record_from_form(request, work_id: int, *, form_class, prefix: str, record, success: str):
+    """Validate a record form of the detail page and call `record(work, cleaned_data, form)`; redisplay on error."""
     work = _work_or_404(request, work_id)
-    form = WorkDetailsForm(request.POST, prefix="details")
+    form = form_class(request.POST, request.FILES, prefix=prefix)
     if form.is_valid():
         try:
-            services.work_details_record(work=work, actor=request.user, title=form.cleaned_data["title"],
-                                         form=form.cleaned_data["form"], facts=form.facts(),
-                                         reason=form.cleaned_data["reason"] or "", now=timezone.now())
+            record(work, form.cleaned_data, form)
         except DomainError as error:
             _attach_error(form, error)
         else:
-            messages.success(request, "作品信息已记录（新版本，原记录保留）。")
+            messages.success(request, success)
             return redirect("works:detail", work_id=work.pk)
-    return render(request, "works/detail.html", _detail_context(request, work, details_form=form), status=400)
+    return render(request, "works/detail.html", _detail_context(request, work, **{f"{prefix}_form": form}),
+                  status=400)
+
+
+@login_required
+@require_POST
+def work_details_record(request, work_id: int):
+    return _record_from_form(
+        request, work_id, form_class=WorkDetailsForm, prefix="details", success="作品信息已记录（新版本，原记录保留）。",
+        record=lambda work, data, form: services.work_details_record(
+            work=work, actor=request.user, title=data["title"], form=data["form"], facts=form.facts(),
+            reason=data["reason"] or "", now=timezone.now()))
 
 
 @login_required
 @require_POST
 def release_record(request, work_id: int):
-    work = _work_or_404(request, work_id)
-    form = ReleaseForm(request.POST, request.FILES, prefix="release")
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.work_release_record(
-                work=work, actor=request.user, platform=data["platform"], platform_name=data["platform_name"],
-                url=data["url"], went_live_on=data["went_live_on"], licence_number=data["licence_number"],
-                screenshot=data["screenshot"], supersedes_id=data["supersedes"], reason=data["reason"] or "",
-                now=timezone.now())
-        except DomainError as error:
-            _attach_error(form, error)
-        else:
-            messages.success(request, "上线记录已登记。")
-            return redirect("works:detail", work_id=work.pk)
-    return render(request, "works/detail.html", _detail_context(request, work, release_form=form), status=400)
+    return _record_from_form(
+        request, work_id, form_class=ReleaseForm, prefix="release", success="上线记录已登记。",
+        record=lambda work, data, form: services.work_release_record(
+            work=work, actor=request.user, platform=data["platform"], platform_name=data["platform_name"],
+            url=data["url"], went_live_on=data["went_live_on"], licence_number=data["licence_number"],
+            screenshot=data["screenshot"], supersedes_id=data["supersedes"], reason=data["reason"] or "",
+            now=timezone.now()))
 
 
 @login_required
 @require_POST
 def distribution_record(request, work_id: int):
-    work = _work_or_404(request, work_id)
-    form = DistributionForm(request.POST, request.FILES, prefix="distribution")
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.work_distribution_record(
-                work=work, actor=request.user, territory=data["territory"], platform=data["platform"],
-                platform_name=data["platform_name"], listed_title=data["listed_title"], url=data["url"],
-                went_live_on=data["went_live_on"], agreement=data["agreement"],
-                listing_evidence=data["listing_evidence"], supersedes_id=data["supersedes"],
-                reason=data["reason"] or "", now=timezone.now())
-        except DomainError as error:
-            _attach_error(form, error)
-        else:
-            messages.success(request, "出海发行记录已登记。")
-            return redirect("works:detail", work_id=work.pk)
-    return render(request, "works/detail.html", _detail_context(request, work, distribution_form=form), status=400)
+    return _record_from_form(
+        request, work_id, form_class=DistributionForm, prefix="distribution", success="出海发行记录已登记。",
+        record=lambda work, data, form: services.work_distribution_record(
+            work=work, actor=request.user, territory=data["territory"], platform=data["platform"],
+            platform_name=data["platform_name"], listed_title=data["listed_title"], url=data["url"],
+            went_live_on=data["went_live_on"], agreement=data["agreement"],
+            listing_evidence=data["listing_evidence"], supersedes_id=data["supersedes"],
+            reason=data["reason"] or "", now=timezone.now()))
 
 
 _FILES = {
     "screenshot": ("release_screenshots", "releases", "screenshot"),
-    "agreement": ("overseas_agreements", "distributions", "agreement"),
-    "listing": ("overseas_listings", "distributions", "listing"),
+    "agreement": ("overseas_agreements", "overseas_distributions", "agreement"),
+    "listing": ("overseas_listings", "overseas_distributions", "listing"),
 }
 
 
@@ -150,7 +140,7 @@ def work_file(request, work_id: int, kind: str, row_id: int):
     if kind not in _FILES:
         raise Http404
     category, relation, prefix = _FILES[kind]
-    row = getattr(work, "releases" if relation == "releases" else "overseas_distributions").filter(pk=row_id).first()
+    row = getattr(work, relation).filter(pk=row_id).first()
     if row is None:
         raise Http404
     return FileResponse(open_stored(category=category, sha256=getattr(row, f"{prefix}_sha256")),

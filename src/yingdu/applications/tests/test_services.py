@@ -5,13 +5,15 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from yingdu.accounts.models import Role
 from yingdu.applications import services
 from yingdu.applications.eligibility import precheck
 from yingdu.applications.models import ApplicationStatus
-from yingdu.applications.selectors import application_sla
+from yingdu.applications.selectors import application_queue, application_sla
 from yingdu.errors import DomainError
 from yingdu.policy.models import PolicyVersion
 from yingdu.testing.clients import verified
@@ -259,6 +261,30 @@ def test_an_open_objection_to_the_data_notice_pauses_the_clock(enterprise, meter
     assert during.badge in ("paused", "unknown") and during.paused_now
     if before.deadline_on is not None and during.deadline_on is not None:
         assert during.paused_working_days == (1 if is_working_day(today) else 0)
+    # the queue reads objections for all rows at once and must reach the same clock
+    [row] = [row for row in application_queue(reviewer, today=today) if row.application.pk == application.pk]
+    assert row.sla == during
+
+
+def test_queue_queries_do_not_grow_with_the_number_of_applications(enterprise, meter, reviewer):
+    works = eligible_works(enterprise, meter, 3)
+    member = member_of(enterprise)
+
+    def accept(work):
+        application = services.application_submit(application=draft(work), actor=member, now=timezone.now())
+        services.application_accept(application=application, actor=reviewer, now=timezone.now())
+
+    today = timezone.localdate()
+    accept(works[0])
+    application_queue(reviewer, today=today)
+    with CaptureQueriesContext(connection) as one:
+        application_queue(reviewer, today=today)
+    for work in works[1:]:
+        accept(work)
+    with CaptureQueriesContext(connection) as three:
+        rows = application_queue(reviewer, today=today)
+    assert len(rows) == 3
+    assert len(three.captured_queries) == len(one.captured_queries)
 
 
 def is_working_day(day):

@@ -239,3 +239,13 @@ def test_out_of_range_paging_is_a_400_not_a_server_error(setup, query):
     _enterprise, _work, meter = setup
     response = Client().get(f"/api/v1/usage-records?{query}", HTTP_X_API_KEY=meter.api_key)
     assert response.status_code == 400 and response.json()["code"] == "invalid_request"
+
+
+def test_the_documented_result_schema_matches_the_results_returned():
+    """The ingest handler returns RecordResult.as_dict() unvalidated; RecordResultOut only documents it."""
+    import dataclasses
+
+    from yingdu.metering.api import RecordResultOut
+    from yingdu.metering.ingest import RecordResult
+
+    assert list(RecordResultOut.model_fields) == [field.name for field in dataclasses.fields(RecordResult)]
