@@ -12,7 +12,7 @@ PYTHON ?= $(shell for c in python3.13 /root/.pyenv/versions/3.13*/bin/python3 /u
 	  $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; break; }; done)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test test-sqlite test-postgres test-e2e bench install system-deps postgres messages vendor clean
+.PHONY: help run test test-sqlite test-postgres test-e2e lint bench install system-deps postgres messages vendor clean
 
 help:
 	@echo "make run    — set up, migrate, load demo data and serve at http://127.0.0.1:8000"
@@ -78,6 +78,9 @@ test: install system-deps postgres
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 	$(MAKE) --no-print-directory test-e2e
+
+lint: install
+	$(BIN)/ruff check src tests bench
 
 test-sqlite: install
 	@echo "== unit and integration tests on SQLite"

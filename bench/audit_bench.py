@@ -44,9 +44,9 @@ def _build(count: int) -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from yingdu.accounts.models import Role
     from yingdu.db import insert_rows
     from yingdu.metering.models import RecordStatus, UsageRecord
-    from yingdu.accounts.models import Role
     from yingdu.testing.clients import verified
     from yingdu.testing.factories import make_enterprise, make_metering_provider, make_staff, make_work
     from yingdu.tlog import MemoryHashStore

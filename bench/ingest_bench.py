@@ -3,9 +3,9 @@
 import base64
 import json
 import os
+import sqlite3
 import subprocess
 import sys
-import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +17,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from yingdu import push
 from yingdu.testing.ingest_server import (
-    IngestFixture, Server, postgres_database_url, postgres_recreate, prepare_database, server_env,
+    IngestFixture,
+    Server,
+    postgres_database_url,
+    postgres_recreate,
+    prepare_database,
+    server_env,
 )
 
 BATCH_RECORDS = int(os.environ.get("BENCH_INGEST_RECORDS", "40000"))

@@ -9,9 +9,9 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 
+from yingdu.tlog import leaf_hash, prove_consistency, prove_inclusion
 from yingdu.transparency.selectors import DatabaseHashReader
 from yingdu.transparency.services import canonical_entry, log_append
-from yingdu.tlog import leaf_hash, prove_consistency, prove_inclusion
 
 APPEND_ENTRIES = int(os.environ.get("BENCH_APPEND_ENTRIES", "100000"))
 PROOF_LEAVES = 10_000_000 if os.environ.get("BENCH_LARGE") else int(os.environ.get("BENCH_PROOF_LEAVES", "1000000"))

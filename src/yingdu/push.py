@@ -101,7 +101,7 @@ def post(url: str, api_key: str, body: dict, *, attempts: int = 5) -> dict:
                 return json.load(response)
         except urllib.error.HTTPError as error:
             if error.code < 500:
-                raise SystemExit(f"refused: HTTP {error.code} {error.read().decode('utf-8', 'replace')}")
+                raise SystemExit(f"refused: HTTP {error.code} {error.read().decode('utf-8', 'replace')}") from None
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(min(2 ** attempt, 10))

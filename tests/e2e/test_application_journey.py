@@ -18,7 +18,12 @@ from yingdu.push import signed_batch
 from yingdu.rules.workdays import DayKind, SpecialDay
 from yingdu.testing.clients import verified
 from yingdu.testing.factories import (
-    PDF_BYTES, PNG_BYTES, make_enterprise, make_metering_provider, make_staff, usage_record,
+    PDF_BYTES,
+    PNG_BYTES,
+    make_enterprise,
+    make_metering_provider,
+    make_staff,
+    usage_record,
 )
 from yingdu.works.models import Work
 

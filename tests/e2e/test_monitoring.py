@@ -12,7 +12,12 @@ from yingdu.metering.ingest import usage_batch_ingest
 from yingdu.push import signed_batch
 from yingdu.testing.clients import verified
 from yingdu.testing.factories import (
-    PASSWORD, make_enterprise, make_metering_provider, make_staff, make_work, usage_record,
+    PASSWORD,
+    make_enterprise,
+    make_metering_provider,
+    make_staff,
+    make_work,
+    usage_record,
 )
 
 from .conftest import assert_fits_width

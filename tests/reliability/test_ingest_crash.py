@@ -24,7 +24,11 @@ import pytest
 
 from yingdu import push
 from yingdu.testing.ingest_server import (
-    Server, postgres_database_url, postgres_recreate, prepare_database, server_env,
+    Server,
+    postgres_database_url,
+    postgres_recreate,
+    prepare_database,
+    server_env,
 )
 from yingdu.tlog import SignerKey, leaf_hash, root_hash, verify_note
 
@@ -110,7 +114,7 @@ def test_acknowledged_records_survive_sigkills_exactly_once_and_the_log_verifies
         # Kill after seeded random amounts of acknowledged progress, plus a random delay that lands mid-request.
         for threshold in sorted(rng.sample(range(BATCH_SIZE, RECORDS - 6 * BATCH_SIZE), KILLS)):
             with progress:
-                progress.wait_for(lambda: acknowledged >= threshold or finished.is_set())
+                progress.wait_for(lambda threshold=threshold: acknowledged >= threshold or finished.is_set())
             if finished.is_set():
                 return
             time.sleep(rng.uniform(0, 0.1))

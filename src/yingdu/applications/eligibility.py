@@ -14,7 +14,12 @@ from yingdu.works.checks import form_problems
 from yingdu.works.selectors import work_current_details, work_distributions_current, work_releases_current
 
 from .models import (
-    COUNTED_STATUSES, HOLDING_STATUSES, Application, ApplicationKind, ApplicationMaterial, ApplicationStatus,
+    COUNTED_STATUSES,
+    HOLDING_STATUSES,
+    Application,
+    ApplicationKind,
+    ApplicationMaterial,
+    ApplicationStatus,
 )
 
 MICROFEN_PER_FEN = 1_000_000

@@ -19,7 +19,12 @@ from yingdu.vouchers.services import voucher_issue
 from .eligibility import AUTO_MATERIALS, application_quote, precheck
 from .events import application_created_event, application_transition_event, material_uploaded_event
 from .models import (
-    Application, ApplicationKind, ApplicationMaterial, ApplicationStatus, ApplicationTransition, SupplementRequest,
+    Application,
+    ApplicationKind,
+    ApplicationMaterial,
+    ApplicationStatus,
+    ApplicationTransition,
+    SupplementRequest,
 )
 from .workflow import REVIEW_ACTIONS, TRANSITIONS
 

@@ -1,7 +1,8 @@
 """The allowed application transitions: from which statuses, to which, by which roles, with which requirements."""
 
-from django.utils.translation import gettext_lazy as _
 from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.models import Role
 

@@ -24,8 +24,16 @@ from django.tasks import task
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import staff_emails_with_role
 from yingdu.tlog import (
-    NoteError, ProofError, node_hash, prove_consistency, stored_hash_count, stored_hash_index,
-    stored_hashes_for_leaves, tree_hash, verify_consistency, verify_note,
+    NoteError,
+    ProofError,
+    node_hash,
+    prove_consistency,
+    stored_hash_count,
+    stored_hash_index,
+    stored_hashes_for_leaves,
+    tree_hash,
+    verify_consistency,
+    verify_note,
 )
 from yingdu.tlog.hashing import EMPTY_ROOT_HASH
 from yingdu.tlog.storage import subtree_indexes

@@ -27,8 +27,19 @@ from . import selectors
 from .draw import DrawError, Quarter, draw_choose
 from .events import case_event, case_opened_event, draw_event, text_commitment
 from .models import (
-    AuditNotice, AuditNoticeKind, CaseCheckItem, CaseEvidence, CaseFinding, CaseNote, CaseResponse, CaseStatus,
-    CheckItemResult, FindingOutcome, FindingStatus, SpotCheckCase, SpotCheckDraw,
+    AuditNotice,
+    AuditNoticeKind,
+    CaseCheckItem,
+    CaseEvidence,
+    CaseFinding,
+    CaseNote,
+    CaseResponse,
+    CaseStatus,
+    CheckItemResult,
+    FindingOutcome,
+    FindingStatus,
+    SpotCheckCase,
+    SpotCheckDraw,
 )
 from .workflow import AUDIT_STAFF_ROLES, CASE_ACTIONS, CASE_DUE_WORKING_DAYS, CHECKLIST, OUTCOME_STATUS
 

@@ -14,7 +14,6 @@ from yingdu.accounts.services import organisation_add_member, organisation_creat
 from yingdu.errors import Conflict, DomainError, Forbidden
 from yingdu.files import store_upload
 from yingdu.rules.uscc import UsccProblem, validate_uscc
-
 from yingdu.transparency.services import log_append, new_commitment_salt
 
 from .events import enterprise_registered_event, state_change_event

@@ -1,7 +1,8 @@
 """The allowed enterprise state transitions, and which roles may perform each."""
 
-from django.utils.translation import gettext_lazy as _
 from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.models import Role
 

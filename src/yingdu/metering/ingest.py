@@ -15,7 +15,11 @@ from yingdu.enterprises.selectors import enterprises_by_uscc
 from yingdu.tlog import MemoryHashStore, prove_inclusion_all, stored_hash_index
 from yingdu.transparency.selectors import entry_leaf_hashes
 from yingdu.transparency.services import (
-    PreparedEntry, event_time, log_append_prepared, log_entries_prepare, log_lock,
+    PreparedEntry,
+    event_time,
+    log_append_prepared,
+    log_entries_prepare,
+    log_lock,
 )
 from yingdu.works.selectors import works_by_tag
 

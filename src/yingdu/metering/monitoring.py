@@ -13,7 +13,13 @@ from yingdu.enterprises.selectors import enterprises_by_uscc
 from yingdu.rules.money import Money, round_fen
 
 from .anomalies import (
-    DEFAULT_THRESHOLDS, PROGRAMME_ZONE, AnomalyThresholds, Flag, RecordFacts, detect, yuan_display,
+    DEFAULT_THRESHOLDS,
+    PROGRAMME_ZONE,
+    AnomalyThresholds,
+    Flag,
+    RecordFacts,
+    detect,
+    yuan_display,
 )
 from .metrics import MetricFamily
 from .models import CatalogueEntry, IngestCounter, RecordStatus, UsageRecord

@@ -17,7 +17,14 @@ from yingdu.errors import Conflict, DomainError, Forbidden
 from yingdu.transparency.services import commitment, event_time, log_append, new_commitment_salt
 
 from .models import (
-    ApiKey, CatalogueEntry, IngestCounter, Provider, RecordStatus, ServiceCategory, SigningKey, UsageAttribution,
+    ApiKey,
+    CatalogueEntry,
+    IngestCounter,
+    Provider,
+    RecordStatus,
+    ServiceCategory,
+    SigningKey,
+    UsageAttribution,
     UsageRecord,
 )
 

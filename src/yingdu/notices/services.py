@@ -25,8 +25,14 @@ from yingdu.transparency.services import checkpoint_ensure_current, event_time, 
 
 from .models import DataNotice, DeliveryChannel, Objection, ObjectionClaim, ObjectionEvidence, ObjectionStatus
 from .selectors import (
-    MSG_NOTICE_NOT_FOUND, SHANGHAI, notice_is_for_member, notice_member_emails, notice_open_objection,
-    notice_records_for, notice_sku_totals, yuan_display,
+    MSG_NOTICE_NOT_FOUND,
+    SHANGHAI,
+    notice_is_for_member,
+    notice_member_emails,
+    notice_open_objection,
+    notice_records_for,
+    notice_sku_totals,
+    yuan_display,
 )
 from .workflow import NOTICE_ISSUE_ROLES, OBJECTION_DECIDE_ROLES, OBJECTION_DECISIONS
 

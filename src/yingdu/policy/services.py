@@ -16,8 +16,15 @@ from yingdu.rules.default_policy import HUAIROU_2026_DEFAULT
 from yingdu.rules.money import RoundingRule
 from yingdu.rules.subsidy import PolicyTerms, PolicyTermsError
 from yingdu.rules.workdays import (
-    ScheduleDiff, ScheduleFileError, ScheduleProblem, SpecialDay, WorkCalendar, chinese_calendar_schedule,
-    chinese_calendar_years, diff_schedules, parse_schedule_file,
+    ScheduleDiff,
+    ScheduleFileError,
+    ScheduleProblem,
+    SpecialDay,
+    WorkCalendar,
+    chinese_calendar_schedule,
+    chinese_calendar_years,
+    diff_schedules,
+    parse_schedule_file,
 )
 from yingdu.transparency.services import log_append
 

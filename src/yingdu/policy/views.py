@@ -14,8 +14,15 @@ from yingdu.rules.workdays import ScheduleFileError
 
 from . import selectors, services
 from .forms import (
-    FORM_FIELD_OF_TERM, CalendarPublishForm, CalendarUploadForm, CategoriesForm, DraftCreateForm, DraftForm,
-    EstimateForm, PublishForm, attach_error,
+    FORM_FIELD_OF_TERM,
+    CalendarPublishForm,
+    CalendarUploadForm,
+    CategoriesForm,
+    DraftCreateForm,
+    DraftForm,
+    EstimateForm,
+    PublishForm,
+    attach_error,
 )
 from .models import DayKindChoice
 from .terms import TERM_FIELDS, TERM_LABELS, percent_text, term_display

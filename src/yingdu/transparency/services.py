@@ -14,9 +14,20 @@ from django.utils.translation import gettext_lazy as _
 from yingdu.db import insert_rows
 from yingdu.errors import DomainError, Forbidden, NotFound
 from yingdu.tlog import (
-    Checkpoint, ProofError, leaf_hash, root_hash, prove_consistency, sign_note, stored_hash_count, stored_hashes_for_leaves,
-    tree_hash, verify_consistency,
-    Cosignature, NoteError, open_note, verify_cosignature,
+    Checkpoint,
+    Cosignature,
+    NoteError,
+    ProofError,
+    leaf_hash,
+    open_note,
+    prove_consistency,
+    root_hash,
+    sign_note,
+    stored_hash_count,
+    stored_hashes_for_leaves,
+    tree_hash,
+    verify_consistency,
+    verify_cosignature,
 )
 
 from .canonical import canonical_json

@@ -21,8 +21,18 @@ from yingdu.transparency.selectors import entries_of_type
 from yingdu.transparency.services import event_time, log_append
 
 from .models import (
-    Account, AccountKind, BalanceSide, RecoveryClaim, Redemption, RedemptionStatus, SettlementStatement,
-    StatementStatus, Transfer, TransferKind, Voucher, VoucherStatus,
+    Account,
+    AccountKind,
+    BalanceSide,
+    RecoveryClaim,
+    Redemption,
+    RedemptionStatus,
+    SettlementStatement,
+    StatementStatus,
+    Transfer,
+    TransferKind,
+    Voucher,
+    VoucherStatus,
 )
 from .workflow import ACCOUNT_SIDES, TRANSFER_ROUTES
 

@@ -13,8 +13,17 @@ from yingdu.metering.selectors import provider_of_user
 from yingdu.policy.selectors import policy_version_in_force
 
 from .models import (
-    Account, AccountKind, RecoveryClaim, Redemption, RedemptionStatus, SettlementStatement, Transfer, TransferKind,
-    Voucher, VoucherNotice, VoucherStatus,
+    Account,
+    AccountKind,
+    RecoveryClaim,
+    Redemption,
+    RedemptionStatus,
+    SettlementStatement,
+    Transfer,
+    TransferKind,
+    Voucher,
+    VoucherNotice,
+    VoucherStatus,
 )
 from .workflow import FINANCE_ROLES, VOUCHER_READER_ROLES
 

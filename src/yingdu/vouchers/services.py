@@ -27,12 +27,28 @@ from yingdu.transparency.services import event_time, log_append
 from .events import free_text_commitment, redemption_event, statement_event, voucher_issued_event
 from .ledger import account_get_or_create, accounts_lock, transfer_post
 from .models import (
-    AccountKind, NoticeKind, RecoveryClaim, RecoveryRepayment, Redemption, RedemptionStatus, Revocation,
-    SettlementStatement, Transfer, TransferKind, Voucher, VoucherNotice, VoucherStatus,
+    AccountKind,
+    NoticeKind,
+    RecoveryClaim,
+    RecoveryRepayment,
+    Redemption,
+    RedemptionStatus,
+    Revocation,
+    SettlementStatement,
+    Transfer,
+    TransferKind,
+    Voucher,
+    VoucherNotice,
+    VoucherStatus,
 )
 from .selectors import voucher_pending_by_voucher
 from .workflow import (
-    FINANCE_ROLES, ISSUE_ROLES, REDEMPTION_TRANSITIONS, REVOKE_ROLES, STATEMENT_TRANSITIONS, VOUCHER_TRANSITIONS,
+    FINANCE_ROLES,
+    ISSUE_ROLES,
+    REDEMPTION_TRANSITIONS,
+    REVOKE_ROLES,
+    STATEMENT_TRANSITIONS,
+    VOUCHER_TRANSITIONS,
 )
 
 logger = logging.getLogger(__name__)

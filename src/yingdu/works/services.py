@@ -17,7 +17,14 @@ from yingdu.transparency.services import log_append
 from .checks import LicenceNumberProblem, form_problems, licence_number_check
 from .events import work_declared_event, work_details_event, work_distribution_event, work_release_event
 from .models import (
-    AiTechnique, AspectRatio, OverseasDistribution, ReleasePlatform, Work, WorkDetails, WorkForm, WorkRelease,
+    AiTechnique,
+    AspectRatio,
+    OverseasDistribution,
+    ReleasePlatform,
+    Work,
+    WorkDetails,
+    WorkForm,
+    WorkRelease,
 )
 
 MSG_NOT_MEMBER = _("只有本企业成员可以登记作品")

@@ -51,8 +51,8 @@ def test_page_forms_need_a_csrf_token():
 
 
 def test_secret_key_is_not_committed(settings):
-    from pathlib import Path
     import subprocess
+    from pathlib import Path
     root = Path(__file__).resolve().parents[4]
     tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True).stdout.split()
     assert not any(name.startswith("var/") for name in tracked)

@@ -3,8 +3,16 @@ from django.utils import timezone
 
 from yingdu.accounts.models import OrganisationKind, Role, RoleGrant, User
 from yingdu.accounts.services import (
-    MSG_ALREADY_MEMBER, MSG_NOT_ADMIN, MSG_TOTP_INVALID, MSG_USERNAME_TAKEN, organisation_add_member,
-    organisation_create, role_grant, totp_device_confirm, totp_device_start, user_register,
+    MSG_ALREADY_MEMBER,
+    MSG_NOT_ADMIN,
+    MSG_TOTP_INVALID,
+    MSG_USERNAME_TAKEN,
+    organisation_add_member,
+    organisation_create,
+    role_grant,
+    totp_device_confirm,
+    totp_device_start,
+    user_register,
 )
 from yingdu.errors import DomainError
 from yingdu.testing.clients import verified

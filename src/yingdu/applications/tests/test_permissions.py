@@ -126,10 +126,10 @@ def test_lists_show_only_the_own_enterprise(foreign, reviewer):
 
 
 def test_anonymous_and_staff_without_two_factor_see_nothing(foreign):
+    from django.test import Client
+
     from yingdu.accounts.models import Role
     from yingdu.testing.factories import make_staff
-
-    from django.test import Client
 
     anonymous = Client()
     assert anonymous.get(f"/api/v1/applications/{foreign['application']}").status_code == 401

@@ -91,7 +91,7 @@ class Committed:
             return False
         keys = self.keys or self.names
         try:
-            return commitment(salt=salt, values={key: row.get(name) for key, name in zip(keys, self.names)}) \
+            return commitment(salt=salt, values={key: row.get(name) for key, name in zip(keys, self.names, strict=False)}) \
                 == self.digest
         except ValueError:
             return False

@@ -11,7 +11,16 @@ from yingdu.metering.models import RecordOrigin, RecordStatus, SigningKey, Usage
 from yingdu.rules.uscc import UsccProblem, validate_uscc
 
 from .base import (
-    DELETED, EDITED, INSERTED, Committed, ExpectedRows, Mismatch, MismatchSink, Projection, as_utc, parse_time,
+    DELETED,
+    EDITED,
+    INSERTED,
+    Committed,
+    ExpectedRows,
+    Mismatch,
+    MismatchSink,
+    Projection,
+    as_utc,
+    parse_time,
 )
 
 USAGE_TABLE = UsageRecord._meta.db_table

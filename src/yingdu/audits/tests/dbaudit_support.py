@@ -5,9 +5,9 @@ from datetime import date
 
 from django.utils import timezone
 
+from yingdu.accounts.models import Role
 from yingdu.applications import services as applications
 from yingdu.applications.tests.support import draft, eligible_works, staff
-from yingdu.accounts.models import Role
 from yingdu.enterprises.services import enterprise_reject, enterprise_resubmit, enterprise_verify
 from yingdu.metering.ingest import usage_batch_ingest
 from yingdu.push import signed_batch
@@ -16,7 +16,12 @@ from yingdu.testing.factories import make_enterprise, make_metering_provider, ma
 from yingdu.transparency.services import checkpoint_sign
 from yingdu.vouchers.models import Voucher
 from yingdu.vouchers.services import (
-    redemption_confirm, redemption_reject, redemption_submit, settlement_create, settlement_mark_paid, voucher_revoke,
+    redemption_confirm,
+    redemption_reject,
+    redemption_submit,
+    settlement_create,
+    settlement_mark_paid,
+    voucher_revoke,
 )
 
 

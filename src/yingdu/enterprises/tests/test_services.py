@@ -8,7 +8,13 @@ from yingdu.enterprises.models import Enterprise, EnterpriseState, EnterpriseSta
 from yingdu.errors import DomainError
 from yingdu.testing.clients import verified
 from yingdu.testing.factories import (
-    PNG_BYTES, enterprise_details, licence_pdf, make_enterprise, make_staff, make_user, unique_uscc,
+    PNG_BYTES,
+    enterprise_details,
+    licence_pdf,
+    make_enterprise,
+    make_staff,
+    make_user,
+    unique_uscc,
 )
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,19 @@ from django.test import Client
 
 from yingdu.accounts.models import Role
 from yingdu.metering.anomalies import (
-    DEFAULT_THRESHOLDS, AnomalyKind, AnomalyThresholds, RecordFacts, daily_costs, daily_spikes, detect, late_arrivals,
-    impossible_quantities, max_time_quantity, outside_production_window, shared_hardware, unit_seconds,
+    DEFAULT_THRESHOLDS,
+    AnomalyKind,
+    AnomalyThresholds,
+    RecordFacts,
+    daily_costs,
+    daily_spikes,
+    detect,
+    impossible_quantities,
+    late_arrivals,
+    max_time_quantity,
+    outside_production_window,
+    shared_hardware,
+    unit_seconds,
 )
 from yingdu.metering.ingest import usage_batch_ingest
 from yingdu.metering.monitoring import anomaly_report

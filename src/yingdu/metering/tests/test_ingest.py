@@ -5,14 +5,18 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from yingdu.push import signed_batch
 from yingdu.accounts.models import Role
 from yingdu.metering.models import RecordStatus, UsageRecord
 from yingdu.metering.selectors import work_verified_cost_microfen
 from yingdu.metering.services import api_key_revoke, signing_key_revoke
+from yingdu.push import signed_batch
 from yingdu.testing.clients import client_for, verified
 from yingdu.testing.factories import (
-    make_enterprise, make_metering_provider, make_staff, make_work, usage_record,
+    make_enterprise,
+    make_metering_provider,
+    make_staff,
+    make_work,
+    usage_record,
 )
 from yingdu.tlog import leaf_hash, verify_inclusion
 from yingdu.transparency.models import LogEntry

@@ -4,9 +4,9 @@ import io
 import pytest
 from django.test import Client
 
-from yingdu.push import canonical
 from yingdu.accounts.models import Role
 from yingdu.metering.models import ApiKey, CatalogueEntry, UsageRecord
+from yingdu.push import canonical
 from yingdu.testing.clients import client_for, verified
 from yingdu.testing.factories import make_enterprise, make_metering_provider, make_staff, make_work, usage_record
 
@@ -82,8 +82,9 @@ def test_enterprise_usage_page_shows_its_own_works_live():
     enterprise = make_enterprise(verified_by=reviewer)
     make_work(enterprise, tag="live-work", title="怀柔星河")
     meter = make_metering_provider(price_fen=1000)
-    from yingdu.push import signed_batch
     import json
+
+    from yingdu.push import signed_batch
     body = signed_batch([usage_record(enterprise.uscc, "live-work", quantity="1.5")], meter.private_key)
     Client().post("/api/v1/usage-records", data=json.dumps(body), content_type="application/json",
                   HTTP_X_API_KEY=meter.api_key)

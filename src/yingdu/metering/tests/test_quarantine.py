@@ -14,7 +14,10 @@ from yingdu.metering.ingest import usage_batch_ingest
 from yingdu.metering.models import RecordStatus, UsageAttribution, UsageRecord
 from yingdu.metering.selectors import usage_records_visible_to, work_verified_cost_microfen
 from yingdu.metering.services import (
-    MSG_ATTRIBUTE_NOT_QUARANTINED, MSG_ATTRIBUTE_OTHER_ENTERPRISE, MSG_ATTRIBUTE_TWICE, usage_record_attach,
+    MSG_ATTRIBUTE_NOT_QUARANTINED,
+    MSG_ATTRIBUTE_OTHER_ENTERPRISE,
+    MSG_ATTRIBUTE_TWICE,
+    usage_record_attach,
 )
 from yingdu.push import signed_batch
 from yingdu.testing.clients import client_for, verified

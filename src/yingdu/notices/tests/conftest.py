@@ -10,7 +10,14 @@ from yingdu.metering.models import UsageRecord
 from yingdu.push import signed_batch
 from yingdu.testing.clients import verified
 from yingdu.testing.factories import (
-    PDF_BYTES, licence_pdf, make_enterprise, make_metering_provider, make_staff, make_user, make_work, usage_record,
+    PDF_BYTES,
+    licence_pdf,
+    make_enterprise,
+    make_metering_provider,
+    make_staff,
+    make_user,
+    make_work,
+    usage_record,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

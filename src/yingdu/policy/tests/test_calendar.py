@@ -11,7 +11,12 @@ from yingdu.policy import selectors, services
 from yingdu.policy.events import special_days_sha256
 from yingdu.policy.models import CalendarSpecialDay, CalendarYearVersion
 from yingdu.rules.workdays import (
-    CalendarYearMissing, DayKind, ScheduleFileError, SpecialDay, chinese_calendar_schedule, chinese_calendar_years,
+    CalendarYearMissing,
+    DayKind,
+    ScheduleFileError,
+    SpecialDay,
+    chinese_calendar_schedule,
+    chinese_calendar_years,
 )
 
 from .support import CALENDAR_2027_CSV, log_entries_from, log_size

@@ -212,7 +212,7 @@ ROOT = "qINS1GRFhWHwdkUeqLEoP4yEMkTBBzxBkGwGQlVlVcs="
     "text",
     [
         f"origin\n42\n{ROOT}",  # no final newline
-        f"origin\n42\n",  # no root hash
+        "origin\n42\n",  # no root hash
         f"\n42\n{ROOT}\n",  # empty origin
         f"origin\n-42\n{ROOT}\n",
         f"origin\n+42\n{ROOT}\n",

@@ -9,7 +9,14 @@ from django.utils import timezone
 from yingdu.errors import DomainError
 from yingdu.settings import _env_lines
 from yingdu.tlog import (
-    Checkpoint, CosignerKey, SignerKey, cosign_checkpoint, open_note, sign_note, verify_cosignature, verify_note,
+    Checkpoint,
+    CosignerKey,
+    SignerKey,
+    cosign_checkpoint,
+    open_note,
+    sign_note,
+    verify_cosignature,
+    verify_note,
 )
 from yingdu.transparency.keys import signing_key, verifier_keys
 from yingdu.transparency.models import LogEntry, WitnessCosignature

@@ -7,19 +7,29 @@ from django.test import Client
 from django.utils import timezone
 
 from yingdu.accounts.models import Role
+from yingdu.errors import DomainError
+from yingdu.testing.clients import verified
+from yingdu.testing.factories import make_enterprise, make_staff
 from yingdu.tlog import (
-    Checkpoint, leaf_hash, root_hash, stored_hash_count, stored_hash_index, verify_consistency, verify_inclusion, verify_note,
+    Checkpoint,
+    leaf_hash,
+    root_hash,
+    stored_hash_count,
+    stored_hash_index,
+    verify_consistency,
+    verify_inclusion,
+    verify_note,
     verify_receipt,
 )
 from yingdu.transparency import selectors
 from yingdu.transparency.keys import verifier_keys
 from yingdu.transparency.models import LogEntry, LogHead, StoredHash
 from yingdu.transparency.services import (
-    LogInconsistent, canonical_entry, checkpoint_sign, log_append,
+    LogInconsistent,
+    canonical_entry,
+    checkpoint_sign,
+    log_append,
 )
-from yingdu.errors import DomainError
-from yingdu.testing.clients import verified
-from yingdu.testing.factories import make_enterprise, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -162,7 +172,7 @@ class TestPublicApi:
         entry = bytes(LogEntry.objects.get(index=5).entry)
         verified_receipt = verify_receipt(receipt, entry=entry, verifier_keys=verifier_keys())
         assert verified_receipt.leaf_index == 5
-        from yingdu.tlog import ReceiptError, ProofError, NoteError
+        from yingdu.tlog import NoteError, ProofError, ReceiptError
         with pytest.raises((ReceiptError, ProofError, NoteError)):
             verify_receipt(receipt, entry=bytes(LogEntry.objects.get(index=6).entry), verifier_keys=verifier_keys())
 

@@ -12,7 +12,13 @@ from yingdu.errors import DomainError
 from yingdu.vouchers import services
 from yingdu.vouchers.ledger import ledger_check
 from yingdu.vouchers.models import (
-    Account, AccountKind, BalanceSide, Redemption, RedemptionStatus, Voucher, VoucherStatus,
+    Account,
+    AccountKind,
+    BalanceSide,
+    Redemption,
+    RedemptionStatus,
+    Voucher,
+    VoucherStatus,
 )
 from yingdu.vouchers.selectors import voucher_views
 
@@ -24,7 +30,7 @@ AMOUNTS = st.integers(min_value=1, max_value=4_000_000)
 SHARES = st.integers(min_value=1, max_value=800_000)
 
 
-def make_machine(*, enterprise, approver, member, metered, finance):
+def make_machine(*, enterprise, approver, member, metered, finance):  # noqa: C901 (one state machine, its rules inline)
     class LedgerMachine(RuleBasedStateMachine):
         def __init__(self):
             super().__init__()

@@ -13,7 +13,14 @@ from yingdu.transparency.models import LogEntry
 from yingdu.vouchers import services
 from yingdu.vouchers.ledger import account_balance_derived, ledger_check
 from yingdu.vouchers.models import (
-    Account, AccountKind, NoticeKind, RedemptionStatus, StatementStatus, Transfer, TransferKind, VoucherNotice,
+    Account,
+    AccountKind,
+    NoticeKind,
+    RedemptionStatus,
+    StatementStatus,
+    Transfer,
+    TransferKind,
+    VoucherNotice,
     VoucherStatus,
 )
 from yingdu.vouchers.selectors import budget_overview, voucher_views

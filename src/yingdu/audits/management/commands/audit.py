@@ -45,5 +45,5 @@ class Command(BaseCommand):
         try:
             from yingdu.audits.dbaudit import run_db_audit
         except ImportError as error:
-            raise CommandError(f"the database audit is not available yet (yingdu.audits.dbaudit.run_db_audit): {error}")
+            raise CommandError(f"the database audit is not available yet (yingdu.audits.dbaudit.run_db_audit): {error}") from error
         return run_db_audit(command=self, options=options)

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
-
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
@@ -17,7 +16,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import user_get_by_username
 from yingdu.accounts.services import (
-    role_grant, trusted_actor, user_register,
+    role_grant,
+    trusted_actor,
+    user_register,
 )
 from yingdu.enterprises import services as enterprise_services
 from yingdu.enterprises.selectors import enterprise_of_user
