@@ -12,7 +12,7 @@ PYTHON ?= $(shell for c in python3.13 /root/.pyenv/versions/3.13*/bin/python3 /u
 	  $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; break; }; done)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test test-sqlite test-postgres test-e2e lint bench install system-deps postgres messages vendor clean
+.PHONY: help run test test-sqlite test-postgres test-e2e test-timeshift lint bench install system-deps postgres messages vendor clean
 
 help:
 	@echo "make run    — set up, migrate, load demo data and serve at http://127.0.0.1:8000"
@@ -53,6 +53,7 @@ system-deps:
 	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
 	ldconfig -p 2>/dev/null | grep -q "libpango-1.0.so" || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	command -v pdffonts >/dev/null || missing="$$missing poppler-utils"; \
+	command -v faketime >/dev/null || missing="$$missing faketime"; \
 	if [ -n "$$missing" ]; then echo "Installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; fi
 
@@ -77,6 +78,7 @@ postgres:
 test: install system-deps postgres
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
+	$(MAKE) --no-print-directory test-timeshift
 	$(MAKE) --no-print-directory test-e2e
 
 lint: install
@@ -89,6 +91,19 @@ test-sqlite: install
 test-postgres: install postgres
 	@echo "== unit and integration tests on PostgreSQL ($(PG_URL))"
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -m "not e2e"
+
+# The non-browser suite on SQLite with the clock moved (libfaketime, a relative offset so that child processes and
+# the Asia/Shanghai zone agree) to this year's Beijing New Year's Eve 23:30 and to 15 July next year, both computed
+# from today so that the check never goes stale.
+TIMESHIFT_TARGETS = $$(TZ=Asia/Shanghai date +%Y)-12-31T23:30:00+08:00 $$(( $$(TZ=Asia/Shanghai date +%Y) + 1 ))-07-15T10:00:00+08:00
+
+test-timeshift: install system-deps
+	@for target in $(TIMESHIFT_TARGETS); do \
+	  offset=$$(( $$(date -d "$$target" +%s) - $$(date +%s) )); \
+	  echo "== unit and integration tests on SQLite with the clock at $$target (FAKETIME=$$(printf '%+d' $$offset)s)"; \
+	  env -u DATABASE_URL FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$$(printf '%+d' $$offset)s" \
+	    $(BIN)/python -m pytest -q -m "not e2e" || exit 1; \
+	done
 
 test-e2e: install system-deps
 	@echo "== browser journeys in Debian's Chromium (headless)"

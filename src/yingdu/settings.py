@@ -105,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "yingdu.portal.context.navigation",
+                "yingdu.portal.context.calendar_banner",
             ],
         },
     },

@@ -88,6 +88,8 @@ class SlaOut(Schema):
     working_days_left: int | None
     badge: str
     missing_year: int | None
+    provisional: bool
+    deadline_not_before: date | None
 
 
 class StepOut(Schema):
@@ -136,7 +138,8 @@ def _sla_out(sla):
     return {"accepted_on": sla.accepted_on, "sla_working_days": sla.sla_working_days,
             "paused_working_days": sla.paused_working_days, "paused_now": sla.paused_now,
             "deadline_on": sla.deadline_on, "working_days_left": sla.working_days_left, "badge": sla.badge,
-            "missing_year": sla.missing_year}
+            "missing_year": sla.missing_year, "provisional": sla.provisional,
+            "deadline_not_before": sla.deadline_not_before}
 
 
 @router.get("/{int:application_id}", response=ApplicationOut, auth=django_auth, summary="申请详情")

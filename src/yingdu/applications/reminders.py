@@ -32,11 +32,15 @@ def _due_by_reviewer(today: date) -> dict:
 @in_chinese
 def _message(rows) -> str:
     lines = ["以下申请临近或已超过办理时限，请尽快处理：", ""]
-    for application, sla in sorted(rows, key=lambda row: row[1].working_days_left):
-        state = (f"已超期 {-sla.working_days_left} 个工作日" if sla.working_days_left < 0
-                 else f"剩余 {sla.working_days_left} 个工作日")
+    for application, sla in sorted(rows, key=lambda row: row[1].sort_key):
+        if sla.is_overdue:
+            state = (f"已超期 {sla.days_late} 个工作日" if sla.days_late is not None
+                     else f"已超期（天数待 {sla.missing_year} 年日历发布后确定）")
+        else:
+            state = f"剩余 {sla.working_days_left} 个工作日"
+        estimated = "（预计，按法定节假日推算）" if sla.provisional else ""
         lines.append(f"- 申请 #{application.pk} {application.enterprise.name}《{application.work.title}》："
-                     f"截止 {sla.deadline_on:%Y-%m-%d}，{state}")
+                     f"截止 {sla.deadline_on:%Y-%m-%d}{estimated}，{state}")
     return "\n".join(lines) + "\n"
 
 

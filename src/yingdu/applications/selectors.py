@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from yingdu.accounts.selectors import user_staff_roles
 from yingdu.errors import NotFound
-from yingdu.policy.selectors import work_calendar
+from yingdu.policy.selectors import DeadlineMove, work_calendar
 from yingdu.rules.workdays import WorkCalendar
 
 from .models import OPEN_STATUSES, Application, ApplicationStatus, ApplicationTransition
@@ -92,11 +92,10 @@ class QueueRow:
 
 
 def _queue_key(row: QueueRow):
-    # awaiting intake first (by submission), then by working days left; a missing calendar year sorts last
+    # awaiting intake first (by submission), then the most urgent (SlaStatus.sort_key), then by submission
     if row.sla is None:
-        return (0, 0, row.application.submitted_at)
-    left = row.sla.working_days_left
-    return (1, left if left is not None else 10**6, row.application.submitted_at)
+        return (0, (0, 0, date.min), row.application.submitted_at)
+    return (1, row.sla.sort_key, row.application.submitted_at)
 
 
 def applications_with_sla(applications: Iterable[Application], *, today: date) -> list[QueueRow]:
@@ -119,7 +118,8 @@ def application_overdue(*, today: date) -> list[QueueRow]:
     """Open applications past their deadline, most late first (programme dashboard)."""
     rows = applications_with_sla(Application.objects.filter(status__in=OPEN_STATUSES, accepted_on__isnull=False)
                                  .select_related("enterprise", "work"), today=today)
-    return sorted([r for r in rows if r.sla and r.sla.badge == "overdue"], key=lambda r: r.sla.working_days_left)
+    # the earliest deadline is the most late, also when the count of working days late is not yet known
+    return sorted([r for r in rows if r.sla and r.sla.is_overdue], key=lambda r: (r.sla.deadline_on, r.application.pk))
 
 
 def application_history(application: Application) -> QuerySet[ApplicationTransition]:
@@ -143,12 +143,40 @@ def application_timeline(application: Application, *, sla: SlaStatus | None) -> 
                  "approve": "批准", "reject": "不予支持", "withdraw": "撤回"}[transition.action]
         steps.append(TimelineStep(label, transition.on, True, transition.reason))
     if application.status in OPEN_STATUSES:
-        if sla is not None and sla.deadline_on is not None:
-            steps.append(TimelineStep("审核截止日（兑现时限）", sla.deadline_on, False,
-                                      f"受理后 {sla.sla_working_days} 个工作日，另加暂停的 {sla.paused_working_days} 个工作日"))
-        elif sla is not None:
-            steps.append(TimelineStep("审核截止日（兑现时限）", None, False,
-                                      f"{sla.missing_year} 年官方工作日历尚未发布，暂无法计算"))
+        if sla is not None:
+            steps.append(TimelineStep("审核截止日（兑现时限）", sla.deadline_on, False, sla_deadline_note(sla)))
         else:
             steps.append(TimelineStep("等待受理", None, False))
     return steps
+
+
+def sla_deadline_note(sla: SlaStatus) -> str:
+    """How a review deadline was counted, or what is known of it, in words (Chinese; pages translate)."""
+    if sla.deadline_on is None and sla.deadline_not_before is not None:
+        return (f"截止日在 {sla.missing_year} 年，最早不早于 {sla.deadline_not_before:%Y-%m-%d}；"
+                f"{sla.missing_year} 年的日历发布后即可确定")
+    if sla.deadline_on is None:
+        return f"{sla.missing_year} 年的工作日历尚未发布，暂停天数暂无法计算"
+    note = f"受理后 {sla.sla_working_days} 个工作日，另加暂停的 {sla.paused_working_days} 个工作日"
+    if sla.provisional:
+        note += "；预计：所涉年度的官方放假安排尚未发布，按法定节假日推算，发布后重新计算"
+    return note
+
+
+def application_deadlines_moved(*, before: WorkCalendar, after: WorkCalendar,
+                                today: date) -> list[tuple[DeadlineMove, int]]:
+    """Open applications whose review deadline differs between two calendars, with the enterprise's organisation."""
+    applications = (Application.objects.filter(status__in=OPEN_STATUSES, accepted_on__isnull=False)
+                    .select_related("enterprise", "work").prefetch_related("supplement_requests"))
+    applications = list(applications)
+    objections = _objections_by_work({a.work_id for a in applications})
+    moved = []
+    for application in applications:
+        old = application_sla(application, today=today, calendar=before, objections=objections[application.work_id])
+        new = application_sla(application, today=today, calendar=after, objections=objections[application.work_id])
+        if old.deadline_on != new.deadline_on:
+            moved.append((DeadlineMove(what=f"申请 #{application.pk} 审核截止日（{application.work.title}）",
+                                       enterprise_id=application.enterprise_id, previous_on=old.deadline_on,
+                                       deadline_on=new.deadline_on, url=f"/applications/{application.pk}/"),
+                          application.enterprise.organisation_id))
+    return moved

@@ -196,14 +196,15 @@ def _compute_review_amount(locked: Application, now) -> dict:
 
 
 def _issue_data_notice(application: Application, *, now) -> None:
-    """Send the enterprise the usage statement behind the amount (the metering objection flow then applies)."""
-    from yingdu.notices.services import data_notice_issue
+    """Send the enterprise the usage statement behind the amount (the metering objection flow then applies); when
+    its objection deadline awaits an official calendar year, the notice is queued as owed, never dropped."""
+    from yingdu.notices.services import data_notice_request
 
     work = application.work
     today = timezone.localdate(now)
     try:
-        data_notice_issue(work=work, period_start_on=work.production_start_on,
-                          period_end_on=min(work.production_end_on, today), actor=None, now=now)
+        data_notice_request(work=work, period_start_on=work.production_start_on,
+                            period_end_on=min(work.production_end_on, today), actor=None, now=now)
     except DomainError as error:
         # the review stands; staff can issue the notice from the notices page once the cause is fixed
         logger.warning("data notice for application %s not issued: %s", application.pk, error.code)

@@ -10,6 +10,7 @@ from yingdu.accounts.permissions import login_required, role_required
 from yingdu.accounts.selectors import user_roles
 from yingdu.errors import DomainError
 from yingdu.files import open_stored
+from yingdu.notices.selectors import notice_pending_for_work
 from yingdu.rules.money import Money
 from yingdu.works.selectors import work_get_for
 
@@ -98,6 +99,7 @@ def application_detail(request, application_id: int):
         "timeline": selectors.application_timeline(application, sla=sla),
         "history": [(t, TRANSITIONS[t.action].label) for t in selectors.application_history(application)],
         "supplements": application.supplement_requests.select_related("requested_by").order_by("id"),
+        "pending_notices": notice_pending_for_work(application.work),
         "actions": transitions_available(application.status, roles), "form": TransitionForm(),
         "is_member": is_member, "is_staff_view": bool(roles & STAFF_ROLES), "preview": preview,
         "can_upload": is_member and application.status in (ApplicationStatus.DRAFT,

@@ -75,6 +75,8 @@ class CaseOut(Schema):
     opened_on: date
     due_on: date
     response_deadline_on: date
+    response_deadline_provisional: bool
+    due_on_provisional: bool
 
 
 class CaseDetailOut(CaseOut):
@@ -102,7 +104,9 @@ class ResponseIn(Schema):
 def _case_out(case) -> dict:
     return {"id": case.pk, "quarter": case.draw.quarter, "work_id": case.work_id, "work_title": case.work.title,
             "enterprise_id": case.enterprise_id, "rank": case.rank, "status": case.status,
-            "opened_on": case.opened_on, "due_on": case.due_on, "response_deadline_on": case.response_deadline_on}
+            "opened_on": case.opened_on, "due_on": case.due_on, "response_deadline_on": case.response_deadline_on,
+            "response_deadline_provisional": case.response_deadline_provisional,
+            "due_on_provisional": case.due_on_provisional}
 
 
 def _finding_out(finding) -> dict:

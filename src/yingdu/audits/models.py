@@ -65,6 +65,10 @@ class SpotCheckCase(models.Model):
     response_deadline_on = models.DateField("企业说明截止日")
     response_window_working_days = models.PositiveIntegerField()
     response_policy_version = models.CharField(max_length=64)
+    # the dates rest on a provisional calendar year (预计): the response deadline is then never enforced, and both
+    # are recomputed when the official schedule is published
+    due_on_provisional = models.BooleanField(default=False)
+    response_deadline_provisional = models.BooleanField(default=False)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -196,6 +200,7 @@ class AuditNoticeKind(models.TextChoices):
     CASE_OPENED = "case_opened", "作品被抽中接受检查"
     FINDING = "finding", "检查结论"
     FRAUD_CONFIRMED = "fraud_confirmed", "认定欺诈：撤销算力券并取消资格"
+    DEADLINE_RECOMPUTED = "deadline_moved", "截止日按官方日历重新计算"
 
 
 class AuditNotice(models.Model):

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -139,8 +139,11 @@ def draw_run(*, quarter: str, actor, now: datetime) -> SpotCheckDraw:
     rule = selectors.draw_candidate_rule(policy)
     sample_rate = format(policy.spot_check_sample_rate, "f")
     today = timezone.localdate(now)
-    # computed before writing: a year without a published calendar refuses the draw rather than guess a date
-    due_on = work_calendar().add_working_days(start_on=today, working_days=CASE_DUE_WORKING_DAYS)
+    # computed before writing: a year with no calendar at all refuses the draw rather than guess a date; a
+    # provisional year gives provisional dates, labelled and recomputed later
+    calendar = work_calendar()
+    due_on = calendar.add_working_days(start_on=today, working_days=CASE_DUE_WORKING_DAYS)
+    due_on = (due_on, calendar.is_provisional(today, due_on))
     window = objection_window_for(delivered_on=today)
     try:
         with transaction.atomic():
@@ -172,15 +175,17 @@ def _cases_open(*, draw: SpotCheckDraw, due_on, window, now: datetime) -> list[S
         work = works[work_id]
         case = SpotCheckCase.objects.create(
             draw=draw, work=work, enterprise=work.enterprise, rank=rank, opened_at=now,
-            opened_on=timezone.localdate(now), due_on=due_on, due_working_days=CASE_DUE_WORKING_DAYS,
-            response_deadline_on=window.deadline_on, response_window_working_days=window.working_days,
+            opened_on=timezone.localdate(now), due_on=due_on[0], due_on_provisional=due_on[1],
+            due_working_days=CASE_DUE_WORKING_DAYS, response_deadline_on=window.deadline_on,
+            response_deadline_provisional=window.provisional, response_window_working_days=window.working_days,
             response_policy_version=window.policy_version)
         CaseCheckItem.objects.bulk_create([CaseCheckItem(case=case, code=code, label=label)
                                            for code, label in CHECKLIST])
         _notify(case=case, kind=AuditNoticeKind.CASE_OPENED, now=now, message=(
             f"您的作品《{work.title}》在 {draw.quarter} 季度抽查中被抽中（抽查案件 {case.pk}）。"
-            f"请于 {case.response_deadline_on.isoformat()} 前在平台提交书面说明和证明材料"
-            f"（用量与服务商作业日志、上线证明、出海证明、发票）。检查截止日 {due_on.isoformat()}。"))
+            f"请于 {case.response_deadline_on.isoformat()}{'（预计，官方放假安排发布后重新计算）' if window.provisional else ''}"
+            f" 前在平台提交书面说明和证明材料"
+            f"（用量与服务商作业日志、上线证明、出海证明、发票）。检查截止日 {due_on[0].isoformat()}。"))
         cases.append(case)
     return cases
 
@@ -249,7 +254,8 @@ def case_response_file(*, case: SpotCheckCase, text: str, evidence: list, actor,
         raise Forbidden(MSG_NOT_MEMBER, code="not_enterprise_member")
     text = _require_text(text, field="text", label="书面说明")
     today = timezone.localdate(now)
-    if today > case.response_deadline_on:
+    # a provisional deadline is never held against the enterprise (DESIGN §5)
+    if not case.response_deadline_provisional and today > case.response_deadline_on:
         raise Conflict(str(MSG_RESPONSE_LATE).format(deadline=case.response_deadline_on.isoformat(),
                                                      days=case.response_window_working_days),
                        code="response_late", detail={"deadline_on": case.response_deadline_on.isoformat()})
@@ -369,3 +375,39 @@ def case_fraud_decline(*, finding: CaseFinding, reason: str, actor, now: datetim
         log_append(events=[case_event(case, "audits.fraud_decline", now=now, actor=actor, finding=locked.pk,
                                       reason_commitment=text_commitment(case, reason))], now=now)
     return locked
+
+
+def case_deadlines_recompute(*, now: datetime) -> list:
+    """Recompute the provisional dates of spot-check cases that the official calendar can now answer; log each and
+    tell the enterprise its response deadline. Responses filed meanwhile stay accepted."""
+    from yingdu.policy.selectors import DeadlineMove
+    from yingdu.rules.workdays import CalendarYearMissing
+
+    calendar = work_calendar()
+    moves = []
+    cases = SpotCheckCase.objects.filter(models.Q(due_on_provisional=True) | models.Q(response_deadline_provisional=True))
+    for case in cases.select_related("work"):
+        try:
+            due_on = calendar.add_working_days(start_on=case.opened_on, working_days=case.due_working_days)
+            response_on = calendar.add_working_days(start_on=case.opened_on,
+                                                    working_days=case.response_window_working_days)
+        except CalendarYearMissing:
+            continue
+        if calendar.is_provisional(case.opened_on, due_on, response_on):
+            continue
+        previous = case.response_deadline_on
+        with transaction.atomic():
+            case.due_on, case.response_deadline_on = due_on, response_on
+            case.due_on_provisional = case.response_deadline_provisional = False
+            case.save(update_fields=["due_on", "response_deadline_on", "due_on_provisional",
+                                     "response_deadline_provisional"])
+            log_append(events=[case_event(case, "audits.deadlines_recomputed", now=now, actor=None,
+                                          due_on=due_on.isoformat(), response_deadline_on=response_on.isoformat(),
+                                          previous_response_deadline_on=previous.isoformat())], now=now)
+        _notify(case=case, kind=AuditNoticeKind.DEADLINE_RECOMPUTED, now=now, message=(
+            f"抽查案件 {case.pk}（作品《{case.work.title}》）的说明截止日原按法定节假日推算为 {previous.isoformat()}（预计），"
+            f"现按官方日历确定为 {response_on.isoformat()}。此前提交的说明均已受理。"))
+        moves.append(DeadlineMove(what=f"抽查案件 {case.pk} 说明截止日（{case.work.title}）",
+                                  enterprise_id=case.enterprise_id, previous_on=previous, deadline_on=response_on,
+                                  url=f"/audits/cases/{case.pk}/"))
+    return moves

@@ -55,7 +55,8 @@ def _detail(request, case, *, forms=None, status=200):
         "can_work": is_staff and case.status in CASE_ACTIONS["check"],
         "can_review": bool(is_staff and pending is not None and pending.recorded_by_id != request.user.pk),
         "can_respond": bool(is_member and case.status in CASE_ACTIONS["respond"]
-                            and timezone.localdate() <= case.response_deadline_on),
+                            and (case.response_deadline_provisional
+                                 or timezone.localdate() <= case.response_deadline_on)),
         "check_form": forms.get("check") or CheckForm(),
         "note_form": forms.get("note") or NoteForm(),
         "evidence_form": forms.get("evidence") or EvidenceForm(),

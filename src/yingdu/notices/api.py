@@ -74,6 +74,7 @@ class NoticeOut(Schema):
     delivered_via: str
     objection_window_working_days: int | None
     objection_deadline_on: date | None
+    objection_deadline_provisional: bool
 
 
 class NoticeDetailOut(NoticeOut):
@@ -120,6 +121,7 @@ def _notice_out(notice) -> dict:
         "delivered_at": notice.delivered_at, "delivered_via": notice.delivered_via,
         "objection_window_working_days": notice.objection_window_working_days,
         "objection_deadline_on": notice.objection_deadline_on,
+        "objection_deadline_provisional": notice.objection_deadline_provisional,
     }
 
 

@@ -33,6 +33,9 @@ class DataNotice(models.Model):
     objection_window_working_days = models.PositiveIntegerField(null=True, blank=True)
     objection_policy_version = models.CharField(max_length=64, blank=True)
     objection_deadline_on = models.DateField(null=True, blank=True)
+    # the deadline rests on a provisional calendar year: never enforced against the enterprise, recomputed when the
+    # official schedule is published
+    objection_deadline_provisional = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-issued_at", "-id"]
@@ -43,6 +46,28 @@ class DataNotice(models.Model):
     @property
     def checkpoint_root_hash_base64(self) -> str:
         return base64.b64encode(bytes(self.checkpoint_root_hash)).decode()
+
+
+class PendingNotice(models.Model):
+    """A data notice the platform owes but cannot issue yet, because its objection deadline would rest on a year
+    without an official calendar. Issued automatically once the calendar allows; never dropped."""
+
+    enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="+")
+    work = models.ForeignKey("works.Work", on_delete=models.PROTECT, related_name="pending_notices")
+    period_start_on = models.DateField("期间开始日期")
+    period_end_on = models.DateField("期间结束日期")
+    reason = models.CharField("原因", max_length=200)
+    requested_at = models.DateTimeField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    notice = models.OneToOneField(DataNotice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+
+    def __str__(self) -> str:
+        return f"待出具告知书 {self.pk}：{self.work_id} {self.period_start_on}–{self.period_end_on}"
 
 
 class ObjectionStatus(models.TextChoices):

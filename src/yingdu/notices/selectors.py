@@ -14,7 +14,7 @@ from yingdu.errors import NotFound
 from yingdu.metering.models import CatalogueEntry, RecordStatus, UsageRecord
 from yingdu.rules.money import Money, round_fen
 
-from .models import DataNotice, Objection, ObjectionStatus
+from .models import DataNotice, Objection, ObjectionStatus, PendingNotice
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MSG_NOTICE_NOT_FOUND = "未找到该数据告知书"
@@ -30,6 +30,24 @@ def period_bounds(*, start_on: date, end_on: date) -> tuple[datetime, datetime]:
     """[start, end) of a period of Asia/Shanghai calendar days as aware datetimes."""
     return (datetime.combine(start_on, time.min, SHANGHAI),
             datetime.combine(end_on + timedelta(days=1), time.min, SHANGHAI))
+
+
+def notice_window_open(notice: DataNotice, *, today: date) -> bool:
+    """Objections are taken: the notice is delivered and its deadline is not past, or is only provisional."""
+    if notice.objection_deadline_on is None:
+        return False
+    return notice.objection_deadline_provisional or today <= notice.objection_deadline_on
+
+
+def notice_pending_for_work(work) -> QuerySet:
+    """Notices owed for a work and not yet issued (their deadline awaits an official calendar year)."""
+    return PendingNotice.objects.filter(work=work, notice__isnull=True).order_by("requested_at", "id")
+
+
+def notices_pending() -> QuerySet:
+    """Every notice owed by the platform and not yet issued, oldest first (staff dashboard)."""
+    return PendingNotice.objects.filter(notice__isnull=True).select_related("work", "enterprise").order_by(
+        "requested_at", "id")
 
 
 def notice_records_for(*, work, start_on: date, end_on: date, tree_size: int) -> QuerySet[UsageRecord]:

@@ -19,11 +19,20 @@ from yingdu.errors import Conflict, DomainError, Forbidden, NotFound
 from yingdu.files import store_upload
 from yingdu.metering.corrections import CorrectionRequest, usage_corrections_append, usage_record_effective_quantity
 from yingdu.metering.records import MAX_QUANTITY, QUANTITY_DECIMALS
-from yingdu.policy.selectors import policy_version_require_in_force, work_calendar
+from yingdu.policy.selectors import DeadlineMove, policy_version_require_in_force, work_calendar
+from yingdu.rules.workdays import CalendarYearMissing
 from yingdu.transparency.canonical import canonical_json
 from yingdu.transparency.services import checkpoint_ensure_current, event_time, log_append
 
-from .models import DataNotice, DeliveryChannel, Objection, ObjectionClaim, ObjectionEvidence, ObjectionStatus
+from .models import (
+    DataNotice,
+    DeliveryChannel,
+    Objection,
+    ObjectionClaim,
+    ObjectionEvidence,
+    ObjectionStatus,
+    PendingNotice,
+)
 from .selectors import (
     MSG_NOTICE_NOT_FOUND,
     SHANGHAI,
@@ -32,6 +41,7 @@ from .selectors import (
     notice_open_objection,
     notice_records_for,
     notice_sku_totals,
+    period_bounds,
     yuan_display,
 )
 from .workflow import NOTICE_ISSUE_ROLES, OBJECTION_DECIDE_ROLES, OBJECTION_DECISIONS
@@ -66,20 +76,55 @@ def _sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+MSG_CALENDAR_PENDING = _("告知书的异议期截止日将落在 {year} 年，而该年的官方放假安排尚未发布，暂不能出具；"
+                         "日历发布后由平台自动出具")
+
+
+class NoticeCalendarPending(DomainError):
+    """A notice's objection deadline cannot be stated on the official calendar yet."""
+
+    code = "notice_calendar_pending"
+    status = 409
+
+    def __init__(self, year: int):
+        super().__init__(str(MSG_CALENDAR_PENDING).format(year=year), detail={"year": year})
+        self.year = year
+
+
 @dataclass(frozen=True)
 class ObjectionWindow:
     deadline_on: date
     working_days: int
     policy_version: str
+    # the deadline rests on a provisional calendar year (预计): shown as such and never enforced
+    provisional: bool = False
+
+
+def objection_deadline_on(*, delivered_on: date, working_days: int) -> tuple[date, bool]:
+    """The Nth working day after delivery (start day not counted) and whether it rests on a provisional year."""
+    calendar = work_calendar()
+    deadline_on = calendar.add_working_days(start_on=delivered_on, working_days=working_days)
+    return deadline_on, calendar.is_provisional(delivered_on, deadline_on)
 
 
 def objection_window_for(*, delivered_on: date) -> ObjectionWindow:
-    """The objection deadline for a delivery date: the Nth official working day after it (start day not counted),
-    N from the policy in force on that date. A year without a published calendar raises, never guesses."""
+    """The objection deadline for a delivery date, N working days from the policy in force on that date. A year
+    with only a provisional calendar gives a provisional deadline; a year with none raises, never guesses."""
     policy = policy_version_require_in_force(on=delivered_on)
     days = policy.objection_window_working_days
-    deadline_on = work_calendar().add_working_days(start_on=delivered_on, working_days=days)
-    return ObjectionWindow(deadline_on=deadline_on, working_days=days, policy_version=policy.version_id)
+    deadline_on, provisional = objection_deadline_on(delivered_on=delivered_on, working_days=days)
+    return ObjectionWindow(deadline_on=deadline_on, working_days=days, policy_version=policy.version_id,
+                           provisional=provisional)
+
+
+def _official_window_or_raise(today: date) -> ObjectionWindow:
+    try:
+        window = objection_window_for(delivered_on=today)
+    except CalendarYearMissing as missing:
+        raise NoticeCalendarPending(missing.year) from None
+    if window.provisional:
+        raise NoticeCalendarPending(window.deadline_on.year)
+    return window
 
 
 def _local_date(moment: datetime) -> date:
@@ -98,8 +143,9 @@ def data_notice_issue(*, work, period_start_on: date, period_end_on: date, actor
         raise DomainError(MSG_PERIOD_ORDER, code="notice_period_invalid", field="period_end_on")
     if period_end_on > _local_date(now):
         raise DomainError(MSG_PERIOD_FUTURE, code="notice_period_future", field="period_end_on")
-    # A notice whose objection window cannot be computed today is not issued (no calendar, no policy: an error).
-    objection_window_for(delivered_on=_local_date(now))
+    # A notice states its objection deadline: it is issued only when that deadline is on the official calendar
+    # (NoticeCalendarPending otherwise; data_notice_request queues it). No policy in force is an error.
+    _official_window_or_raise(_local_date(now))
     checkpoint = checkpoint_ensure_current(now=now)
     with transaction.atomic():
         records = list(notice_records_for(work=work, start_on=period_start_on, end_on=period_end_on,
@@ -145,12 +191,15 @@ def data_notice_deliver(*, notice: DataNotice, channel: str, now: datetime, view
         locked.objection_window_working_days = window.working_days
         locked.objection_policy_version = window.policy_version
         locked.objection_deadline_on = window.deadline_on
+        locked.objection_deadline_provisional = window.provisional
         locked.save(update_fields=["delivered_at", "delivered_via", "objection_window_working_days",
-                                   "objection_policy_version", "objection_deadline_on"])
+                                   "objection_policy_version", "objection_deadline_on",
+                                   "objection_deadline_provisional"])
         log_append(events=[{
             "type": "notices.delivered", "at": event_time(now), "notice": locked.pk, "channel": channel,
             "delivered_at": event_time(now), "objection_window_working_days": window.working_days,
             "policy_version": window.policy_version, "objection_deadline_on": window.deadline_on.isoformat(),
+            "objection_deadline_provisional": window.provisional,
             "viewer": viewer.pk if viewer is not None else None}], now=now)
     return locked
 
@@ -229,7 +278,8 @@ def objection_file(*, notice: DataNotice, explanation: str, evidence: list, clai
             raise Forbidden(MSG_NOT_MEMBER, code="not_enterprise_member")
         raise NotFound(MSG_NOTICE_NOT_FOUND, code="notice_not_found")
     notice = data_notice_show_to(notice=notice, user=actor, now=now)
-    if _local_date(now) > notice.objection_deadline_on:
+    # a provisional deadline is never held against the enterprise (DESIGN §5)
+    if not notice.objection_deadline_provisional and _local_date(now) > notice.objection_deadline_on:
         raise DomainError(
             str(MSG_OBJECTION_LATE).format(deadline=notice.objection_deadline_on.isoformat(),
                                            days=notice.objection_window_working_days),
@@ -258,7 +308,8 @@ def objection_file(*, notice: DataNotice, explanation: str, evidence: list, clai
             "evidence": [{"sha256": f.sha256, "content_type": f.content_type, "size": f.size} for f, _u in stored],
             "claims": [{"record": r.pk, "record_log_index": r.log_index, "claimed_quantity": format(q, "f")}
                        for r, q in parsed_claims],
-            "objection_deadline_on": notice.objection_deadline_on.isoformat(), "actor": actor.pk}], now=now)
+            "objection_deadline_on": notice.objection_deadline_on.isoformat(),
+            "objection_deadline_provisional": notice.objection_deadline_provisional, "actor": actor.pk}], now=now)
     return objection
 
 
@@ -304,3 +355,78 @@ def objection_decide(*, objection: Objection, decision: str, reason: str, actor,
               context={"objection": locked, "notice": locked.notice, "corrections": corrections,
                        "correction_yuan": yuan_display(sum(row.cost_microfen for row in corrections))})
     return locked
+
+
+def data_notice_request(*, work, period_start_on: date, period_end_on: date, actor,
+                        now: datetime) -> DataNotice | PendingNotice:
+    """Issue a data notice now, or, when its objection deadline would rest on a year without an official calendar,
+    queue it as owed (one per work and period) so that it is issued as soon as the calendar allows."""
+    try:
+        return data_notice_issue(work=work, period_start_on=period_start_on, period_end_on=period_end_on,
+                                 actor=actor, now=now)
+    except NoticeCalendarPending as pending:
+        reason = str(pending.message)
+    with transaction.atomic():
+        existing = PendingNotice.objects.select_for_update().filter(
+            work=work, period_start_on=period_start_on, period_end_on=period_end_on, notice__isnull=True).first()
+        if existing is not None:
+            return existing
+        owed = PendingNotice.objects.create(
+            enterprise_id=work.enterprise_id, work=work, period_start_on=period_start_on, period_end_on=period_end_on,
+            reason=reason[:200], requested_at=now, requested_by=actor)
+        log_append(events=[{
+            "type": "notices.deferred", "at": event_time(now), "pending": owed.pk, "enterprise": work.enterprise_id,
+            "work": work.pk, "period_start_on": period_start_on.isoformat(),
+            "period_end_on": period_end_on.isoformat(), "reason": owed.reason, "actor": _actor_ref(actor)}], now=now)
+    return owed
+
+
+def data_notices_issue_pending(*, now: datetime) -> list[DataNotice]:
+    """Issue every owed notice whose objection deadline the official calendar can now state (the platform acts)."""
+    issued = []
+    for owed in PendingNotice.objects.filter(notice__isnull=True).select_related("work").order_by("id"):
+        try:
+            notice = data_notice_issue(work=owed.work, period_start_on=owed.period_start_on,
+                                       period_end_on=owed.period_end_on, actor=None, now=now)
+        except NoticeCalendarPending:
+            break  # the same calendar answers for every owed notice today
+        with transaction.atomic():
+            owed.notice, owed.issued_at = notice, now
+            owed.save(update_fields=["notice", "issued_at"])
+            log_append(events=[{"type": "notices.pending_issued", "at": event_time(now), "pending": owed.pk,
+                                "notice": notice.pk}], now=now)
+        issued.append(notice)
+    return issued
+
+
+def objection_deadlines_recompute(*, now: datetime) -> list[DeadlineMove]:
+    """Recompute each provisional objection deadline that the official calendar can now answer; log it, tell the
+    enterprise its new date. Objections filed meanwhile stay accepted; those after the official date are listed."""
+    moves = []
+    for notice in DataNotice.objects.filter(objection_deadline_provisional=True).select_related("work"):
+        delivered_on = _local_date(notice.delivered_at)
+        try:
+            deadline_on, provisional = objection_deadline_on(delivered_on=delivered_on,
+                                                             working_days=notice.objection_window_working_days)
+        except CalendarYearMissing:
+            continue
+        if provisional:
+            continue
+        previous_on = notice.objection_deadline_on
+        late = tuple(notice.objections.filter(filed_at__gte=period_bounds(start_on=deadline_on, end_on=deadline_on)[1]).values_list("pk", flat=True))
+        with transaction.atomic():
+            notice.objection_deadline_on, notice.objection_deadline_provisional = deadline_on, False
+            notice.save(update_fields=["objection_deadline_on", "objection_deadline_provisional"])
+            log_append(events=[{
+                "type": "notices.objection_deadline_recomputed", "at": event_time(now), "notice": notice.pk,
+                "previous_on": previous_on.isoformat(), "objection_deadline_on": deadline_on.isoformat(),
+                "objections_after_official_deadline": list(late)}], now=now)
+        moves.append(DeadlineMove(what=f"告知书 {notice.pk} 异议期截止日（{notice.work.title}）",
+                                  enterprise_id=notice.enterprise_id, previous_on=previous_on, deadline_on=deadline_on,
+                                  url=f"/notices/{notice.pk}/", late=late))
+        with translation.override(settings.LANGUAGE_CODE):
+            _send(recipients=notice_member_emails(notice),
+                  subject=f"【影都算力券】告知书异议期截止日已按官方日历确定（{notice.work.title}）",
+                  template="notices/email/deadline_recomputed.txt",
+                  context={"notice": notice, "previous_on": previous_on, "deadline_on": deadline_on})
+    return moves

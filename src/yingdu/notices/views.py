@@ -75,9 +75,8 @@ def _detail(request, notice, *, objection_form=None, decision_form=None, status=
             "filed_by", "decided_by"),
         "delivery_error": delivery_error,
         "is_member": is_member,
-        "window_open": bool(notice.objection_deadline_on and today <= notice.objection_deadline_on),
-        "can_object": bool(is_member and open_objection is None and notice.objection_deadline_on
-                           and today <= notice.objection_deadline_on),
+        "window_open": selectors.notice_window_open(notice, today=today),
+        "can_object": bool(is_member and open_objection is None and selectors.notice_window_open(notice, today=today)),
         "open_objection": open_objection,
         "can_decide": bool(open_objection is not None and roles & OBJECTION_DECIDE_ROLES),
         "objection_form": objection_form or ObjectionForm(),

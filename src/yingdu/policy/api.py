@@ -2,7 +2,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.security import django_auth
 
 from yingdu.errors import DomainError
@@ -250,33 +250,39 @@ class AddOut(Schema):
     start: date
     working_days: int
     result: date
+    provisional: bool = Field(description="true when the answer rests on a year with only a provisional calendar")
 
 
 class BetweenOut(Schema):
     start: date
     end: date
     working_days: int
+    provisional: bool = Field(description="true when the answer rests on a year with only a provisional calendar")
 
 
 class DayKindOut(Schema):
     day: date
     kind: str
+    provisional: bool = Field(description="true when the year has only a provisional calendar")
 
 
 @workdays_router.get("/add", response=AddOut, summary="START 之后的第 N 个工作日（START 当天不计）")
 def workdays_add(request, start: date, n: int):
     if n < 0:
         raise DomainError(MSG_WORKING_DAYS_NEGATIVE, code="working_days_negative", field="n")
-    result = selectors.work_calendar().add_working_days(start_on=start, working_days=n)
-    return {"start": start, "working_days": n, "result": result}
+    calendar = selectors.work_calendar()
+    result = calendar.add_working_days(start_on=start, working_days=n)
+    return {"start": start, "working_days": n, "result": result, "provisional": calendar.is_provisional(start, result)}
 
 
 @workdays_router.get("/between", response=BetweenOut, summary="START 之后到 END（含）的工作日数")
 def workdays_between(request, start: date, end: date):
-    return {"start": start, "end": end,
-            "working_days": selectors.work_calendar().working_days_between(start_on=start, end_on=end)}
+    calendar = selectors.work_calendar()
+    return {"start": start, "end": end, "working_days": calendar.working_days_between(start_on=start, end_on=end),
+            "provisional": calendar.is_provisional(start, end)}
 
 
 @workdays_router.get("/is", response=DayKindOut, summary="某日是 workday、holiday 还是 weekend")
 def workdays_is(request, day: date):
-    return {"day": day, "kind": str(selectors.work_calendar().day_kind(day))}
+    calendar = selectors.work_calendar()
+    return {"day": day, "kind": str(calendar.day_kind(day)), "provisional": calendar.is_provisional(day)}

@@ -49,9 +49,10 @@ def policy_version_event(version: PolicyVersion, *, event_type: str, actor, now)
 
 def calendar_year_published_event(year_version: CalendarYearVersion, special_days: Iterable[SpecialDay], *,
                                   actor, now) -> dict:
-    """calendar.year_published: the year's schedule in full, with its version number and digest."""
+    """calendar.year_published (official) / calendar.year_provisional (derived from the statutory holidays): the
+    year's schedule in full, with its version number and digest."""
     return {
-        "type": "calendar.year_published",
+        "type": "calendar.year_provisional" if year_version.is_provisional else "calendar.year_published",
         "at": event_time(now),
         "actor": actor_ref(actor),
         "year": year_version.year,

@@ -86,12 +86,20 @@ class DayKindChoice(models.TextChoices):
     WORKDAY = "workday", _("调休上班")
 
 
+class CalendarKind(models.TextChoices):
+    OFFICIAL = "official", _("官方安排")
+    PROVISIONAL = "provisional", _("预计（按法定节假日推算）")
+
+
 class CalendarYearVersion(models.Model):
-    """One published official schedule of a year; the highest version of a year is in force. A re-import is a new
-    version, never an edit."""
+    """One schedule of a year: an official one published by the State Council, or a provisional one derived from
+    the statutory holidays while the official one is not out. The highest official version of a year is in force;
+    without one, the highest provisional version stands in, always labelled. A re-import is a new version, never an
+    edit; versions of both kinds share one sequence per year."""
 
     year = models.PositiveSmallIntegerField("年份")
     version = models.PositiveIntegerField("版本")
+    kind = models.CharField("性质", max_length=16, choices=CalendarKind.choices, default=CalendarKind.OFFICIAL)
     source = models.CharField("来源", max_length=500)
     # SHA-256 of the canonical JSON of the special days, as written in the log entry
     days_sha256 = models.CharField(max_length=64)
@@ -104,7 +112,13 @@ class CalendarYearVersion(models.Model):
         constraints = [models.UniqueConstraint(fields=["year", "version"], name="one_calendar_version_number")]
 
     def __str__(self) -> str:
+        if self.kind == CalendarKind.PROVISIONAL:
+            return f"{self.year} 第 {self.version} 版（预计）"
         return f"{self.year} 第 {self.version} 版"
+
+    @property
+    def is_provisional(self) -> bool:
+        return self.kind == CalendarKind.PROVISIONAL
 
 
 class CalendarSpecialDay(models.Model):
@@ -122,3 +136,15 @@ class CalendarSpecialDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day_on} {self.get_kind_display()} {self.name}"
+
+
+class CalendarReminder(models.Model):
+    """One day's e-mail to admins that a year's official schedule is due for import (at most one per day)."""
+
+    year = models.PositiveSmallIntegerField("年份")
+    sent_on = models.DateField("发送日期", unique=True)
+    recipients = models.PositiveIntegerField("收件人数")
+    sent_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.sent_on} 提醒导入 {self.year} 年日历"

@@ -13,9 +13,12 @@ from yingdu.rules.money import Money, MoneyParseError
 from yingdu.rules.subsidy import Quote, quote
 from yingdu.rules.workdays import CalendarYearMissing, SpecialDay, WorkCalendar
 
-from .models import CalendarSpecialDay, CalendarYearVersion, PolicyStatus, PolicyVersion
+from .models import CalendarKind, CalendarSpecialDay, CalendarYearVersion, PolicyStatus, PolicyVersion
 from .terms import TERM_FIELDS, TERM_LABELS, calculator_terms, percent_text, term_display
 from .workflow import POLICY_ADMIN_ROLES
+
+# from this month on, admins are reminded to import next year's official schedule (published each November)
+CALENDAR_REMINDER_FROM_MONTH = 11
 
 MSG_POLICY_NOT_IN_FORCE = _("{on} 没有生效的政策版本。")
 MSG_POLICY_VERSION_NOT_FOUND = _("未找到该政策版本。")
@@ -132,15 +135,43 @@ def policy_summary(*, on: date) -> dict | None:
 
 
 def calendar_years_in_force() -> list[CalendarYearVersion]:
-    """The highest published version of every year, by year."""
+    """The highest official version of every year, by year."""
     latest: dict[int, CalendarYearVersion] = {}
-    for year_version in CalendarYearVersion.objects.order_by("year", "version"):
+    for year_version in CalendarYearVersion.objects.filter(kind=CalendarKind.OFFICIAL).order_by("year", "version"):
         latest[year_version.year] = year_version
     return list(latest.values())
 
 
+def calendar_years_provisional() -> list[CalendarYearVersion]:
+    """The highest provisional version of every year that has no official schedule, by year."""
+    official = set(CalendarYearVersion.objects.filter(kind=CalendarKind.OFFICIAL).values_list("year", flat=True))
+    latest: dict[int, CalendarYearVersion] = {}
+    for year_version in CalendarYearVersion.objects.filter(kind=CalendarKind.PROVISIONAL).order_by("year", "version"):
+        if year_version.year not in official:
+            latest[year_version.year] = year_version
+    return list(latest.values())
+
+
 def calendar_year_in_force(year: int) -> CalendarYearVersion | None:
-    return CalendarYearVersion.objects.filter(year=year).order_by("-version").first()
+    """The official schedule in force for a year, or None while only a provisional one (or none) exists."""
+    return CalendarYearVersion.objects.filter(year=year, kind=CalendarKind.OFFICIAL).order_by("-version").first()
+
+
+def calendar_year_latest(year: int) -> CalendarYearVersion | None:
+    """The version a year's calendar answers with: the official one in force, else the latest provisional one."""
+    return calendar_year_in_force(year) or (
+        CalendarYearVersion.objects.filter(year=year, kind=CalendarKind.PROVISIONAL).order_by("-version").first())
+
+
+def calendar_next_year_due(*, today: date) -> int | None:
+    """The year whose official schedule admins should import now: next year from 1 November (the State Council
+    publishes it each November) until it is imported; also the current year if it is still missing."""
+    for year in (today.year, today.year + 1):
+        if year == today.year + 1 and today.month < CALENDAR_REMINDER_FROM_MONTH:
+            continue
+        if calendar_year_in_force(year) is None:
+            return year
+    return None
 
 
 def calendar_year_versions(year: int) -> QuerySet[CalendarYearVersion]:
@@ -156,13 +187,27 @@ def calendar_year_special_days(year_version: CalendarYearVersion) -> list[Specia
 
 
 def calendar_year_require(year: int) -> tuple[CalendarYearVersion, list[SpecialDay]]:
-    """The version in force of a year and its special days, or CalendarYearMissing (404 on the API)."""
-    year_version = calendar_year_in_force(year)
+    """The version a year answers with (official, else provisional) and its special days, or CalendarYearMissing
+    (404 on the API)."""
+    year_version = calendar_year_latest(year)
     if year_version is None:
         missing = CalendarYearMissing(year)
         missing.status = 404
         raise missing
     return year_version, calendar_year_special_days(year_version)
+
+
+@dataclass(frozen=True)
+class DeadlineMove:
+    """A deadline recomputed on a newly published official calendar; ``late`` lists acts (by id) accepted while
+    the deadline was provisional that fall after the official date."""
+
+    what: str
+    enterprise_id: int
+    previous_on: date | None
+    deadline_on: date | None
+    url: str
+    late: tuple[int, ...] = ()
 
 
 _calendar_lock = threading.Lock()
@@ -172,21 +217,27 @@ _calendar_cache: dict = {}
 def _calendar_key() -> tuple:
     # every published version's id and content digest: a new publication, or a rolled-back one whose id is
     # reused for other content, gives a new key
-    return tuple(CalendarYearVersion.objects.order_by("id").values_list("id", "days_sha256"))
+    return tuple(CalendarYearVersion.objects.order_by("id").values_list("id", "kind", "days_sha256"))
 
 
 def work_calendar() -> WorkCalendar:
-    """The official working-day calendar of every published year (cached per process until a new publication)."""
+    """The working-day calendar: every official year, and the provisional years standing in for unpublished ones
+    (cached per process until a new publication)."""
     key = _calendar_key()
     with _calendar_lock:
         cached = _calendar_cache.get("calendar")
         if cached is not None and cached[0] == key:
             return cached[1]
     in_force = {year_version.pk: year_version.year for year_version in calendar_years_in_force()}
+    provisional = {year_version.pk: year_version.year for year_version in calendar_years_provisional()}
     schedules: dict[int, list[SpecialDay]] = {year: [] for year in in_force.values()}
-    for row in CalendarSpecialDay.objects.filter(year_version_id__in=in_force):
-        schedules[in_force[row.year_version_id]].append(_as_special_day(row))
-    calendar = WorkCalendar(schedules=schedules)
+    estimated: dict[int, list[SpecialDay]] = {year: [] for year in provisional.values()}
+    for row in CalendarSpecialDay.objects.filter(year_version_id__in=[*in_force, *provisional]):
+        if row.year_version_id in in_force:
+            schedules[in_force[row.year_version_id]].append(_as_special_day(row))
+        else:
+            estimated[provisional[row.year_version_id]].append(_as_special_day(row))
+    calendar = WorkCalendar(schedules=schedules, provisional=estimated)
     with _calendar_lock:
         _calendar_cache["calendar"] = (key, calendar)
     return calendar

@@ -1,19 +1,26 @@
 """Every write to policy versions and calendar years; each write appends its log entry in the same transaction."""
 
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.dispatch import Signal
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from yingdu.accounts.selectors import user_roles
+from yingdu.accounts.models import Role
+from yingdu.accounts.selectors import staff_emails_with_role, user_roles
 from yingdu.errors import Conflict, DomainError, Forbidden
 from yingdu.rules.default_policy import HUAIROU_2026_DEFAULT
 from yingdu.rules.money import RoundingRule
+from yingdu.rules.statutory import STATUTORY_RULES_FROM_YEAR, STATUTORY_SOURCE, statutory_holidays
 from yingdu.rules.subsidy import PolicyTerms, PolicyTermsError
 from yingdu.rules.workdays import (
     ScheduleDiff,
@@ -26,13 +33,29 @@ from yingdu.rules.workdays import (
     diff_schedules,
     parse_schedule_file,
 )
-from yingdu.transparency.services import log_append
+from yingdu.transparency.services import event_time, log_append
 
 from . import selectors
 from .events import calendar_year_published_event, policy_version_event, special_days_sha256
-from .models import CalendarSpecialDay, CalendarYearVersion, PolicyStatus, PolicyVersion, ServiceCategory
+from .models import (
+    CalendarKind,
+    CalendarReminder,
+    CalendarSpecialDay,
+    CalendarYearVersion,
+    PolicyStatus,
+    PolicyVersion,
+    ServiceCategory,
+)
 from .terms import FEN_FIELDS, OPTIONAL_FIELDS, RATE_FIELDS, TERM_FIELDS, TERM_LABELS, version_terms
 from .workflow import POLICY_ADMIN_ROLES, TRANSITIONS
+
+logger = logging.getLogger(__name__)
+
+# where the State Council's General Office publishes the next year's holiday schedule (each November)
+STATE_COUNCIL_NOTICES_URL = "https://www.gov.cn/zhengce/xxgk/"
+
+# sent after an official year schedule is committed (``year_version``, ``now``): apps holding deadlines recompute them
+calendar_published = Signal()
 
 MSG_ADMIN_ONLY = _("只有系统管理员可以修改政策和工作日历。")
 MSG_VERSION_PUBLISHED = _("政策版本 {version_id} 已发布，不能修改；如需调整请新建草稿。")
@@ -309,7 +332,9 @@ def calendar_year_import_preview(*, text: str, fmt: str | None = None, filename:
     special_days = tuple(parse_schedule_file(text=text, fmt=fmt))
     year = special_days[0].day_on.year
     base = selectors.calendar_year_in_force(year)
-    current = selectors.calendar_year_special_days(base) if base is not None else []
+    # without an official version yet, the diff shows what the official schedule changes against the estimate
+    shown = base or selectors.calendar_year_latest(year)
+    current = selectors.calendar_year_special_days(shown) if shown is not None else []
     return CalendarPreview(year=year, special_days=special_days, base=base,
                            diff=diff_schedules(current=current, proposed=special_days), text=text, fmt=fmt)
 
@@ -328,21 +353,28 @@ def calendar_year_publish(*, year: int, special_days: Sequence[SpecialDay], sour
         raise ScheduleFileError([ScheduleProblem("schedule_empty", "没有任何节假日或调休上班日。")])
     digest = special_days_sha256(special_days)
     try:
-        return _calendar_year_insert(year=year, special_days=special_days, source=source, digest=digest,
-                                     actor=actor, now=now, based_on_version=based_on_version)
+        year_version = _calendar_year_insert(year=year, special_days=special_days, source=source, digest=digest,
+                                             actor=actor, now=now, based_on_version=based_on_version)
     except IntegrityError:
         # another publication of the same year took this version number first
         base = selectors.calendar_year_in_force(year)
         version = base.version if base is not None else 0
         raise Conflict(str(MSG_CALENDAR_BASE_CHANGED).format(year=year, version=version),
                        code="calendar_year_changed", detail={"year": year, "version": version}) from None
+    # deadlines computed on a provisional (or older) calendar are recomputed by the apps that hold them
+    responses = calendar_published.send(sender=CalendarYearVersion, year_version=year_version, now=now)
+    # what the receivers recomputed (deadlines moved, owed notices issued), for the page that published
+    year_version.recomputed = [result for _receiver, result in responses if result is not None]
+    return year_version
 
 
-def _calendar_year_insert(*, year, special_days, source, digest, actor, now, based_on_version):
+def _calendar_year_insert(*, year, special_days, source, digest, actor, now, based_on_version,
+                          kind=CalendarKind.OFFICIAL):
     with transaction.atomic():
         # lock the year's versions so that two publications of one year get consecutive numbers
         versions = list(CalendarYearVersion.objects.select_for_update().filter(year=year).order_by("version"))
-        base = versions[-1] if versions else None
+        same_kind = [version for version in versions if version.kind == kind]
+        base = same_kind[-1] if same_kind else None
         base_version = base.version if base is not None else 0
         if based_on_version is not None and based_on_version != base_version:
             raise Conflict(str(MSG_CALENDAR_BASE_CHANGED).format(year=year, version=base_version),
@@ -351,8 +383,8 @@ def _calendar_year_insert(*, year, special_days, source, digest, actor, now, bas
             raise Conflict(str(MSG_CALENDAR_UNCHANGED).format(year=year, version=base_version),
                            code="calendar_year_unchanged", detail={"year": year, "version": base_version})
         year_version = CalendarYearVersion.objects.create(
-            year=year, version=base_version + 1, source=source[:500], days_sha256=digest, published_by=actor,
-            published_at=now,
+            year=year, version=(versions[-1].version if versions else 0) + 1, kind=kind, source=source[:500],
+            days_sha256=digest, published_by=actor, published_at=now,
         )
         CalendarSpecialDay.objects.bulk_create([
             CalendarSpecialDay(year_version=year_version, day_on=day.day_on, kind=str(day.kind), name=day.name,
@@ -364,8 +396,31 @@ def _calendar_year_insert(*, year, special_days, source, digest, actor, now, bas
     return year_version
 
 
+def calendar_year_provisional_derive(*, year: int, now) -> CalendarYearVersion | None:
+    """Store a provisional calendar for a year without an official schedule, from the statutory holidays; None
+    when the year has an official schedule or already this provisional one. The platform itself does this."""
+    if year < STATUTORY_RULES_FROM_YEAR or selectors.calendar_year_in_force(year) is not None:
+        return None
+    special_days = statutory_holidays(year)
+    digest = special_days_sha256(special_days)
+    if CalendarYearVersion.objects.filter(year=year, kind=CalendarKind.PROVISIONAL, days_sha256=digest).exists():
+        return None
+    try:
+        return _calendar_year_insert(year=year, special_days=special_days, source=STATUTORY_SOURCE, digest=digest,
+                                     actor=None, now=now, based_on_version=None, kind=CalendarKind.PROVISIONAL)
+    except (IntegrityError, Conflict):
+        return None  # a concurrent derivation stored it first
+
+
+def calendar_provisional_years_ensure(*, today: date, now) -> list[CalendarYearVersion]:
+    """Provisional calendars for this year and the next, where no official schedule is published yet."""
+    derived = [calendar_year_provisional_derive(year=year, now=now) for year in (today.year, today.year + 1)]
+    return [year_version for year_version in derived if year_version is not None]
+
+
 def policy_seed(*, now) -> None:
-    """Publish the default policy version and every year the chinese-calendar package covers, once each."""
+    """Publish the default policy version and every year the chinese-calendar package covers, once each; derive a
+    provisional calendar for the years from the last official one to next year."""
     default_id = HUAIROU_2026_DEFAULT["version_id"]
     if not PolicyVersion.objects.filter(version_id=default_id).exists():
         with transaction.atomic():
@@ -376,9 +431,41 @@ def policy_seed(*, now) -> None:
             )
             # the measures' own date lies before any deployment, so the seed skips the not-in-the-past check
             _publish(version=draft, effective_from=DEFAULT_EFFECTIVE_FROM, actor=None, now=now)
-    published_years = set(CalendarYearVersion.objects.values_list("year", flat=True).distinct())
+    published_years = set(CalendarYearVersion.objects.filter(kind=CalendarKind.OFFICIAL)
+                          .values_list("year", flat=True).distinct())
     for year in chinese_calendar_years():
         if year not in published_years:
             special_days = chinese_calendar_schedule(year)
             calendar_year_publish(year=year, special_days=special_days, source=special_days[0].source, actor=None,
                                   now=now)
+    today = timezone.localdate(now)
+    last_official = max(chinese_calendar_years())
+    for year in range(last_official + 1, today.year + 2):
+        calendar_year_provisional_derive(year=year, now=now)
+
+
+def calendar_reminder_send(*, today: date, now) -> CalendarReminder | None:
+    """E-mail the admins, once a day, while a year's official schedule is due and not imported (from 1 November
+    for next year); None when nothing is due or today's reminder was already sent."""
+    year = selectors.calendar_next_year_due(today=today)
+    if year is None:
+        return None
+    recipients = staff_emails_with_role(Role.ADMIN)
+    try:
+        with transaction.atomic():
+            reminder = CalendarReminder.objects.create(year=year, sent_on=today, recipients=len(recipients),
+                                                       sent_at=now)
+            log_append(events=[{"type": "calendar.reminder_sent", "at": event_time(now), "year": year,
+                                "sent_on": today.isoformat(), "recipients": len(recipients)}], now=now)
+    except IntegrityError:
+        return None
+    if recipients:
+        with translation.override(settings.LANGUAGE_CODE):
+            body = render_to_string("policy/email/calendar_due.txt", {
+                "year": year, "today": today, "source_url": STATE_COUNCIL_NOTICES_URL,
+                "provisional": selectors.calendar_year_latest(year)})
+        try:
+            send_mail(f"【影都算力券】请导入 {year} 年官方放假安排", body, settings.DEFAULT_FROM_EMAIL, recipients)
+        except OSError:
+            logger.exception("calendar reminder e-mail failed")
+    return reminder

@@ -194,7 +194,7 @@ def draft_create(request):
 
 
 def calendar_year(request, year: int):
-    year_version = selectors.calendar_year_in_force(year)
+    year_version = selectors.calendar_year_latest(year)
     if year_version is None:
         raise Http404
     return render(request, "policy/calendar_year.html", {
@@ -227,7 +227,7 @@ def _preview_context(preview, source: str) -> dict:
 def calendar_import(request):
     """Upload a year's schedule file and preview its diff against the year in force; nothing is written."""
     form = CalendarUploadForm(request.POST or None, request.FILES or None)
-    context = {"form": form}
+    context = {"form": form, "state_council_url": services.STATE_COUNCIL_NOTICES_URL}
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["schedule"]
         try:
@@ -261,4 +261,9 @@ def calendar_publish(request):
         messages.error(request, str(error.message))
         return redirect("policy:calendar_import")
     messages.success(request, f"已发布 {year_version.year} 年第 {year_version.version} 版日程。")
+    for result in getattr(year_version, "recomputed", []):
+        moved = "；".join(f"{m.what}：{m.previous_on or '未知'} → {m.deadline_on or '未知'}" for m in result.moves)
+        messages.info(request, f"已按新日历重新计算未结截止日：{len(result.moves)} 项变化"
+                               f"{'（' + moved + '）' if moved else ''}；自动出具待出具告知书 {result.notices_issued} 份。"
+                               "已通知受影响的企业和审核人员。")
     return redirect("policy:calendar_year", year=year_version.year)

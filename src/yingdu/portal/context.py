@@ -46,3 +46,15 @@ def navigation(request):
         "nav_needs_two_factor": bool(user is not None and user_granted_staff_roles(user)
                                      and not user_is_otp_verified(user)),
     }
+
+
+def calendar_banner(request):
+    """For admins, from 1 November until next year's official schedule is imported: which year is due."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or Role.ADMIN not in user_roles(user):
+        return {}
+    from django.utils import timezone
+
+    from yingdu.policy.selectors import calendar_next_year_due
+
+    return {"calendar_due_year": calendar_next_year_due(today=timezone.localdate())}

@@ -2,6 +2,7 @@
 
 from django.core.management import call_command
 from django.tasks import task
+from django.utils import timezone
 
 from yingdu.periodic import register_periodic
 
@@ -15,3 +16,14 @@ def task_results_prune() -> None:
 
 
 register_periodic(task_results_prune, seconds=24 * 3600)
+
+
+@task
+def calendar_lifecycle_run() -> None:
+    """Provisional calendars, the admins' reminder to import next year, and owed notices (hourly, idempotent)."""
+    from .calendar_lifecycle import calendar_lifecycle_daily
+
+    calendar_lifecycle_daily(now=timezone.now())
+
+
+register_periodic(calendar_lifecycle_run, seconds=3600)

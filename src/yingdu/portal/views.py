@@ -9,6 +9,7 @@ from yingdu.accounts.selectors import user_roles
 from yingdu.applications.selectors import application_overdue
 from yingdu.enterprises.models import EnterpriseState
 from yingdu.enterprises.selectors import enterprise_of_user, enterprise_state_counts, enterprises_visible_to
+from yingdu.notices.selectors import notices_pending
 from yingdu.policy.selectors import policy_summary
 
 
@@ -31,6 +32,7 @@ def dashboard(request):
         context["state_counts"] = enterprise_state_counts()
         context["pending"] = enterprises_visible_to(request.user).filter(state=EnterpriseState.PENDING)[:10]
         context["overdue"] = application_overdue(today=timezone.localdate())[:10]
+        context["pending_notices"] = notices_pending()[:10]
     if not roles:
         return redirect("enterprises:register")
     return render(request, "portal/dashboard.html", context)

@@ -157,14 +157,20 @@ def _schedule_problems(rows: list[tuple[int | None, SpecialDay]], *, year: int |
 
 
 class WorkCalendar:
-    """Official working days for the years whose schedule is published; any other year raises CalendarYearMissing."""
+    """Working days for the years whose official schedule is published, and for years with only a *provisional*
+    schedule (derived from the statutory holidays, ``yingdu.rules.statutory``); any other year raises
+    CalendarYearMissing. A result that depends on a provisional year is reported as such by ``is_provisional``:
+    callers label it 预计 and never refuse an enterprise on it (DESIGN §5)."""
 
-    __slots__ = ("_run_end_year", "_schedules", "_special_by_day", "_working_ordinals")
+    __slots__ = ("_provisional_years", "_run_end_year", "_schedules", "_special_by_day", "_working_ordinals")
 
-    def __init__(self, *, schedules: Mapping[int, Iterable[SpecialDay]]):
+    def __init__(self, *, schedules: Mapping[int, Iterable[SpecialDay]],
+                 provisional: Mapping[int, Iterable[SpecialDay]] | None = None):
         problems: list[ScheduleProblem] = []
+        provisional = {year: days for year, days in (provisional or {}).items() if year not in schedules}
+        self._provisional_years = frozenset(provisional)
         self._schedules: dict[int, tuple[SpecialDay, ...]] = {}
-        for year, special_days in sorted(schedules.items()):
+        for year, special_days in sorted({**schedules, **provisional}.items()):
             if isinstance(year, bool) or not isinstance(year, int) or not _FIRST_YEAR <= year <= _LAST_YEAR:
                 raise ValueError(f"schedule year must be an integer between {_FIRST_YEAR} and {_LAST_YEAR}")
             days = tuple(sorted(special_days, key=lambda special_day: special_day.day_on))
@@ -200,17 +206,41 @@ class WorkCalendar:
     @property
     def published_years(self) -> frozenset[int]:
         """The years whose official schedule this calendar holds."""
-        return frozenset(self._schedules)
+        return frozenset(self._schedules) - self._provisional_years
+
+    @property
+    def provisional_years(self) -> frozenset[int]:
+        """The years this calendar answers for only provisionally (no official schedule yet)."""
+        return self._provisional_years
+
+    def is_provisional(self, *days: date) -> bool:
+        """True when a result spanning these dates depends on a provisional year (any year from the earliest to the
+        latest of them)."""
+        if not days or not self._provisional_years:
+            return False
+        first_year, last_year = min(day.year for day in days), max(day.year for day in days)
+        return any(first_year <= year <= last_year for year in self._provisional_years)
+
+    def official(self) -> "WorkCalendar":
+        """The same calendar without its provisional years."""
+        if not self._provisional_years:
+            return self
+        return WorkCalendar(schedules=self._official_schedules())
+
+    def _official_schedules(self) -> dict[int, tuple[SpecialDay, ...]]:
+        return {year: days for year, days in self._schedules.items() if year not in self._provisional_years}
 
     def schedule(self, year: int) -> tuple[SpecialDay, ...]:
-        """The holidays and adjusted working days published for a year, in date order."""
+        """The holidays and adjusted working days of a year (official or provisional), in date order."""
         if year not in self._schedules:
             raise CalendarYearMissing(year)
         return self._schedules[year]
 
     def with_year(self, *, year: int, special_days: Iterable[SpecialDay]) -> "WorkCalendar":
-        """A new calendar with the year's schedule added, or replaced if the year was already published."""
-        return WorkCalendar(schedules={**self._schedules, year: tuple(special_days)})
+        """A new calendar with the year's official schedule added, or replacing a published or provisional one."""
+        provisional = {y: days for y, days in self._schedules.items() if y in self._provisional_years and y != year}
+        return WorkCalendar(schedules={**self._official_schedules(), year: tuple(special_days)},
+                            provisional=provisional)
 
     def _require_years(self, first_year: int, last_year: int) -> None:
         if first_year not in self._schedules:

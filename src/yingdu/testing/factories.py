@@ -113,3 +113,12 @@ def usage_record(enterprise_uscc: str, project_tag: str, *, record_id: str | Non
     return {"record_id": record_id or f"rec-{next(_counter)}", "enterprise_uscc": enterprise_uscc,
             "project_tag": project_tag, "sku": sku, "quantity": quantity, "started_at": started_at,
             "ended_at": ended_at, **extra}
+
+
+def calendar_from_year_cleared(year: int) -> None:
+    """Remove every calendar version (official or provisional) of ``year`` and later, so that a test does not depend
+    on which provisional years the seed derived for the real date."""
+    from yingdu.policy.models import CalendarSpecialDay, CalendarYearVersion
+
+    CalendarSpecialDay.objects.filter(year_version__year__gte=year).delete()
+    CalendarYearVersion.objects.filter(year__gte=year).delete()

@@ -4,9 +4,14 @@ import re
 import shutil
 import subprocess
 import zlib
+from datetime import date, datetime
+from io import BytesIO
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from yingdu.applications import services
 from yingdu.testing.clients import client_for, verified
@@ -54,3 +59,40 @@ def test_acceptance_supplement_and_decision_notices_are_pdfs_with_a_cjk_font(ent
     api = client.get(f"/api/v1/applications/{application.pk}/notices/decision")
     assert api.status_code == 200 and api.content.startswith(b"%PDF-")
     assert client.get(f"/api/v1/applications/{application.pk}/notices/nonsense").status_code == 404
+
+
+def _pdf_text(data: bytes, tmp_path) -> str:
+    path = tmp_path / "document.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is installed by make test")
+def test_an_event_at_half_past_midnight_beijing_is_dated_with_the_beijing_date_everywhere(
+        enterprise, meter, reviewer, approver, tmp_path):
+    # 2026-06-10 00:30 in Beijing is still 2026-06-09 in UTC
+    moment = datetime(2026, 6, 10, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(moment, tick=False):
+        [work] = eligible_works(enterprise, meter, 1)
+        member = verified(enterprise.registered_by)
+        application = services.application_submit(application=draft(work), actor=member, now=timezone.now())
+        services.application_accept(application=application, actor=reviewer, now=timezone.now())
+        services.application_start_review(application=application, actor=reviewer, now=timezone.now(),
+                                          issue_data_notice=False)
+        services.application_approve(application=application, actor=approver, now=timezone.now())
+        client = client_for(enterprise.registered_by)
+        acceptance = _pdf_text(client.get(f"/applications/{application.pk}/notices/acceptance.pdf").content, tmp_path)
+        decision = _pdf_text(client.get(f"/applications/{application.pk}/notices/decision.pdf").content, tmp_path)
+        staff = client_for(reviewer)
+        decisions = staff.get("/applications/export/decisions.xlsx")
+        queue = staff.get("/applications/export/queue.xlsx")
+        timeline = client.get(f"/api/v1/applications/{application.pk}/timeline").json()
+    assert "2026年6月10日" in acceptance and "2026年6月9日" not in acceptance
+    assert "决定日期：2026年6月10日" in decision.replace(" ", "")
+    assert decisions["Content-Disposition"].endswith('decisions-2026-06-10.xlsx"')
+    assert queue["Content-Disposition"].endswith('queue-2026-06-10.xlsx"')
+    sheet = load_workbook(BytesIO(decisions.content)).active
+    header = [cell.value for cell in sheet[1]]
+    [row] = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
+    assert row[header.index("决定日期")].date() == date(2026, 6, 10)
+    assert {step["on"] for step in timeline["steps"] if step["on"]} == {"2026-06-10"}

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -247,23 +248,26 @@ def test_an_open_objection_to_the_data_notice_pauses_the_clock(enterprise, meter
     from yingdu.notices.models import DataNotice
     from yingdu.notices.services import objection_file
 
-    [work] = eligible_works(enterprise, meter, 1)
-    member = member_of(enterprise)
-    application = services.application_submit(application=draft(work), actor=member, now=timezone.now())
-    services.application_accept(application=application, actor=reviewer, now=timezone.now())
-    application = services.application_start_review(application=application, actor=reviewer, now=timezone.now())
-    today = timezone.localdate()
-    before = application_sla(application, today=today)
-    notice = DataNotice.objects.get(work=work)
-    objection_file(notice=notice, explanation="第 1 条记录数量有误", evidence=[pdf("说明.pdf")], claims=[],
-                   actor=member, now=timezone.now())
-    during = application_sla(application, today=today)
-    assert during.badge in ("paused", "unknown") and during.paused_now
-    if before.deadline_on is not None and during.deadline_on is not None:
-        assert during.paused_working_days == (1 if is_working_day(today) else 0)
-    # the queue reads objections for all rows at once and must reach the same clock
-    [row] = [row for row in application_queue(reviewer, today=today) if row.application.pk == application.pk]
-    assert row.sla == during
+    # a Wednesday in 2026 whose objection window ends inside the published 2026 calendar
+    now = datetime(2026, 6, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(now, tick=True):
+        [work] = eligible_works(enterprise, meter, 1)
+        member = member_of(enterprise)
+        application = services.application_submit(application=draft(work), actor=member, now=timezone.now())
+        services.application_accept(application=application, actor=reviewer, now=timezone.now())
+        application = services.application_start_review(application=application, actor=reviewer, now=timezone.now())
+        today = timezone.localdate()
+        before = application_sla(application, today=today)
+        notice = DataNotice.objects.get(work=work)
+        objection_file(notice=notice, explanation="第 1 条记录数量有误", evidence=[pdf("说明.pdf")], claims=[],
+                       actor=member, now=timezone.now())
+        during = application_sla(application, today=today)
+        assert before.badge == "on_track" and not before.paused_now
+        assert during.badge == "paused" and during.paused_now
+        assert during.paused_working_days == 1
+        # the queue reads objections for all rows at once and must reach the same clock
+        [row] = [row for row in application_queue(reviewer, today=today) if row.application.pk == application.pk]
+        assert row.sla == during
 
 
 def test_queue_queries_do_not_grow_with_the_number_of_applications(enterprise, meter, reviewer):
@@ -285,12 +289,6 @@ def test_queue_queries_do_not_grow_with_the_number_of_applications(enterprise, m
         rows = application_queue(reviewer, today=today)
     assert len(rows) == 3
     assert len(three.captured_queries) == len(one.captured_queries)
-
-
-def is_working_day(day):
-    from yingdu.policy.selectors import work_calendar
-
-    return work_calendar().is_working_day(day)
 
 
 def test_approval_issues_a_voucher_with_the_fixed_amount(enterprise, meter, reviewer, approver):

@@ -6,6 +6,7 @@ import pytest
 
 from yingdu.applications import sla as sla_module
 from yingdu.applications.sla import paused_working_days, sla_deadline_on, sla_status
+from yingdu.rules.statutory import statutory_holidays
 from yingdu.rules.workdays import WorkCalendar, chinese_calendar_schedule
 
 CALENDAR = WorkCalendar(schedules={2026: chinese_calendar_schedule(2026)})
@@ -49,6 +50,40 @@ def test_a_deadline_in_a_year_without_a_published_schedule_is_reported_not_guess
     result = sla_status(accepted_on=date(2026, 12, 1), sla_working_days=30, pauses=[], today=date(2026, 12, 1),
                         calendar=CALENDAR)
     assert result.deadline_on is None and result.missing_year == 2027 and result.badge == "unknown"
+    # 2026-12-01 … 12-31 has 22 working days, so the 30th is at the earliest the 8th day of 2027
+    assert result.deadline_not_before == date(2027, 1, 8)
+    assert result.days_late == 0 and not result.provisional
+
+
+def test_a_known_deadline_stays_known_and_overdue_on_new_years_day_without_next_years_calendar():
+    # accepted 2026-08-31: due 2026-10-19 after National Day; on 2027-01-04 there is no 2027 calendar at all
+    result = sla_status(accepted_on=date(2026, 8, 31), sla_working_days=30, pauses=[], today=date(2027, 1, 4),
+                        calendar=CALENDAR)
+    assert result.deadline_on == date(2026, 10, 19)
+    assert result.badge == "overdue" and result.is_overdue and result.days_late is None
+    assert result.missing_year == 2027
+    # on 2026-12-31 the count is still fully known: 53 working days late
+    assert sla_status(accepted_on=date(2026, 8, 31), sla_working_days=30, pauses=[], today=date(2026, 12, 31),
+                      calendar=CALENDAR).days_late == 53
+
+
+def test_a_provisional_year_gives_provisional_figures_that_sort_the_queue():
+    provisional = WorkCalendar(schedules={2026: chinese_calendar_schedule(2026)},
+                               provisional={2027: statutory_holidays(2027)})
+    crossing = sla_status(accepted_on=date(2026, 12, 1), sla_working_days=30, pauses=[], today=date(2026, 12, 1),
+                          calendar=provisional)
+    # 22 working days in December, then 1 Jan (元旦) and 2027-01-04 … 01-13 (8 working days)
+    assert crossing.deadline_on == date(2027, 1, 13) and crossing.provisional
+    assert crossing.working_days_left == 30 and crossing.badge == "on_track"
+    inside = sla_status(accepted_on=date(2026, 8, 31), sla_working_days=30, pauses=[], today=date(2026, 11, 2),
+                        calendar=provisional)
+    assert not inside.provisional and inside.badge == "overdue"
+    late_in_2027 = sla_status(accepted_on=date(2026, 8, 31), sla_working_days=30, pauses=[], today=date(2027, 1, 4),
+                              calendar=provisional)
+    assert late_in_2027.days_late == 53 + 1 and late_in_2027.provisional
+    unknown = sla_status(accepted_on=date(2026, 12, 1), sla_working_days=30, pauses=[], today=date(2026, 12, 1),
+                         calendar=CALENDAR)
+    assert sorted([unknown, crossing, inside], key=lambda status: status.sort_key) == [inside, crossing, unknown]
 
 
 def test_the_sla_module_has_no_django_import():

@@ -6,6 +6,7 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.test import Client
 
 from yingdu.accounts.models import Role
@@ -227,17 +228,19 @@ def test_the_dashboard_links_flags_to_their_records(stored):
 
 def test_the_anomalies_api_is_for_staff_only(stored):
     reviewer, first, _second, meter = stored
-    now = datetime.now(CST)
+    # the API reads the clock: fix it inside work-1's production window (it ends 2026-11-30)
+    now = at("2026-11-20T15:00")
     start = now - timedelta(hours=3)
-    ingest(meter, [usage_record(first.uscc, "work-1", quantity="100", started_at=start.isoformat(),
-                                ended_at=(start + timedelta(hours=1)).isoformat())], now)
-    response = client_for(reviewer).get("/api/v1/metering/anomalies")
-    assert response.status_code == 200
-    assert [f["kind"] for f in response.json()] == ["impossible_quantity"]
-    assert client_for(first.registered_by).get("/api/v1/metering/anomalies").status_code == 403
-    assert client_for(meter.operator).get("/api/v1/metering/anomalies").status_code == 403
-    assert client_for(reviewer, two_factor=False).get("/api/v1/metering/anomalies").status_code == 403
-    assert Client().get("/api/v1/metering/anomalies").status_code == 401
+    with time_machine.travel(now, tick=False):
+        ingest(meter, [usage_record(first.uscc, "work-1", quantity="100", started_at=start.isoformat(),
+                                    ended_at=(start + timedelta(hours=1)).isoformat())], now)
+        response = client_for(reviewer).get("/api/v1/metering/anomalies")
+        assert response.status_code == 200
+        assert [f["kind"] for f in response.json()] == ["impossible_quantity"]
+        assert client_for(first.registered_by).get("/api/v1/metering/anomalies").status_code == 403
+        assert client_for(meter.operator).get("/api/v1/metering/anomalies").status_code == 403
+        assert client_for(reviewer, two_factor=False).get("/api/v1/metering/anomalies").status_code == 403
+        assert Client().get("/api/v1/metering/anomalies").status_code == 401
 
 
 def test_the_anomaly_rules_import_no_django():

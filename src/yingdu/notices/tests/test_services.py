@@ -86,12 +86,15 @@ def test_without_a_contact_email_the_first_showing_to_a_member_delivers(world):
     assert shown.objection_deadline_on == date(2026, 10, 13)
 
 
-def test_a_delivery_in_a_year_without_a_calendar_is_an_error_not_a_guess(world, monkeypatch):
+def test_a_notice_whose_deadline_has_no_calendar_is_not_issued_but_never_guessed(world, monkeypatch):
     from yingdu.rules.workdays import WorkCalendar
     monkeypatch.setattr(services, "work_calendar", lambda: WorkCalendar(schedules={2025: []}))
-    with pytest.raises(CalendarYearMissing):
+    with pytest.raises(services.NoticeCalendarPending) as refused:
         issue(world)
+    assert refused.value.code == "notice_calendar_pending" and refused.value.detail == {"year": 2026}
     assert not events("notices.issued")
+    with pytest.raises(CalendarYearMissing):
+        services.objection_window_for(delivered_on=date(2026, 9, 24))
 
 
 def test_upholding_appends_corrections_and_lowers_the_verified_cost_exactly(world):

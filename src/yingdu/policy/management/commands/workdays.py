@@ -36,13 +36,19 @@ class Command(BaseCommand):
             if action == "add":
                 if options["working_days"] < 0:
                     raise CommandError("工作日数不能为负数。", returncode=USAGE_ERROR)
-                result = calendar.add_working_days(start_on=_date(options["start"]),
-                                                   working_days=options["working_days"])
+                start_on = _date(options["start"])
+                result = calendar.add_working_days(start_on=start_on, working_days=options["working_days"])
                 self.stdout.write(result.isoformat())
+                span = (start_on, result)
             elif action == "between":
-                count = calendar.working_days_between(start_on=_date(options["start"]), end_on=_date(options["end"]))
-                self.stdout.write(str(count))
+                span = (_date(options["start"]), _date(options["end"]))
+                self.stdout.write(str(calendar.working_days_between(start_on=span[0], end_on=span[1])))
             else:
-                self.stdout.write(str(calendar.day_kind(_date(options["day"]))))
+                span = (_date(options["day"]),)
+                self.stdout.write(str(calendar.day_kind(span[0])))
+            if calendar.is_provisional(*span):
+                # the answer stays on stdout for scripts; the label goes to stderr
+                years = "、".join(str(year) for year in sorted(calendar.provisional_years))
+                self.stderr.write(f"预计：{years} 年的官方放假安排尚未发布，按法定节假日推算（不含调休）。")
         except CalendarYearMissing as missing:
             raise CommandError(str(missing.message), returncode=USAGE_ERROR) from None
