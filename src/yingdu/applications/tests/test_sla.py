@@ -56,15 +56,15 @@ def test_a_deadline_in_a_year_without_a_published_schedule_is_reported_not_guess
 
 
 def test_a_known_deadline_stays_known_and_overdue_on_new_years_day_without_next_years_calendar():
-    # accepted 2026-08-31: due 2026-10-19 after National Day; on 2027-01-04 there is no 2027 calendar at all
+    # accepted 2026-08-31: due 2026-10-16 after National Day; on 2027-01-04 there is no 2027 calendar at all
     result = sla_status(accepted_on=date(2026, 8, 31), sla_working_days=30, pauses=[], today=date(2027, 1, 4),
                         calendar=CALENDAR)
-    assert result.deadline_on == date(2026, 10, 19)
+    assert result.deadline_on == date(2026, 10, 16)
     assert result.badge == "overdue" and result.is_overdue and result.days_late is None
     assert result.missing_year == 2027
-    # on 2026-12-31 the count is still fully known: 53 working days late
+    # on 2026-12-31 the count is still fully known: 54 working days late
     assert sla_status(accepted_on=date(2026, 8, 31), sla_working_days=30, pauses=[], today=date(2026, 12, 31),
-                      calendar=CALENDAR).days_late == 53
+                      calendar=CALENDAR).days_late == 54
 
 
 def test_a_provisional_year_gives_provisional_figures_that_sort_the_queue():
@@ -80,7 +80,8 @@ def test_a_provisional_year_gives_provisional_figures_that_sort_the_queue():
     assert not inside.provisional and inside.badge == "overdue"
     late_in_2027 = sla_status(accepted_on=date(2026, 8, 31), sla_working_days=30, pauses=[], today=date(2027, 1, 4),
                               calendar=provisional)
-    assert late_in_2027.days_late == 53 + 1 and late_in_2027.provisional
+    # 54 by the end of 2026, then 2027-01-04 (元旦 on the 1st): provisionally 55
+    assert late_in_2027.days_late == 55 and late_in_2027.provisional
     unknown = sla_status(accepted_on=date(2026, 12, 1), sla_working_days=30, pauses=[], today=date(2026, 12, 1),
                          calendar=CALENDAR)
     assert sorted([unknown, crossing, inside], key=lambda status: status.sort_key) == [inside, crossing, unknown]
