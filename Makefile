@@ -101,7 +101,7 @@ test-timeshift: install system-deps
 	@for target in $(TIMESHIFT_TARGETS); do \
 	  offset=$$(( $$(date -d "$$target" +%s) - $$(date +%s) )); \
 	  echo "== unit and integration tests on SQLite with the clock at $$target (FAKETIME=$$(printf '%+d' $$offset)s)"; \
-	  env -u DATABASE_URL FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$$(printf '%+d' $$offset)s" \
+	  env -u DATABASE_URL faketime -f "$$(printf '%+d' $$offset)s" \
 	    $(BIN)/python -m pytest -q -m "not e2e" || exit 1; \
 	done
 
