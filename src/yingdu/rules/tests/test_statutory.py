@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yingdu.rules import statutory
@@ -30,6 +30,8 @@ def test_2027_follows_the_lunar_calendar():
                                                                date(2027, 10, 3)]
 
 
+# the lunar conversion is slow on a loaded machine; the property, not the speed, is under test
+@settings(deadline=None)
 @given(st.integers(min_value=STATUTORY_RULES_FROM_YEAR, max_value=2099))
 def test_any_year_has_its_thirteen_statutory_days_in_the_year_and_no_adjusted_workday(year):
     days = statutory_holidays(year)
