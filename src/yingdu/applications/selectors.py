@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from yingdu.accounts.selectors import user_staff_roles
@@ -166,9 +167,8 @@ def sla_deadline_note(sla: SlaStatus) -> str:
 def application_deadlines_moved(*, before: WorkCalendar, after: WorkCalendar,
                                 today: date) -> list[tuple[DeadlineMove, int]]:
     """Open applications whose review deadline differs between two calendars, with the enterprise's organisation."""
-    applications = (Application.objects.filter(status__in=OPEN_STATUSES, accepted_on__isnull=False)
-                    .select_related("enterprise", "work").prefetch_related("supplement_requests"))
-    applications = list(applications)
+    applications = list(Application.objects.filter(status__in=OPEN_STATUSES, accepted_on__isnull=False)
+                        .select_related("enterprise", "work").prefetch_related("supplement_requests"))
     objections = _objections_by_work({a.work_id for a in applications})
     moved = []
     for application in applications:
@@ -177,6 +177,7 @@ def application_deadlines_moved(*, before: WorkCalendar, after: WorkCalendar,
         if old.deadline_on != new.deadline_on:
             moved.append((DeadlineMove(what=f"申请 #{application.pk} 审核截止日（{application.work.title}）",
                                        enterprise_id=application.enterprise_id, previous_on=old.deadline_on,
-                                       deadline_on=new.deadline_on, url=f"/applications/{application.pk}/"),
+                                       deadline_on=new.deadline_on,
+                                       url=reverse("applications:detail", args=[application.pk])),
                           application.enterprise.organisation_id))
     return moved

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -143,7 +144,7 @@ def draw_run(*, quarter: str, actor, now: datetime) -> SpotCheckDraw:
     # provisional year gives provisional dates, labelled and recomputed later
     calendar = work_calendar()
     due_on = calendar.add_working_days(start_on=today, working_days=CASE_DUE_WORKING_DAYS)
-    due_on = (due_on, calendar.is_provisional(today, due_on))
+    due_on_provisional = calendar.is_provisional(today, due_on)
     window = objection_window_for(delivered_on=today)
     try:
         with transaction.atomic():
@@ -156,7 +157,8 @@ def draw_run(*, quarter: str, actor, now: datetime) -> SpotCheckDraw:
                 checkpoint_note=checkpoint.note, candidate_rule=rule, policy_version=policy.version_id,
                 sample_rate=sample_rate, sample_minimum=policy.spot_check_minimum, candidate_ids=candidates,
                 chosen_ids=chosen, drawn_at=now, drawn_by=actor)
-            cases = _cases_open(draw=draw, due_on=due_on, window=window, now=now)
+            cases = _cases_open(draw=draw, due_on=due_on, due_on_provisional=due_on_provisional, window=window,
+                                now=now)
             appended = log_append(events=[draw_event(draw), *(case_opened_event(case) for case in cases)], now=now)
             draw.log_index = appended[0].index
             draw.save(update_fields=["log_index"])
@@ -166,7 +168,8 @@ def draw_run(*, quarter: str, actor, now: datetime) -> SpotCheckDraw:
     return draw
 
 
-def _cases_open(*, draw: SpotCheckDraw, due_on, window, now: datetime) -> list[SpotCheckCase]:
+def _cases_open(*, draw: SpotCheckDraw, due_on, due_on_provisional: bool, window,
+                now: datetime) -> list[SpotCheckCase]:
     from yingdu.works.models import Work
 
     works = Work.objects.select_related("enterprise").in_bulk(draw.chosen_ids)
@@ -175,7 +178,7 @@ def _cases_open(*, draw: SpotCheckDraw, due_on, window, now: datetime) -> list[S
         work = works[work_id]
         case = SpotCheckCase.objects.create(
             draw=draw, work=work, enterprise=work.enterprise, rank=rank, opened_at=now,
-            opened_on=timezone.localdate(now), due_on=due_on[0], due_on_provisional=due_on[1],
+            opened_on=timezone.localdate(now), due_on=due_on, due_on_provisional=due_on_provisional,
             due_working_days=CASE_DUE_WORKING_DAYS, response_deadline_on=window.deadline_on,
             response_deadline_provisional=window.provisional, response_window_working_days=window.working_days,
             response_policy_version=window.policy_version)
@@ -185,7 +188,7 @@ def _cases_open(*, draw: SpotCheckDraw, due_on, window, now: datetime) -> list[S
             f"您的作品《{work.title}》在 {draw.quarter} 季度抽查中被抽中（抽查案件 {case.pk}）。"
             f"请于 {case.response_deadline_on.isoformat()}{'（预计，官方放假安排发布后重新计算）' if window.provisional else ''}"
             f" 前在平台提交书面说明和证明材料"
-            f"（用量与服务商作业日志、上线证明、出海证明、发票）。检查截止日 {due_on[0].isoformat()}。"))
+            f"（用量与服务商作业日志、上线证明、出海证明、发票）。检查截止日 {due_on.isoformat()}。"))
         cases.append(case)
     return cases
 
@@ -409,5 +412,5 @@ def case_deadlines_recompute(*, now: datetime) -> list:
             f"现按官方日历确定为 {response_on.isoformat()}。此前提交的说明均已受理。"))
         moves.append(DeadlineMove(what=f"抽查案件 {case.pk} 说明截止日（{case.work.title}）",
                                   enterprise_id=case.enterprise_id, previous_on=previous, deadline_on=response_on,
-                                  url=f"/audits/cases/{case.pk}/"))
+                                  url=reverse("audits:case_detail", args=[case.pk])))
     return moves

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -423,7 +424,7 @@ def objection_deadlines_recompute(*, now: datetime) -> list[DeadlineMove]:
                 "objections_after_official_deadline": list(late)}], now=now)
         moves.append(DeadlineMove(what=f"告知书 {notice.pk} 异议期截止日（{notice.work.title}）",
                                   enterprise_id=notice.enterprise_id, previous_on=previous_on, deadline_on=deadline_on,
-                                  url=f"/notices/{notice.pk}/", late=late))
+                                  url=reverse("notices:detail", args=[notice.pk]), late=late))
         with translation.override(settings.LANGUAGE_CODE):
             _send(recipients=notice_member_emails(notice),
                   subject=f"【影都算力券】告知书异议期截止日已按官方日历确定（{notice.work.title}）",

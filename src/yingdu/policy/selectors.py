@@ -166,12 +166,8 @@ def calendar_year_latest(year: int) -> CalendarYearVersion | None:
 def calendar_next_year_due(*, today: date) -> int | None:
     """The year whose official schedule admins should import now: next year from 1 November (the State Council
     publishes it each November) until it is imported; also the current year if it is still missing."""
-    for year in (today.year, today.year + 1):
-        if year == today.year + 1 and today.month < CALENDAR_REMINDER_FROM_MONTH:
-            continue
-        if calendar_year_in_force(year) is None:
-            return year
-    return None
+    years = [today.year] + ([today.year + 1] if today.month >= CALENDAR_REMINDER_FROM_MONTH else [])
+    return next((year for year in years if calendar_year_in_force(year) is None), None)
 
 
 def calendar_year_versions(year: int) -> QuerySet[CalendarYearVersion]:

@@ -48,9 +48,10 @@ def calendar_official_published(*, year_version: CalendarYearVersion, now: datet
                 .order_by("-version").first())
     moves = [*objection_deadlines_recompute(now=now), *case_deadlines_recompute(now=now)]
     if previous is not None:
-        before = policy_selectors.work_calendar().with_year(
-            year=previous.year, special_days=policy_selectors.calendar_year_special_days(previous))
-        review_moves = application_deadlines_moved(before=before, after=policy_selectors.work_calendar(), today=today)
+        after = policy_selectors.work_calendar()
+        before = after.with_year(year=previous.year,
+                                 special_days=policy_selectors.calendar_year_special_days(previous))
+        review_moves = application_deadlines_moved(before=before, after=after, today=today)
         moves += [move for move, _organisation in review_moves]
         _tell_enterprises(review_moves)
     issued = data_notices_issue_pending(now=now)

@@ -1,10 +1,12 @@
 """Navigation entries for the user's roles, shown in the base layout."""
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yingdu.accounts.models import STAFF_ROLES, Role
 from yingdu.accounts.selectors import user_granted_staff_roles, user_is_otp_verified, user_roles
+from yingdu.policy.selectors import calendar_next_year_due
 
 
 def navigation(request):
@@ -53,8 +55,4 @@ def calendar_banner(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or Role.ADMIN not in user_roles(user):
         return {}
-    from django.utils import timezone
-
-    from yingdu.policy.selectors import calendar_next_year_due
-
     return {"calendar_due_year": calendar_next_year_due(today=timezone.localdate())}

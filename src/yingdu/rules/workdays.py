@@ -221,12 +221,6 @@ class WorkCalendar:
         first_year, last_year = min(day.year for day in days), max(day.year for day in days)
         return any(first_year <= year <= last_year for year in self._provisional_years)
 
-    def official(self) -> "WorkCalendar":
-        """The same calendar without its provisional years."""
-        if not self._provisional_years:
-            return self
-        return WorkCalendar(schedules=self._official_schedules())
-
     def _official_schedules(self) -> dict[int, tuple[SpecialDay, ...]]:
         return {year: days for year, days in self._schedules.items() if year not in self._provisional_years}
 

@@ -75,11 +75,11 @@ def test_an_event_at_half_past_midnight_beijing_is_dated_with_the_beijing_date_e
     with time_machine.travel(moment, tick=False):
         [work] = eligible_works(enterprise, meter, 1)
         member = verified(enterprise.registered_by)
-        application = services.application_submit(application=draft(work), actor=member, now=timezone.now())
-        services.application_accept(application=application, actor=reviewer, now=timezone.now())
-        services.application_start_review(application=application, actor=reviewer, now=timezone.now(),
+        application = services.application_submit(application=draft(work, now=moment), actor=member, now=moment)
+        services.application_accept(application=application, actor=reviewer, now=moment)
+        services.application_start_review(application=application, actor=reviewer, now=moment,
                                           issue_data_notice=False)
-        services.application_approve(application=application, actor=approver, now=timezone.now())
+        services.application_approve(application=application, actor=approver, now=moment)
         client = client_for(enterprise.registered_by)
         acceptance = _pdf_text(client.get(f"/applications/{application.pk}/notices/acceptance.pdf").content, tmp_path)
         decision = _pdf_text(client.get(f"/applications/{application.pk}/notices/decision.pdf").content, tmp_path)

@@ -1,7 +1,7 @@
 """The application workflow through its services: pre-check, annual limit, four-eyes, amounts, log entries."""
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -250,17 +250,18 @@ def test_an_open_objection_to_the_data_notice_pauses_the_clock(enterprise, meter
 
     # a Wednesday in 2026 whose objection window ends inside the published 2026 calendar
     now = datetime(2026, 6, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    with time_machine.travel(now, tick=True):
+    with time_machine.travel(now, tick=False):
         [work] = eligible_works(enterprise, meter, 1)
         member = member_of(enterprise)
-        application = services.application_submit(application=draft(work), actor=member, now=timezone.now())
-        services.application_accept(application=application, actor=reviewer, now=timezone.now())
-        application = services.application_start_review(application=application, actor=reviewer, now=timezone.now())
-        today = timezone.localdate()
+        application = services.application_submit(application=draft(work, now=now), actor=member, now=now)
+        services.application_accept(application=application, actor=reviewer, now=now + timedelta(minutes=1))
+        application = services.application_start_review(application=application, actor=reviewer,
+                                                        now=now + timedelta(minutes=2))
+        today = now.date()
         before = application_sla(application, today=today)
         notice = DataNotice.objects.get(work=work)
         objection_file(notice=notice, explanation="第 1 条记录数量有误", evidence=[pdf("说明.pdf")], claims=[],
-                       actor=member, now=timezone.now())
+                       actor=member, now=now + timedelta(minutes=3))
         during = application_sla(application, today=today)
         assert before.badge == "on_track" and not before.paused_now
         assert during.badge == "paused" and during.paused_now

@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
 from yingdu.accounts.models import Role
 from yingdu.notices import services
@@ -102,7 +103,7 @@ def test_a_provisional_objection_deadline_is_labelled_never_enforced_and_recompu
     recomputed = LogEntry.objects.get(event_type="notices.objection_deadline_recomputed")
     assert b'"previous_on":"2027-01-06"' in bytes(recomputed.entry)
     [result] = published.recomputed
-    [move] = [m for m in result.moves if m.url == f"/notices/{shown.pk}/"]
+    [move] = [m for m in result.moves if m.url == reverse("notices:detail", args=[shown.pk])]
     assert (move.previous_on, move.deadline_on, move.late) == (date(2027, 1, 6), date(2027, 1, 7), ())
     to_enterprise = [m for m in mail.outbox if "异议期截止日已按官方日历确定" in m.subject]
     assert to_enterprise and "2027-01-07" in to_enterprise[0].body
@@ -134,3 +135,16 @@ def test_provisional_calendars_are_their_own_kind_and_derived_once(only_provisio
     assert [v.kind for v in versions] == [CalendarKind.PROVISIONAL]
     assert calendar_year_provisional_derive(year=YEAR, now=at("2026-11-02 09:00")) is None
     assert LogEntry.objects.filter(event_type="calendar.year_provisional").count() >= 1
+
+
+def test_only_staff_may_ask_for_a_notice_and_a_refusal_queues_nothing(world, only_provisional_2027):
+    with pytest.raises(services.Forbidden):
+        services.data_notice_request(work=world.work, period_start_on=date(2026, 9, 1),
+                                     period_end_on=date(2026, 9, 23), actor=world.member, now=at("2026-12-28 10:00"))
+    with pytest.raises(services.DomainError) as future:
+        services.data_notice_request(work=world.work, period_start_on=date(2026, 9, 1),
+                                     period_end_on=date(2026, 12, 31), actor=world.reviewer,
+                                     now=at("2026-12-28 10:00"))
+    assert future.value.code == "notice_period_future"
+    assert not PendingNotice.objects.exists()
+    assert not LogEntry.objects.filter(event_type="notices.deferred").exists()

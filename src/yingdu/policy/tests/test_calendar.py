@@ -1,6 +1,7 @@
 """The DB-backed working-day calendar: seeded years, known answers, imports as new versions, log entries."""
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
@@ -46,9 +47,10 @@ def test_every_year_of_the_package_is_seeded_once_as_version_one():
 
 
 def test_seeding_again_writes_nothing():
-    services.policy_seed(now=timezone.now())
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    services.policy_seed(now=now)
     before = (log_size(), CalendarYearVersion.objects.count(), CalendarSpecialDay.objects.count())
-    services.policy_seed(now=timezone.now())
+    services.policy_seed(now=now)
     assert (log_size(), CalendarYearVersion.objects.count(), CalendarSpecialDay.objects.count()) == before
 
 

@@ -56,7 +56,6 @@ def test_a_provisional_year_is_labelled_and_replaced_by_the_official_one():
     assert not calendar.is_provisional(date(2026, 1, 5), date(2026, 12, 31))
     assert calendar.is_provisional(date(2026, 12, 31), date(2027, 1, 4))
     assert calendar.add_working_days(start_on=date(2026, 12, 31), working_days=1) == date(2027, 1, 4)
-    assert calendar.official().provisional_years == frozenset()
     official = calendar.with_year(year=2027, special_days=statutory_holidays(2027))
     assert official.published_years == {2026, 2027} and not official.is_provisional(date(2027, 1, 4))
 
