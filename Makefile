@@ -86,7 +86,7 @@ lint: install
 
 test-sqlite: install
 	@echo "== unit and integration tests on SQLite"
-	env -u DATABASE_URL $(BIN)/python -m pytest -q -m "not e2e"
+	env -u DATABASE_URL YINGDU_EVENT_COVERAGE=1 $(BIN)/python -m pytest -q -m "not e2e"
 
 test-postgres: install postgres
 	@echo "== unit and integration tests on PostgreSQL ($(PG_URL))"

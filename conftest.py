@@ -1,4 +1,47 @@
+import os
+
 import pytest
+
+# With YINGDU_EVENT_COVERAGE=1 (set by `make test-sqlite`), the whole suite must append at least one entry of every
+# declared type: each is then emitted by a test, through its builder, and checked against its declaration.
+EVENT_COVERAGE = os.environ.get("YINGDU_EVENT_COVERAGE") == "1"
+_emitted: set[str] = set()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_entry_type():
+    """The log's own tests append entries of a test-only type (yingdu.testing.events), declared for every test;
+    with YINGDU_EVENT_COVERAGE=1, every type written is recorded."""
+    import yingdu.testing.events  # noqa: F401
+    from yingdu.transparency.catalogue import CATALOGUE
+
+    if not EVENT_COVERAGE:
+        yield
+        return
+    validate = CATALOGUE.validate
+
+    def recording(event, *, writing=False):
+        declared = validate(event, writing=writing)
+        if writing:
+            _emitted.add(declared.name)
+        return declared
+
+    CATALOGUE.validate = recording
+    yield
+    CATALOGUE.validate = validate
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not EVENT_COVERAGE or exitstatus != 0 or session.testscollected < 500:
+        return
+    from yingdu.transparency.catalogue import CATALOGUE
+
+    missing = sorted(declared.name for declared in CATALOGUE
+                     if declared.name not in _emitted and not declared.name.startswith("testing."))
+    if missing:
+        session.config.get_terminal_writer().line(
+            f"EVENT COVERAGE: no test appended an entry of these declared types: {', '.join(missing)}", red=True)
+        session.exitstatus = 1
 
 
 @pytest.fixture(autouse=True)

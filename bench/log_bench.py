@@ -9,6 +9,7 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 
+from yingdu.testing.events import sample_entries
 from yingdu.tlog import leaf_hash, prove_consistency, prove_inclusion
 from yingdu.transparency.selectors import DatabaseHashReader
 from yingdu.transparency.services import canonical_entry, log_append
@@ -21,8 +22,7 @@ PYMERKLE_PROOFS = 20
 
 
 def _events(start: int, count: int) -> list[dict]:
-    return [{"type": "bench.usage", "record": f"r-{n}", "quantity": "12.5", "sku": "gpu-hour"}
-            for n in range(start, start + count)]
+    return sample_entries(count, start=start)
 
 
 def _append(count: int, *, start: int) -> float:
@@ -41,7 +41,7 @@ def _raw_insert(count: int) -> float:
     for offset in range(0, count, BATCH):
         rows = []
         for n, event in enumerate(_events(offset, min(BATCH, count - offset)), start=offset):
-            entry = canonical_entry({"v": 1, **event})
+            entry = canonical_entry(event)
             rows.append((n, event["type"], entry, leaf_hash(entry), timezone.now().isoformat()))
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany("INSERT INTO bench_raw VALUES (%s, %s, %s, %s, %s)", rows)

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from yingdu.testing.events import sample_entries
 from yingdu.tlog import root_hash
 from yingdu.transparency.models import LogEntry, LogHead
 from yingdu.transparency.services import log_append
@@ -25,8 +26,7 @@ def test_concurrent_writers_get_distinct_consecutive_indexes():
         try:
             barrier.wait()
             for batch in range(BATCHES):
-                log_append(events=[{"type": "test.concurrent", "writer": number, "batch": batch, "i": i}
-                                   for i in range(3)], now=timezone.now())
+                log_append(events=sample_entries(3, start=3 * batch, group=number), now=timezone.now())
         except BaseException as error:  # reported below; a thread must not swallow it
             failures.append(error)
         finally:
@@ -51,4 +51,5 @@ def test_concurrent_writers_get_distinct_consecutive_indexes():
     decoded = [json.loads(bytes(row)) for row in rows]
     for start in range(0, total, 3):
         batch = decoded[start:start + 3]
-        assert {(e["writer"], e["batch"]) for e in batch} == {(batch[0]["writer"], batch[0]["batch"])}
+        # group is the writer, n the batch (three consecutive numbers per batch)
+        assert {(e["group"], e["n"] // 3) for e in batch} == {(batch[0]["group"], batch[0]["n"] // 3)}

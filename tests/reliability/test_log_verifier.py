@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from yingdu.testing.events import sample_entries, sample_entry
 from yingdu.transparency.keys import verifier_keys
-from yingdu.transparency.services import log_append
+from yingdu.transparency.services import canonical_entry, log_append
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,14 +20,14 @@ def run_verifier(*arguments: str) -> subprocess.CompletedProcess:
 
 
 def test_verifier_passes_on_the_live_log_and_fails_after_an_entry_is_edited_by_hand(live_server, tmp_path):
-    log_append(events=[{"type": "test.audit", "n": n} for n in range(40)], now=timezone.now())
+    log_append(events=sample_entries(40), now=timezone.now())
     key = verifier_keys()[0].format()
     state = tmp_path / "state.json"
 
     first = run_verifier("log", "--url", live_server.url, "--key", key, "--state", str(state), "--full")
     assert first.returncode == 0, first.stdout + first.stderr
 
-    log_append(events=[{"type": "test.audit", "n": n} for n in range(40, 45)], now=timezone.now())
+    log_append(events=sample_entries(5, start=40), now=timezone.now())
     grown = run_verifier("log", "--url", live_server.url, "--key", key, "--state", str(state))
     assert grown.returncode == 0, grown.stdout + grown.stderr
 
@@ -34,7 +35,7 @@ def test_verifier_passes_on_the_live_log_and_fails_after_an_entry_is_edited_by_h
         cursor.execute("UPDATE transparency_logentry SET entry = %s WHERE index = %s"
                        if connection.vendor == "postgresql" else
                        'UPDATE transparency_logentry SET entry = %s WHERE "index" = %s',
-                       [b'{"n":999,"type":"test.audit","v":1}', 7])
+                       [canonical_entry(sample_entry(999)), 7])
     tampered = run_verifier("log", "--url", live_server.url, "--key", key, "--full")
     assert tampered.returncode == 1
     assert "root hash" in (tampered.stdout + tampered.stderr)
@@ -42,7 +43,7 @@ def test_verifier_passes_on_the_live_log_and_fails_after_an_entry_is_edited_by_h
 
 def test_verifier_refuses_a_checkpoint_signed_by_an_unknown_key(live_server):
     from yingdu.tlog import SignerKey
-    log_append(events=[{"type": "test.audit", "n": 1}], now=timezone.now())
+    log_append(events=[sample_entry(1)], now=timezone.now())
     stranger = SignerKey.generate(name="someone-else/log").verifier_key.format()
     result = run_verifier("log", "--url", live_server.url, "--key", stranger)
     assert result.returncode == 1

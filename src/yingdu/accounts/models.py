@@ -40,6 +40,9 @@ class User(AbstractUser):
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
     )
+    # Salt of the commitments that stand for this user's login name, contact details, password hash and TOTP secret
+    # in log entries (transparency.services.commitment).
+    commitment_salt = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
         return self.display_name or self.username

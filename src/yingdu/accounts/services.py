@@ -6,9 +6,20 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from yingdu.actors import SYSTEM, is_system
 from yingdu.errors import Conflict, DomainError, Forbidden
-from yingdu.transparency.services import event_time, log_append
+from yingdu.transparency.services import log_append, new_commitment_salt
 
+from .events import (
+    member_added_event,
+    organisation_created_event,
+    role_granted_event,
+    role_revoked_event,
+    two_factor_enrolled_event,
+    two_factor_issued_event,
+    two_factor_started_event,
+    user_registered_event,
+)
 from .models import Organisation, OrganisationKind, Role, RoleGrant, User
 from .selectors import user_roles
 
@@ -26,7 +37,7 @@ def user_register(*, username: str, password: str, display_name: str = "", phone
     if User.objects.filter(username__iexact=username).exists():
         raise Conflict(MSG_USERNAME_TAKEN, code="username_taken", field="username")
     user = User(username=username, display_name=display_name.strip(), phone=phone.strip(), email=email.strip(),
-                date_joined=now)
+                date_joined=now, commitment_salt=new_commitment_salt())
     try:
         validate_password(password, user)
     except ValidationError as error:
@@ -35,17 +46,15 @@ def user_register(*, username: str, password: str, display_name: str = "", phone
     user.set_password(password)
     with transaction.atomic():
         user.save()
-        # The login name and contact details stay out of the log: only the user's id is public.
-        log_append(events=[{"type": "accounts.user_registered", "at": event_time(now), "user": user.pk}], now=now)
+        # The login name, contact details and password hash stay out of the log: only a commitment to them.
+        log_append(events=[user_registered_event(user, now=now)], now=now)
     return user
 
 
 def organisation_create(*, kind: OrganisationKind, name: str, now) -> Organisation:
     with transaction.atomic():
         organisation = Organisation.objects.create(kind=kind, name=name.strip(), created_at=now)
-        log_append(events=[{"type": "accounts.organisation_created", "at": event_time(now),
-                            "organisation": organisation.pk, "kind": organisation.kind,
-                            "name": organisation.name}], now=now)
+        log_append(events=[organisation_created_event(organisation)], now=now)
     return organisation
 
 
@@ -57,31 +66,49 @@ def organisation_add_member(*, organisation: Organisation, user: User, now) -> U
             raise Conflict(MSG_ALREADY_MEMBER, code="already_member")
         locked.organisation = organisation
         locked.save(update_fields=["organisation"])
-        log_append(events=[{"type": "accounts.member_added", "at": event_time(now),
-                            "organisation": organisation.pk, "user": user.pk}], now=now)
+        log_append(events=[member_added_event(organisation=organisation, user=user, now=now)], now=now)
     user.organisation = organisation
     return user
 
 
-def role_grant(*, user: User, role: Role, actor: User | None, now) -> RoleGrant:
-    """Grant a staff role; only an admin may grant (actor None is the operator's shell, e.g. `yingdu demo`)."""
-    if actor is not None and Role.ADMIN not in user_roles(actor):
+def role_grant(*, user: User, role: Role, actor, now) -> RoleGrant:
+    """Grant a staff role; only an admin may grant (SYSTEM is the operator's shell, e.g. `yingdu demo`)."""
+    if not is_system(actor) and Role.ADMIN not in user_roles(actor):
         raise Forbidden(MSG_NOT_ADMIN, code="role_grant_forbidden")
     existing = RoleGrant.objects.filter(user=user, role=role, revoked_at__isnull=True).first()
     if existing:
         return existing
     with transaction.atomic():
-        grant = RoleGrant.objects.create(user=user, role=role, granted_at=now, granted_by=actor)
-        log_append(events=[{"type": "accounts.role_granted", "at": event_time(now), "user": user.pk,
-                            "role": str(role), "actor": actor.pk if actor else "operator"}], now=now)
+        grant = RoleGrant.objects.create(user=user, role=role, granted_at=now,
+                                         granted_by=None if is_system(actor) else actor)
+        log_append(events=[role_granted_event(grant, actor=actor)], now=now)
     user.__dict__.pop("_granted_staff_roles", None)
     return grant
 
 
-def totp_device_start(*, user: User) -> TOTPDevice:
+def role_revoke(*, grant: RoleGrant, actor, now) -> RoleGrant:
+    """End a staff role; the grant stays as history. Only an admin (or SYSTEM) may revoke."""
+    if not is_system(actor) and Role.ADMIN not in user_roles(actor):
+        raise Forbidden(MSG_NOT_ADMIN, code="role_grant_forbidden")
+    with transaction.atomic():
+        locked = RoleGrant.objects.select_for_update().get(pk=grant.pk)
+        if locked.revoked_at is not None:
+            return locked
+        locked.revoked_at = now
+        locked.save(update_fields=["revoked_at"])
+        log_append(events=[role_revoked_event(locked, actor=actor)], now=now)
+    locked.user.__dict__.pop("_granted_staff_roles", None)
+    return locked
+
+
+def totp_device_start(*, user: User, now) -> TOTPDevice:
     """An unconfirmed TOTP device for enrolment; earlier unconfirmed ones are replaced."""
-    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-    return TOTPDevice.objects.create(user=user, name="身份验证器", confirmed=False)
+    with transaction.atomic():
+        replaced = list(TOTPDevice.objects.filter(user=user, confirmed=False).values_list("pk", flat=True))
+        TOTPDevice.objects.filter(pk__in=replaced).delete()
+        device = TOTPDevice.objects.create(user=user, name="身份验证器", confirmed=False)
+        log_append(events=[two_factor_started_event(device, replaced=replaced, now=now)], now=now)
+    return device
 
 
 def totp_device_confirm(*, device: TOTPDevice, token: str, now) -> TOTPDevice:
@@ -91,8 +118,15 @@ def totp_device_confirm(*, device: TOTPDevice, token: str, now) -> TOTPDevice:
     device.confirmed = True
     with transaction.atomic():
         device.save(update_fields=["confirmed"])
-        log_append(events=[{"type": "accounts.two_factor_enrolled", "at": event_time(now),
-                            "user": device.user_id}], now=now)
+        log_append(events=[two_factor_enrolled_event(device, now=now)], now=now)
+    return device
+
+
+def totp_device_issue(*, user: User, name: str, actor=SYSTEM, now) -> TOTPDevice:
+    """A confirmed TOTP device created by the operator's shell (demo accounts, the first admin), as a log entry."""
+    with transaction.atomic():
+        device = TOTPDevice.objects.create(user=user, name=name, confirmed=True)
+        log_append(events=[two_factor_issued_event(device, actor=actor, now=now)], now=now)
     return device
 
 

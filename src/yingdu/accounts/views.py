@@ -100,7 +100,7 @@ def two_factor_setup(request):
             messages.success(request, "双因素认证已启用。")
             return redirect(_safe_next(request))
     if device is None:
-        device = totp_device_start(user=request.user)
+        device = totp_device_start(user=request.user, now=timezone.now())
     qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4)
     secret = _base32(device.bin_key)
     return render(request, "accounts/two_factor_setup.html",

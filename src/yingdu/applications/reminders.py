@@ -9,8 +9,9 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
 from yingdu.i18n import in_chinese
-from yingdu.transparency.services import event_time, log_append
+from yingdu.transparency.services import log_append
 
+from .events import reviewer_reminded_event
 from .models import OPEN_STATUSES, Application, ReviewerReminder
 from .selectors import applications_with_sla
 
@@ -51,9 +52,9 @@ def application_reminders_send(*, today: date, now: datetime) -> int:
         ids = sorted(application.pk for application, _sla in rows)
         try:
             with transaction.atomic():
-                ReviewerReminder.objects.create(reviewer=reviewer, sent_on=today, application_ids=ids, sent_at=now)
-                log_append(events=[{"type": "applications.reminder", "at": event_time(now), "reviewer": reviewer.pk,
-                                    "sent_on": today.isoformat(), "applications": ids}], now=now)
+                reminder = ReviewerReminder.objects.create(reviewer=reviewer, sent_on=today, application_ids=ids,
+                                                           sent_at=now)
+                log_append(events=[reviewer_reminded_event(reminder)], now=now)
         except IntegrityError:
             continue  # already reminded today
         if reviewer.email:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import user_roles
+from yingdu.actors import SYSTEM
 from yingdu.enterprises.models import Enterprise
 from yingdu.errors import Conflict, DomainError, Forbidden
 from yingdu.files import store_upload
@@ -26,7 +27,7 @@ from .models import (
     ApplicationTransition,
     SupplementRequest,
 )
-from .workflow import REVIEW_ACTIONS, TRANSITIONS
+from .workflow import REVIEW_ACTIONS, TRANSITIONS, ApplicationAction
 
 logger = logging.getLogger(__name__)
 
@@ -110,9 +111,14 @@ def application_material_upload(*, application: Application, code: str, upload, 
     return material
 
 
-def _transition(*, application: Application, action: str, actor, now, reason: str = "",
-                apply: Callable[[Application], dict] | None = None, lock_enterprise: bool = False) -> Application:
-    """Check role, membership, reason and source status, then apply the step, record it and log it atomically."""
+def _transition(*, application: Application, action: ApplicationAction, actor, now, reason: str = "",
+                apply: Callable[[Application], dict] | None = None, lock_enterprise: bool = False,
+                close_supplements: bool = False, then: Callable[[Application], None] | None = None) -> Application:
+    """Check role, membership, reason and source status, then apply the step, record it and log it atomically.
+
+    ``close_supplements`` closes a supplement request left open (a decision or a withdrawal); ``then`` runs after the
+    step's entry is appended, in the same transaction, for its effects in other apps (their entries follow it).
+    """
     transition = TRANSITIONS[action]
     roles = user_roles(actor)
     if not (roles & transition.roles):
@@ -133,13 +139,16 @@ def _transition(*, application: Application, action: str, actor, now, reason: st
                 str(MSG_TRANSITION_NOT_ALLOWED).format(status=locked.get_status_display(), action=transition.label),
                 code="transition_not_allowed", detail={"status": locked.status, "action": action})
         detail = apply(locked) if apply is not None else {}
+        closed = _close_open_supplements(locked, actor=actor, now=now) if close_supplements else []
         record = ApplicationTransition.objects.create(
             application=locked, action=action, from_status=locked.status, to_status=transition.target, actor=actor,
             at=now, on=timezone.localdate(now), reason=reason, detail=detail,
         )
         locked.status = transition.target
         locked.save()
-        log_append(events=[application_transition_event(locked, record)], now=now)
+        log_append(events=[application_transition_event(action, locked, record, supplements_closed=closed)], now=now)
+        if then is not None:
+            then(locked)
     return locked
 
 
@@ -166,7 +175,7 @@ def application_submit(*, application: Application, actor, now) -> Application:
         return {"policy_version": version.version_id, "limit_year": today.year,
                 "counts_toward_limit": locked.counts_toward_limit}
 
-    return _transition(application=application, action="submit", actor=actor, now=now, apply=apply,
+    return _transition(application=application, action=ApplicationAction.SUBMIT, actor=actor, now=now, apply=apply,
                        lock_enterprise=True)
 
 
@@ -178,7 +187,8 @@ def application_accept(*, application: Application, actor, now, reason: str = ""
         locked.reviewer = actor
         return {"accepted_on": locked.accepted_on.isoformat(), "sla_working_days": locked.sla_working_days}
 
-    return _transition(application=application, action="accept", actor=actor, now=now, reason=reason, apply=apply)
+    return _transition(application=application, action=ApplicationAction.ACCEPT, actor=actor, now=now, reason=reason,
+                       apply=apply)
 
 
 def _compute_review_amount(locked: Application, now) -> dict:
@@ -204,7 +214,7 @@ def _issue_data_notice(application: Application, *, now) -> None:
     today = timezone.localdate(now)
     try:
         data_notice_request(work=work, period_start_on=work.production_start_on,
-                            period_end_on=min(work.production_end_on, today), actor=None, now=now)
+                            period_end_on=min(work.production_end_on, today), actor=SYSTEM, now=now)
     except DomainError as error:
         # the review stands; staff can issue the notice from the notices page once the cause is fixed
         logger.warning("data notice for application %s not issued: %s", application.pk, error.code)
@@ -217,8 +227,8 @@ def application_start_review(*, application: Application, actor, now, reason: st
         locked.reviewer = actor
         return _compute_review_amount(locked, now)
 
-    reviewed = _transition(application=application, action="start_review", actor=actor, now=now, reason=reason,
-                           apply=apply)
+    reviewed = _transition(application=application, action=ApplicationAction.START_REVIEW, actor=actor, now=now,
+                           reason=reason, apply=apply)
     if issue_data_notice:
         _issue_data_notice(reviewed, now=now)
     return reviewed
@@ -240,8 +250,8 @@ def application_request_supplement(*, application: Application, actor, items: li
             requested_on=timezone.localdate(now))
         return {"supplement_request": request.pk, "items": items, "paused_from": request.requested_on.isoformat()}
 
-    return _transition(application=application, action="request_supplement", actor=actor, now=now, reason=message,
-                       apply=apply)
+    return _transition(application=application, action=ApplicationAction.REQUEST_SUPPLEMENT, actor=actor, now=now,
+                       reason=message, apply=apply)
 
 
 def application_resubmit(*, application: Application, actor, now, response: str = "") -> Application:
@@ -256,8 +266,8 @@ def application_resubmit(*, application: Application, actor, now, response: str 
         return {"supplement_request": request.pk, "paused_from": request.requested_on.isoformat(),
                 "paused_to": request.resumed_on.isoformat(), **_compute_review_amount(locked, now)}
 
-    return _transition(application=application, action="resubmit", actor=actor, now=now, reason=response,
-                       apply=apply)
+    return _transition(application=application, action=ApplicationAction.RESUBMIT, actor=actor, now=now,
+                       reason=response, apply=apply)
 
 
 def application_approve(*, application: Application, actor, now, reason: str = "") -> Application:
@@ -271,15 +281,16 @@ def application_approve(*, application: Application, actor, now, reason: str = "
         locked.approved_detail = locked.review_detail
         locked.decided_at = now
         locked.decision_reason = (reason or "").strip()
-        voucher = None
-        if locked.approved_amount_fen > 0:
-            # the voucher is issued in the approval's transaction: approved if and only if issued
-            voucher = voucher_issue(enterprise=locked.enterprise, work_id=locked.work_id, application_id=locked.pk,
-                                    amount_fen=locked.approved_amount_fen, actor=actor, now=now)
-        return {**review, "approved_amount_fen": locked.approved_amount_fen,
-                "voucher": voucher.number if voucher is not None else None}
+        return {**review, "approved_amount_fen": locked.approved_amount_fen}
 
-    return _transition(application=application, action="approve", actor=actor, now=now, reason=reason, apply=apply)
+    def issue(approved: Application) -> None:
+        # in the approval's transaction (approved if and only if issued), after its entry: the cause, then the effect
+        if approved.approved_amount_fen > 0:
+            voucher_issue(enterprise=approved.enterprise, work_id=approved.work_id, application_id=approved.pk,
+                          amount_fen=approved.approved_amount_fen, actor=actor, now=now)
+
+    return _transition(application=application, action=ApplicationAction.APPROVE, actor=actor, now=now, reason=reason,
+                       apply=apply, then=issue)
 
 
 def application_reject(*, application: Application, actor, reason: str, now) -> Application:
@@ -287,44 +298,45 @@ def application_reject(*, application: Application, actor, reason: str, now) -> 
     def apply(locked: Application) -> dict:
         locked.decided_at = now
         locked.decision_reason = reason.strip()
-        _close_open_supplement(locked, actor=actor, now=now)
         return {}
 
-    return _transition(application=application, action="reject", actor=actor, now=now, reason=reason, apply=apply)
+    return _transition(application=application, action=ApplicationAction.REJECT, actor=actor, now=now, reason=reason,
+                       apply=apply, close_supplements=True)
 
 
 def application_withdraw(*, application: Application, actor, now, reason: str = "") -> Application:
     """The applicant withdraws before a decision; the place under the annual limit is released."""
-    def apply(locked: Application) -> dict:
-        _close_open_supplement(locked, actor=actor, now=now)
-        return {}
-
-    return _transition(application=application, action="withdraw", actor=actor, now=now, reason=reason, apply=apply)
+    return _transition(application=application, action=ApplicationAction.WITHDRAW, actor=actor, now=now,
+                       reason=reason, close_supplements=True)
 
 
-def _close_open_supplement(locked: Application, *, actor, now) -> None:
-    locked.supplement_requests.filter(resumed_on__isnull=True).update(
-        resumed_by=actor, resumed_at=now, resumed_on=timezone.localdate(now))
+def _close_open_supplements(locked: Application, *, actor, now) -> list[int]:
+    """Close the supplement requests still open (the clock stops with the decision); their ids."""
+    open_requests = locked.supplement_requests.select_for_update().filter(resumed_on__isnull=True)
+    closed = sorted(open_requests.values_list("pk", flat=True))
+    SupplementRequest.objects.filter(pk__in=closed).update(resumed_by=actor, resumed_at=now,
+                                                           resumed_on=timezone.localdate(now))
+    return closed
 
 
 def application_transition_by_action(*, application: Application, action: str, actor, now, reason: str = "",
                                      items: list[str] | None = None) -> Application:
     """Dispatch a named action from a page or the API to its service."""
-    if action == "submit":
+    if action == ApplicationAction.SUBMIT:
         return application_submit(application=application, actor=actor, now=now)
-    if action == "accept":
+    if action == ApplicationAction.ACCEPT:
         return application_accept(application=application, actor=actor, now=now, reason=reason)
-    if action == "start_review":
+    if action == ApplicationAction.START_REVIEW:
         return application_start_review(application=application, actor=actor, now=now, reason=reason)
-    if action == "request_supplement":
+    if action == ApplicationAction.REQUEST_SUPPLEMENT:
         return application_request_supplement(application=application, actor=actor, items=items or [],
                                               message=reason, now=now)
-    if action == "resubmit":
+    if action == ApplicationAction.RESUBMIT:
         return application_resubmit(application=application, actor=actor, now=now, response=reason)
-    if action == "approve":
+    if action == ApplicationAction.APPROVE:
         return application_approve(application=application, actor=actor, now=now, reason=reason)
-    if action == "reject":
+    if action == ApplicationAction.REJECT:
         return application_reject(application=application, actor=actor, reason=reason, now=now)
-    if action == "withdraw":
+    if action == ApplicationAction.WITHDRAW:
         return application_withdraw(application=application, actor=actor, now=now, reason=reason)
     raise DomainError(_("未知操作"), code="unknown_action", status=404)

@@ -7,23 +7,29 @@ recomputed and compared with the StoredHash rows, each entry is handed to the pr
 keyed by the ids their entries carry are compared at the end. Memory is bounded by one page plus those tables' rows.
 """
 
+import functools
 import hashlib
 import json
 import logging
+import multiprocessing
+import os
 import sys
 import time
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.mail import send_mail
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, connections
 from django.tasks import task
 
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import staff_emails_with_role
 from yingdu.tlog import (
+    Cosignature,
     NoteError,
     ProofError,
     node_hash,
@@ -33,12 +39,15 @@ from yingdu.tlog import (
     stored_hashes_for_leaves,
     tree_hash,
     verify_consistency,
+    verify_cosignature,
     verify_note,
 )
 from yingdu.tlog.hashing import EMPTY_ROOT_HASH
+from yingdu.tlog.note import split_note
 from yingdu.tlog.storage import subtree_indexes
-from yingdu.transparency.keys import log_origin, verifier_keys
-from yingdu.transparency.models import LogEntry, LogHead, SignedCheckpoint, StoredHash
+from yingdu.transparency.catalogue import CATALOGUE, NOT_AUDITED_TABLES, CatalogueError
+from yingdu.transparency.keys import log_origin, verifier_keys, witness_keys
+from yingdu.transparency.models import LogEntry, LogHead, SignedCheckpoint, StoredHash, WitnessCosignature
 from yingdu.transparency.selectors import DatabaseHashReader
 
 from .projections import DELETED, EDITED, INSERTED, Mismatch, MismatchSink, Projection, all_projections
@@ -53,7 +62,9 @@ ENTRY_TABLE = LogEntry._meta.db_table
 HASH_TABLE = StoredHash._meta.db_table
 HEAD_TABLE = LogHead._meta.db_table
 CHECKPOINT_TABLE = SignedCheckpoint._meta.db_table
+COSIGNATURE_TABLE = WitnessCosignature._meta.db_table
 UNREADABLE = "unreadable"
+UNDECLARED_ENTRY = "undeclared"
 
 
 @dataclass
@@ -68,6 +79,8 @@ class AuditReport:
     rows_checked: dict[str, int] = field(default_factory=dict)
     mismatches: list[Mismatch] = field(default_factory=list)
     not_in_entries: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    tables_not_audited: dict[str, str] = field(default_factory=dict)
+    tables_unexplained: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -97,8 +110,14 @@ class AuditReport:
         for table in sorted(set(self.rows_checked) | set(by_table)):
             lines.append(f"{table:<36} {self.rows_checked.get(table, 0):>14,} {by_table.get(table, 0):>11,}")
         if self.not_in_entries:
-            lines += ["", "fields no entry records (not audited):"]
+            lines += ["", "columns no entry records (not audited, with the reason):"]
             lines += [f"  {table}: {', '.join(names)}" for table, names in sorted(self.not_in_entries.items())]
+        if self.tables_not_audited:
+            lines += ["", "tables not recomputed from the log (with the reason):"]
+            lines += [f"  {table}: {reason}" for table, reason in sorted(self.tables_not_audited.items())]
+        if self.tables_unexplained:
+            lines += ["", "TABLES NOT AUDITED WITHOUT A REASON:"]
+            lines += [f"  {table}" for table in sorted(self.tables_unexplained)]
         if self.mismatches:
             lines += ["", f"MISMATCHES ({len(self.mismatches):,}):"]
             lines += [f"  {mismatch.format()}" for mismatch in self.mismatches[:listed]]
@@ -227,21 +246,42 @@ def _entry_pages(tree_size: int, page_size: int):
         yield start, min(start + page_size, tree_size)
 
 
-def _read_entries(start: int, end: int) -> list[tuple]:
+def _read_entries(start: int, end: int, types: tuple[str, ...] | None = None) -> list[tuple]:
+    """(index, event_type, entry, leaf_hash) of the entries in [start, end), of the given types only when given."""
     quote = connection.ops.quote_name
+    only = f" AND {quote('event_type')} IN ({', '.join(['%s'] * len(types))})" if types else ""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {quote('index')}, {quote('event_type')}, {quote('entry')}, {quote('leaf_hash')} "
-                       f"FROM {quote(ENTRY_TABLE)} WHERE {quote('index')} >= %s AND {quote('index')} < %s "
-                       f"ORDER BY {quote('index')}", [start, end])
+                       f"FROM {quote(ENTRY_TABLE)} WHERE {quote('index')} >= %s AND {quote('index')} < %s{only} "
+                       f"ORDER BY {quote('index')}", [start, end, *(types or ())])
         return cursor.fetchall()
 
 
 class _Dispatch:
     """The projections that handle each event type, worked out once per type."""
 
-    def __init__(self, projections: list[Projection]) -> None:
+    def __init__(self, projections: list[Projection], *, reports_entries: bool = True) -> None:
         self.projections = projections
+        # In a parallel audit only one worker reports problems of the entries themselves (the others skip them).
+        self.reports_entries = reports_entries
         self._by_type: dict[str, list[Projection]] = {}
+
+    def report(self, mismatch: Mismatch, sink: MismatchSink) -> None:
+        if self.reports_entries:
+            sink.add(mismatch)
+
+    def declared(self, index: int, event: dict, sink: MismatchSink) -> bool:
+        """Whether the entry matches its declaration in the catalogue; a mismatch names the entry otherwise."""
+        try:
+            CATALOGUE.validate(event)
+        except CatalogueError as error:
+            self.report(Mismatch(ENTRY_TABLE, index, UNDECLARED_ENTRY, (), index, str(error)), sink)
+            return False
+        return True
+
+    def types(self) -> tuple[str, ...]:
+        """The declared types any of these projections handles."""
+        return tuple(declared.name for declared in CATALOGUE if self[declared.name])
 
     def __getitem__(self, event_type: str) -> list[Projection]:
         chosen = self._by_type.get(event_type)
@@ -250,14 +290,25 @@ class _Dispatch:
         return chosen
 
 
-def _audit_page(start: int, end: int, tree: _TreeAudit, dispatch: _Dispatch, sink: MismatchSink) -> int:
-    """Check one page of entries against the tree and hand each to its projections; the count of entries read."""
-    rows = _read_entries(start, end)
+def _audit_page(start: int, end: int, tree: _TreeAudit | None, dispatch: _Dispatch | None, sink: MismatchSink,
+                types: tuple[str, ...] | None = None) -> int:
+    """Check one page of entries against the tree (``tree``) and hand each to its projections (``dispatch``, for the
+    entries of ``types`` only when given); the count of entries read."""
+    rows = _read_entries(start, end, types)
+    if tree is not None:
+        _tree_page(rows, start, end, tree, sink)
+    if dispatch is not None:
+        _projection_page(rows, dispatch, sink)
+        for projection in dispatch.projections:
+            projection.page(start, end, sink)
+    return len(rows)
+
+
+def _tree_page(rows: list[tuple], start: int, end: int, tree: _TreeAudit, sink: MismatchSink) -> None:
     leaf_hashes: list[bytes | None] = [None] * (end - start)
     entry_columns: list[bytes | None] = [None] * (end - start)
     sha256 = hashlib.sha256
-    loads = json.loads
-    for index, event_type, entry, stored_leaf in rows:
+    for index, _event_type, entry, stored_leaf in rows:
         entry = bytes(entry)
         # leaf hash = SHA-256(0x00 || entry)
         hashed = sha256(b"\x00" + entry).digest()
@@ -267,26 +318,30 @@ def _audit_page(start: int, end: int, tree: _TreeAudit, dispatch: _Dispatch, sin
         if hashed != stored_leaf:
             sink.add(Mismatch(ENTRY_TABLE, index, EDITED, ("entry",) if _leaf_in_tree(index, stored_leaf)
                               else ("entry", "leaf_hash"), index, "the entry's bytes do not give its leaf hash"))
-        try:
-            event = loads(entry)
-            if event.get("type") != event_type:
-                sink.add(Mismatch(ENTRY_TABLE, index, EDITED, ("event_type",), index,
-                                  f"column says {event_type!r}, the entry {event.get('type')!r}"))
-                event_type = event.get("type")
-            for projection in dispatch[event_type]:
-                projection.entry(index, event_type, event)
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
-            sink.add(Mismatch(ENTRY_TABLE, index, UNREADABLE, (), index,
-                              f"{event_type}: {type(error).__name__} {error}"))
     if len(rows) != end - start:
         present = {row[0] for row in rows}
         for index in range(start, end):
             if index not in present:
                 sink.add(Mismatch(ENTRY_TABLE, index, DELETED, (), index, "the tree has a leaf here"))
     tree.add_page(start, leaf_hashes, entry_columns)
-    for projection in dispatch.projections:
-        projection.page(start, end, sink)
-    return len(rows)
+
+
+def _projection_page(rows: list[tuple], dispatch: _Dispatch, sink: MismatchSink) -> None:
+    loads = json.loads
+    for index, event_type, entry, _stored_leaf in rows:
+        try:
+            event = loads(bytes(entry))
+            if event.get("type") != event_type:
+                dispatch.report(Mismatch(ENTRY_TABLE, index, EDITED, ("event_type",), index,
+                                         f"column says {event_type!r}, the entry {event.get('type')!r}"), sink)
+                event_type = event.get("type")
+            if not dispatch.declared(index, event, sink):
+                continue
+            for projection in dispatch[event_type]:
+                projection.entry(index, event_type, event)
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            dispatch.report(Mismatch(ENTRY_TABLE, index, UNREADABLE, (), index,
+                                     f"{event_type}: {type(error).__name__} {error}"), sink)
 
 
 def _leaf_in_tree(index: int, leaf: bytes) -> bool:
@@ -320,6 +375,128 @@ def _check_head(head: LogHead | None, reader: DatabaseHashReader, sink: Mismatch
     elif _stored_root(head.tree_size, reader) != bytes(head.root_hash):
         sink.add(Mismatch(HEAD_TABLE, 1, EDITED, ("root_hash",), None,
                           f"the head's root is not the root of the stored tree of {head.tree_size} entries"))
+    if head is not None:
+        last = LogEntry.objects.order_by("-index").values_list("index", flat=True).first()
+        entries = 0 if last is None else last + 1
+        if entries != head.tree_size:
+            sink.add(Mismatch(HEAD_TABLE, 1, EDITED, ("tree_size",), None,
+                              f"says {head.tree_size} entries; the last entry is number {entries - 1}"))
+    for pk in LogHead.objects.exclude(pk=1).values_list("pk", flat=True):
+        sink.add(Mismatch(HEAD_TABLE, pk, INSERTED, (), None, "the log has one head row (id 1)"))
+    sink.checked(HEAD_TABLE, LogHead.objects.count())
+
+
+def _check_checkpoint_sequence(head: LogHead | None, sink: MismatchSink) -> None:
+    """Checkpoints are numbered 1…n in tree size order and the head counts n, so a deleted checkpoint (the latest
+    included), a renumbered one and a forged one are each named."""
+    rows = list(SignedCheckpoint.objects.order_by("tree_size").values_list("tree_size", "sequence"))
+    signed = head.checkpoints_signed if head is not None else 0
+    numbers = {sequence for _size, sequence in rows}
+    if len(rows) == signed:
+        for rank, (tree_size, sequence) in enumerate(rows, start=1):
+            if sequence != rank:
+                sink.add(Mismatch(CHECKPOINT_TABLE, tree_size, EDITED, ("sequence",), None,
+                                  f"number {sequence} is out of signing order (expected {rank})"))
+        return
+    if len(rows) < signed:
+        for missing in sorted(set(range(1, signed + 1)) - numbers):
+            sink.add(Mismatch(CHECKPOINT_TABLE, f"sequence {missing}", DELETED, (), None,
+                              f"the log head counts {signed} signed checkpoints; number {missing} is missing"))
+        if max(numbers, default=0) < signed:
+            # the latest checkpoints are missing, or the head's count was raised: the database cannot tell which
+            sink.add(Mismatch(HEAD_TABLE, 1, EDITED, ("checkpoints_signed",), None,
+                              f"counts {signed} signed checkpoints, the table's last is number "
+                              f"{max(numbers, default=0)} (or the latest were deleted)"))
+    beyond = [(tree_size, sequence) for tree_size, sequence in rows if not 1 <= sequence <= signed]
+    for tree_size, sequence in beyond:
+        sink.add(Mismatch(CHECKPOINT_TABLE, tree_size, INSERTED, ("sequence",), None,
+                          f"number {sequence}, but the log head counts {signed} signed checkpoints"))
+    if len(rows) > signed and not beyond:
+        sink.add(Mismatch(HEAD_TABLE, 1, EDITED, ("checkpoints_signed",), None,
+                          f"counts {signed} signed checkpoints, the table holds {len(rows)}"))
+    previous = 0
+    for tree_size, sequence in rows:
+        if 1 <= sequence <= signed and sequence <= previous:
+            sink.add(Mismatch(CHECKPOINT_TABLE, tree_size, EDITED, ("sequence",), None,
+                              f"number {sequence} is out of signing order"))
+        previous = max(previous, sequence)
+
+
+def _check_cosignatures(sink: MismatchSink) -> None:
+    """Each stored cosignature is a valid signature by a configured witness of the checkpoint it is stored with."""
+    witnesses = {(key.name, key.key_id): key for key in witness_keys()}
+    notes = {}
+    count = 0
+    for row in WitnessCosignature.objects.order_by("pk").iterator():
+        count += 1
+        if row.checkpoint_id not in notes:
+            notes[row.checkpoint_id] = SignedCheckpoint.objects.filter(pk=row.checkpoint_id) \
+                .values_list("note", flat=True).first()
+        note = notes[row.checkpoint_id]
+        problem = None
+        if note is None:
+            problem = ("checkpoint_id",), "its checkpoint is missing"
+        else:
+            try:
+                text, _signatures = split_note(note)
+                text, [line] = split_note(text + "\n" + row.signature_line)
+                cosignature = Cosignature.from_note_signature(line)
+                key = witnesses.get((row.witness_name, row.key_id))
+                if key is None:
+                    problem = ("witness_name", "key_id"), "not a configured witness key"
+                elif (cosignature.name, cosignature.key_id, cosignature.timestamp) != \
+                        (row.witness_name, row.key_id, row.timestamp):
+                    problem = ("witness_name", "key_id", "timestamp"), "the row differs from its signature line"
+                else:
+                    verify_cosignature(text=text, cosignature=cosignature, verifier_key=key)
+            except (NoteError, ValueError) as error:
+                problem = ("signature_line",), f"the cosignature does not verify: {error}"
+        if problem is not None:
+            sink.add(Mismatch(COSIGNATURE_TABLE, row.pk, EDITED, problem[0], None, problem[1]))
+    sink.checked(COSIGNATURE_TABLE, count)
+
+
+# Tables of Django and its libraries, which hold no record of the programme: why the audit does not recompute them.
+INFRASTRUCTURE_TABLES = {
+    "auth": "Django's groups and permissions: the platform grants rights only by role grants (accounts), audited",
+    "contenttypes": "Django's registry of models, rebuilt by migrate",
+    "sessions": "sign-in sessions: they expire and record nothing of the programme",
+    "axes": "login throttling counters",
+    "django_tasks_database": "the background task queue and its results (work is logged by the services it calls)",
+}
+# Columns of the log's own tables that nothing signed or hashed vouches for.
+LOG_TABLE_UNRECORDED = {
+    CHECKPOINT_TABLE: ("signed_at (when the operator's key signed it: a checkpoint note carries no time; witness "
+                       "cosignatures carry theirs)",),
+    COSIGNATURE_TABLE: ("received_at (when the witness submitted it; the cosignature's own timestamp is checked)",),
+}
+LOG_TABLES = {
+    ENTRY_TABLE: "checked against the stored tree", HASH_TABLE: "recomputed from the entries",
+    HEAD_TABLE: "checked against the stored tree", CHECKPOINT_TABLE: "signatures, consistency and numbering",
+}
+
+
+def table_coverage(projections: list[Projection]) -> tuple[dict[str, str], dict[str, str]]:
+    """Every table of the deployment: (tables not recomputed, with the reason; tables with no reason at all)."""
+    audited = set(LOG_TABLES) | {COSIGNATURE_TABLE}
+    for projection in projections:
+        audited |= set(projection.tables)
+    with_reason: dict[str, str] = {}
+    unexplained: dict[str, str] = {}
+    for model in django_apps.get_models(include_auto_created=True):
+        table = model._meta.db_table
+        if table in audited:
+            continue
+        reason = NOT_AUDITED_TABLES.get(model._meta.label) or INFRASTRUCTURE_TABLES.get(model._meta.app_label)
+        if reason is None and model._meta.auto_created:
+            owner = model._meta.auto_created
+            if owner._meta.label == settings.AUTH_USER_MODEL:
+                reason = INFRASTRUCTURE_TABLES["auth"]
+        if reason:
+            with_reason[table] = reason
+        else:
+            unexplained[table] = "no projection and no reason declared"
+    return with_reason, unexplained
 
 
 def _check_checkpoints(tree_size: int, reader: DatabaseHashReader, sink: MismatchSink) -> tuple[int | None, int]:
@@ -366,34 +543,133 @@ def _check_checkpoints(tree_size: int, reader: DatabaseHashReader, sink: Mismatc
     return (latest.tree_size if latest is not None else None), count
 
 
-def db_audit(*, progress_stream=None, page_size: int = PAGE_SIZE) -> AuditReport:
-    """Run the whole audit and return the report (no output but the progress line)."""
-    began = time.perf_counter()
+@dataclass
+class _Part:
+    """What one part of the audit found (one process of a parallel audit, or the whole audit)."""
+
+    mismatches: list[Mismatch] = field(default_factory=list)
+    rows_checked: dict[str, int] = field(default_factory=dict)
+    entries_read: int = 0
+    checkpoint_size: int | None = None
+    checkpoints_checked: int = 0
+    not_in_entries: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def _audit_part(*, tree_size: int, page_size: int, tree: bool, projections: list[Projection] | None,
+                reports_entries: bool = True, progress_stream=None) -> _Part:
+    """The tree and log-table checks (``tree``), the projections (``projections``), or both in one pass."""
     sink = MismatchSink()
-    report = AuditReport()
+    part = _Part()
+    tree_audit = _TreeAudit(sink) if tree else None
+    dispatch = _Dispatch(projections, reports_entries=reports_entries) if projections is not None else None
+    # a worker that neither checks the tree nor reports on every entry reads only the entries its projections use
+    types = dispatch.types() if dispatch is not None and not tree and not reports_entries else None
+    progress = _Progress(progress_stream, tree_size, progress_stream is not None)
+    for start, end in _entry_pages(tree_size, page_size):
+        part.entries_read += _audit_page(start, end, tree_audit, dispatch, sink, types)
+        if tree:
+            sink.checked(ENTRY_TABLE, end - start)
+        progress.update(end)
+    progress.close()
+    if tree:
+        head = LogHead.objects.filter(pk=1).first()
+        _check_outside(tree_size, sink)
+        sink.checked(HASH_TABLE, stored_hash_count(tree_size=tree_size))
+        reader = DatabaseHashReader()
+        _check_head(head, reader, sink)
+        part.checkpoint_size, part.checkpoints_checked = _check_checkpoints(tree_size, reader, sink)
+        sink.checked(CHECKPOINT_TABLE, part.checkpoints_checked)
+        _check_checkpoint_sequence(head, sink)
+        _check_cosignatures(sink)
+        part.not_in_entries.update(LOG_TABLE_UNRECORDED)
+    for projection in projections or ():
+        projection.finish(tree_size, sink)
+        part.not_in_entries.update({table: names for table, names in projection.tables.items() if names})
+    part.mismatches, part.rows_checked = sink.mismatches, sink.rows_checked
+    return part
+
+
+def _parallel_groups(projections: list[Projection], jobs: int) -> list[list[Projection]]:
+    """Projections shared among jobs - 1 worker processes (one more checks the tree): the usage projection, which
+    dominates a large log, alone when there is room, the others together."""
+    workers = max(1, jobs - 1)
+    heavy = [p for p in projections if p.name == "usage"]
+    rest = [p for p in projections if p.name != "usage"]
+    if workers == 1 or not heavy:
+        return [projections]
+    groups = [heavy] + [[] for _ in range(workers - 1)]
+    for position, projection in enumerate(rest):
+        groups[1 + position % (workers - 1)].append(projection)
+    return [group for group in groups if group]
+
+
+def _run_in_child(connection_end, work) -> None:
+    """In a forked worker: run ``work`` on a connection of its own and send back the result (or the error)."""
+    connections.close_all()
+    try:
+        connection_end.send(("ok", work()))
+    except BaseException:  # the parent re-raises it; a worker must not die silently
+        connection_end.send(("error", traceback.format_exc()))
+    finally:
+        connections.close_all()
+        connection_end.close()
+
+
+def _run_parallel(works: list) -> list[_Part]:
+    """Run each callable in a forked process (the database is read through a connection per process)."""
+    context = multiprocessing.get_context("fork")
+    connections.close_all()
+    started = []
+    for work in works:
+        parent_end, child_end = context.Pipe(duplex=False)
+        process = context.Process(target=_run_in_child, args=(child_end, work), daemon=True)
+        process.start()
+        child_end.close()
+        started.append((process, parent_end))
+    results = []
+    for process, parent_end in started:
+        status, value = parent_end.recv()
+        process.join()
+        if status != "ok":
+            raise RuntimeError(f"an audit worker failed:\n{value}")
+        results.append(value)
+    return results
+
+
+def db_audit(*, progress_stream=None, page_size: int = PAGE_SIZE, jobs: int = 1) -> AuditReport:
+    """Run the whole audit and return the report (no output but the progress line).
+
+    With ``jobs`` > 1 the tree and the projections are checked by separate worker processes (forked, each with its
+    own database connection); inside a transaction, whose writes they could not see, the audit runs in one process.
+    """
+    began = time.perf_counter()
     head = LogHead.objects.filter(pk=1).first()
     tree_size = head.tree_size if head is not None else 0
     projections = all_projections()
-    dispatch = _Dispatch(projections)
-    tree = _TreeAudit(sink)
-    progress = _Progress(progress_stream, tree_size, progress_stream is not None)
-    for start, end in _entry_pages(tree_size, page_size):
-        report.entries_read += _audit_page(start, end, tree, dispatch, sink)
-        sink.checked(ENTRY_TABLE, end - start)
-        progress.update(end)
-    progress.close()
-    _check_outside(tree_size, sink)
-    sink.checked(HASH_TABLE, stored_hash_count(tree_size=tree_size))
-    reader = DatabaseHashReader()
-    _check_head(head, reader, sink)
-    report.checkpoint_size, report.checkpoints_checked = _check_checkpoints(tree_size, reader, sink)
-    sink.checked(CHECKPOINT_TABLE, report.checkpoints_checked)
-    for projection in projections:
-        projection.finish(tree_size, sink)
-        report.not_in_entries.update({table: names for table, names in projection.tables.items() if names})
-    report.tree_size = tree_size
-    report.rows_checked = sink.rows_checked
-    report.mismatches = sink.mismatches
+    # workers would not see what the caller's open transaction has not committed
+    if jobs <= 1 or connection.in_atomic_block:
+        parts = [_audit_part(tree_size=tree_size, page_size=page_size, tree=True, projections=projections,
+                             progress_stream=progress_stream)]
+    else:
+        groups = _parallel_groups(projections, jobs)
+        works = [functools.partial(_audit_part, tree_size=tree_size, page_size=page_size, tree=True,
+                                   projections=None, progress_stream=progress_stream)]
+        works += [functools.partial(_audit_part, tree_size=tree_size, page_size=page_size, tree=False,
+                                    projections=group, reports_entries=any(p.name == "catalogue" for p in group))
+                  for group in groups]
+        parts = _run_parallel(works)
+    report = AuditReport(tree_size=tree_size)
+    rows_checked: dict[str, int] = {}
+    for part in parts:
+        report.mismatches += part.mismatches
+        for table, count in part.rows_checked.items():
+            rows_checked[table] = rows_checked.get(table, 0) + count
+        report.not_in_entries.update(part.not_in_entries)
+        if part.checkpoints_checked or part.checkpoint_size is not None:
+            report.checkpoint_size, report.checkpoints_checked = part.checkpoint_size, part.checkpoints_checked
+    report.entries_read = parts[0].entries_read
+    report.rows_checked = rows_checked
+    report.tables_not_audited, report.tables_unexplained = table_coverage(projections)
     report.seconds = time.perf_counter() - began
     return report
 
@@ -403,6 +679,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     parser.add_argument("--page-size", type=int, default=PAGE_SIZE, help="entries read per page")
     parser.add_argument("--list", type=int, default=LISTED_MISMATCHES, help="mismatches listed one per line")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="worker processes: one checks the tree, the others the tables (default: the cores)")
 
 
 def run_db_audit(*, stdout=None, stderr=None, progress: bool = True, page_size: int = PAGE_SIZE,
@@ -419,7 +697,8 @@ def run_db_audit(*, stdout=None, stderr=None, progress: bool = True, page_size: 
         page_size = options.get("page_size") or page_size
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
-    report = db_audit(progress_stream=stderr if progress else None, page_size=page_size)
+    report = db_audit(progress_stream=stderr if progress else None, page_size=page_size,
+                      jobs=max(1, options.get("jobs") or 1))
     stdout.write(report.summary(listed=options.get("list", LISTED_MISMATCHES)))
     if command is None:
         return report

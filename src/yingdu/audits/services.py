@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.selectors import organisation_member_emails, user_roles
+from yingdu.actors import SYSTEM, actor_user_id
 from yingdu.enterprises.services import enterprise_disqualify
 from yingdu.enterprises.workflow import TRANSITIONS as ENTERPRISE_TRANSITIONS
 from yingdu.errors import Conflict, DomainError, Forbidden
@@ -19,14 +20,27 @@ from yingdu.files import store_upload
 from yingdu.notices.services import objection_window_for
 from yingdu.policy.selectors import policy_version_require_in_force, work_calendar
 from yingdu.rules.money import Money
-from yingdu.transparency.services import log_append
+from yingdu.transparency.services import log_append, log_lock
 from yingdu.vouchers.models import Voucher
+from yingdu.vouchers.selectors import revocation_amounts
 from yingdu.vouchers.services import voucher_revoke
 from yingdu.vouchers.workflow import VOUCHER_TRANSITIONS
 
 from . import selectors
 from .draw import DrawError, Quarter, draw_choose
-from .events import case_event, case_opened_event, draw_event, text_commitment
+from .events import (
+    case_opened_event,
+    check_event,
+    deadlines_recomputed_event,
+    draw_event,
+    evidence_event,
+    finding_event,
+    fraud_confirmed_event,
+    fraud_declined_event,
+    note_event,
+    notice_event,
+    response_event,
+)
 from .models import (
     AuditNotice,
     AuditNoticeKind,
@@ -101,12 +115,13 @@ def _send_notice_email(notice_id: int) -> None:
     AuditNotice.objects.filter(pk=notice_id).update(emailed=True)
 
 
-def _notify(*, case: SpotCheckCase, kind: str, message: str, now: datetime) -> AuditNotice:
-    """An in-app notice to the enterprise and, after commit, the same by e-mail."""
+def _notify(*, case: SpotCheckCase, kind: str, message: str, now: datetime) -> dict:
+    """An in-app notice to the enterprise and, after commit, the same by e-mail; returns its audits.notice entry,
+    for the caller to append after the entry of the step that sends it."""
     notice = AuditNotice.objects.create(enterprise=case.enterprise, case=case, kind=kind, message=message,
                                         created_at=now)
     transaction.on_commit(lambda: _send_notice_email(notice.pk))
-    return notice
+    return notice_event(notice)
 
 
 # --- the draw ---------------------------------------------------------------------------------------------------
@@ -115,10 +130,10 @@ def _notify(*, case: SpotCheckCase, kind: str, message: str, now: datetime) -> A
 def draw_run(*, quarter: str, actor, now: datetime) -> SpotCheckDraw:
     """Draw the quarter's sample once, after the quarter ended, and open a case for each drawn work.
 
-    ``actor=None`` is the platform (`yingdu audit draw`). Seed: the root hash of the latest checkpoint signed at or
+    ``actor=SYSTEM`` is the platform (`yingdu audit draw`). Seed: the root hash of the latest checkpoint signed at or
     before the quarter's end (00:00 Asia/Shanghai of the next quarter's first day); see yingdu.audits.draw.
     """
-    if actor is not None:
+    if actor is not SYSTEM:
         _require_staff(actor)
     try:
         parsed = Quarter.parse(quarter)
@@ -151,29 +166,32 @@ def draw_run(*, quarter: str, actor, now: datetime) -> SpotCheckDraw:
             candidates = selectors.draw_candidates(rule=rule, start_at=start_at, end_at=end_at)
             chosen = draw_choose(seed=bytes(checkpoint.root_hash), candidate_ids=candidates,
                                  sample_rate=sample_rate, sample_minimum=policy.spot_check_minimum)
+            # the sequencer lock, held to the end of the transaction: the draw's entry is the next one appended, and
+            # the draw publishes its index
+            log_index = log_lock().tree_size
             draw = SpotCheckDraw.objects.create(
                 quarter=str(parsed), quarter_start_at=start_at, quarter_end_at=end_at,
                 checkpoint_tree_size=checkpoint.tree_size, checkpoint_root_hash=bytes(checkpoint.root_hash),
                 checkpoint_note=checkpoint.note, candidate_rule=rule, policy_version=policy.version_id,
                 sample_rate=sample_rate, sample_minimum=policy.spot_check_minimum, candidate_ids=candidates,
-                chosen_ids=chosen, drawn_at=now, drawn_by=actor)
-            cases = _cases_open(draw=draw, due_on=due_on, due_on_provisional=due_on_provisional, window=window,
-                                now=now)
-            appended = log_append(events=[draw_event(draw), *(case_opened_event(case) for case in cases)], now=now)
-            draw.log_index = appended[0].index
-            draw.save(update_fields=["log_index"])
+                chosen_ids=chosen, drawn_at=now, drawn_by_id=actor_user_id(actor), log_index=log_index)
+            opened = _cases_open(draw=draw, due_on=due_on, due_on_provisional=due_on_provisional, window=window,
+                                 now=now)
+            appended = log_append(events=[draw_event(draw, actor=actor), *opened], now=now)
+            if appended[0].index != log_index:
+                raise RuntimeError(f"the draw's entry is #{appended[0].index}, not #{log_index}")
     except IntegrityError:
         # a concurrent run of the same quarter won the unique index
         raise Conflict(str(MSG_DRAW_EXISTS).format(quarter=parsed), code="draw_exists") from None
     return draw
 
 
-def _cases_open(*, draw: SpotCheckDraw, due_on, due_on_provisional: bool, window,
-                now: datetime) -> list[SpotCheckCase]:
+def _cases_open(*, draw: SpotCheckDraw, due_on, due_on_provisional: bool, window, now: datetime) -> list[dict]:
+    """Open a case for each drawn work; their entries, each case's followed by its notice's."""
     from yingdu.works.models import Work
 
     works = Work.objects.select_related("enterprise").in_bulk(draw.chosen_ids)
-    cases = []
+    entries = []
     for rank, work_id in enumerate(draw.chosen_ids, start=1):
         work = works[work_id]
         case = SpotCheckCase.objects.create(
@@ -184,13 +202,13 @@ def _cases_open(*, draw: SpotCheckDraw, due_on, due_on_provisional: bool, window
             response_policy_version=window.policy_version)
         CaseCheckItem.objects.bulk_create([CaseCheckItem(case=case, code=code, label=label)
                                            for code, label in CHECKLIST])
-        _notify(case=case, kind=AuditNoticeKind.CASE_OPENED, now=now, message=(
+        entries.append(case_opened_event(case))
+        entries.append(_notify(case=case, kind=AuditNoticeKind.CASE_OPENED, now=now, message=(
             f"您的作品《{work.title}》在 {draw.quarter} 季度抽查中被抽中（抽查案件 {case.pk}）。"
             f"请于 {case.response_deadline_on.isoformat()}{'（预计，官方放假安排发布后重新计算）' if window.provisional else ''}"
             f" 前在平台提交书面说明和证明材料"
-            f"（用量与服务商作业日志、上线证明、出海证明、发票）。检查截止日 {due_on.isoformat()}。"))
-        cases.append(case)
-    return cases
+            f"（用量与服务商作业日志、上线证明、出海证明、发票）。检查截止日 {due_on.isoformat()}。")))
+    return entries
 
 
 # --- case steps -------------------------------------------------------------------------------------------------
@@ -210,8 +228,7 @@ def case_check_update(*, case: SpotCheckCase, code: str, result: str, note: str,
             raise DomainError(str(MSG_CHECK_CODE).format(code=code), code="check_code_unknown", field="code")
         item.result, item.note, item.checked_by, item.checked_at = result, note, actor, now
         item.save(update_fields=["result", "note", "checked_by", "checked_at"])
-        log_append(events=[case_event(locked, "audits.check", now=now, actor=actor, item=item.pk, code=code,
-                                      result=result, note_commitment=text_commitment(locked, note))], now=now)
+        log_append(events=[check_event(locked, item, actor=actor)], now=now)
     return item
 
 
@@ -222,9 +239,7 @@ def _evidence_create(*, case: SpotCheckCase, upload, check_code: str, actor, now
         case=case, check_code=check_code, sha256=stored.sha256, content_type=stored.content_type, size=stored.size,
         filename=(getattr(upload, "name", "") or "evidence")[-200:], uploaded_by=actor, uploaded_at=now,
         by_enterprise=by_enterprise)
-    log_append(events=[case_event(case, "audits.evidence", now=now, actor=actor, evidence=evidence.pk,
-                                  check_code=check_code, sha256=evidence.sha256, size=evidence.size,
-                                  by_enterprise=by_enterprise)], now=now)
+    log_append(events=[evidence_event(case, evidence, actor=actor)], now=now)
     return evidence
 
 
@@ -246,8 +261,7 @@ def case_note_add(*, case: SpotCheckCase, text: str, actor, now: datetime) -> Ca
     with transaction.atomic():
         locked = _lock_case(case, "note")
         note = CaseNote.objects.create(case=locked, text=text, author=actor, at=now)
-        log_append(events=[case_event(locked, "audits.note", now=now, actor=actor, note=note.pk,
-                                      text_commitment=text_commitment(locked, text))], now=now)
+        log_append(events=[note_event(locked, note, actor=actor)], now=now)
     return note
 
 
@@ -265,8 +279,7 @@ def case_response_file(*, case: SpotCheckCase, text: str, evidence: list, actor,
     with transaction.atomic():
         locked = _lock_case(case, "respond")
         response = CaseResponse.objects.create(case=locked, text=text, filed_by=actor, filed_at=now)
-        log_append(events=[case_event(locked, "audits.response", now=now, actor=actor, response=response.pk,
-                                      text_commitment=text_commitment(locked, text))], now=now)
+        log_append(events=[response_event(locked, response, actor=actor)], now=now)
         for upload in evidence or []:
             _evidence_create(case=locked, upload=upload, check_code="", actor=actor, now=now, by_enterprise=True)
     return response
@@ -297,15 +310,13 @@ def case_finding_record(*, case: SpotCheckCase, outcome: str, summary: str, corr
         if not pending:
             locked.closed_at = now
         locked.save(update_fields=["status", "closed_at"])
-        log_append(events=[case_event(
-            locked, "audits.finding", now=now, actor=actor, finding=finding.pk, outcome=outcome,
-            status=finding.status, case_status=locked.status, summary_commitment=text_commitment(locked, summary),
-            corrective_action_commitment=text_commitment(locked, corrective_action))], now=now)
+        entries = [finding_event(locked, finding, actor=actor)]
         if not pending:
             action = f"整改要求：{corrective_action}" if corrective_action else "无须整改。"
-            _notify(case=locked, kind=AuditNoticeKind.FINDING, now=now, message=(
+            entries.append(_notify(case=locked, kind=AuditNoticeKind.FINDING, now=now, message=(
                 f"抽查案件 {locked.pk}（作品《{locked.work.title}》）检查结论：{finding.get_outcome_display()}。"
-                f"{summary} {action}"))
+                f"{summary} {action}")))
+        log_append(events=entries, now=now)
     return finding
 
 
@@ -317,8 +328,9 @@ def _lock_pending_finding(finding: CaseFinding) -> CaseFinding:
 
 
 def _revocable_vouchers(enterprise) -> list[Voucher]:
+    """The enterprise's vouchers that can be revoked, locked (in id order) to the end of the transaction."""
     sources, _target = VOUCHER_TRANSITIONS["revoke"]
-    return list(Voucher.objects.filter(enterprise=enterprise, status__in=sources).order_by("id"))
+    return list(Voucher.objects.select_for_update().filter(enterprise=enterprise, status__in=sources).order_by("id"))
 
 
 def case_fraud_confirm(*, finding: CaseFinding, reason: str, actor, now: datetime) -> CaseFinding:
@@ -335,31 +347,36 @@ def case_fraud_confirm(*, finding: CaseFinding, reason: str, actor, now: datetim
         enterprise = case.enterprise
         source = f"fraud_case:{case.pk}"
         revoke_reason = f"抽查案件 {case.pk} 认定欺诈：{locked.summary}"
-        revocations = [voucher_revoke(voucher=voucher, reason=revoke_reason, actor=actor, now=now, source=source)
-                       for voucher in _revocable_vouchers(enterprise)]
-        disqualified = False
-        if enterprise.state in ENTERPRISE_TRANSITIONS["disqualify"].sources:
-            enterprise_disqualify(enterprise=enterprise, actor=actor, reason=revoke_reason,
-                                  effective_on=timezone.localdate(now), now=now)
-            disqualified = True
+        effective_on = timezone.localdate(now)
+        # the decision first (cause before effect): what it revokes, worked out with the vouchers locked
+        vouchers = _revocable_vouchers(enterprise)
+        planned = [revocation_amounts(voucher) for voucher in vouchers]
+        disqualified = enterprise.state in ENTERPRISE_TRANSITIONS["disqualify"].sources
         locked.status, locked.reviewed_by, locked.reviewed_at = FindingStatus.CONFIRMED, actor, now
         locked.review_reason = reason
-        locked.revoked_vouchers = [revocation.voucher.number for revocation in revocations]
+        locked.revoked_vouchers = [voucher.number for voucher in vouchers]
         locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason", "revoked_vouchers"])
         case.status, case.closed_at = CaseStatus.CLOSED_FRAUD, now
         case.save(update_fields=["status", "closed_at"])
-        log_append(events=[case_event(
-            case, "audits.fraud_confirm", now=now, actor=actor, finding=locked.pk, recorded_by=locked.recorded_by_id,
-            revoked_vouchers=locked.revoked_vouchers, voided_fen=sum(r.voided_fen for r in revocations),
-            claimed_fen=sum(r.claimed_fen for r in revocations), disqualified=disqualified,
-            effective_on=timezone.localdate(now).isoformat(), reason_commitment=text_commitment(case, reason))],
-            now=now)
+        log_append(events=[fraud_confirmed_event(
+            case, locked, actor=actor, voided_fen=sum(amounts.voided_fen for amounts in planned),
+            claimed_fen=sum(amounts.claimed_fen for amounts in planned), disqualified=disqualified,
+            effective_on=effective_on)], now=now)
+        # then its effects: each revocation, then the disqualification
+        revocations = [voucher_revoke(voucher=voucher, reason=revoke_reason, actor=actor, now=now, source=source)
+                       for voucher in vouchers]
+        if [(r.voided_fen, r.claimed_fen) for r in revocations] != [(a.voided_fen, a.claimed_fen) for a in planned]:
+            raise RuntimeError("the revocations moved other amounts than the logged decision")
+        if disqualified:
+            enterprise_disqualify(enterprise=enterprise, actor=actor, reason=revoke_reason, effective_on=effective_on,
+                                  now=now)
         claimed = sum(r.claimed_fen for r in revocations)
-        _notify(case=case, kind=AuditNoticeKind.FRAUD_CONFIRMED, now=now, message=(
+        notice = _notify(case=case, kind=AuditNoticeKind.FRAUD_CONFIRMED, now=now, message=(
             f"抽查案件 {case.pk}（作品《{case.work.title}》）经两名工作人员认定存在欺诈：{locked.summary} "
             f"自 {timezone.localdate(now).isoformat()} 起取消贵企业的申报资格，撤销算力券 "
             f"{'、'.join(locked.revoked_vouchers) or '（无可撤销的算力券）'}，未使用余额作废"
             f"{f'，已核销的 {Money(claimed).format_display()} 元须退回' if claimed else ''}。如有异议，可书面申请重新决定。"))
+        log_append(events=[notice], now=now)
     return locked
 
 
@@ -375,8 +392,7 @@ def case_fraud_decline(*, finding: CaseFinding, reason: str, actor, now: datetim
         locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason"])
         case.status = CaseStatus.OPEN
         case.save(update_fields=["status"])
-        log_append(events=[case_event(case, "audits.fraud_decline", now=now, actor=actor, finding=locked.pk,
-                                      reason_commitment=text_commitment(case, reason))], now=now)
+        log_append(events=[fraud_declined_event(case, locked, actor=actor)], now=now)
     return locked
 
 
@@ -389,7 +405,7 @@ def case_deadlines_recompute(*, now: datetime) -> list:
     calendar = work_calendar()
     moves = []
     cases = SpotCheckCase.objects.filter(models.Q(due_on_provisional=True) | models.Q(response_deadline_provisional=True))
-    for case in cases.select_related("work"):
+    for case in cases.select_related("work", "enterprise"):
         try:
             due_on = calendar.add_working_days(start_on=case.opened_on, working_days=case.due_working_days)
             response_on = calendar.add_working_days(start_on=case.opened_on,
@@ -404,12 +420,11 @@ def case_deadlines_recompute(*, now: datetime) -> list:
             case.due_on_provisional = case.response_deadline_provisional = False
             case.save(update_fields=["due_on", "response_deadline_on", "due_on_provisional",
                                      "response_deadline_provisional"])
-            log_append(events=[case_event(case, "audits.deadlines_recomputed", now=now, actor=None,
-                                          due_on=due_on.isoformat(), response_deadline_on=response_on.isoformat(),
-                                          previous_response_deadline_on=previous.isoformat())], now=now)
-        _notify(case=case, kind=AuditNoticeKind.DEADLINE_RECOMPUTED, now=now, message=(
-            f"抽查案件 {case.pk}（作品《{case.work.title}》）的说明截止日原按法定节假日推算为 {previous.isoformat()}（预计），"
-            f"现按官方日历确定为 {response_on.isoformat()}。此前提交的说明均已受理。"))
+            notice = _notify(case=case, kind=AuditNoticeKind.DEADLINE_RECOMPUTED, now=now, message=(
+                f"抽查案件 {case.pk}（作品《{case.work.title}》）的说明截止日原按法定节假日推算为 {previous.isoformat()}"
+                f"（预计），现按官方日历确定为 {response_on.isoformat()}。此前提交的说明均已受理。"))
+            log_append(events=[deadlines_recomputed_event(case, now=now, actor=SYSTEM,
+                                                          previous_response_deadline_on=previous), notice], now=now)
         moves.append(DeadlineMove(what=f"抽查案件 {case.pk} 说明截止日（{case.work.title}）",
                                   enterprise_id=case.enterprise_id, previous_on=previous, deadline_on=response_on,
                                   url=reverse("audits:case_detail", args=[case.pk])))

@@ -18,7 +18,7 @@ from yingdu.transparency.services import log_append, new_commitment_salt
 
 from .events import enterprise_registered_event, state_change_event
 from .models import Enterprise, EnterpriseState, EnterpriseStateChange
-from .workflow import TRANSITIONS
+from .workflow import TRANSITIONS, EnterpriseAction
 
 MSG_USCC = {
     "uscc_length": _("统一社会信用代码应为18位（已忽略空格和连字符）"),
@@ -100,8 +100,8 @@ def enterprise_register(*, user, details: EnterpriseDetails, licence, now) -> En
                 commitment_salt=new_commitment_salt(),
             )
             change = EnterpriseStateChange.objects.create(
-                enterprise=enterprise, action="register", from_state="", to_state=EnterpriseState.PENDING,
-                actor=user, at=now, effective_on=timezone.localdate(now), reason="",
+                enterprise=enterprise, action=EnterpriseAction.REGISTER, from_state="",
+                to_state=EnterpriseState.PENDING, actor=user, at=now, effective_on=timezone.localdate(now), reason="",
             )
             log_append(events=[enterprise_registered_event(enterprise, change)], now=now)
     except IntegrityError:
@@ -121,7 +121,7 @@ def enterprise_register_with_account(*, username: str, password: str, display_na
         return enterprise_register(user=user, details=details, licence=licence, now=now)
 
 
-def _enterprise_transition(*, enterprise: Enterprise, action: str, actor, reason: str, now,
+def _enterprise_transition(*, enterprise: Enterprise, action: EnterpriseAction, actor, reason: str, now,
                            effective_on: date | None = None) -> Enterprise:
     transition = TRANSITIONS[action]
     if not (user_roles(actor) & transition.roles):
@@ -143,7 +143,7 @@ def _enterprise_transition(*, enterprise: Enterprise, action: str, actor, reason
         )
         locked.state = transition.target
         locked.save(update_fields=["state"])
-        log_append(events=[state_change_event(change)], now=now)
+        log_append(events=[state_change_event(action, change, actor=actor)], now=now)
     return locked
 
 
@@ -151,45 +151,49 @@ def enterprise_verify(*, enterprise: Enterprise, actor, huairou_confirmed: bool,
     """Staff confirm the Huairou registration: pending → verified."""
     if not huairou_confirmed:
         raise DomainError(MSG_HUAIROU_NOT_CONFIRMED, code="huairou_not_confirmed", field="huairou_confirmed")
-    return _enterprise_transition(enterprise=enterprise, action="verify", actor=actor, reason=reason, now=now)
+    return _enterprise_transition(enterprise=enterprise, action=EnterpriseAction.VERIFY, actor=actor, reason=reason,
+                                  now=now)
 
 
 def enterprise_reject(*, enterprise: Enterprise, actor, reason: str, now) -> Enterprise:
     """Staff refuse verification with a reason: pending → rejected."""
-    return _enterprise_transition(enterprise=enterprise, action="reject", actor=actor, reason=reason, now=now)
+    return _enterprise_transition(enterprise=enterprise, action=EnterpriseAction.REJECT, actor=actor, reason=reason,
+                                  now=now)
 
 
 def enterprise_resubmit(*, enterprise: Enterprise, actor, reason: str, now) -> Enterprise:
     """The enterprise asks again after a rejection, explaining what changed: rejected → pending."""
-    return _enterprise_transition(enterprise=enterprise, action="resubmit", actor=actor, reason=reason, now=now)
+    return _enterprise_transition(enterprise=enterprise, action=EnterpriseAction.RESUBMIT, actor=actor, reason=reason,
+                                  now=now)
 
 
 def enterprise_disqualify(*, enterprise: Enterprise, actor, reason: str, effective_on: date, now) -> Enterprise:
     """Disqualify from a date with a reason (fraud, false statements)."""
-    return _enterprise_transition(enterprise=enterprise, action="disqualify", actor=actor, reason=reason, now=now,
-                                  effective_on=effective_on)
+    return _enterprise_transition(enterprise=enterprise, action=EnterpriseAction.DISQUALIFY, actor=actor, reason=reason,
+                                  now=now, effective_on=effective_on)
 
 
 def enterprise_reinstate(*, enterprise: Enterprise, actor, reason: str, effective_on: date, now) -> Enterprise:
     """An admin's dated, reasoned reinstatement: disqualified → verified."""
-    return _enterprise_transition(enterprise=enterprise, action="reinstate", actor=actor, reason=reason, now=now,
-                                  effective_on=effective_on)
+    return _enterprise_transition(enterprise=enterprise, action=EnterpriseAction.REINSTATE, actor=actor, reason=reason,
+                                  now=now, effective_on=effective_on)
 
 
 def enterprise_transition_by_action(*, enterprise: Enterprise, action: str, actor, reason: str, now,
                                     effective_on: date | None = None, huairou_confirmed: bool = False) -> Enterprise:
     """Dispatch a named action from a page or the API to its service."""
-    if action == "verify":
+    if action not in TRANSITIONS:
+        raise DomainError(_("未知操作"), code="unknown_action", status=404)
+    action = EnterpriseAction(action)
+    if action is EnterpriseAction.VERIFY:
         return enterprise_verify(enterprise=enterprise, actor=actor, huairou_confirmed=huairou_confirmed, now=now,
                                  reason=reason)
-    if action == "reject":
+    if action is EnterpriseAction.REJECT:
         return enterprise_reject(enterprise=enterprise, actor=actor, reason=reason, now=now)
-    if action == "resubmit":
+    if action is EnterpriseAction.RESUBMIT:
         return enterprise_resubmit(enterprise=enterprise, actor=actor, reason=reason, now=now)
-    if action == "disqualify":
-        return enterprise_disqualify(enterprise=enterprise, actor=actor, reason=reason,
-                                     effective_on=effective_on or timezone.localdate(now), now=now)
-    if action == "reinstate":
-        return enterprise_reinstate(enterprise=enterprise, actor=actor, reason=reason,
-                                    effective_on=effective_on or timezone.localdate(now), now=now)
-    raise DomainError(_("未知操作"), code="unknown_action", status=404)
+    effective_on = effective_on or timezone.localdate(now)
+    if action is EnterpriseAction.DISQUALIFY:
+        return enterprise_disqualify(enterprise=enterprise, actor=actor, reason=reason, effective_on=effective_on,
+                                     now=now)
+    return enterprise_reinstate(enterprise=enterprise, actor=actor, reason=reason, effective_on=effective_on, now=now)

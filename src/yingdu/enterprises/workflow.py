@@ -1,6 +1,7 @@
 """The allowed enterprise state transitions, and which roles may perform each."""
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
 
@@ -9,9 +10,20 @@ from yingdu.accounts.models import Role
 from .models import EnterpriseState
 
 
+class EnterpriseAction(StrEnum):
+    """What can happen to an enterprise: its registration, then the transitions below (one log entry type each)."""
+
+    REGISTER = "register"
+    VERIFY = "verify"
+    REJECT = "reject"
+    DISQUALIFY = "disqualify"
+    REINSTATE = "reinstate"
+    RESUBMIT = "resubmit"
+
+
 @dataclass(frozen=True)
 class Transition:
-    action: str
+    action: EnterpriseAction
     label: str
     sources: frozenset[str]
     target: str
@@ -22,16 +34,17 @@ class Transition:
 TRANSITIONS = {
     t.action: t
     for t in (
-        Transition("verify", _("核验通过"), frozenset({EnterpriseState.PENDING}), EnterpriseState.VERIFIED,
-                   frozenset({Role.REVIEWER, Role.ADMIN}), reason_required=False),
-        Transition("reject", _("核验不通过"), frozenset({EnterpriseState.PENDING}), EnterpriseState.REJECTED,
-                   frozenset({Role.REVIEWER, Role.ADMIN}), reason_required=True),
-        Transition("disqualify", _("取消资格"), frozenset({EnterpriseState.VERIFIED, EnterpriseState.PENDING}),
-                   EnterpriseState.DISQUALIFIED, frozenset({Role.AUDITOR, Role.ADMIN}), reason_required=True),
-        Transition("reinstate", _("恢复资格"), frozenset({EnterpriseState.DISQUALIFIED}), EnterpriseState.VERIFIED,
-                   frozenset({Role.ADMIN}), reason_required=True),
-        Transition("resubmit", _("重新提交核验"), frozenset({EnterpriseState.REJECTED}), EnterpriseState.PENDING,
-                   frozenset({Role.ENTERPRISE_MEMBER}), reason_required=True),
+        Transition(EnterpriseAction.VERIFY, _("核验通过"), frozenset({EnterpriseState.PENDING}),
+                   EnterpriseState.VERIFIED, frozenset({Role.REVIEWER, Role.ADMIN}), reason_required=False),
+        Transition(EnterpriseAction.REJECT, _("核验不通过"), frozenset({EnterpriseState.PENDING}),
+                   EnterpriseState.REJECTED, frozenset({Role.REVIEWER, Role.ADMIN}), reason_required=True),
+        Transition(EnterpriseAction.DISQUALIFY, _("取消资格"),
+                   frozenset({EnterpriseState.VERIFIED, EnterpriseState.PENDING}), EnterpriseState.DISQUALIFIED,
+                   frozenset({Role.AUDITOR, Role.ADMIN}), reason_required=True),
+        Transition(EnterpriseAction.REINSTATE, _("恢复资格"), frozenset({EnterpriseState.DISQUALIFIED}),
+                   EnterpriseState.VERIFIED, frozenset({Role.ADMIN}), reason_required=True),
+        Transition(EnterpriseAction.RESUBMIT, _("重新提交核验"), frozenset({EnterpriseState.REJECTED}),
+                   EnterpriseState.PENDING, frozenset({Role.ENTERPRISE_MEMBER}), reason_required=True),
     )
 }
 

@@ -11,6 +11,7 @@ from django.db.models import Sum
 from yingdu.transparency.canonical import canonical_json
 from yingdu.transparency.services import event_time, log_append, log_lock
 
+from .events import usage_corrected_event
 from .models import RecordOrigin, RecordStatus, UsageRecord
 from .records import QUANTITY_DECIMALS
 
@@ -62,16 +63,10 @@ def usage_corrections_append(*, requests: list[CorrectionRequest], objection_id:
             }
             content_bytes = canonical_json(content)
             digest = hashlib.sha256(content_bytes).hexdigest()
-            [entry] = log_append(events=[{
-                "type": "metering.usage_corrected", "at": event_time(now), "origin": RecordOrigin.OBJECTION.value,
-                "signed_by": "platform", "objection": objection_id, "provider": original.provider_id,
-                "record": content_bytes.decode("utf-8"), "record_sha256": digest,
-                "corrects": original.pk, "corrects_log_index": original.log_index,
-                "enterprise": original.enterprise_id, "work": original.work_id,
-                "corrected_quantity": format(request.corrected_quantity.normalize(), "f"),
-                "sku_price_fen": original.price_fen, "cost_microfen": cost_microfen,
-                "actor": actor.pk if actor else "system",
-            }], now=now)
+            [entry] = log_append(events=[usage_corrected_event(
+                content=content_bytes, digest=digest, objection_id=objection_id, original=original,
+                corrected_quantity=format(request.corrected_quantity.normalize(), "f"), cost_microfen=cost_microfen,
+                actor=actor, now=now)], now=now)
             created.append(UsageRecord.objects.create(
                 provider=original.provider, record_id=record_id, content_sha256=digest,
                 enterprise_uscc=original.enterprise_uscc, project_tag=original.project_tag, sku=original.sku,

@@ -14,15 +14,10 @@ from yingdu.db import insert_rows
 from yingdu.enterprises.selectors import enterprises_by_uscc
 from yingdu.tlog import MemoryHashStore, prove_inclusion_all, stored_hash_index
 from yingdu.transparency.selectors import entry_leaf_hashes
-from yingdu.transparency.services import (
-    PreparedEntry,
-    event_time,
-    log_append_prepared,
-    log_entries_prepare,
-    log_lock,
-)
+from yingdu.transparency.services import PreparedEntry, log_append_prepared, log_entries_prepare, log_lock
 from yingdu.works.selectors import works_by_tag
 
+from .events import usage_event_builder
 from .models import CatalogueEntry, RecordStatus, SigningKey, UsageRecord
 from .records import ParsedRecord, RecordProblem, parse_record, signed_content
 from .services import ingest_counters_add
@@ -140,7 +135,7 @@ def _ingest(*, provider, key_id: str, records: list, batch_signature: str | None
     public_key = Ed25519PublicKey.from_public_bytes(bytes(key.public_key))
     results: list[RecordResult | None] = [None] * len(records)
     parsed: dict[int, ParsedRecord] = {}
-    batch_store = None
+    batch_store = batch_root = None
     batch_signature_raw = None
     signed = None
     if batch_signature is not None:
@@ -151,7 +146,8 @@ def _ingest(*, provider, key_id: str, records: list, batch_signature: str | None
             raise BatchRefused("batch_signature_invalid") from None
         batch_store = MemoryHashStore()
         batch_store.append_leaf_hashes([hashed for _content, hashed in signed])
-        batch_signature_raw = _signature_ok(public_key, batch_signature, batch_message(batch_store.root_hash()))
+        batch_root = batch_store.root_hash()
+        batch_signature_raw = _signature_ok(public_key, batch_signature, batch_message(batch_root))
         if batch_signature_raw is None:
             raise BatchRefused("batch_signature_invalid")
     signatures: dict[int, bytes] = {}
@@ -168,9 +164,21 @@ def _ingest(*, provider, key_id: str, records: list, batch_signature: str | None
             parsed[position] = record
         except RecordProblem as problem:
             results[position] = RecordResult(position, _record_id_of(raw), "invalid", problem.code, problem.message)
-    _store(provider=provider, key=key, parsed=parsed, signatures=signatures, batch_store=batch_store,
+    _store(provider=provider, key=key, parsed=parsed, signatures=signatures,
+           batch=_SignedBatch(batch_store, batch_root, batch_signature_raw) if batch_store is not None else None,
            results=results, now=now)
     return results
+
+
+class _SignedBatch:
+    """A batch-signed batch: its records' tree, root, signature and each record's inclusion path (one pass)."""
+
+    def __init__(self, store: MemoryHashStore, root: bytes, signature: bytes) -> None:
+        self.root = root
+        self.signature = signature
+        self.size = store.tree_size
+        leaves = [stored_hash_index(level=0, index=n) for n in range(store.tree_size)]
+        self.paths = [b"".join(path) for path in prove_inclusion_all(leaf_hashes=store.read_hashes(leaves))]
 
 
 @dataclass
@@ -188,12 +196,15 @@ class _Candidate:
     prepared: PreparedEntry | None = None
 
 
-def _store(*, provider, key, parsed: dict[int, ParsedRecord], signatures, batch_store, results, now) -> None:
+def _store(*, provider, key, parsed: dict[int, ParsedRecord], signatures, batch: _SignedBatch | None, results,
+           now) -> None:
     prices = _PriceBook(provider, {record.sku for record in parsed.values()})
     enterprises = enterprises_by_uscc({record.enterprise_uscc for record in parsed.values()})
     works = works_by_tag({(enterprises[r.enterprise_uscc].pk, r.project_tag)
                           for r in parsed.values() if r.enterprise_uscc in enterprises})
-    batch_root = batch_store.root_hash() if batch_store is not None else None
+    build = usage_event_builder(provider=provider, key=key, batch_root=batch.root if batch else None,
+                                batch_signature=batch.signature if batch else None,
+                                batch_size=batch.size if batch else None, now=now)
     candidates: list[_Candidate] = []
     seen: dict[str, tuple[str, int]] = {}
     in_batch_duplicates: dict[int, int] = {}
@@ -218,8 +229,8 @@ def _store(*, provider, key, parsed: dict[int, ParsedRecord], signatures, batch_
         work = works.get((enterprise.pk, record.project_tag)) if enterprise else None
         quarantine = "" if work else ("work_unknown" if enterprise else "enterprise_unknown")
         candidates.append(_Candidate(position, record, digest, price, enterprise, work, quarantine))
-    _prepare_entries([c for c in candidates if not c.record.corrects], provider=provider, key=key,
-                     batch_root=batch_root, now=now)
+    _prepare_entries([c for c in candidates if not c.record.corrects], build=build, signatures=signatures,
+                     batch=batch)
     with transaction.atomic():
         # The sequencer lock is taken before the duplicate check, so two batches cannot both insert one record id;
         # only that check, the corrections' lookups and the writes happen while it is held.
@@ -245,11 +256,11 @@ def _store(*, provider, key, parsed: dict[int, ParsedRecord], signatures, batch_
                     results[candidate.position] = RecordResult(candidate.position, record.record_id, "invalid",
                                                                problem.code, problem.message)
                     continue
-                _prepare_entries([candidate], provider=provider, key=key, batch_root=batch_root, now=now)
+                _prepare_entries([candidate], build=build, signatures=signatures, batch=batch)
             stored.append(candidate)
         if stored:
-            _insert(provider=provider, key=key, candidates=stored, signatures=signatures, batch_store=batch_store,
-                    batch_root=batch_root, results=results, now=now)
+            _insert(provider=provider, key=key, candidates=stored, signatures=signatures, batch=batch,
+                    results=results, now=now)
         ingest_counters_add(_outcome_counts(results, in_batch_duplicates=len(in_batch_duplicates)))
     for position, first_position in in_batch_duplicates.items():
         first = results[first_position]
@@ -258,11 +269,15 @@ def _store(*, provider, key, parsed: dict[int, ParsedRecord], signatures, batch_
     _fill_duplicate_receipts(results)
 
 
-def _prepare_entries(candidates: list[_Candidate], *, provider, key, batch_root, now) -> None:
+def _prepare_entries(candidates: list[_Candidate], *, build, signatures, batch: _SignedBatch | None) -> None:
     events = [
-        _usage_event(provider=provider, record=c.record, digest=c.digest, price=c.price, enterprise=c.enterprise,
-                     work=c.work, quarantine=c.quarantine, original=c.original, key=key, batch_root=batch_root,
-                     now=now)
+        build(content=c.record.content, digest=c.digest, enterprise_id=c.enterprise.pk if c.enterprise else None,
+              work_id=c.work.pk if c.work else None, quarantine=c.quarantine,
+              corrects_id=c.original.pk if c.original else None, price_fen=c.price.price_fen,
+              cost_microfen=c.record.quantity_micro * c.price.price_fen,
+              # a batch-signed record's signature is the batch's, encoded once by the builder
+              signature=None if batch else signatures[c.position],
+              batch_index=c.position if batch else None, batch_path=batch.paths[c.position] if batch else None)
         for c in candidates
     ]
     for candidate, prepared in zip(candidates, log_entries_prepare(events), strict=True):
@@ -299,41 +314,18 @@ def _fill_duplicate_receipts(results: list) -> None:
         result.leaf_hash = base64.b64encode(hashes[result.leaf_index]).decode()
 
 
-def _usage_event(*, provider, record: ParsedRecord, digest, price, enterprise, work, quarantine, original,
-                 key, batch_root, now) -> dict:
-    return {
-        "type": "metering.usage_quarantined" if quarantine else "metering.usage_accepted",
-        "at": event_time(now),
-        "provider": provider.pk,
-        "record": record.content.decode("utf-8"),
-        "record_sha256": digest,
-        "signing_key": key.key_id,
-        "batch_root": batch_root.hex() if batch_root else None,
-        "enterprise": enterprise.pk if enterprise else None,
-        "work": work.pk if work else None,
-        "quarantine": quarantine or None,
-        "corrects": original.pk if original else None,
-        "sku_price_fen": price.price_fen,
-        "cost_microfen": record.quantity_micro * price.price_fen,
-    }
-
-
-def _insert(*, provider, key, candidates: list[_Candidate], signatures, batch_store, batch_root, results,
+def _insert(*, provider, key, candidates: list[_Candidate], signatures, batch: _SignedBatch | None, results,
             now) -> None:
     appended = log_append_prepared(entries=[c.prepared for c in candidates], now=now)
     ops = connection.ops
     received_at = ops.adapt_datetimefield_value(now)
-    # Every record's inclusion path in its signed batch, computed in one pass over the batch tree.
-    batch_paths = None
-    if batch_store is not None:
-        batch_leaves = [stored_hash_index(level=0, index=n) for n in range(batch_store.tree_size)]
-        batch_paths = prove_inclusion_all(leaf_hashes=batch_store.read_hashes(batch_leaves))
+    batch_root = batch.root if batch else None
     values = []
     for candidate, entry in zip(candidates, appended, strict=True):
         record, position, price = candidate.record, candidate.position, candidate.price
         enterprise, work, quarantine, original = (candidate.enterprise, candidate.work, candidate.quarantine,
                                                   candidate.original)
-        path = b"".join(batch_paths[position]) if batch_paths is not None else None
+        path = batch.paths[position] if batch else None
         values.append((
             provider.pk, record.record_id, candidate.digest, record.enterprise_uscc, record.project_tag, record.sku,
             ops.adapt_decimalfield_value(record.quantity, 24, 6), ops.adapt_datetimefield_value(record.started_at),
@@ -342,8 +334,7 @@ def _insert(*, provider, key, candidates: list[_Candidate], signatures, batch_st
             RecordStatus.QUARANTINED if quarantine else RecordStatus.ACCEPTED, quarantine,
             enterprise.pk if enterprise else None, work.pk if work else None, price.category, price.price_fen,
             record.quantity_micro * price.price_fen, key.pk, signatures[position], batch_root,
-            position if batch_store is not None else None, batch_store.tree_size if batch_store is not None else None,
-            path, entry.index, received_at,
+            position if batch else None, batch.size if batch else None, path, entry.index, received_at,
         ))
         results[position] = RecordResult(position, record.record_id, "accepted", leaf_index=entry.index,
                                          leaf_hash=base64.b64encode(entry.leaf_hash).decode(),

@@ -38,6 +38,8 @@ class ApiKey(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
+    # the log carries HMAC-SHA256(salt, {secret_sha256, label}), not the secret's hash or the free-text label
+    commitment_salt = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["-created_at"]
@@ -58,6 +60,8 @@ class SigningKey(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # the log carries HMAC-SHA256(salt, {label}), not the free-text label
+    commitment_salt = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["-valid_from"]

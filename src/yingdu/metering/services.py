@@ -12,10 +12,20 @@ from django.utils.translation import gettext_lazy as _
 from yingdu.accounts.models import OrganisationKind, Role
 from yingdu.accounts.selectors import user_get_by_username, user_granted_staff_roles, user_roles
 from yingdu.accounts.services import organisation_add_member, organisation_create, user_register
+from yingdu.actors import SYSTEM, actor_user_id
 from yingdu.enterprises.services import uscc_check
 from yingdu.errors import Conflict, DomainError, Forbidden
-from yingdu.transparency.services import commitment, event_time, log_append, new_commitment_salt
+from yingdu.transparency.services import commitment, log_append, new_commitment_salt
 
+from .events import (
+    api_key_created_event,
+    api_key_revoked_event,
+    price_added_event,
+    provider_registered_event,
+    signing_key_added_event,
+    signing_key_revoked_event,
+    usage_attributed_event,
+)
 from .models import (
     ApiKey,
     CatalogueEntry,
@@ -61,8 +71,9 @@ def _require_operator(actor, provider: Provider) -> None:
 
 
 def provider_register(*, name: str, uscc: str, is_local: bool, operator, actor, now: datetime) -> Provider:
-    """An admin registers a provider and attaches its first operator (a user with no organisation)."""
-    if actor is not None and Role.ADMIN not in user_roles(actor):
+    """An admin (or the platform, ``actor=SYSTEM``) registers a provider and attaches its first operator (a user with
+    no organisation)."""
+    if actor is not SYSTEM and Role.ADMIN not in user_roles(actor):
         raise Forbidden(MSG_ADMIN_ONLY, code="role_not_allowed")
     if not name.strip():
         raise DomainError(str(MSG_REQUIRED).format(label="服务商名称"), code="field_required", field="name")
@@ -73,11 +84,9 @@ def provider_register(*, name: str, uscc: str, is_local: bool, operator, actor, 
         organisation = organisation_create(kind=OrganisationKind.PROVIDER, name=name, now=now)
         organisation_add_member(organisation=organisation, user=operator, now=now)
         provider = Provider.objects.create(organisation=organisation, name=name.strip(), uscc=uscc,
-                                           is_local=is_local, registered_at=now, registered_by=actor or operator)
-        log_append(events=[{"type": "metering.provider_registered", "at": event_time(now), "provider": provider.pk,
-                            "organisation": organisation.pk, "name": provider.name, "uscc": uscc,
-                            "is_local": is_local, "operator": operator.pk,
-                            "actor": actor.pk if actor else None}], now=now)
+                                           is_local=is_local, registered_at=now,
+                                           registered_by_id=actor_user_id(actor) or operator.pk)
+        log_append(events=[provider_registered_event(provider, operator=operator, actor=actor, now=now)], now=now)
     return provider
 
 
@@ -119,9 +128,9 @@ def api_key_create(*, provider: Provider, label: str, actor, now: datetime) -> t
     with transaction.atomic():
         key = ApiKey.objects.create(provider=provider, prefix=prefix,
                                     secret_sha256=hashlib.sha256(secret.encode()).hexdigest(),
-                                    label=label.strip() or "API", created_at=now, created_by=actor)
-        log_append(events=[{"type": "metering.api_key_created", "at": event_time(now), "provider": provider.pk,
-                            "api_key": key.pk, "prefix": prefix, "actor": actor.pk}], now=now)
+                                    label=label.strip() or "API", created_at=now, created_by=actor,
+                                    commitment_salt=new_commitment_salt())
+        log_append(events=[api_key_created_event(key, actor=actor)], now=now)
     return key, f"{API_KEY_PREFIX}_{prefix}_{secret}"
 
 
@@ -133,8 +142,7 @@ def api_key_revoke(*, key: ApiKey, actor, now: datetime) -> ApiKey:
             raise Conflict(MSG_ALREADY_REVOKED, code="already_revoked")
         locked.revoked_at, locked.revoked_by = now, actor
         locked.save(update_fields=["revoked_at", "revoked_by"])
-        log_append(events=[{"type": "metering.api_key_revoked", "at": event_time(now), "provider": key.provider_id,
-                            "api_key": key.pk, "actor": actor.pk}], now=now)
+        log_append(events=[api_key_revoked_event(locked, actor=actor)], now=now)
     return locked
 
 
@@ -160,12 +168,9 @@ def signing_key_add(*, provider: Provider, public_key_base64: str, label: str, v
         with transaction.atomic():
             key = SigningKey.objects.create(provider=provider, key_id=key_id, public_key=public_key,
                                             label=label.strip() or "签名密钥", valid_from=valid_from,
-                                            valid_until=valid_until, created_at=now, created_by=actor)
-            log_append(events=[{
-                "type": "metering.signing_key_added", "at": event_time(now), "provider": provider.pk,
-                "key_id": key_id, "public_key": base64.b64encode(public_key).decode(),
-                "valid_from": event_time(valid_from), "valid_until": event_time(valid_until) if valid_until else None,
-                "actor": actor.pk}], now=now)
+                                            valid_until=valid_until, created_at=now, created_by=actor,
+                                            commitment_salt=new_commitment_salt())
+            log_append(events=[signing_key_added_event(key, actor=actor)], now=now)
     except IntegrityError:
         raise Conflict(MSG_KEY_EXISTS, code="signing_key_exists", field="public_key") from None
     return key
@@ -179,8 +184,7 @@ def signing_key_revoke(*, key: SigningKey, actor, now: datetime) -> SigningKey:
             raise Conflict(MSG_ALREADY_REVOKED, code="already_revoked")
         locked.revoked_at = now
         locked.save(update_fields=["revoked_at"])
-        log_append(events=[{"type": "metering.signing_key_revoked", "at": event_time(now),
-                            "provider": key.provider_id, "key_id": key.key_id, "actor": actor.pk}], now=now)
+        log_append(events=[signing_key_revoked_event(locked, actor=actor)], now=now)
     return locked
 
 
@@ -205,10 +209,7 @@ def catalogue_price_add(*, provider: Provider, sku: str, name: str, category: st
             entry = CatalogueEntry.objects.create(
                 provider=provider, sku=sku, name=name.strip(), category=category, unit=unit.strip(),
                 price_fen=price_fen, effective_from=effective_from, created_at=now, created_by=actor)
-            log_append(events=[{
-                "type": "metering.price_added", "at": event_time(now), "provider": provider.pk, "entry": entry.pk,
-                "sku": sku, "name": entry.name, "category": category, "unit": entry.unit, "price_fen": price_fen,
-                "effective_from": event_time(effective_from), "actor": actor.pk}], now=now)
+            log_append(events=[price_added_event(entry, actor=actor)], now=now)
     except IntegrityError:
         raise Conflict(_("该 SKU 在同一生效时间已有价格"), code="price_exists", field="effective_from") from None
     return entry
@@ -234,11 +235,9 @@ def usage_record_attach(*, record: UsageRecord, work, actor, reason: str, now: d
             if UsageAttribution.objects.filter(record=locked).exists():
                 raise Conflict(MSG_ATTRIBUTE_TWICE, code="record_already_attributed")
             salt = new_commitment_salt()
-            [entry] = log_append(events=[{
-                "type": "metering.usage_attributed", "at": event_time(now), "record": locked.pk,
-                "provider": locked.provider_id, "record_id": locked.record_id, "record_log_index": locked.log_index,
-                "enterprise": enterprise.pk, "work": work.pk, "actor": actor.pk,
-                "reason_commitment": commitment(salt=salt, values={"reason": reason.strip()})}], now=now)
+            [entry] = log_append(events=[usage_attributed_event(
+                record=locked, enterprise_id=enterprise.pk, work_id=work.pk, actor=actor, now=now,
+                reason_commitment=commitment(salt=salt, values={"reason": reason.strip()}))], now=now)
             attribution = UsageAttribution.objects.create(record=locked, work=work, enterprise=enterprise,
                                                           actor=actor, at=now, reason=reason.strip(),
                                                           commitment_salt=salt, log_index=entry.index)

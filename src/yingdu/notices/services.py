@@ -1,6 +1,5 @@
 """Every write to data notices and objections: issue, deliver, file, decide; each step logged, the enterprise told."""
 
-import base64
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.selectors import user_roles, user_staff_roles
+from yingdu.actors import SYSTEM, actor_user_id
 from yingdu.errors import Conflict, DomainError, Forbidden, NotFound
 from yingdu.files import store_upload
 from yingdu.metering.corrections import CorrectionRequest, usage_corrections_append, usage_record_effective_quantity
@@ -23,8 +23,19 @@ from yingdu.metering.records import MAX_QUANTITY, QUANTITY_DECIMALS
 from yingdu.policy.selectors import DeadlineMove, policy_version_require_in_force, work_calendar
 from yingdu.rules.workdays import CalendarYearMissing
 from yingdu.transparency.canonical import canonical_json
-from yingdu.transparency.services import checkpoint_ensure_current, event_time, log_append
+from yingdu.transparency.services import checkpoint_ensure_current, log_append
 
+from .events import (
+    notice_deadline_recomputed_event,
+    notice_deferred_event,
+    notice_delivered_event,
+    notice_issued_event,
+    notice_pending_issued_event,
+    objection_claims_corrected_event,
+    objection_decided_event,
+    objection_evidence_added_event,
+    objection_filed_event,
+)
 from .models import (
     DataNotice,
     DeliveryChannel,
@@ -67,14 +78,6 @@ MSG_DECIDE_ROLE = _("只有审核员可以处理异议")
 MSG_DECISION_INVALID = _("处理结果只能是采纳或不予采纳")
 MSG_ALREADY_DECIDED = _("该异议已处理")
 MSG_REASON_REQUIRED = _("不予采纳时必须说明理由")
-
-
-def _actor_ref(actor):
-    return actor.pk if actor is not None else "system"
-
-
-def _sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 MSG_CALENDAR_PENDING = _("告知书的异议期截止日将落在 {year} 年，而该年的官方放假安排尚未发布，暂不能出具；"
@@ -135,10 +138,10 @@ def _local_date(moment: datetime) -> date:
 def data_notice_issue(*, work, period_start_on: date, period_end_on: date, actor, now: datetime) -> DataNotice:
     """Issue a usage statement for a work and period from a freshly signed checkpoint, then e-mail it.
 
-    ``actor=None`` is the platform itself (e.g. the applications flow). Call outside a transaction: the e-mail is
+    ``actor=SYSTEM`` is the platform itself (e.g. the applications flow). Call outside a transaction: the e-mail is
     sent once the notice is stored.
     """
-    if actor is not None and not (user_roles(actor) & NOTICE_ISSUE_ROLES):
+    if actor is not SYSTEM and not (user_roles(actor) & NOTICE_ISSUE_ROLES):
         raise Forbidden(MSG_ISSUE_ROLE, code="role_not_allowed")
     if period_end_on < period_start_on:
         raise DomainError(MSG_PERIOD_ORDER, code="notice_period_invalid", field="period_end_on")
@@ -159,20 +162,14 @@ def data_notice_issue(*, work, period_start_on: date, period_end_on: date, actor
             cost_microfen=sum(cost for _pk, _index, cost in records),
             records_sha256=hashlib.sha256(canonical_json(log_indexes)).hexdigest(),
             checkpoint_tree_size=checkpoint.tree_size, checkpoint_root_hash=bytes(checkpoint.root_hash),
-            issued_at=now, issued_by=actor)
+            issued_at=now, issued_by_id=actor_user_id(actor))
         DataNotice.records.through.objects.bulk_create(
             [DataNotice.records.through(datanotice_id=notice.pk, usagerecord_id=pk) for pk, _i, _c in records],
             batch_size=2000)
-        log_append(events=[{
-            "type": "notices.issued", "at": event_time(now), "notice": notice.pk, "enterprise": work.enterprise_id,
-            "work": work.pk, "period_start_on": period_start_on.isoformat(),
-            "period_end_on": period_end_on.isoformat(), "record_count": notice.record_count,
-            "cost_microfen": notice.cost_microfen, "records_sha256": notice.records_sha256,
-            "quantities": [{"provider": t.provider, "sku": t.sku, "quantity": format(t.quantity, "f"),
-                            "cost_microfen": t.cost_microfen} for t in notice_sku_totals(notice)],
-            "checkpoint_tree_size": checkpoint.tree_size,
-            "checkpoint_root_hash": base64.b64encode(bytes(checkpoint.root_hash)).decode(),
-            "actor": _actor_ref(actor)}], now=now)
+        quantities = [{"provider": t.provider, "sku": t.sku, "quantity": format(t.quantity, "f"),
+                       "cost_microfen": t.cost_microfen} for t in notice_sku_totals(notice)]
+        log_append(events=[notice_issued_event(notice, quantities=quantities, log_indexes=log_indexes,
+                                               actor=actor)], now=now)
     data_notice_email(notice=notice, now=now)
     notice.refresh_from_db()
     return notice
@@ -196,12 +193,7 @@ def data_notice_deliver(*, notice: DataNotice, channel: str, now: datetime, view
         locked.save(update_fields=["delivered_at", "delivered_via", "objection_window_working_days",
                                    "objection_policy_version", "objection_deadline_on",
                                    "objection_deadline_provisional"])
-        log_append(events=[{
-            "type": "notices.delivered", "at": event_time(now), "notice": locked.pk, "channel": channel,
-            "delivered_at": event_time(now), "objection_window_working_days": window.working_days,
-            "policy_version": window.policy_version, "objection_deadline_on": window.deadline_on.isoformat(),
-            "objection_deadline_provisional": window.provisional,
-            "viewer": viewer.pk if viewer is not None else None}], now=now)
+        log_append(events=[notice_delivered_event(locked, viewer=viewer, now=now)], now=now)
     return locked
 
 
@@ -298,19 +290,14 @@ def objection_file(*, notice: DataNotice, explanation: str, evidence: list, clai
             raise Conflict(MSG_OBJECTION_OPEN, code="objection_already_open")
         objection = Objection.objects.create(notice=notice, explanation=explanation.strip(), filed_at=now,
                                              filed_by=actor)
-        for file, upload in stored:
+        evidence_rows = [
             ObjectionEvidence.objects.create(objection=objection, sha256=file.sha256, content_type=file.content_type,
                                              size=file.size, filename=(upload.name or "evidence")[:200])
-        for record, quantity in parsed_claims:
-            ObjectionClaim.objects.create(objection=objection, record=record, claimed_quantity=quantity)
-        log_append(events=[{
-            "type": "objections.filed", "at": event_time(now), "objection": objection.pk, "notice": notice.pk,
-            "explanation_sha256": _sha256_text(objection.explanation),
-            "evidence": [{"sha256": f.sha256, "content_type": f.content_type, "size": f.size} for f, _u in stored],
-            "claims": [{"record": r.pk, "record_log_index": r.log_index, "claimed_quantity": format(q, "f")}
-                       for r, q in parsed_claims],
-            "objection_deadline_on": notice.objection_deadline_on.isoformat(),
-            "objection_deadline_provisional": notice.objection_deadline_provisional, "actor": actor.pk}], now=now)
+            for file, upload in stored]
+        claim_rows = [ObjectionClaim.objects.create(objection=objection, record=record, claimed_quantity=quantity)
+                      for record, quantity in parsed_claims]
+        log_append(events=[objection_filed_event(objection, evidence=evidence_rows, claims=claim_rows, actor=actor),
+                           *(objection_evidence_added_event(row, now=now) for row in evidence_rows)], now=now)
     return objection
 
 
@@ -328,27 +315,26 @@ def objection_decide(*, objection: Objection, decision: str, reason: str, actor,
         locked = Objection.objects.select_for_update().select_related("notice").get(pk=objection.pk)
         if locked.status != ObjectionStatus.OPEN:
             raise Conflict(MSG_ALREADY_DECIDED, code="objection_already_decided")
+        locked.status = ObjectionStatus.UPHELD if decision == "uphold" else ObjectionStatus.REJECTED
+        locked.decided_at, locked.decided_by, locked.decision_reason = now, actor, reason
+        locked.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
+        # The decision is logged before the correction records it causes, and their link to the claims after them.
+        log_append(events=[objection_decided_event(locked, decision=decision, actor=actor)], now=now)
         corrections = []
         if decision == "uphold":
             claims = list(locked.claims.select_related("record"))
             appended = {row.corrects_id: row for row in usage_corrections_append(
                 requests=[CorrectionRequest(original=c.record, corrected_quantity=c.claimed_quantity)
                           for c in claims], objection_id=locked.pk, actor=actor, now=now)}
+            corrected = []
             for claim in claims:
                 if claim.record_id in appended:
                     claim.correction = appended[claim.record_id]
                     claim.save(update_fields=["correction"])
+                    corrected.append(claim)
+            if corrected:
+                log_append(events=[objection_claims_corrected_event(locked, claims=corrected, now=now)], now=now)
             corrections = list(appended.values())
-        locked.status = ObjectionStatus.UPHELD if decision == "uphold" else ObjectionStatus.REJECTED
-        locked.decided_at, locked.decided_by, locked.decision_reason = now, actor, reason
-        locked.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
-        log_append(events=[{
-            "type": "objections.upheld" if decision == "uphold" else "objections.rejected", "at": event_time(now), "objection": locked.pk,
-            "notice": locked.notice_id, "reason_sha256": _sha256_text(reason),
-            "corrections": [{"record": row.pk, "corrects": row.corrects_id, "log_index": row.log_index,
-                             "quantity": format(row.quantity.normalize(), "f"), "cost_microfen": row.cost_microfen}
-                            for row in corrections],
-            "actor": actor.pk}], now=now)
     with translation.override(settings.LANGUAGE_CODE):  # e-mails are Chinese, whatever the reviewer's page language
         _send(recipients=notice_member_emails(locked.notice),
               subject=f"【影都算力券】异议处理结果：{locked.get_status_display()}（{locked.notice.work.title}）",
@@ -374,11 +360,8 @@ def data_notice_request(*, work, period_start_on: date, period_end_on: date, act
             return existing
         owed = PendingNotice.objects.create(
             enterprise_id=work.enterprise_id, work=work, period_start_on=period_start_on, period_end_on=period_end_on,
-            reason=reason[:200], requested_at=now, requested_by=actor)
-        log_append(events=[{
-            "type": "notices.deferred", "at": event_time(now), "pending": owed.pk, "enterprise": work.enterprise_id,
-            "work": work.pk, "period_start_on": period_start_on.isoformat(),
-            "period_end_on": period_end_on.isoformat(), "reason": owed.reason, "actor": _actor_ref(actor)}], now=now)
+            reason=reason[:200], requested_at=now, requested_by_id=actor_user_id(actor))
+        log_append(events=[notice_deferred_event(owed, actor=actor)], now=now)
     return owed
 
 
@@ -388,14 +371,13 @@ def data_notices_issue_pending(*, now: datetime) -> list[DataNotice]:
     for owed in PendingNotice.objects.filter(notice__isnull=True).select_related("work").order_by("id"):
         try:
             notice = data_notice_issue(work=owed.work, period_start_on=owed.period_start_on,
-                                       period_end_on=owed.period_end_on, actor=None, now=now)
+                                       period_end_on=owed.period_end_on, actor=SYSTEM, now=now)
         except NoticeCalendarPending:
             break  # the same calendar answers for every owed notice today
         with transaction.atomic():
             owed.notice, owed.issued_at = notice, now
             owed.save(update_fields=["notice", "issued_at"])
-            log_append(events=[{"type": "notices.pending_issued", "at": event_time(now), "pending": owed.pk,
-                                "notice": notice.pk}], now=now)
+            log_append(events=[notice_pending_issued_event(owed)], now=now)
         issued.append(notice)
     return issued
 
@@ -418,10 +400,8 @@ def objection_deadlines_recompute(*, now: datetime) -> list[DeadlineMove]:
         with transaction.atomic():
             notice.objection_deadline_on, notice.objection_deadline_provisional = deadline_on, False
             notice.save(update_fields=["objection_deadline_on", "objection_deadline_provisional"])
-            log_append(events=[{
-                "type": "notices.objection_deadline_recomputed", "at": event_time(now), "notice": notice.pk,
-                "previous_on": previous_on.isoformat(), "objection_deadline_on": deadline_on.isoformat(),
-                "objections_after_official_deadline": list(late)}], now=now)
+            log_append(events=[notice_deadline_recomputed_event(notice, previous_on=previous_on, late=list(late),
+                                                                now=now)], now=now)
         moves.append(DeadlineMove(what=f"告知书 {notice.pk} 异议期截止日（{notice.work.title}）",
                                   enterprise_id=notice.enterprise_id, previous_on=previous_on, deadline_on=deadline_on,
                                   url=reverse("notices:detail", args=[notice.pk]), late=late))

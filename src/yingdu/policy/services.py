@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import staff_emails_with_role, user_roles
+from yingdu.actors import SYSTEM, actor_user_id, is_system
 from yingdu.errors import Conflict, DomainError, Forbidden
 from yingdu.rules.default_policy import HUAIROU_2026_DEFAULT
 from yingdu.rules.money import RoundingRule
@@ -33,10 +34,17 @@ from yingdu.rules.workdays import (
     diff_schedules,
     parse_schedule_file,
 )
-from yingdu.transparency.services import event_time, log_append
+from yingdu.transparency.services import log_append
 
 from . import selectors
-from .events import calendar_year_published_event, policy_version_event, special_days_sha256
+from .events import (
+    calendar_reminder_sent_event,
+    calendar_year_published_event,
+    policy_draft_created_event,
+    policy_draft_saved_event,
+    policy_version_published_event,
+    special_days_sha256,
+)
 from .models import (
     CalendarKind,
     CalendarReminder,
@@ -102,8 +110,8 @@ DEFAULT_VERSION_TERMS = {
 
 
 def _require_admin(actor) -> None:
-    """Only an admin acts on policy data; actor None is the platform itself (seed data, the operator's shell)."""
-    if actor is not None and not (user_roles(actor) & POLICY_ADMIN_ROLES):
+    """Only an admin acts on policy data, or SYSTEM: the platform itself (seed data, the operator's shell)."""
+    if not is_system(actor) and not (user_roles(actor) & POLICY_ADMIN_ROLES):
         raise Forbidden(MSG_ADMIN_ONLY, code="role_not_allowed")
 
 
@@ -221,10 +229,10 @@ def policy_version_create_draft(*, version_id: str, title: str, actor, now, term
         with transaction.atomic():
             version = PolicyVersion.objects.create(
                 version_id=version_id, title=title, change_note=_clean_text("change_note", change_note, required=False),
-                status=PolicyStatus.DRAFT, created_by=actor, created_at=now, updated_at=now, **cleaned,
+                status=PolicyStatus.DRAFT, created_by_id=actor_user_id(actor), created_at=now, updated_at=now,
+                **cleaned,
             )
-            log_append(events=[policy_version_event(version, event_type="policy.draft_saved", actor=actor, now=now)],
-                       now=now)
+            log_append(events=[policy_draft_created_event(version, actor=actor, now=now)], now=now)
     except IntegrityError:
         raise Conflict(str(MSG_VERSION_ID_TAKEN).format(version_id=version_id), code="policy_version_id_taken",
                        field="version_id") from None
@@ -251,8 +259,7 @@ def policy_version_update_draft(*, version: PolicyVersion, changes: Mapping, act
             setattr(locked, field, value)
         locked.updated_at = now
         locked.save()
-        log_append(events=[policy_version_event(locked, event_type="policy.draft_saved", actor=actor, now=now)],
-                   now=now)
+        log_append(events=[policy_draft_saved_event(locked, actor=actor, now=now)], now=now)
     return locked
 
 
@@ -289,12 +296,11 @@ def _publish(*, version: PolicyVersion, effective_from: date, actor, now) -> Pol
         _clean_terms(version_terms(locked))
         locked.status = target
         locked.effective_from = effective_from
-        locked.published_by = actor
+        locked.published_by_id = actor_user_id(actor)
         locked.published_at = now
         locked.updated_at = now
         locked.save()
-        log_append(events=[policy_version_event(locked, event_type="policy.version_published", actor=actor,
-                                                now=now)], now=now)
+        log_append(events=[policy_version_published_event(locked, actor=actor, now=now)], now=now)
     return locked
 
 
@@ -384,15 +390,14 @@ def _calendar_year_insert(*, year, special_days, source, digest, actor, now, bas
                            code="calendar_year_unchanged", detail={"year": year, "version": base_version})
         year_version = CalendarYearVersion.objects.create(
             year=year, version=(versions[-1].version if versions else 0) + 1, kind=kind, source=source[:500],
-            days_sha256=digest, published_by=actor, published_at=now,
+            days_sha256=digest, published_by_id=actor_user_id(actor), published_at=now,
         )
-        CalendarSpecialDay.objects.bulk_create([
+        rows = CalendarSpecialDay.objects.bulk_create([
             CalendarSpecialDay(year_version=year_version, day_on=day.day_on, kind=str(day.kind), name=day.name,
                                source=day.source)
             for day in special_days
         ])
-        log_append(events=[calendar_year_published_event(year_version, special_days, actor=actor, now=now)],
-                   now=now)
+        log_append(events=[calendar_year_published_event(year_version, rows, actor=actor, now=now)], now=now)
     return year_version
 
 
@@ -407,7 +412,7 @@ def calendar_year_provisional_derive(*, year: int, now) -> CalendarYearVersion |
         return None
     try:
         return _calendar_year_insert(year=year, special_days=special_days, source=STATUTORY_SOURCE, digest=digest,
-                                     actor=None, now=now, based_on_version=None, kind=CalendarKind.PROVISIONAL)
+                                     actor=SYSTEM, now=now, based_on_version=None, kind=CalendarKind.PROVISIONAL)
     except (IntegrityError, Conflict):
         return None  # a concurrent derivation stored it first
 
@@ -426,17 +431,17 @@ def policy_seed(*, now) -> None:
         with transaction.atomic():
             draft = policy_version_create_draft(
                 version_id=default_id, title=HUAIROU_2026_DEFAULT["title"], terms=DEFAULT_VERSION_TERMS,
-                copy_in_force=False, actor=None, now=now,
+                copy_in_force=False, actor=SYSTEM, now=now,
                 change_note="默认版本：按《中国影都人工智能算力服务平台智能影像算力服务实施办法》（2026 年 4 月）。",
             )
             # the measures' own date lies before any deployment, so the seed skips the not-in-the-past check
-            _publish(version=draft, effective_from=DEFAULT_EFFECTIVE_FROM, actor=None, now=now)
+            _publish(version=draft, effective_from=DEFAULT_EFFECTIVE_FROM, actor=SYSTEM, now=now)
     published_years = set(CalendarYearVersion.objects.filter(kind=CalendarKind.OFFICIAL)
                           .values_list("year", flat=True).distinct())
     for year in chinese_calendar_years():
         if year not in published_years:
             special_days = chinese_calendar_schedule(year)
-            calendar_year_publish(year=year, special_days=special_days, source=special_days[0].source, actor=None,
+            calendar_year_publish(year=year, special_days=special_days, source=special_days[0].source, actor=SYSTEM,
                                   now=now)
     today = timezone.localdate(now)
     last_official = max(chinese_calendar_years())
@@ -455,8 +460,7 @@ def calendar_reminder_send(*, today: date, now) -> CalendarReminder | None:
         with transaction.atomic():
             reminder = CalendarReminder.objects.create(year=year, sent_on=today, recipients=len(recipients),
                                                        sent_at=now)
-            log_append(events=[{"type": "calendar.reminder_sent", "at": event_time(now), "year": year,
-                                "sent_on": today.isoformat(), "recipients": len(recipients)}], now=now)
+            log_append(events=[calendar_reminder_sent_event(reminder)], now=now)
     except IntegrityError:
         return None
     if recipients:

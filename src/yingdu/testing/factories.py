@@ -4,10 +4,16 @@ import itertools
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yingdu.accounts.models import OrganisationKind, Role
-from yingdu.accounts.services import organisation_add_member, organisation_create, role_grant, user_register
+from yingdu.accounts.services import (
+    organisation_add_member,
+    organisation_create,
+    role_grant,
+    totp_device_issue,
+    user_register,
+)
+from yingdu.actors import SYSTEM
 from yingdu.enterprises.services import EnterpriseDetails, enterprise_register, enterprise_verify
 from yingdu.rules.uscc import uscc_check_character
 
@@ -31,9 +37,9 @@ def make_user(username: str | None = None, *, roles: tuple[str, ...] = (), totp:
     user = user_register(username=username or f"user{next(_counter)}", password=PASSWORD,
                          display_name=fields.pop("display_name", "测试用户"), now=timezone.now(), **fields)
     for role in roles:
-        role_grant(user=user, role=role, actor=None, now=timezone.now())
+        role_grant(user=user, role=role, actor=SYSTEM, now=timezone.now())
     if totp:
-        TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        totp_device_issue(user=user, name="test", actor=SYSTEM, now=timezone.now())
     return user
 
 
@@ -92,7 +98,7 @@ def make_metering_provider(*, price_fen: int = 800, sku: str = "gpu-a100-hour"):
 
     operator = verified(make_user())
     provider = metering.provider_register(name=f"测试算力中心{next(_counter)}", uscc=unique_uscc(), is_local=True,
-                                          operator=operator, actor=None, now=timezone.now())
+                                          operator=operator, actor=SYSTEM, now=timezone.now())
     operator.refresh_from_db()
     private_key = Ed25519PrivateKey.generate()
     public_key = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)

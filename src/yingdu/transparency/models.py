@@ -7,7 +7,9 @@ class LogHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     tree_size = models.BigIntegerField(default=0)
     root_hash = models.BinaryField(max_length=32)
-    updated_at = models.DateTimeField(null=True)
+    # How many checkpoints were ever signed: with SignedCheckpoint.sequence, a deleted checkpoint (the latest
+    # included) is visible to the audit.
+    checkpoints_signed = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"log head at {self.tree_size}"
@@ -20,7 +22,6 @@ class LogEntry(models.Model):
     event_type = models.CharField(max_length=64, db_index=True)
     entry = models.BinaryField()
     leaf_hash = models.BinaryField(max_length=32)
-    appended_at = models.DateTimeField()
 
     class Meta:
         ordering = ["index"]
@@ -46,6 +47,8 @@ class SignedCheckpoint(models.Model):
     root_hash = models.BinaryField(max_length=32)
     note = models.TextField()
     signed_at = models.DateTimeField()
+    # 1, 2, 3, … in signing order (and so in tree size order); the head counts them.
+    sequence = models.BigIntegerField(unique=True)
 
     class Meta:
         ordering = ["-tree_size"]

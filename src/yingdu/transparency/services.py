@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from yingdu.db import insert_rows
@@ -31,14 +31,12 @@ from yingdu.tlog import (
 )
 
 from .canonical import canonical_json
+from .catalogue import CATALOGUE, CatalogueError
 from .keys import log_origin, signing_key, verifier_keys, witness_keys
 from .models import LogEntry, LogHead, SignedCheckpoint, StoredHash, WitnessCosignature
 from .selectors import DatabaseHashReader, checkpoint_latest, log_head
 
 logger = logging.getLogger(__name__)
-
-# Version of the entry schema, written into every entry as "v".
-ENTRY_SCHEMA_VERSION = 1
 
 MSG_EVENT_INVALID = _("日志事件格式不正确")
 MSG_LOG_INCONSISTENT = _("日志与上一个已签名检查点不一致，已拒绝签名")
@@ -99,14 +97,17 @@ class PreparedEntry:
 
 
 def log_entries_prepare(events: Sequence[Mapping]) -> list[PreparedEntry]:
-    """Canonical bytes and leaf hashes of events; refuses an event without a namespaced type."""
+    """Canonical bytes and leaf hashes of events; refuses an event that does not match its declaration in the
+    catalogue (an undeclared type, a missing or undeclared field, a value of the wrong kind)."""
     prepared = []
     for event in events:
-        event_type = event.get("type")
-        if not isinstance(event_type, str) or "." not in event_type:
-            raise DomainError(MSG_EVENT_INVALID, code="log_event_invalid", detail={"type": repr(event_type)})
-        entry = canonical_entry({"v": ENTRY_SCHEMA_VERSION, **event})
-        prepared.append(PreparedEntry(event_type=event_type, entry=entry, leaf_hash=leaf_hash(entry)))
+        try:
+            declared = CATALOGUE.validate(event, writing=True)
+        except CatalogueError as error:
+            raise DomainError(MSG_EVENT_INVALID, code="log_event_invalid",
+                              detail={"type": repr(event.get("type")), "problem": str(error)}) from error
+        entry = canonical_entry(event)
+        prepared.append(PreparedEntry(event_type=declared.name, entry=entry, leaf_hash=leaf_hash(entry)))
     return prepared
 
 
@@ -131,17 +132,15 @@ def log_append_prepared(*, entries: Sequence[PreparedEntry], now: datetime) -> l
         new_hashes = stored_hashes_for_leaves(first_leaf_index=first_index,
                                               leaf_hashes=[e.leaf_hash for e in entries], hash_reader=reader)
         first_hash_index = stored_hash_count(tree_size=first_index)
-        appended_at = connection.ops.adapt_datetimefield_value(now)
-        insert_rows(LogEntry, ["index", "event_type", "entry", "leaf_hash", "appended_at"], [
-            (first_index + offset, e.event_type, e.entry, e.leaf_hash, appended_at) for offset, e in enumerate(entries)
+        insert_rows(LogEntry, ["index", "event_type", "entry", "leaf_hash"], [
+            (first_index + offset, e.event_type, e.entry, e.leaf_hash) for offset, e in enumerate(entries)
         ])
         insert_rows(StoredHash, ["index", "hash"],
                     [(first_hash_index + offset, hashed) for offset, hashed in enumerate(new_hashes)])
         reader.remember(first_hash_index, new_hashes)
         head.tree_size = first_index + len(entries)
         head.root_hash = tree_hash(tree_size=head.tree_size, hash_reader=reader)
-        head.updated_at = now
-        head.save(update_fields=["tree_size", "root_hash", "updated_at"])
+        head.save(update_fields=["tree_size", "root_hash"])
     return [AppendedEntry(index=first_index + offset, leaf_hash=e.leaf_hash, event_type=e.event_type)
             for offset, e in enumerate(entries)]
 
@@ -169,7 +168,10 @@ def checkpoint_sign(*, now: datetime) -> SignedCheckpoint:
             raise LogInconsistent(MSG_LOG_INCONSISTENT, detail={"reason": str(error)}) from None
         text = Checkpoint(origin=log_origin(), tree_size=head.tree_size, root_hash=root).format()
         note = sign_note(text=text, signer_keys=[signing_key()])
-        return SignedCheckpoint.objects.create(tree_size=head.tree_size, root_hash=root, note=note, signed_at=now)
+        head.checkpoints_signed += 1
+        head.save(update_fields=["checkpoints_signed"])
+        return SignedCheckpoint.objects.create(tree_size=head.tree_size, root_hash=root, note=note, signed_at=now,
+                                               sequence=head.checkpoints_signed)
 
 
 def checkpoint_ensure_current(*, now: datetime) -> SignedCheckpoint:

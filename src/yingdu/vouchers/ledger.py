@@ -4,8 +4,10 @@ Design: one row per transfer, moving ``amount_fen`` (> 0) from one account to an
 construction and Σ balances over all accounts is always 0. balance(account) = Σ amounts in − Σ amounts out. Each
 account kind keeps its balance on one side of zero (see workflow.ACCOUNT_SIDES); the cached ``balance_fen`` is
 updated in the same transaction as the transfer, guarded by a CHECK constraint, and recomputed by ``ledger_check``.
-Transfers are never updated or deleted: no service does, and a database trigger refuses it. Every transfer is a
-``vouchers.transfer`` log entry appended in the same transaction.
+Transfers are never updated or deleted: no service does, and a database trigger refuses it. Every account opened is
+a ``vouchers.account_open`` entry and every transfer a ``vouchers.transfer`` entry, in the same transaction: appended
+at once, or (``entries=``) handed to the caller, who appends them after the entry of the decision that caused them
+(the causal order of yingdu.vouchers.events).
 """
 
 import json
@@ -16,10 +18,12 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils.translation import gettext_lazy as _
 
+from yingdu.actors import actor_user_id
 from yingdu.errors import DomainError
 from yingdu.transparency.selectors import entries_of_type
-from yingdu.transparency.services import event_time, log_append
+from yingdu.transparency.services import log_append
 
+from .events import CAUSE_FIELDS, TRANSFER, account_opened_event, transfer_event
 from .models import (
     Account,
     AccountKind,
@@ -36,7 +40,7 @@ from .models import (
 )
 from .workflow import ACCOUNT_SIDES, TRANSFER_ROUTES
 
-TRANSFER_EVENT = "vouchers.transfer"
+TRANSFER_EVENT = TRANSFER.name
 
 MSG_LEDGER_SIDE = _("账户 {account} 的余额不能变为 {balance} 分，已拒绝该笔划转。")
 MSG_TRANSFER_INVALID = _("划转不符合账务规则：{problem}")
@@ -59,13 +63,24 @@ def _account_key(kind: str, *, year=None, enterprise=None, provider=None, vouche
     return str(kind)
 
 
+def _record(event: dict, *, entries: list | None, now) -> None:
+    """Append a ledger entry now, or hand it to the caller's list (appended after the entry of its cause)."""
+    if entries is None:
+        log_append(events=[event], now=now)
+    else:
+        entries.append(event)
+
+
 def account_get_or_create(kind: str, *, now, year=None, enterprise=None, provider=None,
-                          voucher_number=None) -> Account:
-    """The account of a kind (and year, enterprise, provider or voucher), created empty on first use."""
+                          voucher_number=None, entries: list | None = None) -> Account:
+    """The account of a kind (and year, enterprise, provider or voucher), created empty on first use (and its
+    vouchers.account_open entry appended, or added to ``entries``)."""
     key = _account_key(kind, year=year, enterprise=enterprise, provider=provider, voucher_number=voucher_number)
-    account, _created = Account.objects.get_or_create(key=key, defaults={
+    account, created = Account.objects.get_or_create(key=key, defaults={
         "kind": kind, "side": ACCOUNT_SIDES[kind], "year": year, "enterprise": enterprise, "provider": provider,
         "created_at": now})
+    if created:
+        _record(account_opened_event(account), entries=entries, now=now)
     return account
 
 
@@ -79,23 +94,13 @@ def _on_its_side(side: str, balance_fen: int) -> bool:
     return balance_fen >= 0 if side == BalanceSide.NOT_NEGATIVE else balance_fen <= 0
 
 
-def transfer_event(transfer: Transfer) -> dict:
-    """vouchers.transfer: enough to recompute the transfer row and every balance from the log."""
-    return {
-        "type": TRANSFER_EVENT, "at": event_time(transfer.created_at), "transfer": transfer.pk,
-        "kind": transfer.kind, "from": transfer.from_account.key, "to": transfer.to_account.key,
-        "amount_fen": transfer.amount_fen, "reason": transfer.reason,
-        "cause": {name: getattr(transfer, f"{name}_id") for name in CAUSE_FIELDS if getattr(transfer, f"{name}_id")},
-        "actor": transfer.actor_id,
-    }
-
-
-CAUSE_FIELDS = ("voucher", "redemption", "statement", "claim", "repayment")
 
 
 def transfer_post(*, kind: str, from_account: Account, to_account: Account, amount_fen: int, reason: str, actor,
-                  now, **cause) -> Transfer:
-    """Move ``amount_fen`` between two accounts, update both cached balances and append the log entry."""
+                  now, entries: list | None = None, **cause) -> Transfer:
+    """Move ``amount_fen`` between two accounts, update both cached balances and append the log entry (or add it
+    to ``entries``, for the caller to append after the entry of the transfer's cause). ``actor`` is a user or
+    SYSTEM."""
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
         raise LedgerRefused(str(MSG_TRANSFER_INVALID).format(problem=f"amount_fen={amount_fen!r}"),
                             code="ledger_transfer_invalid")
@@ -119,8 +124,8 @@ def transfer_post(*, kind: str, from_account: Account, to_account: Account, amou
         # the caller's instances show the new balances too
         from_account.balance_fen, to_account.balance_fen = source.balance_fen, target.balance_fen
         transfer = Transfer.objects.create(kind=kind, from_account=source, to_account=target, amount_fen=amount_fen,
-                                           reason=reason, actor=actor, created_at=now, **cause)
-        log_append(events=[transfer_event(transfer)], now=now)
+                                           reason=reason, actor_id=actor_user_id(actor), created_at=now, **cause)
+        _record(transfer_event(transfer), entries=entries, now=now)
     return transfer
 
 

@@ -67,6 +67,23 @@ def voucher_pending_by_voucher(vouchers) -> dict[int, int]:
 
 
 @dataclass(frozen=True)
+class RevocationAmounts:
+    """What revoking a voucher moves: its balance, voided back to the budget, and the value already redeemed,
+    claimed back from the enterprise."""
+
+    voided_fen: int
+    claimed_fen: int
+
+
+def revocation_amounts(voucher: Voucher) -> RevocationAmounts:
+    """The one definition of a revocation's amounts (read with the voucher and its account locked)."""
+    redeemed = Transfer.objects.filter(voucher=voucher, kind=TransferKind.REDEEM).aggregate(
+        total=Sum("amount_fen"))["total"] or 0
+    balance = Account.objects.filter(pk=voucher.account_id).values_list("balance_fen", flat=True).get()
+    return RevocationAmounts(voided_fen=balance, claimed_fen=redeemed)
+
+
+@dataclass(frozen=True)
 class VoucherView:
     voucher: Voucher
     balance_fen: int

@@ -8,13 +8,13 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import organisation_member_emails, user_roles
+from yingdu.actors import SYSTEM, actor_user_id
 from yingdu.enterprises.models import EnterpriseState
 from yingdu.enterprises.selectors import enterprise_of_user
 from yingdu.errors import Conflict, DomainError, Forbidden, NotFound
@@ -22,9 +22,22 @@ from yingdu.i18n import in_chinese
 from yingdu.metering.models import ServiceCategory
 from yingdu.policy.selectors import policy_version_require_in_force
 from yingdu.rules.money import Money
-from yingdu.transparency.services import event_time, log_append
+from yingdu.transparency.services import log_append
 
-from .events import free_text_commitment, redemption_event, statement_event, voucher_issued_event
+from .events import (
+    claim_raised_event,
+    notice_event,
+    redemption_confirmed_event,
+    redemption_rejected_event,
+    redemption_submitted_event,
+    reminder_event,
+    repayment_event,
+    revoked_event,
+    statement_created_event,
+    statement_paid_event,
+    voucher_expired_event,
+    voucher_issued_event,
+)
 from .ledger import account_get_or_create, accounts_lock, transfer_post
 from .models import (
     AccountKind,
@@ -35,13 +48,12 @@ from .models import (
     RedemptionStatus,
     Revocation,
     SettlementStatement,
-    Transfer,
     TransferKind,
     Voucher,
     VoucherNotice,
     VoucherStatus,
 )
-from .selectors import voucher_pending_by_voucher
+from .selectors import revocation_amounts, voucher_pending_by_voucher
 from .workflow import (
     FINANCE_ROLES,
     ISSUE_ROLES,
@@ -139,15 +151,20 @@ def _send_notice_email(notice_id: int) -> None:
 
 
 def _notify(*, voucher: Voucher, kind: str, message: str, now: datetime, dedupe_key: str | None = None,
-            email: bool = True) -> bool:
-    """An in-app notice to the enterprise (once per dedupe key) and, after commit, the same by e-mail."""
+            email: bool = True) -> list[dict]:
+    """An in-app notice to the enterprise (once per dedupe key) and, after commit, the same by e-mail.
+
+    Returns the notice's vouchers.notice entry (none when the key was already sent), for the caller to append after
+    the entry of the decision that sends it."""
     notice, created = VoucherNotice.objects.get_or_create(
         dedupe_key=dedupe_key or f"{kind}:{voucher.pk}",
         defaults={"enterprise": voucher.enterprise, "voucher": voucher, "kind": kind, "message": message,
                   "created_at": now})
-    if created and email:
+    if not created:
+        return []
+    if email:
         transaction.on_commit(lambda: _send_notice_email(notice.pk))
-    return created
+    return [notice_event(notice)]
 
 
 # --- issuance -------------------------------------------------------------------------------------------------
@@ -159,8 +176,10 @@ def voucher_budget_used_fen(programme_account) -> int:
 
 
 def voucher_issue(*, enterprise, work_id: int, application_id: int, amount_fen: int, actor, now: datetime) -> Voucher:
-    """Issue a voucher for an approved application (idempotent on application_id), within the year's budget."""
-    if actor is not None:
+    """Issue a voucher for an approved application (idempotent on application_id), within the year's budget.
+
+    ``actor`` is the approver, or SYSTEM (no role check)."""
+    if actor is not SYSTEM:
         _require_roles(actor, ISSUE_ROLES)
     _require_amount(amount_fen)
     issued_on = timezone.localdate(now)
@@ -174,7 +193,8 @@ def voucher_issue(*, enterprise, work_id: int, application_id: int, amount_fen: 
                               code="enterprise_not_verified")
         policy = policy_version_require_in_force(on=issued_on)
         year = issued_on.year
-        programme = account_get_or_create(AccountKind.PROGRAMME_BUDGET, year=year, now=now)
+        ledger: list[dict] = []
+        programme = account_get_or_create(AccountKind.PROGRAMME_BUDGET, year=year, now=now, entries=ledger)
         # the year's budget account is the issuance lock: issuances of one year queue here, then re-check
         programme = accounts_lock(programme)[programme.pk]
         existing = _voucher_for_application(application_id, enterprise=enterprise, work_id=work_id,
@@ -191,21 +211,24 @@ def voucher_issue(*, enterprise, work_id: int, application_id: int, amount_fen: 
                         "policy_version": policy.version_id})
         sequence = Voucher.objects.filter(budget_year=year).count() + 1
         number = f"HR-{year}-{sequence:06d}"
-        account = account_get_or_create(AccountKind.VOUCHER, voucher_number=number, enterprise=enterprise, now=now)
+        account = account_get_or_create(AccountKind.VOUCHER, voucher_number=number, enterprise=enterprise, now=now,
+                                        entries=ledger)
         expires_on = (issued_on + timedelta(days=policy.voucher_validity_days - 1)
                       if policy.voucher_validity_days else None)
         voucher = Voucher.objects.create(
             number=number, enterprise=enterprise, account=account, work_id=work_id, application_id=application_id,
-            amount_fen=amount_fen, budget_year=year, issued_on=issued_on, issued_at=now, issued_by=actor,
+            amount_fen=amount_fen, budget_year=year, issued_on=issued_on, issued_at=now,
+            issued_by_id=actor_user_id(actor),
             expires_on=expires_on, policy_version=policy.version_id,
             eligible_service_categories=list(policy.eligible_service_categories))
         transfer = transfer_post(kind=TransferKind.ISSUE, from_account=programme, to_account=account,
                                  amount_fen=amount_fen, reason=f"发放算力券 {number}", actor=actor, now=now,
-                                 voucher=voucher)
-        log_append(events=[voucher_issued_event(voucher, transfer_id=transfer.pk)], now=now)
+                                 voucher=voucher, entries=ledger)
         validity = f"，有效期至 {expires_on.isoformat()}" if expires_on else ""
-        _notify(voucher=voucher, kind=NoticeKind.ISSUED, now=now,
-                message=f"算力券 {number} 已发放，面额 {_yuan(amount_fen)} 元{validity}。")
+        notices = _notify(voucher=voucher, kind=NoticeKind.ISSUED, now=now,
+                          message=f"算力券 {number} 已发放，面额 {_yuan(amount_fen)} 元{validity}。")
+        log_append(events=[voucher_issued_event(voucher, actor=actor, transfer_id=transfer.pk), *ledger, *notices],
+                   now=now)
     return voucher
 
 
@@ -304,11 +327,11 @@ def redemption_submit(*, provider, voucher_number: str, order_ref: str, category
             if replay is None:
                 raise
             return replay
-        log_append(events=[redemption_event(redemption, event_type="vouchers.redemption_submit", now=now,
-                                            actor=actor)], now=now)
-        _notify(voucher=voucher, kind=NoticeKind.REDEMPTION, now=now, dedupe_key=f"redemption:{redemption.pk}",
-                message=f"{provider.name} 提交了算力券 {voucher.number} 的核销 {_yuan(amount_fen)} 元"
-                        f"（订单 {order_ref}），请在钱包中确认或拒绝。")
+        notices = _notify(voucher=voucher, kind=NoticeKind.REDEMPTION, now=now,
+                          dedupe_key=f"redemption:{redemption.pk}",
+                          message=f"{provider.name} 提交了算力券 {voucher.number} 的核销 {_yuan(amount_fen)} 元"
+                                  f"（订单 {order_ref}），请在钱包中确认或拒绝。")
+        log_append(events=[redemption_submitted_event(redemption, now=now, actor=actor), *notices], now=now)
     return RedemptionResult(redemption, created=True)
 
 
@@ -339,15 +362,17 @@ def redemption_confirm(*, redemption: Redemption, actor, now: datetime) -> Redem
         if voucher_is_past_expiry(voucher, today=timezone.localdate(now)):
             raise DomainError(str(MSG_VOUCHER_EXPIRED).format(expires_on=voucher.expires_on.isoformat()),
                               code="voucher_expired", status=409)
-        receivable = account_get_or_create(AccountKind.PROVIDER_RECEIVABLE, provider=locked.provider, now=now)
+        ledger: list[dict] = []
+        receivable = account_get_or_create(AccountKind.PROVIDER_RECEIVABLE, provider=locked.provider, now=now,
+                                           entries=ledger)
         transfer = transfer_post(
             kind=TransferKind.REDEEM, from_account=voucher.account, to_account=receivable,
             amount_fen=locked.amount_fen, reason=f"核销 {locked.provider.name} 订单 {locked.order_ref}", actor=actor,
-            now=now, voucher=voucher, redemption=locked)
+            now=now, voucher=voucher, redemption=locked, entries=ledger)
         locked.status, locked.decided_at, locked.decided_by = target, now, actor
         locked.save(update_fields=["status", "decided_at", "decided_by"])
-        log_append(events=[redemption_event(locked, event_type="vouchers.redeem", now=now, actor=actor,
-                                            transfer_id=transfer.pk)], now=now)
+        log_append(events=[redemption_confirmed_event(locked, now=now, actor=actor, transfer_id=transfer.pk),
+                           *ledger], now=now)
     return locked
 
 
@@ -359,8 +384,7 @@ def redemption_reject(*, redemption: Redemption, reason: str, actor, now: dateti
         target = _refuse_unless("reject", locked)
         locked.status, locked.decided_at, locked.decided_by, locked.decision_reason = target, now, actor, reason
         locked.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
-        log_append(events=[redemption_event(locked, event_type="vouchers.redemption_reject", now=now, actor=actor,
-                                            reason=reason)], now=now)
+        log_append(events=[redemption_rejected_event(locked, now=now, actor=actor, reason=reason)], now=now)
     return locked
 
 
@@ -386,7 +410,9 @@ def voucher_expire(*, voucher: Voucher, today: date, now: datetime) -> bool:
         if target is None or locked.expires_on is None or today <= locked.expires_on:
             return False
         lapsed = _close_pending(locked, action="lapse", now=now)
-        programme = account_get_or_create(AccountKind.PROGRAMME_BUDGET, year=locked.budget_year, now=now)
+        ledger: list[dict] = []
+        programme = account_get_or_create(AccountKind.PROGRAMME_BUDGET, year=locked.budget_year, now=now,
+                                          entries=ledger)
         accounts_lock(locked.account, programme)
         locked.account.refresh_from_db()
         balance = locked.account.balance_fen
@@ -394,16 +420,15 @@ def voucher_expire(*, voucher: Voucher, today: date, now: datetime) -> bool:
         if balance > 0:
             transfer = transfer_post(kind=TransferKind.EXPIRE, from_account=locked.account, to_account=programme,
                                      amount_fen=balance, reason=f"算力券 {locked.number} 到期，余额收回年度预算",
-                                     actor=None, now=now, voucher=locked)
+                                     actor=SYSTEM, now=now, voucher=locked, entries=ledger)
         locked.status, locked.status_changed_at = target, now
         locked.save(update_fields=["status", "status_changed_at"])
-        log_append(events=[{
-            "type": "vouchers.expire", "at": event_time(now), "voucher": locked.pk, "number": locked.number,
-            "expires_on": locked.expires_on.isoformat(), "expired_fen": balance, "lapsed_redemptions": lapsed,
-            "transfer": transfer.pk if transfer else None}], now=now)
-        _notify(voucher=locked, kind=NoticeKind.EXPIRED, now=now,
-                message=f"算力券 {locked.number} 已于 {locked.expires_on.isoformat()} 到期，"
-                        f"未使用余额 {_yuan(balance)} 元已收回。")
+        notices = _notify(voucher=locked, kind=NoticeKind.EXPIRED, now=now,
+                          message=f"算力券 {locked.number} 已于 {locked.expires_on.isoformat()} 到期，"
+                                  f"未使用余额 {_yuan(balance)} 元已收回。")
+        log_append(events=[voucher_expired_event(locked, now=now, expired_fen=balance, lapsed=lapsed,
+                                                 transfer_id=transfer.pk if transfer else None),
+                           *ledger, *notices], now=now)
     return True
 
 
@@ -427,14 +452,13 @@ def voucher_reminders_send(*, today: date, now: datetime) -> int:
         # the nearest reminder only: a voucher found first 5 days before expiry gets the 7-day one, not both
         days, kind = next((days, kind) for days, kind in REMINDER_DAYS if days_left <= days)
         with transaction.atomic():
-            created = _notify(voucher=voucher, kind=kind, now=now, dedupe_key=f"{kind}:{voucher.pk}",
+            notices = _notify(voucher=voucher, kind=kind, now=now, dedupe_key=f"{kind}:{voucher.pk}",
                               message=f"算力券 {voucher.number} 将于 {voucher.expires_on.isoformat()} 到期"
                                       f"（还有 {days_left} 天），可用余额 {_yuan(voucher.account.balance_fen)} 元，"
                                       "请尽快使用。")
-            if created:
-                log_append(events=[{"type": "vouchers.reminder", "at": event_time(now), "voucher": voucher.pk,
-                                    "kind": kind, "days_before": days,
-                                    "expires_on": voucher.expires_on.isoformat()}], now=now)
+            if notices:
+                log_append(events=[reminder_event(voucher, now=now, kind=kind, days_before=days), *notices],
+                           now=now)
                 sent += 1
     return sent
 
@@ -458,7 +482,9 @@ def settlement_create(*, provider, period_start_on: date, period_end_on: date, a
     end_moment = timezone.make_aware(datetime.combine(period_end_on + timedelta(days=1), datetime.min.time()))
     with transaction.atomic():
         # the provider's receivable account serialises its statements (and so their numbers)
-        accounts_lock(account_get_or_create(AccountKind.PROVIDER_RECEIVABLE, provider=provider, now=now))
+        ledger: list[dict] = []
+        accounts_lock(account_get_or_create(AccountKind.PROVIDER_RECEIVABLE, provider=provider, now=now,
+                                            entries=ledger))
         redemptions = list(Redemption.objects.select_for_update().filter(
             provider=provider, status=RedemptionStatus.CONFIRMED, statement__isnull=True,
             decided_at__lt=end_moment).order_by("pk"))
@@ -472,8 +498,8 @@ def settlement_create(*, provider, period_start_on: date, period_end_on: date, a
             total_fen=sum(r.amount_fen for r in redemptions), redemption_count=len(redemptions),
             created_at=now, created_by=actor)
         Redemption.objects.filter(pk__in=[r.pk for r in redemptions]).update(statement=statement)
-        log_append(events=[statement_event(statement, event_type="vouchers.settlement_create", now=now, actor=actor,
-                                           redemption_ids=[r.pk for r in redemptions])], now=now)
+        log_append(events=[statement_created_event(statement, now=now, actor=actor,
+                                                   redemption_ids=[r.pk for r in redemptions]), *ledger], now=now)
     return statement
 
 
@@ -487,16 +513,19 @@ def settlement_mark_paid(*, statement: SettlementStatement, payment_reference: s
         target = _allowed("pay", STATEMENT_TRANSITIONS, locked.status)
         if target is None:
             raise Conflict(MSG_STATEMENT_PAID, code="statement_already_paid")
-        receivable = account_get_or_create(AccountKind.PROVIDER_RECEIVABLE, provider=locked.provider, now=now)
-        settled = account_get_or_create(AccountKind.PROVIDER_SETTLED, provider=locked.provider, now=now)
+        ledger: list[dict] = []
+        receivable = account_get_or_create(AccountKind.PROVIDER_RECEIVABLE, provider=locked.provider, now=now,
+                                           entries=ledger)
+        settled = account_get_or_create(AccountKind.PROVIDER_SETTLED, provider=locked.provider, now=now,
+                                        entries=ledger)
         transfer = transfer_post(kind=TransferKind.SETTLE, from_account=receivable, to_account=settled,
                                  amount_fen=locked.total_fen, reason=f"结算单 {locked.number} 付款", actor=actor,
-                                 now=now, statement=locked)
+                                 now=now, statement=locked, entries=ledger)
         locked.status, locked.paid_at, locked.paid_by = target, now, actor
         locked.payment_reference = payment_reference
         locked.save(update_fields=["status", "paid_at", "paid_by", "payment_reference"])
-        log_append(events=[statement_event(locked, event_type="vouchers.settlement_paid", now=now, actor=actor,
-                                           transfer_id=transfer.pk)], now=now)
+        log_append(events=[statement_paid_event(locked, now=now, actor=actor, transfer_id=transfer.pk), *ledger],
+                   now=now)
     return locked
 
 
@@ -523,40 +552,44 @@ def voucher_revoke(*, voucher: Voucher, reason: str, actor, now: datetime, sourc
             raise Conflict(str(MSG_VOUCHER_NOT_REVOCABLE).format(status=locked.get_status_display()),
                            code="voucher_not_revocable")
         cancelled = _close_pending(locked, action="cancel", now=now)
-        programme = account_get_or_create(AccountKind.PROGRAMME_BUDGET, year=locked.budget_year, now=now)
-        claims_raised = account_get_or_create(AccountKind.CLAIMS_RAISED, now=now)
-        recovery = account_get_or_create(AccountKind.RECOVERY_CLAIM, enterprise=locked.enterprise, now=now)
+        ledger: list[dict] = []
+        programme = account_get_or_create(AccountKind.PROGRAMME_BUDGET, year=locked.budget_year, now=now,
+                                          entries=ledger)
+        claims_raised = account_get_or_create(AccountKind.CLAIMS_RAISED, now=now, entries=ledger)
+        recovery = account_get_or_create(AccountKind.RECOVERY_CLAIM, enterprise=locked.enterprise, now=now,
+                                         entries=ledger)
         accounts_lock(locked.account, programme, claims_raised, recovery)
         locked.account.refresh_from_db()
-        voided = locked.account.balance_fen
-        redeemed = Transfer.objects.filter(voucher=locked, kind=TransferKind.REDEEM).aggregate(
-            total=Sum("amount_fen"))["total"] or 0
-        transfers = []
-        if voided > 0:
-            transfers.append(transfer_post(
-                kind=TransferKind.VOID, from_account=locked.account, to_account=programme, amount_fen=voided,
-                reason=f"撤销算力券 {locked.number}，未使用余额作废", actor=actor, now=now, voucher=locked))
+        amounts = revocation_amounts(locked)
+        voided, redeemed = amounts.voided_fen, amounts.claimed_fen
+        revocation = Revocation.objects.create(voucher=locked, source=source, reason=reason, voided_fen=voided,
+                                               claimed_fen=redeemed, revoked_at=now, revoked_by=actor)
         claim = None
         if redeemed > 0:
             claim = RecoveryClaim.objects.create(voucher=locked, enterprise=locked.enterprise, amount_fen=redeemed,
                                                  raised_at=now)
+        transfers = []
+        if voided > 0:
+            transfers.append(transfer_post(
+                kind=TransferKind.VOID, from_account=locked.account, to_account=programme, amount_fen=voided,
+                reason=f"撤销算力券 {locked.number}，未使用余额作废", actor=actor, now=now, voucher=locked,
+                entries=ledger))
+        if claim is not None:
             transfers.append(transfer_post(
                 kind=TransferKind.CLAIM, from_account=claims_raised, to_account=recovery, amount_fen=redeemed,
                 reason=f"撤销算力券 {locked.number}，已核销金额形成追回债权", actor=actor, now=now, voucher=locked,
-                claim=claim))
-        revocation = Revocation.objects.create(voucher=locked, source=source, reason=reason, voided_fen=voided,
-                                               claimed_fen=redeemed, revoked_at=now, revoked_by=actor)
+                claim=claim, entries=ledger))
         locked.status, locked.status_changed_at = target, now
         locked.save(update_fields=["status", "status_changed_at"])
-        log_append(events=[{
-            "type": "vouchers.revoke", "at": event_time(now), "voucher": locked.pk, "number": locked.number,
-            "source": source, "reason_commitment": free_text_commitment(locked, reason), "voided_fen": voided,
-            "claimed_fen": redeemed, "claim": claim.pk if claim else None, "cancelled_redemptions": cancelled,
-            "transfers": [transfer.pk for transfer in transfers], "actor": actor.pk}], now=now)
         owed = f"已核销的 {_yuan(redeemed)} 元须退回" if redeemed else "无须退回款项"
-        _notify(voucher=locked, kind=NoticeKind.REVOKED, now=now,
-                message=f"算力券 {locked.number} 已被撤销：未使用余额 {_yuan(voided)} 元已作废，{owed}。"
-                        f"理由：{reason[:100]}")
+        notices = _notify(voucher=locked, kind=NoticeKind.REVOKED, now=now,
+                          message=f"算力券 {locked.number} 已被撤销：未使用余额 {_yuan(voided)} 元已作废，{owed}。"
+                                  f"理由：{reason[:100]}")
+        # cause first: the revocation, the claim it raises, the accounts and transfers it posts, its notice
+        log_append(events=[
+            revoked_event(revocation, claim=claim, cancelled=cancelled, transfer_ids=[t.pk for t in transfers],
+                          actor=actor),
+            *([claim_raised_event(claim)] if claim is not None else []), *ledger, *notices], now=now)
     return revocation
 
 
@@ -578,18 +611,18 @@ def recovery_repayment_record(*, claim: RecoveryClaim, amount_fen: int, referenc
             raise DomainError(str(MSG_REPAYMENT_TOO_MUCH).format(amount=_yuan(amount_fen),
                                                                  outstanding=_yuan(locked.outstanding_fen)),
                               code="repayment_exceeds_claim", field="amount")
-        recovery = account_get_or_create(AccountKind.RECOVERY_CLAIM, enterprise=locked.enterprise, now=now)
-        recovered = account_get_or_create(AccountKind.RECOVERED, now=now)
+        ledger: list[dict] = []
+        recovery = account_get_or_create(AccountKind.RECOVERY_CLAIM, enterprise=locked.enterprise, now=now,
+                                         entries=ledger)
+        recovered = account_get_or_create(AccountKind.RECOVERED, now=now, entries=ledger)
         repayment = RecoveryRepayment.objects.create(claim=locked, amount_fen=amount_fen, reference=reference,
                                                      received_on=received_on, recorded_at=now, recorded_by=actor)
         transfer = transfer_post(kind=TransferKind.REPAY, from_account=recovery, to_account=recovered,
                                  amount_fen=amount_fen, reason=f"算力券 {locked.voucher.number} 追回还款 {reference}",
-                                 actor=actor, now=now, voucher=locked.voucher, claim=locked, repayment=repayment)
+                                 actor=actor, now=now, voucher=locked.voucher, claim=locked, repayment=repayment,
+                                 entries=ledger)
         locked.repaid_fen += amount_fen
         locked.save(update_fields=["repaid_fen"])
-        log_append(events=[{
-            "type": "vouchers.recovery_repayment", "at": event_time(now), "claim": locked.pk,
-            "voucher": locked.voucher_id, "repayment": repayment.pk, "amount_fen": amount_fen,
-            "reference": reference, "received_on": received_on.isoformat(), "outstanding_fen": locked.outstanding_fen,
-            "transfer": transfer.pk, "actor": actor.pk}], now=now)
+        log_append(events=[repayment_event(repayment, claim=locked, transfer_id=transfer.pk, actor=actor), *ledger],
+                   now=now)
     return repayment

@@ -70,7 +70,7 @@ def test_granting_an_active_role_again_returns_the_existing_grant():
 
 
 def test_a_wrong_first_code_does_not_confirm_enrolment():
-    device = totp_device_start(user=make_user())
+    device = totp_device_start(user=make_user(), now=timezone.now())
     with pytest.raises(DomainError) as caught:
         totp_device_confirm(device=device, token="abcdef", now=timezone.now())
     assert (caught.value.code, caught.value.message) == ("totp_invalid", MSG_TOTP_INVALID)

@@ -304,4 +304,4 @@ def test_approval_issues_a_voucher_with_the_fixed_amount(enterprise, meter, revi
     application = services.application_approve(application=application, actor=approver, now=timezone.now())
     voucher = Voucher.objects.get(application_id=application.pk)
     assert voucher.amount_fen == application.approved_amount_fen == 240_000
-    assert application.transitions.get(action="approve").detail["voucher"] == voucher.number
+    assert application.transitions.get(action="approve").detail["approved_amount_fen"] == voucher.amount_fen

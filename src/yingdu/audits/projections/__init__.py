@@ -2,7 +2,7 @@
 
 from .applications import ApplicationProjection
 from .base import DELETED, EDITED, INSERTED, Mismatch, MismatchSink, Projection
-from .enterprises import EnterpriseProjection
+from .catalogue import CatalogueProjection
 from .metering import UsageProjection
 from .vouchers import VoucherProjection
 
@@ -13,4 +13,5 @@ __all__ = [
 
 def all_projections() -> list[Projection]:
     """A fresh projection of every audited domain."""
-    return [EnterpriseProjection(), ApplicationProjection(), VoucherProjection(), UsageProjection()]
+    return [ApplicationProjection(), VoucherProjection(), UsageProjection(),
+            CatalogueProjection()]

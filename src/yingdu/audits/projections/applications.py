@@ -1,4 +1,7 @@
-"""Applications and their transitions, from applications.create and applications.<action> entries."""
+"""Applications and their transitions, from applications.create and applications.<action> entries.
+
+(Supplement requests, materials and reminders are recomputed from the rows declared in applications/events.py.)
+"""
 
 from django.db.models import F
 
@@ -15,16 +18,17 @@ _DRAFT_EMPTY = {
     "submitted_at": None, "submitted_on": None, "limit_year": None, "policy_version": None, "accepted_on": None,
     "sla_working_days": None, "verified_cost_fen": None, "review_amount_fen": None, "reviewed_at": None,
     "approved_amount_fen": None, "decided_at": None, "decision_reason": "", "reviewer_id": None,
+    "review_explanation": "", "review_detail": {}, "approved_explanation": "", "approved_detail": {},
 }
 _REVIEWED = ("start_review", "resubmit", "approve")
 
 
 class ApplicationProjection(Projection):
     tables = {
-        APPLICATION_TABLE: ("review_explanation", "review_detail", "approved_explanation", "approved_detail"),
+        APPLICATION_TABLE: (),
         TRANSITION_TABLE: (),
     }
-    event_prefixes = ("applications.",)
+    name = "applications"
 
     def __init__(self) -> None:
         self.applications = ExpectedRows(APPLICATION_TABLE)
@@ -32,8 +36,6 @@ class ApplicationProjection(Projection):
         self.enterprise_of: dict[int, int] = {}
 
     def entry(self, index: int, event_type: str, event: dict) -> None:
-        if event_type == "applications.material_upload":
-            return
         at = parse_time(event["at"])
         application_id = event["application"]
         if event_type == "applications.create":
@@ -68,8 +70,13 @@ class ApplicationProjection(Projection):
         if action in _REVIEWED:
             changed.update(verified_cost_fen=detail["verified_cost_fen"], review_amount_fen=detail["amount_fen"],
                            reviewed_at=at)
+            if "review_detail" in event:  # since version 2
+                changed.update(review_explanation=event["review_explanation"], review_detail=event["review_detail"])
         if action == "approve":
             changed["approved_amount_fen"] = detail["approved_amount_fen"]
+            if "review_detail" in event:
+                changed.update(approved_explanation=event["review_explanation"],
+                               approved_detail=event["review_detail"])
         if action in ("approve", "reject"):
             changed.update(decided_at=at, decision_reason=Committed(
                 event["reason_commitment"], ("decision_reason",), ("enterprise", enterprise_id), keys=("reason",)))

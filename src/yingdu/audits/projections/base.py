@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from yingdu.transparency.catalogue import CATALOGUE
 from yingdu.transparency.services import commitment
 
 EDITED = "edited"
@@ -165,12 +166,14 @@ class ExpectedRows:
 class Projection:
     """Recomputes one or more tables from the entries it handles; compares at the end (or page by page)."""
 
+    #: the name entry types give as their ``projection`` in the catalogue
+    name: str = ""
     #: tables this projection audits, with the fields of each that no entry records (listed in the report)
     tables: Mapping[str, tuple[str, ...]] = {}
-    event_prefixes: tuple[str, ...] = ()
 
     def handles(self, event_type: str) -> bool:
-        return event_type.startswith(self.event_prefixes)
+        declared = CATALOGUE.get(event_type)
+        return declared is not None and bool(self.name) and declared.projection == self.name
 
     def entry(self, index: int, event_type: str, event: dict) -> None:
         raise NotImplementedError

@@ -1,6 +1,8 @@
-"""Usage records (streamed page by page, linked by log_index) and usage attributions, from the metering.* entries."""
+"""Usage records (streamed page by page, linked by log_index) and usage attributions, from the metering.* entries;
+the frozen record list of each data notice, from its notices.issued entry."""
 
 import bisect
+import hashlib
 import json
 from datetime import UTC
 from decimal import Context, Decimal
@@ -8,6 +10,7 @@ from decimal import Context, Decimal
 from django.db import connection
 
 from yingdu.metering.models import RecordOrigin, RecordStatus, SigningKey, UsageAttribution, UsageRecord
+from yingdu.notices.models import DataNotice
 from yingdu.rules.uscc import UsccProblem, validate_uscc
 
 from .base import (
@@ -25,12 +28,15 @@ from .base import (
 
 USAGE_TABLE = UsageRecord._meta.db_table
 ATTRIBUTION_TABLE = UsageAttribution._meta.db_table
+NOTICE_RECORDS = DataNotice.records.through
+NOTICE_RECORDS_TABLE = NOTICE_RECORDS._meta.db_table
 
 # The compared columns of a usage record, in the order of the expected tuples built below.
 USAGE_COLUMNS = (
     "provider_id", "record_id", "content_sha256", "enterprise_uscc", "project_tag", "sku", "quantity", "started_at",
     "ended_at", "node_id", "job_id", "gpu_id", "corrects_id", "status", "quarantine_reason", "enterprise_id",
     "work_id", "category", "price_fen", "cost_microfen", "origin", "signing_key_id", "batch_root", "received_at",
+    "signature", "batch_index", "batch_size", "batch_path",
 )
 _DATETIMES = {USAGE_COLUMNS.index(name) for name in ("started_at", "ended_at", "received_at")}
 _QUANTITY = USAGE_COLUMNS.index("quantity")
@@ -54,6 +60,9 @@ class _Unknown:
 
 
 UNKNOWN = _Unknown()
+# signature, batch_index, batch_size, batch_path: of a platform correction (none), of a version-1 entry (not recorded)
+_NO_SIGNATURE = (None, None, None, None)
+_UNKNOWN_SIGNATURE = (UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN)
 
 
 class PriceBook:
@@ -84,11 +93,11 @@ class PriceBook:
 
 class UsageProjection(Projection):
     tables = {
-        USAGE_TABLE: ("id", "signature", "batch_index", "batch_size", "batch_path",
-                      "node_id/job_id/gpu_id of platform corrections"),
-        ATTRIBUTION_TABLE: ("id",),
+        USAGE_TABLE: ("id (a row is named by the log index of its entry, which it stores)",),
+        ATTRIBUTION_TABLE: ("id (a row is named by the log index of its entry, which it stores)",),
+        NOTICE_RECORDS_TABLE: ("id (a row is named by its notice and its record's log index)",),
     }
-    event_prefixes = ("metering.",)
+    name = "usage"
 
     def __init__(self) -> None:
         self.prices = PriceBook()
@@ -97,6 +106,10 @@ class UsageProjection(Projection):
         self._pending: dict[int, tuple] = {}
         self._times: dict[str, tuple] = {}
         self._last_batch_root: tuple[str | None, bytes | None] = (None, None)
+        self._last_signature: tuple[str | None, bytes | None] = (None, None)
+        # notice id -> (index of its notices.issued entry, the log indexes of its records)
+        self.notice_records: dict[int, tuple[int, list[int]]] = {}
+        self.notices_unlisted: set[int] = set()
         sqlite = connection.vendor == "sqlite"
         # Expected datetimes in the form a raw cursor returns them, so that a page compares as plain tuples.
         self._db_time = (lambda moment: moment.astimezone(UTC).replace(tzinfo=None)) if sqlite else (lambda m: m)
@@ -114,6 +127,11 @@ class UsageProjection(Projection):
             self._pending[index] = self._expected_usage(event_type, event)
         elif event_type == "metering.price_added":
             self.prices.add(event)
+        elif event_type == "notices.issued":
+            if "records" in event:
+                self.notice_records[event["notice"]] = (index, event["records"])
+            else:
+                self.notices_unlisted.add(event["notice"])
         elif event_type == "metering.usage_attributed":
             self.attributions.create(index, index, {
                 "record_id": event["record"], "work_id": event["work"], "enterprise_id": event["enterprise"],
@@ -140,15 +158,26 @@ class UsageProjection(Projection):
             provider_id, record["record_id"], event["record_sha256"], record["enterprise_uscc"],
             record["project_tag"], record["sku"], Decimal(record["quantity"]), started_db,
             self._time(record["ended_at"])[1],
-            UNKNOWN if correction else record.get("node_id", ""), UNKNOWN if correction else record.get("job_id", ""),
-            UNKNOWN if correction else record.get("gpu_id", ""), event["corrects"],
+            *((event.get("node_id", UNKNOWN), event.get("job_id", UNKNOWN), event.get("gpu_id", UNKNOWN))
+              if correction else (record.get("node_id", ""), record.get("job_id", ""), record.get("gpu_id", ""))),
+            event["corrects"],
             RecordStatus.QUARANTINED if quarantine else RecordStatus.ACCEPTED, quarantine or "",
             event["enterprise"], event["work"], self.prices.category_at(provider_id, record["sku"], started_at),
             event["sku_price_fen"], event["cost_microfen"],
             RecordOrigin.OBJECTION if correction else RecordOrigin.PROVIDER,
             None if correction else self.signing_keys.get(event["signing_key"], event["signing_key"]),
             self._batch_root(event.get("batch_root")), self._time(event["at"])[1],
+            *(_NO_SIGNATURE if correction else self._signature(event)),
         )
+
+    def _signature(self, event: dict) -> tuple:
+        """The signature and batch columns a provider's record stores (unknown for an entry of version 1)."""
+        if "signature" not in event:
+            return _UNKNOWN_SIGNATURE
+        text = event["signature"]
+        if text != self._last_signature[0]:
+            self._last_signature = (text, bytes.fromhex(text))
+        return self._last_signature[1], event["batch_index"], event["batch_size"], event["batch_path_sha256"]
 
     def _batch_root(self, text: str | None) -> bytes | None:
         if not text:
@@ -165,11 +194,13 @@ class UsageProjection(Projection):
         for row in rows:
             log_index = row[0]
             expected = pending.pop(log_index, None)
+            # the entry has the SHA-256 of a batch-signed record's inclusion path, not the path
+            actual = row[2:] if row[-1] is None else (*row[2:-1], hashlib.sha256(row[-1]).hexdigest())
             if expected is None:
                 sink.add(Mismatch(USAGE_TABLE, row[1], INSERTED, (), log_index,
                                   "the entry at its log_index is not a usage record"))
-            elif row[2:] != expected:
-                differing = _differing(row[2:], expected)
+            elif actual != expected:
+                differing = _differing(actual, expected)
                 if differing:
                     sink.add(Mismatch(USAGE_TABLE, row[1], EDITED, differing, log_index))
         for log_index in sorted(pending):
@@ -187,6 +218,45 @@ class UsageProjection(Projection):
         rows = UsageAttribution.objects.values("log_index", "pk", "record_id", "work_id", "enterprise_id", "actor_id",
                                                "at", "reason", "commitment_salt").iterator()
         self.attributions.compare(((row["log_index"], row) for row in rows), sink)
+        self._compare_notice_records(sink)
+
+    def _compare_notice_records(self, sink: MismatchSink) -> None:
+        """Each notice's frozen record list against its entry: rows named by id, missing ones by notice and index."""
+        expected = self.notice_records
+        missing = {notice: set(indexes) for notice, (_entry, indexes) in expected.items()}
+        log_index_of = dict(UsageRecord._base_manager.filter(
+            pk__in=NOTICE_RECORDS.objects.values("usagerecord_id")).values_list("pk", "log_index"))
+        unexpected = []
+        count = 0
+        for pk, notice, record in NOTICE_RECORDS.objects.values_list("pk", "datanotice_id", "usagerecord_id") \
+                .order_by("pk").iterator():
+            count += 1
+            if notice in self.notices_unlisted:
+                continue
+            log_index = log_index_of.get(record)
+            if log_index in missing.get(notice, ()):
+                missing[notice].discard(log_index)
+            else:
+                unexpected.append((pk, notice, log_index))
+        for pk, notice, log_index in unexpected:
+            if missing.get(notice):
+                missing[notice].pop()
+                sink.add(Mismatch(NOTICE_RECORDS_TABLE, pk, EDITED, ("usagerecord_id",), expected[notice][0],
+                                  "the notice's entry lists another record"))
+                continue
+            moved_from = next((other for other, indexes in missing.items() if log_index in indexes), None)
+            if moved_from is not None:
+                missing[moved_from].discard(log_index)
+                sink.add(Mismatch(NOTICE_RECORDS_TABLE, pk, EDITED, ("datanotice_id",), expected[moved_from][0],
+                                  f"the record belongs to notice {moved_from}"))
+                continue
+            sink.add(Mismatch(NOTICE_RECORDS_TABLE, pk, INSERTED, (), expected.get(notice, (None,))[0],
+                              "no notice's entry lists this record"))
+        for notice, indexes in sorted(missing.items()):
+            for log_index in sorted(indexes):
+                sink.add(Mismatch(NOTICE_RECORDS_TABLE, f"notice={notice} log_index={log_index}", DELETED, (),
+                                  expected[notice][0], "the notice's entry lists this record, the table does not"))
+        sink.checked(NOTICE_RECORDS_TABLE, count)
 
 
 def _differing(actual: tuple, expected: tuple) -> tuple[str, ...]:

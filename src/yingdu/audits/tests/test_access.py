@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from yingdu.accounts.models import Role
+from yingdu.actors import SYSTEM
 from yingdu.audits import services
 from yingdu.audits.models import CaseFinding, CaseStatus, SpotCheckCase
 from yingdu.testing.clients import client_for, verified
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def case(q3_works):
-    services.draw_run(quarter="2026Q3", actor=None, now=AFTER_Q3)
+    services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     return SpotCheckCase.objects.select_related("enterprise").order_by("rank").first()
 
 

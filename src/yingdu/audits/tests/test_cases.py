@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from yingdu.accounts.models import Role
+from yingdu.actors import SYSTEM
 from yingdu.applications import services as applications
 from yingdu.applications.eligibility import precheck
 from yingdu.applications.tests.support import draft, eligible_works
@@ -35,7 +36,7 @@ def pdf(name="证明.pdf"):
 
 @pytest.fixture
 def case(q3_works):
-    services.draw_run(quarter="2026Q3", actor=None, now=AFTER_Q3)
+    services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     return SpotCheckCase.objects.select_related("enterprise", "work").order_by("rank").first()
 
 
@@ -73,13 +74,14 @@ def test_every_case_step_is_a_log_entry(case, auditor):
         ("audits.note", lambda: services.case_note_add(case=case, text="约谈企业", actor=auditor, now=LATER)),
         ("audits.response", lambda: services.case_response_file(case=case, text="说明如下", evidence=[],
                                                                 actor=member, now=LATER)),
-        ("audits.finding", lambda: services.case_finding_record(case=case, outcome="compliant", summary="相符",
-                                                                actor=auditor, now=LATER)),
+        (("audits.finding", "audits.notice"), lambda: services.case_finding_record(
+            case=case, outcome="compliant", summary="相符", actor=auditor, now=LATER)),
     ]
-    for event_type, step in steps:
+    for event_types, step in steps:
         before = LogEntry.objects.count()
         step()
-        assert list(LogEntry.objects.filter(index__gte=before).values_list("event_type", flat=True)) == [event_type]
+        expected = list(event_types) if isinstance(event_types, tuple) else [event_types]
+        assert list(LogEntry.objects.filter(index__gte=before).values_list("event_type", flat=True)) == expected
     entry = json.loads(bytes(LogEntry.objects.filter(event_type="audits.note").get().entry))
     assert "约谈企业" not in json.dumps(entry, ensure_ascii=False) and entry["text_commitment"]
 
@@ -172,8 +174,10 @@ def test_a_confirmed_fraud_revokes_every_voucher_and_disqualifies_the_enterprise
     assert AuditNotice.objects.filter(case=case, kind="fraud_confirmed").exists()
 
     types = list(LogEntry.objects.filter(index__gte=before).values_list("event_type", flat=True))
-    assert types.count("vouchers.revoke") == len(vouchers)
-    assert "enterprises.disqualify" in types and types[-1] == "audits.fraud_confirm"
+    # cause first: the decision, then each revocation it causes, then the disqualification, then the notice
+    decisions = {"audits.fraud_confirm", "vouchers.revoke", "enterprises.disqualify", "audits.notice"}
+    assert [t for t in types if t in decisions] == ["audits.fraud_confirm", *["vouchers.revoke"] * len(vouchers),
+                                                    "enterprises.disqualify", "audits.notice"]
 
     with pytest.raises(DomainError) as refused:
         applications.application_submit(application=application, actor=verified(enterprise.registered_by),

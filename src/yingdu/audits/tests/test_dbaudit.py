@@ -19,6 +19,7 @@ from yingdu.accounts.models import Role
 from yingdu.audits.dbaudit import db_audit, db_audit_daily, run_db_audit
 from yingdu.audits.projections import DELETED, EDITED, INSERTED
 from yingdu.periodic import periodic_tasks
+from yingdu.testing.events import sample_entry
 from yingdu.testing.factories import make_user
 from yingdu.tlog import Checkpoint, sign_note, stored_hash_index
 from yingdu.transparency.keys import log_origin, signing_key
@@ -95,9 +96,8 @@ def test_an_entry_beyond_the_head_is_reported_as_inserted(programme):
     head = LogHead.objects.get()
     entry = LogEntry.objects.first()
     _sql("INSERT INTO transparency_logentry (" + connection.ops.quote_name("index")
-         + ", event_type, entry, leaf_hash, appended_at) VALUES (%s, %s, %s, %s, %s)",
-         [head.tree_size, entry.event_type, bytes(entry.entry), bytes(entry.leaf_hash),
-          connection.ops.adapt_datetimefield_value(entry.appended_at)])
+         + ", event_type, entry, leaf_hash) VALUES (%s, %s, %s, %s)",
+         [head.tree_size, entry.event_type, bytes(entry.entry), bytes(entry.leaf_hash)])
     assert _found(db_audit(), "transparency_logentry", INSERTED, head.tree_size)
 
 
@@ -126,21 +126,26 @@ def test_a_checkpoint_whose_note_was_edited_is_reported(programme):
 def test_a_validly_signed_checkpoint_of_another_tree_is_reported(programme):
     latest = SignedCheckpoint.objects.order_by("-tree_size").first()
     size = latest.tree_size - 1
+    replaced = SignedCheckpoint.objects.filter(tree_size=size).first()
+    sequence = replaced.sequence if replaced else latest.sequence + 1
     SignedCheckpoint.objects.filter(tree_size=size).delete()
     wrong_root = b"\x42" * 32
     note = sign_note(text=Checkpoint(origin=log_origin(), tree_size=size, root_hash=wrong_root).format(),
                      signer_keys=[signing_key()])
-    SignedCheckpoint.objects.create(tree_size=size, root_hash=wrong_root, note=note, signed_at=timezone.now())
+    SignedCheckpoint.objects.create(tree_size=size, root_hash=wrong_root, note=note, signed_at=timezone.now(),
+                                    sequence=sequence)
     [problem] = _found(db_audit(), "transparency_signedcheckpoint", EDITED, size)
     assert "not consistent" in problem.detail
 
 
 def test_a_latest_checkpoint_that_is_not_the_logs_root_is_reported(programme):
     size = LogHead.objects.get().tree_size
+    sequence = SignedCheckpoint.objects.get(tree_size=size).sequence
     SignedCheckpoint.objects.filter(tree_size=size).delete()
     note = sign_note(text=Checkpoint(origin=log_origin(), tree_size=size, root_hash=b"\x42" * 32).format(),
                      signer_keys=[signing_key()])
-    SignedCheckpoint.objects.create(tree_size=size, root_hash=b"\x42" * 32, note=note, signed_at=timezone.now())
+    SignedCheckpoint.objects.create(tree_size=size, root_hash=b"\x42" * 32, note=note, signed_at=timezone.now(),
+                                    sequence=sequence)
     assert _found(db_audit(), "transparency_signedcheckpoint", EDITED, size)
 
 
@@ -150,7 +155,7 @@ def test_an_edited_log_head_is_reported(programme):
 
 
 def test_entries_after_the_latest_checkpoint_are_audited_too(programme):
-    log_append(events=[{"type": "bench.unrelated", "n": 1}], now=timezone.now())
+    log_append(events=[sample_entry(1)], now=timezone.now())
     report = db_audit()
     assert report.ok and report.tree_size == report.checkpoint_size + 1
 

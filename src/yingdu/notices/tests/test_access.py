@@ -183,8 +183,9 @@ def test_every_write_is_a_log_entry(world):
     services.objection_decide(objection=second, decision="reject", reason="无新证据", actor=world.reviewer,
                               now=at("2026-10-08 10:00"))
     assert [e.event_type for e in LogEntry.objects.filter(index__gte=start).order_by("index")] == [
-        "notices.issued", "notices.delivered", "objections.filed", "metering.usage_corrected", "objections.upheld",
-        "objections.filed", "objections.rejected"]
+        "notices.issued", "notices.delivered", "objections.filed", "objections.evidence_added", "objections.upheld",
+        "metering.usage_corrected", "objections.claims_corrected", "objections.filed", "objections.evidence_added",
+        "objections.rejected"]
 
 
 def test_a_reviewer_rejects_from_the_page_and_a_reason_is_required(world):

@@ -7,6 +7,7 @@ from django.core import mail
 from django.urls import reverse
 
 from yingdu.accounts.models import Role
+from yingdu.actors import SYSTEM
 from yingdu.notices import services
 from yingdu.notices.models import ObjectionStatus, PendingNotice
 from yingdu.policy.models import CalendarKind, CalendarYearVersion
@@ -46,7 +47,7 @@ def official_2027(admin, now):
 
 def request_notice(world, now):
     return services.data_notice_request(work=world.work, period_start_on=date(2026, 9, 1),
-                                        period_end_on=date(2026, 9, 23), actor=None, now=at(now))
+                                        period_end_on=date(2026, 9, 23), actor=SYSTEM, now=at(now))
 
 
 def test_a_notice_due_across_an_unpublished_year_is_owed_then_issued_when_the_year_is_published(

@@ -58,7 +58,7 @@ def test_a_draft_copies_the_version_in_force_and_is_logged(admin):
     assert draft.status == PolicyStatus.DRAFT and draft.effective_from is None
     assert version_terms(draft) == version_terms(_default())
     [(event_type, event)] = log_entries_from(start)
-    assert event_type == "policy.draft_saved" and event["status"] == "draft" and event["actor"] == admin.pk
+    assert event_type == "policy.draft_created" and event["status"] == "draft" and event["actor"] == admin.pk
     assert event["terms"] == version_terms(draft)
 
 

@@ -85,7 +85,8 @@ def test_the_worker_signs_a_checkpoint_after_an_append_and_stops_on_sigterm(tmp_
                               text=True)
     try:
         append = ("from django.utils import timezone; from yingdu.transparency.services import log_append; "
-                  "log_append(events=[{'type': 'test.worker', 'n': 1}], now=timezone.now())")
+                  "from yingdu.testing.events import sample_entry; "
+                  "log_append(events=[sample_entry(1)], now=timezone.now())")
         subprocess.run([_yingdu(), "shell", "-v0", "-c", append], env=env, check=True, timeout=30)
         with sqlite3.connect(database) as db:
             size = db.execute("SELECT tree_size FROM transparency_loghead").fetchone()[0]

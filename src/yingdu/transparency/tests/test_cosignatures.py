@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from yingdu.errors import DomainError
 from yingdu.settings import _env_lines
+from yingdu.testing.events import sample_entries
 from yingdu.tlog import (
     Checkpoint,
     CosignerKey,
@@ -35,7 +36,7 @@ def _configured_witnesses(settings):
 
 
 def signed_checkpoint(entries: int = 3):
-    log_append(events=[{"type": "test.event", "n": n} for n in range(entries)], now=timezone.now())
+    log_append(events=sample_entries(entries), now=timezone.now())
     return checkpoint_sign(now=timezone.now())
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from yingdu.accounts.models import Role
 from yingdu.errors import DomainError
 from yingdu.testing.clients import verified
+from yingdu.testing.events import sample_entries, sample_entry
 from yingdu.testing.factories import make_enterprise, make_staff
 from yingdu.tlog import (
     Checkpoint,
@@ -34,8 +35,8 @@ from yingdu.transparency.services import (
 pytestmark = pytest.mark.django_db
 
 
-def append(count: int, start: int = 0, kind: str = "test.event"):
-    return log_append(events=[{"type": kind, "n": start + i} for i in range(count)], now=timezone.now())
+def append(count: int, start: int = 0):
+    return log_append(events=sample_entries(count, start=start), now=timezone.now())
 
 
 def all_leaf_hashes() -> list[bytes]:
@@ -48,17 +49,27 @@ def test_appends_store_exact_canonical_bytes_consecutive_indexes_and_the_right_r
     assert [a.index for a in appended] == list(range(5, 11))
     entries = list(LogEntry.objects.order_by("index"))
     assert [e.index for e in entries] == list(range(11))
-    assert bytes(entries[7].entry) == canonical_entry({"type": "test.event", "n": 7, "v": 1})
-    assert bytes(entries[7].entry) == b'{"n":7,"type":"test.event","v":1}'
+    assert bytes(entries[7].entry) == canonical_entry(sample_entry(7))
+    assert bytes(entries[7].entry) == b'{"at":"2026-01-05T02:00:00.000000Z","group":0,"n":7,"type":"testing.entry","v":1}'
     head = LogHead.objects.get()
     assert head.tree_size == 11
     assert bytes(head.root_hash) == root_hash(all_leaf_hashes())
     assert StoredHash.objects.count() == stored_hash_count(tree_size=11)
 
 
-def test_an_event_without_a_namespaced_type_is_refused_and_nothing_is_appended():
+@pytest.mark.parametrize("bad", [
+    {"type": "nodot", "v": 1},
+    {"type": "testing.undeclared", "v": 1, "at": "2026-01-05T02:00:00.000000Z"},
+    {**sample_entry(1), "extra": 1},
+    {key: value for key, value in sample_entry(1).items() if key != "n"},
+    {**sample_entry(1), "n": "1"},
+    {**sample_entry(1), "at": "2026-01-05 02:00"},
+    {**sample_entry(1), "v": 2},
+], ids=["no-namespace", "undeclared-type", "undeclared-field", "missing-field", "wrong-kind", "bad-time",
+        "unknown-version"])
+def test_an_event_that_does_not_match_its_declaration_is_refused_and_nothing_is_appended(bad):
     with pytest.raises(DomainError) as caught:
-        log_append(events=[{"type": "test.ok"}, {"type": "nodot"}], now=timezone.now())
+        log_append(events=[sample_entry(0), bad], now=timezone.now())
     assert caught.value.code == "log_event_invalid"
     assert LogEntry.objects.count() == 0
 

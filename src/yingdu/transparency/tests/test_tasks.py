@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from yingdu.periodic import periodic_tasks
+from yingdu.testing.events import sample_entries
 from yingdu.transparency.models import SignedCheckpoint
 from yingdu.transparency.selectors import log_has_unsigned_entries
 from yingdu.transparency.services import checkpoint_sign, log_append
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def append(count: int):
-    log_append(events=[{"type": "test.event", "n": n} for n in range(count)], now=timezone.now())
+    log_append(events=sample_entries(count), now=timezone.now())
 
 
 def test_the_task_signs_when_entries_were_appended():

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from yingdu.accounts.models import Role
+from yingdu.actors import SYSTEM
 from yingdu.policy.services import policy_version_create_draft, policy_version_publish
 from yingdu.testing.clients import verified
 from yingdu.testing.factories import make_enterprise, make_metering_provider, make_staff, make_user
@@ -35,12 +36,12 @@ def _fast_password_hashing(settings):
 @pytest.fixture
 def voucher_policy(db):
     draft = policy_version_create_draft(
-        version_id="vouchers-test-2030", title="算力券测试政策", actor=None, now=at(date(2026, 11, 1)),
+        version_id="vouchers-test-2030", title="算力券测试政策", actor=SYSTEM, now=at(date(2026, 11, 1)),
         terms={"annual_budget_fen": BUDGET_FEN, "voucher_validity_days": VALIDITY_DAYS,
                "eligible_service_categories": ["compute", "model_service"]})
     # published "now" (real time) to take effect in 2030, after every other version
     from django.utils import timezone
-    return policy_version_publish(version=draft, effective_from=POLICY_FROM, actor=None, now=timezone.now())
+    return policy_version_publish(version=draft, effective_from=POLICY_FROM, actor=SYSTEM, now=timezone.now())
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ def test_issue_creates_a_numbered_voucher_with_validity_and_one_balanced_transfe
     assert voucher.account.balance_fen == 1_234_500
     programme = Account.objects.get(key="programme_budget:2030")
     assert programme.balance_fen == -1_234_500
-    assert log_types_since(start) == ["vouchers.transfer", "vouchers.issue"]
+    assert log_types_since(start) == ["vouchers.issue", "vouchers.account_open", "vouchers.account_open", "vouchers.transfer", "vouchers.notice"]
     assert VoucherNotice.objects.filter(voucher=voucher, kind=NoticeKind.ISSUED).exists()
     assert ledger_check().ok
 
@@ -116,7 +116,7 @@ def test_redemption_moves_value_only_when_the_enterprise_confirms(voucher_policy
     assert view.available_fen == 700_000
     start = log_size()
     services.redemption_confirm(redemption=result.redemption, actor=member, now=at(REDEEM_DAY, 11))
-    assert log_types_since(start) == ["vouchers.transfer", "vouchers.redeem"]
+    assert log_types_since(start) == ["vouchers.redeem", "vouchers.account_open", "vouchers.transfer"]
     voucher.account.refresh_from_db()
     assert voucher.account.balance_fen == 700_000
     receivable = Account.objects.get(kind=AccountKind.PROVIDER_RECEIVABLE, provider=metered.provider)
@@ -211,7 +211,7 @@ def test_expiry_lapses_pending_redemptions_and_returns_the_balance(voucher_polic
     next_day = last_day + timedelta(days=1)
     expired = services.vouchers_expire_due(today=next_day, now=at(next_day, 0, 5))
     assert expired == [voucher.number]
-    assert log_types_since(start) == ["vouchers.transfer", "vouchers.expire"]
+    assert log_types_since(start) == ["vouchers.expire", "vouchers.transfer", "vouchers.notice"]
     voucher.refresh_from_db()
     pending.refresh_from_db()
     assert voucher.status == VoucherStatus.EXPIRED and voucher.account.balance_fen == 0
@@ -307,7 +307,10 @@ def test_revocation_voids_the_rest_and_turns_redeemed_value_into_a_claim(
         revocation = services.voucher_revoke(voucher=voucher, reason="虚报算力用量", actor=finance,
                                              now=at(date(2030, 3, 12)))
     assert (revocation.voided_fen, revocation.claimed_fen) == (750_000, 250_000)
-    assert log_types_since(start) == ["vouchers.transfer", "vouchers.transfer", "vouchers.revoke"]
+    # cause first: the revocation, the claim it raises, the accounts it opens, its void and claim transfers, the notice
+    assert log_types_since(start) == ["vouchers.revoke", "vouchers.recovery_claim", "vouchers.account_open",
+                                      "vouchers.account_open", "vouchers.transfer", "vouchers.transfer",
+                                      "vouchers.notice"]
     revoke_entry = json.loads(bytes(LogEntry.objects.filter(event_type="vouchers.revoke").get().entry))
     assert "虚报" not in json.dumps(revoke_entry, ensure_ascii=False) and revoke_entry["reason_commitment"]
     voucher.refresh_from_db()

@@ -27,11 +27,12 @@ class Command(BaseCommand):
     def handle_draw(self, options):
         from django.utils import timezone
 
+        from yingdu.actors import SYSTEM
         from yingdu.audits.services import draw_run
         from yingdu.errors import DomainError
 
         try:
-            draw = draw_run(quarter=options["quarter"], actor=None, now=timezone.now())
+            draw = draw_run(quarter=options["quarter"], actor=SYSTEM, now=timezone.now())
         except DomainError as error:
             raise CommandError(f"{error.code}: {error.message}") from error
         self.stdout.write(

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from yingdu.actors import SYSTEM
 from yingdu.errors import DomainError
 from yingdu.policy.services import calendar_year_import_preview, calendar_year_publish
 from yingdu.rules.workdays import ScheduleFileError
@@ -30,7 +31,7 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as error:
             raise CommandError(f"无法读取 {file}：{error}", returncode=2) from None
         try:
-            preview = calendar_year_import_preview(text=text, fmt=format, filename=path.name, actor=None)
+            preview = calendar_year_import_preview(text=text, fmt=format, filename=path.name, actor=SYSTEM)
         except ScheduleFileError as error:
             for problem in error.problems:
                 self.stderr.write(problem.message)
@@ -49,7 +50,7 @@ class Command(BaseCommand):
             return
         try:
             published = calendar_year_publish(
-                year=preview.year, special_days=preview.special_days, source=source or path.name, actor=None,
+                year=preview.year, special_days=preview.special_days, source=source or path.name, actor=SYSTEM,
                 now=timezone.now(), based_on_version=preview.base_version,
             )
         except DomainError as error:

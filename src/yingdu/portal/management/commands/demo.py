@@ -17,9 +17,11 @@ from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import user_get_by_username
 from yingdu.accounts.services import (
     role_grant,
+    totp_device_issue,
     trusted_actor,
     user_register,
 )
+from yingdu.actors import SYSTEM
 from yingdu.enterprises import services as enterprise_services
 from yingdu.enterprises.selectors import enterprise_of_user
 from yingdu.metering import services as metering
@@ -64,10 +66,10 @@ class Command(BaseCommand):
             admin = self._user(credentials, "admin", "系统管理员 刘洋", password, now)
             for username, name, role in STAFF:
                 user = self._user(credentials, username, name, password, now)
-                role_grant(user=user, role=role, actor=None, now=now)
+                role_grant(user=user, role=role, actor=SYSTEM, now=now)
                 device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
                 if device is None:
-                    device = TOTPDevice.objects.create(user=user, name="演示身份验证器", confirmed=True)
+                    device = totp_device_issue(user=user, name="演示身份验证器", actor=SYSTEM, now=now)
                 credentials.setdefault("totp", {})[username] = base64.b32encode(device.bin_key).decode().rstrip("=")
             reviewer = trusted_actor(user_get_by_username("reviewer"))
             auditor = trusted_actor(user_get_by_username("auditor"))
@@ -205,7 +207,8 @@ class Command(BaseCommand):
         work = application.work
         try:
             data_notice_issue(work=work, period_start_on=work.production_start_on,
-                              period_end_on=min(work.production_end_on, timezone.localdate(now)), actor=None, now=now)
+                              period_end_on=min(work.production_end_on, timezone.localdate(now)), actor=SYSTEM,
+                              now=now)
         except DomainError as error:
             self.stderr.write(f"data notice not issued: {error.message}")
 

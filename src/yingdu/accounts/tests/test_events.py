@@ -1,0 +1,76 @@
+"""Accounts in the log: every write is an entry, and an edit behind the log's back is named by the audit."""
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from yingdu.accounts.models import Role, RoleGrant, User
+from yingdu.accounts.services import MSG_NOT_ADMIN, role_grant, role_revoke, totp_device_confirm, totp_device_start
+from yingdu.audits.dbaudit import db_audit
+from yingdu.errors import DomainError
+from yingdu.testing.clients import verified
+from yingdu.testing.factories import make_staff, make_user
+from yingdu.transparency.models import LogEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def _named(report, table: str, row, field: str | None = None) -> bool:
+    return any(m.table == table and m.row == row and (field is None or field in m.fields)
+               for m in report.mismatches)
+
+
+def test_a_revoked_role_is_an_entry_and_the_grant_stays_as_history():
+    admin = verified(make_staff(Role.ADMIN))
+    grant = role_grant(user=make_user(), role=Role.REVIEWER, actor=admin, now=timezone.now())
+    revoked = role_revoke(grant=grant, actor=admin, now=timezone.now())
+    assert revoked.revoked_at is not None and RoleGrant.objects.filter(pk=grant.pk).exists()
+    assert LogEntry.objects.filter(event_type="accounts.role_revoked").count() == 1
+    assert role_revoke(grant=grant, actor=admin, now=timezone.now()).revoked_at == revoked.revoked_at
+    assert LogEntry.objects.filter(event_type="accounts.role_revoked").count() == 1
+    assert db_audit().ok
+
+
+def test_only_an_admin_may_revoke_a_role():
+    admin = verified(make_staff(Role.ADMIN))
+    grant = role_grant(user=make_user(), role=Role.APPROVER, actor=admin, now=timezone.now())
+    with pytest.raises(DomainError) as caught:
+        role_revoke(grant=grant, actor=verified(make_staff(Role.REVIEWER)), now=timezone.now())
+    assert (caught.value.code, caught.value.message) == ("role_grant_forbidden", MSG_NOT_ADMIN)
+    grant.refresh_from_db()
+    assert grant.revoked_at is None
+
+
+def test_enrolment_replaces_unconfirmed_devices_and_the_audit_follows():
+    user = make_user()
+    first = totp_device_start(user=user, now=timezone.now())
+    second = totp_device_start(user=user, now=timezone.now())
+    assert not TOTPDevice.objects.filter(pk=first.pk).exists()
+    totp_device_confirm(device=second, token=f"{totp(second.bin_key):06d}", now=timezone.now())
+    assert db_audit().ok, db_audit().summary()
+
+
+def test_a_forged_role_grant_is_reported_as_inserted():
+    user = make_user()
+    forged = RoleGrant.objects.create(user=user, role=Role.ADMIN, granted_at=timezone.now())
+    report = db_audit()
+    assert any(m.table == "accounts_rolegrant" and m.row == forged.pk and m.kind == "inserted"
+               for m in report.mismatches)
+
+
+def test_an_edited_password_hash_and_totp_secret_are_named():
+    user = make_user(roles=(Role.REVIEWER,), totp=True)
+    User.objects.filter(pk=user.pk).update(password=make_password("Another-Password-42"))
+    device = TOTPDevice.objects.get(user=user)
+    TOTPDevice.objects.filter(pk=device.pk).update(key="00" * 20)
+    report = db_audit()
+    assert _named(report, "accounts_user", user.pk, "password"), report.summary()
+    assert _named(report, "otp_totp_totpdevice", device.pk, "key"), report.summary()
+
+
+def test_a_user_given_superuser_rights_in_the_database_is_named():
+    user = make_user()
+    User.objects.filter(pk=user.pk).update(is_superuser=True)
+    assert _named(db_audit(), "accounts_user", user.pk, "is_superuser")
