@@ -24,7 +24,7 @@ PG_DATABASE = "yingdu_bench_audit"
 BATCH = 5000
 GOAL_ENTRIES_PER_SECOND = 200_000
 # `--jobs` of the parallel run: one process checks the tree, the others the tables
-AUDIT_JOBS = int(os.environ.get("BENCH_AUDIT_JOBS", "3"))
+AUDIT_JOBS = int(os.environ.get("BENCH_AUDIT_JOBS", str(os.cpu_count() or 2)))
 GOAL_PARALLEL_RATIO = 1.3
 
 # cProfile stages, by function, as shares of the audit's time

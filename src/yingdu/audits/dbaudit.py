@@ -246,28 +246,42 @@ def _entry_pages(tree_size: int, page_size: int):
         yield start, min(start + page_size, tree_size)
 
 
-def _read_entries(start: int, end: int, types: tuple[str, ...] | None = None) -> list[tuple]:
-    """(index, event_type, entry, leaf_hash) of the entries in [start, end), of the given types only when given."""
+@dataclass(frozen=True)
+class _TypeFilter:
+    """Which entries a worker of a parallel audit reads, by their event_type column."""
+
+    types: tuple[str, ...]
+    exclude: bool = False
+
+    def sql(self, quote) -> str:
+        if not self.types:
+            return "" if self.exclude else " AND 1 = 0"
+        operator = "NOT IN" if self.exclude else "IN"
+        return f" AND {quote('event_type')} {operator} ({', '.join(['%s'] * len(self.types))})"
+
+
+def _read_entries(start: int, end: int, only: _TypeFilter | None = None) -> list[tuple]:
+    """(index, event_type, entry, leaf_hash) of the entries in [start, end) (those ``only`` selects, if given)."""
     quote = connection.ops.quote_name
-    only = f" AND {quote('event_type')} IN ({', '.join(['%s'] * len(types))})" if types else ""
+    condition = only.sql(quote) if only is not None else ""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {quote('index')}, {quote('event_type')}, {quote('entry')}, {quote('leaf_hash')} "
-                       f"FROM {quote(ENTRY_TABLE)} WHERE {quote('index')} >= %s AND {quote('index')} < %s{only} "
-                       f"ORDER BY {quote('index')}", [start, end, *(types or ())])
+                       f"FROM {quote(ENTRY_TABLE)} WHERE {quote('index')} >= %s AND {quote('index')} < %s{condition} "
+                       f"ORDER BY {quote('index')}", [start, end, *(only.types if only is not None else ())])
         return cursor.fetchall()
 
 
 class _Dispatch:
     """The projections that handle each event type, worked out once per type."""
 
-    def __init__(self, projections: list[Projection], *, reports_entries: bool = True) -> None:
+    def __init__(self, projections: list[Projection], *, quiet_types: frozenset[str] = frozenset()) -> None:
         self.projections = projections
-        # In a parallel audit only one worker reports problems of the entries themselves (the others skip them).
-        self.reports_entries = reports_entries
+        # In a parallel audit an entry read by two workers has its own problems reported by one of them only.
+        self.quiet_types = quiet_types
         self._by_type: dict[str, list[Projection]] = {}
 
-    def report(self, mismatch: Mismatch, sink: MismatchSink) -> None:
-        if self.reports_entries:
+    def report(self, mismatch: Mismatch, sink: MismatchSink, event_type: str) -> None:
+        if event_type not in self.quiet_types:
             sink.add(mismatch)
 
     def declared(self, index: int, event: dict, sink: MismatchSink) -> bool:
@@ -275,13 +289,14 @@ class _Dispatch:
         try:
             CATALOGUE.validate(event)
         except CatalogueError as error:
-            self.report(Mismatch(ENTRY_TABLE, index, UNDECLARED_ENTRY, (), index, str(error)), sink)
+            self.report(Mismatch(ENTRY_TABLE, index, UNDECLARED_ENTRY, (), index, str(error)), sink,
+                        event.get("type"))
             return False
         return True
 
-    def types(self) -> tuple[str, ...]:
+    def types(self) -> frozenset[str]:
         """The declared types any of these projections handles."""
-        return tuple(declared.name for declared in CATALOGUE if self[declared.name])
+        return frozenset(declared.name for declared in CATALOGUE if self[declared.name])
 
     def __getitem__(self, event_type: str) -> list[Projection]:
         chosen = self._by_type.get(event_type)
@@ -291,10 +306,10 @@ class _Dispatch:
 
 
 def _audit_page(start: int, end: int, tree: _TreeAudit | None, dispatch: _Dispatch | None, sink: MismatchSink,
-                types: tuple[str, ...] | None = None) -> int:
+                only: _TypeFilter | None = None) -> int:
     """Check one page of entries against the tree (``tree``) and hand each to its projections (``dispatch``, for the
-    entries of ``types`` only when given); the count of entries read."""
-    rows = _read_entries(start, end, types)
+    entries ``only`` selects when given); the count of entries read."""
+    rows = _read_entries(start, end, only)
     if tree is not None:
         _tree_page(rows, start, end, tree, sink)
     if dispatch is not None:
@@ -333,7 +348,8 @@ def _projection_page(rows: list[tuple], dispatch: _Dispatch, sink: MismatchSink)
             event = loads(bytes(entry))
             if event.get("type") != event_type:
                 dispatch.report(Mismatch(ENTRY_TABLE, index, EDITED, ("event_type",), index,
-                                         f"column says {event_type!r}, the entry {event.get('type')!r}"), sink)
+                                         f"column says {event_type!r}, the entry {event.get('type')!r}"), sink,
+                                event_type)
                 event_type = event.get("type")
             if not dispatch.declared(index, event, sink):
                 continue
@@ -341,7 +357,7 @@ def _projection_page(rows: list[tuple], dispatch: _Dispatch, sink: MismatchSink)
                 projection.entry(index, event_type, event)
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             dispatch.report(Mismatch(ENTRY_TABLE, index, UNREADABLE, (), index,
-                                     f"{event_type}: {type(error).__name__} {error}"), sink)
+                                     f"{event_type}: {type(error).__name__} {error}"), sink, event_type)
 
 
 def _leaf_in_tree(index: int, leaf: bytes) -> bool:
@@ -556,17 +572,16 @@ class _Part:
 
 
 def _audit_part(*, tree_size: int, page_size: int, tree: bool, projections: list[Projection] | None,
-                reports_entries: bool = True, progress_stream=None) -> _Part:
+                only: _TypeFilter | None = None, quiet_types: frozenset[str] = frozenset(),
+                progress_stream=None) -> _Part:
     """The tree and log-table checks (``tree``), the projections (``projections``), or both in one pass."""
     sink = MismatchSink()
     part = _Part()
     tree_audit = _TreeAudit(sink) if tree else None
-    dispatch = _Dispatch(projections, reports_entries=reports_entries) if projections is not None else None
-    # a worker that neither checks the tree nor reports on every entry reads only the entries its projections use
-    types = dispatch.types() if dispatch is not None and not tree and not reports_entries else None
+    dispatch = _Dispatch(projections, quiet_types=quiet_types) if projections is not None else None
     progress = _Progress(progress_stream, tree_size, progress_stream is not None)
     for start, end in _entry_pages(tree_size, page_size):
-        part.entries_read += _audit_page(start, end, tree_audit, dispatch, sink, types)
+        part.entries_read += _audit_page(start, end, tree_audit, dispatch, sink, only)
         if tree:
             sink.checked(ENTRY_TABLE, end - start)
         progress.update(end)
@@ -589,18 +604,34 @@ def _audit_part(*, tree_size: int, page_size: int, tree: bool, projections: list
     return part
 
 
-def _parallel_groups(projections: list[Projection], jobs: int) -> list[list[Projection]]:
-    """Projections shared among jobs - 1 worker processes (one more checks the tree): the usage projection, which
-    dominates a large log, alone when there is room, the others together."""
+def _parallel_plan(projections: list[Projection], jobs: int) -> list[dict]:
+    """How jobs - 1 worker processes share the projections (one more checks the tree), and which entries each reads.
+
+    The usage projection, which dominates a large log, runs alone when there is room. Each entry is decoded by as
+    few workers as possible: a worker reads the types its projections handle; the worker of the catalogue projection
+    reads every entry except those only another worker handles, and it alone reports the problems of an entry that
+    two workers read (so that each is reported once).
+    """
     workers = max(1, jobs - 1)
     heavy = [p for p in projections if p.name == "usage"]
     rest = [p for p in projections if p.name != "usage"]
     if workers == 1 or not heavy:
-        return [projections]
+        return [{"projections": projections}]
     groups = [heavy] + [[] for _ in range(workers - 1)]
     for position, projection in enumerate(rest):
         groups[1 + position % (workers - 1)].append(projection)
-    return [group for group in groups if group]
+    groups = [group for group in groups if group]
+    handled = [_Dispatch(group).types() for group in groups]
+    main = next(i for i, group in enumerate(groups) if any(p.name == "catalogue" for p in group))
+    others = frozenset().union(*(types for i, types in enumerate(handled) if i != main))
+    plan = []
+    for i, group in enumerate(groups):
+        if i == main:
+            plan.append({"projections": group, "only": _TypeFilter(tuple(sorted(others - handled[main])), True)})
+        else:
+            plan.append({"projections": group, "only": _TypeFilter(tuple(sorted(handled[i]))),
+                         "quiet_types": handled[i] & handled[main]})
+    return plan
 
 
 def _run_in_child(connection_end, work) -> None:
@@ -651,12 +682,10 @@ def db_audit(*, progress_stream=None, page_size: int = PAGE_SIZE, jobs: int = 1)
         parts = [_audit_part(tree_size=tree_size, page_size=page_size, tree=True, projections=projections,
                              progress_stream=progress_stream)]
     else:
-        groups = _parallel_groups(projections, jobs)
         works = [functools.partial(_audit_part, tree_size=tree_size, page_size=page_size, tree=True,
                                    projections=None, progress_stream=progress_stream)]
-        works += [functools.partial(_audit_part, tree_size=tree_size, page_size=page_size, tree=False,
-                                    projections=group, reports_entries=any(p.name == "catalogue" for p in group))
-                  for group in groups]
+        works += [functools.partial(_audit_part, tree_size=tree_size, page_size=page_size, tree=False, **share)
+                  for share in _parallel_plan(projections, jobs)]
         parts = _run_parallel(works)
     report = AuditReport(tree_size=tree_size)
     rows_checked: dict[str, int] = {}

@@ -233,8 +233,8 @@ class EventType:
 
     def build(self, **values) -> dict:
         """The entry of this type with these field values, checked against the declaration."""
-        _check_fields(self.name, values, self.fields, version=self.version)
         event = BuiltEntry(type=self.name, v=self.version, **values)
+        self.validate(event)
         event.declared = self
         return event
 
@@ -252,7 +252,28 @@ class EventType:
         version = event.get("v")
         if not _is_int(version) or not 1 <= version <= self.version:
             raise CatalogueError(f"{self.name}: version {version!r} is not declared (current {self.version})")
-        _check_fields(self.name, event, self.fields, version=version, reserved=("type", "v"))
+        keys, checks = self._plan(version)
+        if event.keys() != keys:
+            # the slow path says what is missing or undeclared
+            _check_fields(self.name, event, self.fields, version=version, reserved=("type", "v"))
+        for name, check, spec in checks:
+            value = event[name]
+            if value is None or not check(value) or spec.kind is Kind.ITEMS:
+                spec.check(f"{self.name}.{name}", value, version)
+
+    def _plan(self, version: int) -> tuple[frozenset[str], tuple]:
+        """The keys of an entry of a version and each field's check, worked out once (the audit checks every
+        entry)."""
+        plans = self.__dict__.get("_plans")
+        if plans is None:
+            plans = {}
+            object.__setattr__(self, "_plans", plans)
+        plan = plans.get(version)
+        if plan is None:
+            present = [(name, spec) for name, spec in self.fields.items() if spec.since <= version]
+            plan = plans[version] = (frozenset(("type", "v", *(name for name, _spec in present))),
+                                     tuple((name, _KIND_CHECKS[spec.kind], spec) for name, spec in present))
+        return plan
 
     def decode(self, event: Mapping) -> dict:
         """The entry's fields as the Python values the database holds (absent fields stay absent)."""

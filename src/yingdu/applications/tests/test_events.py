@@ -22,9 +22,9 @@ from yingdu.applications.reminders import application_reminders_send
 from yingdu.applications.workflow import ApplicationAction
 from yingdu.audits.dbaudit import db_audit
 from yingdu.policy.selectors import work_calendar
+from yingdu.testing.tamper import assert_tampering_is_named
 from yingdu.transparency.catalogue import CATALOGUE
 from yingdu.transparency.models import LogEntry
-from yingdu.works.tests.tamper import assert_tampering_is_named
 
 from .support import draft, eligible_works, member_of, pdf
 

@@ -24,13 +24,13 @@ from yingdu.audits.models import (
 )
 from yingdu.testing.clients import verified
 from yingdu.testing.factories import PDF_BYTES, make_metering_provider
+from yingdu.testing.tamper import audited_columns, tamper_table, undeclared_columns
 from yingdu.transparency.catalogue import CATALOGUE
 from yingdu.transparency.models import LogEntry
 from yingdu.vouchers.models import Voucher
 from yingdu.vouchers.services import redemption_confirm, redemption_submit
 
 from .conftest import AFTER_Q3, at
-from .tamper import audited_columns, tamper_table, undeclared_columns
 
 pytestmark = pytest.mark.django_db
 

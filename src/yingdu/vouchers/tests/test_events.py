@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from yingdu.audits.dbaudit import db_audit
-from yingdu.audits.tests.tamper import audited_columns, tamper_table, undeclared_columns
+from yingdu.testing.tamper import audited_columns, tamper_table, undeclared_columns
 from yingdu.transparency.catalogue import CATALOGUE
 from yingdu.transparency.models import LogEntry
 from yingdu.vouchers import services

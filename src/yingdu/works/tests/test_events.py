@@ -10,11 +10,12 @@ from yingdu.accounts.models import Role
 from yingdu.audits.dbaudit import db_audit
 from yingdu.testing.clients import verified
 from yingdu.testing.factories import make_enterprise, make_staff
+from yingdu.testing.tamper import assert_tampering_is_named
 from yingdu.transparency.catalogue import CATALOGUE
 from yingdu.transparency.models import LogEntry
 from yingdu.works.models import OverseasDistribution, Work, WorkDetails, WorkRelease
 
-from .tamper import FAR, assert_tampering_is_named, work_with_records
+from .tamper import FAR, work_with_records
 
 pytestmark = pytest.mark.django_db
 
