@@ -139,7 +139,7 @@ OBJECTION_FILED = declare(
         "evidence": Field(Kind.ITEMS, "the evidence files", items={
             "sha256": Field(Kind.DIGEST), "content_type": Field(Kind.STR), "size": Field(Kind.INT, "bytes")}),
         "claims": Field(Kind.ITEMS, "the disputed records and the quantities claimed", items={
-            "claim": Field(Kind.INT, "claim id"), "record": Field(Kind.INT, "usage record id"),
+            "claim": Field(Kind.INT, "claim id", since=2), "record": Field(Kind.INT, "usage record id"),
             "record_log_index": Field(Kind.INT, "log index of the record's entry"),
             "claimed_quantity": Field(Kind.DECIMAL)}),
         "objection_deadline_on": Field(Kind.DATE, "the notice's objection deadline"),
@@ -147,6 +147,8 @@ OBJECTION_FILED = declare(
         "actor": Field(Kind.ACTOR, "the member who filed it"),
         "enterprise": Field(Kind.INT, "the notice's enterprise (whose salt the commitment uses)", since=2),
         "explanation_commitment": Field(Kind.DIGEST, "commitment to the written explanation", since=2),
+        "explanation_sha256": Field(Kind.DIGEST, "unsalted SHA-256 of the explanation (replaced by the commitment)",
+                                    until=1),
     },
     rows=[
         Row(Objection, key="objection", columns={
@@ -186,6 +188,10 @@ _DECISION_FIELDS = {
     "actor": Field(Kind.ACTOR, "the reviewer"),
     "enterprise": Field(Kind.INT, "the notice's enterprise (whose salt the commitment uses)", since=2),
     "reason_commitment": Field(Kind.DIGEST, "commitment to the reviewer's reason", since=2),
+    "reason_sha256": Field(Kind.DIGEST, "unsalted SHA-256 of the reason (replaced by the commitment)", until=1),
+    "corrections": Field(Kind.ITEMS, "the correction records (since v2 in objections.claims_corrected)", until=1,
+                         items={"record": Field(Kind.INT), "corrects": Field(Kind.INT), "log_index": Field(Kind.INT),
+                                "quantity": Field(Kind.DECIMAL), "cost_microfen": Field(Kind.INT)}),
 }
 
 

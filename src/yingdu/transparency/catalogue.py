@@ -61,13 +61,18 @@ class CatalogueError(ValueError):
 
 @dataclass(frozen=True)
 class Field:
-    """One field of an entry type: its kind, whether null is allowed, and the version it appeared in."""
+    """One field of an entry type: its kind, whether null is allowed, and the versions that have it (``since`` the
+    version it appeared in, ``until`` the last version that had it, for a field later replaced)."""
 
     kind: Kind
     doc: str = ""
     null: bool = False
     since: int = 1
     items: Mapping[str, "Field"] | None = None   # the fields of each object of an ITEMS list
+    until: int | None = None
+
+    def in_version(self, version: int | None) -> bool:
+        return version is None or (self.since <= version and (self.until is None or version <= self.until))
 
     def check(self, name: str, value, version: int | None = None) -> None:
         if value is None:
@@ -136,7 +141,7 @@ def _check_fields(where: str, event: Mapping, fields: Mapping[str, Field], *, ve
                   reserved: Iterable[str] = ()) -> None:
     """Every declared field present (those of the entry's version), nothing undeclared, each of its kind."""
     reserved = set(reserved)
-    expected = {name for name, declared in fields.items() if version is None or declared.since <= version}
+    expected = {name for name, declared in fields.items() if declared.in_version(version)}
     present = set(event) - reserved
     if present != expected:
         missing, extra = sorted(expected - present), sorted(present - set(fields))
@@ -270,7 +275,7 @@ class EventType:
             object.__setattr__(self, "_plans", plans)
         plan = plans.get(version)
         if plan is None:
-            present = [(name, spec) for name, spec in self.fields.items() if spec.since <= version]
+            present = [(name, spec) for name, spec in self.fields.items() if spec.in_version(version)]
             plan = plans[version] = (frozenset(("type", "v", *(name for name, _spec in present))),
                                      tuple((name, _KIND_CHECKS[spec.kind], spec) for name, spec in present))
         return plan

@@ -77,6 +77,8 @@ def _event(declared: EventType) -> list[str]:
              "| field | form | meaning |", "|---|---|---|"]
     for name, spec in declared.fields.items():
         since = f" (since v{spec.since})" if spec.since > 1 else ""
+        if spec.until is not None:
+            since += f" (v{spec.until} and earlier only)"
         null = ", or null" if spec.null else ""
         form = KIND_FORMS[spec.kind]
         if spec.kind is Kind.ITEMS and spec.items:

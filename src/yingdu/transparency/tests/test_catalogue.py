@@ -28,6 +28,8 @@ def test_every_type_has_a_namespaced_name_a_time_and_a_description():
         assert declared.doc.strip(), declared.name
         assert declared.fields["at"].kind is Kind.TIME, declared.name
         assert all(spec.since <= declared.version for spec in declared.fields.values()), declared.name
+        assert all(spec.until is None or spec.since <= spec.until < declared.version
+                   for spec in declared.fields.values()), declared.name
 
 
 def test_a_type_cannot_be_declared_twice():
@@ -38,3 +40,25 @@ def test_a_type_cannot_be_declared_twice():
 def test_the_schema_document_is_generated_from_the_catalogue():
     assert SCHEMA_DOCUMENT.read_text(encoding="utf-8") == log_schema_markdown(), \
         "docs/log-schema.md is stale: run `.venv/bin/yingdu log_schema --output docs/log-schema.md`"
+
+
+def test_entries_written_under_an_earlier_version_stay_valid_and_cannot_mix_versions():
+    # objections.filed and objections.upheld as version 1 wrote them (before the salted commitments)
+    filed_v1 = {"type": "objections.filed", "v": 1, "at": "2026-11-20T02:00:00.000000Z", "objection": 3, "notice": 7,
+                "explanation_sha256": "ab" * 32, "evidence": [{"sha256": "cd" * 32, "content_type": "application/pdf",
+                                                             "size": 1234}],
+                "claims": [{"record": 11, "record_log_index": 40, "claimed_quantity": "1.5"}],
+                "objection_deadline_on": "2026-11-27", "objection_deadline_provisional": False, "actor": 5}
+    upheld_v1 = {"type": "objections.upheld", "v": 1, "at": "2026-11-21T02:00:00.000000Z", "objection": 3,
+                 "notice": 7, "reason_sha256": "ef" * 32, "actor": 6,
+                 "corrections": [{"record": 90, "corrects": 11, "log_index": 77, "quantity": "-8.5",
+                                  "cost_microfen": -68000000}]}
+    assert CATALOGUE.validate(filed_v1).version == 2
+    assert CATALOGUE.validate(upheld_v1).version == 2
+    # a version 1 entry with a field of version 2, or without one of its own, is refused
+    with pytest.raises(CatalogueError):
+        CATALOGUE.validate({**filed_v1, "explanation_commitment": "ab" * 32})
+    with pytest.raises(CatalogueError):
+        CATALOGUE.validate({key: value for key, value in upheld_v1.items() if key != "reason_sha256"})
+    with pytest.raises(CatalogueError):
+        CATALOGUE.validate({**filed_v1, "claims": [{**filed_v1["claims"][0], "claim": 1}]})
