@@ -99,7 +99,7 @@ class Field:
             case Kind.HEX:
                 return bytes.fromhex(value)
             case Kind.ACTOR:
-                return None if value == SYSTEM_REF else value
+                return None if value == SYSTEM_REF or value in LEGACY_SYSTEM_REFS else value
             case Kind.ITEMS:
                 return [{key: (self.items[key].decode(item_value) if self.items and key in self.items else item_value)
                          for key, item_value in item.items()} for item in value]
@@ -135,6 +135,15 @@ _KIND_CHECKS: dict[Kind, Callable[[object], bool]] = {
     Kind.ITEMS: lambda value: isinstance(value, list) and all(isinstance(item, dict) for item in value),
     Kind.JSON: lambda value: True,
 }
+
+
+# Before the catalogue, entries wrote the system as null or "operator" (see yingdu.actors); entries of an earlier
+# version of a type may still say so.
+LEGACY_SYSTEM_REFS = (None, "operator")
+
+
+def _legacy_actor(value) -> bool:
+    return _KIND_CHECKS[Kind.ACTOR](value) or value in LEGACY_SYSTEM_REFS
 
 
 def _check_fields(where: str, event: Mapping, fields: Mapping[str, Field], *, version: int | None,
@@ -263,7 +272,10 @@ class EventType:
             _check_fields(self.name, event, self.fields, version=version, reserved=("type", "v"))
         for name, check, spec in checks:
             value = event[name]
-            if value is None or not check(value) or spec.kind is Kind.ITEMS:
+            if check is _legacy_actor:
+                if not check(value):
+                    raise CatalogueError(f"{self.name}.{name}: {value!r} is not an actor")
+            elif value is None or not check(value) or spec.kind is Kind.ITEMS:
                 spec.check(f"{self.name}.{name}", value, version)
 
     def _plan(self, version: int) -> tuple[frozenset[str], tuple]:
@@ -276,8 +288,10 @@ class EventType:
         plan = plans.get(version)
         if plan is None:
             present = [(name, spec) for name, spec in self.fields.items() if spec.in_version(version)]
-            plan = plans[version] = (frozenset(("type", "v", *(name for name, _spec in present))),
-                                     tuple((name, _KIND_CHECKS[spec.kind], spec) for name, spec in present))
+            older = version < self.version
+            plan = plans[version] = (frozenset(("type", "v", *(name for name, _spec in present))), tuple(
+                (name, _legacy_actor if older and spec.kind is Kind.ACTOR else _KIND_CHECKS[spec.kind], spec)
+                for name, spec in present))
         return plan
 
     def decode(self, event: Mapping) -> dict:

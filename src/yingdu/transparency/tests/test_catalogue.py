@@ -55,6 +55,13 @@ def test_entries_written_under_an_earlier_version_stay_valid_and_cannot_mix_vers
                                   "cost_microfen": -68000000}]}
     assert CATALOGUE.validate(filed_v1).version == 2
     assert CATALOGUE.validate(upheld_v1).version == 2
+    # the system as an actor was written "operator" (or null) before yingdu.actors.SYSTEM; new entries cannot
+    granted_v1 = {"type": "accounts.role_granted", "v": 1, "at": "2026-11-20T02:00:00.000000Z", "user": 4,
+                  "role": "reviewer", "actor": "operator"}
+    assert CATALOGUE.validate(granted_v1).name == "accounts.role_granted"
+    assert CATALOGUE["accounts.role_granted"].decode(granted_v1)["actor"] is None
+    with pytest.raises(CatalogueError):
+        CATALOGUE.validate({**granted_v1, "v": 2, "grant": 9}, writing=True)
     # a version 1 entry with a field of version 2, or without one of its own, is refused
     with pytest.raises(CatalogueError):
         CATALOGUE.validate({**filed_v1, "explanation_commitment": "ab" * 32})
