@@ -1,8 +1,9 @@
 """Accounts in the log: every write is an entry, and an edit behind the log's back is named by the audit."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.contrib.auth.hashers import make_password
-from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -16,6 +17,9 @@ from yingdu.transparency.models import LogEntry
 
 pytestmark = pytest.mark.django_db
 
+# a fixed time for the entries (the TOTP code itself is checked against the real clock by django-otp)
+NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
 
 def _named(report, table: str, row, field: str | None = None) -> bool:
     return any(m.table == table and m.row == row and (field is None or field in m.fields)
@@ -24,20 +28,20 @@ def _named(report, table: str, row, field: str | None = None) -> bool:
 
 def test_a_revoked_role_is_an_entry_and_the_grant_stays_as_history():
     admin = verified(make_staff(Role.ADMIN))
-    grant = role_grant(user=make_user(), role=Role.REVIEWER, actor=admin, now=timezone.now())
-    revoked = role_revoke(grant=grant, actor=admin, now=timezone.now())
+    grant = role_grant(user=make_user(), role=Role.REVIEWER, actor=admin, now=NOW)
+    revoked = role_revoke(grant=grant, actor=admin, now=NOW)
     assert revoked.revoked_at is not None and RoleGrant.objects.filter(pk=grant.pk).exists()
     assert LogEntry.objects.filter(event_type="accounts.role_revoked").count() == 1
-    assert role_revoke(grant=grant, actor=admin, now=timezone.now()).revoked_at == revoked.revoked_at
+    assert role_revoke(grant=grant, actor=admin, now=NOW).revoked_at == revoked.revoked_at
     assert LogEntry.objects.filter(event_type="accounts.role_revoked").count() == 1
     assert db_audit().ok
 
 
 def test_only_an_admin_may_revoke_a_role():
     admin = verified(make_staff(Role.ADMIN))
-    grant = role_grant(user=make_user(), role=Role.APPROVER, actor=admin, now=timezone.now())
+    grant = role_grant(user=make_user(), role=Role.APPROVER, actor=admin, now=NOW)
     with pytest.raises(DomainError) as caught:
-        role_revoke(grant=grant, actor=verified(make_staff(Role.REVIEWER)), now=timezone.now())
+        role_revoke(grant=grant, actor=verified(make_staff(Role.REVIEWER)), now=NOW)
     assert (caught.value.code, caught.value.message) == ("role_grant_forbidden", MSG_NOT_ADMIN)
     grant.refresh_from_db()
     assert grant.revoked_at is None
@@ -45,16 +49,16 @@ def test_only_an_admin_may_revoke_a_role():
 
 def test_enrolment_replaces_unconfirmed_devices_and_the_audit_follows():
     user = make_user()
-    first = totp_device_start(user=user, now=timezone.now())
-    second = totp_device_start(user=user, now=timezone.now())
+    first = totp_device_start(user=user, now=NOW)
+    second = totp_device_start(user=user, now=NOW)
     assert not TOTPDevice.objects.filter(pk=first.pk).exists()
-    totp_device_confirm(device=second, token=f"{totp(second.bin_key):06d}", now=timezone.now())
+    totp_device_confirm(device=second, token=f"{totp(second.bin_key):06d}", now=NOW)
     assert db_audit().ok, db_audit().summary()
 
 
 def test_a_forged_role_grant_is_reported_as_inserted():
     user = make_user()
-    forged = RoleGrant.objects.create(user=user, role=Role.ADMIN, granted_at=timezone.now())
+    forged = RoleGrant.objects.create(user=user, role=Role.ADMIN, granted_at=NOW)
     report = db_audit()
     assert any(m.table == "accounts_rolegrant" and m.row == forged.pk and m.kind == "inserted"
                for m in report.mismatches)
