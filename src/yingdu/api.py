@@ -68,6 +68,7 @@ def _register_routers() -> None:
     from yingdu.accounts.api import router as accounts_router
     from yingdu.applications.api import router as applications_router
     from yingdu.audits.api import router as audits_router
+    from yingdu.duties.api import router as duties_router
     from yingdu.enterprises.api import router as enterprises_router
     from yingdu.metering.api import router as metering_router
     from yingdu.notices.api import router as notices_router
@@ -90,6 +91,7 @@ def _register_routers() -> None:
     api.add_router("/vouchers", vouchers_router)
     api.add_router("/redemptions", redemptions_router)
     api.add_router("/audits", audits_router)
+    api.add_router("/duties", duties_router)
 
 
 _register_routers()

@@ -37,3 +37,10 @@ class Forbidden(DomainError):
 class Conflict(DomainError):
     code = "conflict"
     status = 409
+
+
+class SecondPersonRequired(DomainError):
+    """Not a refusal: the step was recorded as a proposal and takes effect when a second person confirms it."""
+
+    code = "second_person_required"
+    status = 202

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "yingdu.notices",
     "yingdu.vouchers",
     "yingdu.audits",
+    "yingdu.duties",
     "yingdu.portal",
 ]
 

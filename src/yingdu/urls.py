@@ -16,6 +16,7 @@ urlpatterns = [
     path("transparency/", include("yingdu.transparency.urls")),
     path("vouchers/", include("yingdu.vouchers.urls")),
     path("audits/", include("yingdu.audits.urls")),
+    path("duties/", include("yingdu.duties.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("healthz", portal_views.healthz, name="healthz"),

@@ -20,7 +20,7 @@ from .events import (
     two_factor_started_event,
     user_registered_event,
 )
-from .models import Organisation, OrganisationKind, Role, RoleGrant, User
+from .models import STAFF_ROLES, Organisation, OrganisationKind, Role, RoleGrant, User
 from .selectors import user_roles
 
 MSG_USERNAME_TAKEN = _("该用户名已被使用")
@@ -28,6 +28,9 @@ MSG_PASSWORD_WEAK = _("密码强度不足")
 MSG_ALREADY_MEMBER = _("该账户已属于一个机构")
 MSG_TOTP_INVALID = _("动态验证码不正确或已过期")
 MSG_NOT_ADMIN = _("只有系统管理员可以授予角色")
+MSG_MEMBER_CANNOT_BE_STAFF = _("该账户属于企业或算力服务商，不能担任工作人员角色；请另设工作人员账户，或先办理离开该机构")
+MSG_STAFF_CANNOT_JOIN = _("工作人员账户不能成为企业或算力服务商的成员；请使用另一个账户")
+MSG_GRANT_SELF = _("不能给自己授予角色")
 
 
 def user_register(*, username: str, password: str, display_name: str = "", phone: str = "",
@@ -64,6 +67,8 @@ def organisation_add_member(*, organisation: Organisation, user: User, now) -> U
         locked = User.objects.select_for_update().get(pk=user.pk)
         if locked.organisation_id is not None and locked.organisation_id != organisation.pk:
             raise Conflict(MSG_ALREADY_MEMBER, code="already_member")
+        if RoleGrant.objects.filter(user=locked, revoked_at__isnull=True).exists():
+            raise Conflict(MSG_STAFF_CANNOT_JOIN, code="staff_cannot_join")
         locked.organisation = organisation
         locked.save(update_fields=["organisation"])
         log_append(events=[member_added_event(organisation=organisation, user=user, now=now)], now=now)
@@ -71,19 +76,47 @@ def organisation_add_member(*, organisation: Organisation, user: User, now) -> U
     return user
 
 
-def role_grant(*, user: User, role: Role, actor, now) -> RoleGrant:
-    """Grant a staff role; only an admin may grant (SYSTEM is the operator's shell, e.g. `yingdu demo`)."""
+def role_grant(*, user: User, role: Role, actor, now, reason: str = "") -> RoleGrant:
+    """Grant a staff role: one admin proposes, a second admin confirms (SYSTEM, the operator's shell, acts alone).
+
+    A member of an enterprise or provider never holds a staff role, and no one grants a role to themselves.
+    """
+    from yingdu.duties.cases import user_case
+    from yingdu.duties.rules import Step
+    from yingdu.duties.services import four_eyes, require_independent
+
     if not is_system(actor) and Role.ADMIN not in user_roles(actor):
         raise Forbidden(MSG_NOT_ADMIN, code="role_grant_forbidden")
+    if not is_system(actor) and actor.pk == user.pk:
+        raise Forbidden(MSG_GRANT_SELF, code="role_grant_self")
+    if role not in Role.values or role not in STAFF_ROLES:
+        raise DomainError(_("未知角色"), code="role_unknown", field="role")
+    if user.organisation_id is not None:
+        raise Conflict(MSG_MEMBER_CANNOT_BE_STAFF, code="member_cannot_be_staff")
     existing = RoleGrant.objects.filter(user=user, role=role, revoked_at__isnull=True).first()
     if existing:
         return existing
-    with transaction.atomic():
+    require_independent(actor, user_case(user), now=now)
+
+    def grant_now(entries: list[dict]) -> RoleGrant:
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.organisation_id is not None:
+            raise Conflict(MSG_MEMBER_CANNOT_BE_STAFF, code="member_cannot_be_staff")
         grant = RoleGrant.objects.create(user=user, role=role, granted_at=now,
                                          granted_by=None if is_system(actor) else actor)
-        log_append(events=[role_granted_event(grant, actor=actor)], now=now)
+        log_append(events=[*entries, role_granted_event(grant, actor=actor)], now=now)
+        return grant
+
+    grant = four_eyes(Step.ROLE_GRANT, case=user_case(user), actor=actor, now=now, params={"role": str(role)},
+                      reason=reason, execute=grant_now)
     user.__dict__.pop("_granted_staff_roles", None)
     return grant
+
+
+def role_grant_confirm(*, proposal, actor, now, note: str = "") -> RoleGrant:
+    """A second admin confirms a proposed role grant (duties.services.proposal_confirm)."""
+    user = User.objects.get(pk=proposal.case_id)
+    return role_grant(user=user, role=proposal.params["role"], actor=actor, now=now, reason=note)
 
 
 def role_revoke(*, grant: RoleGrant, actor, now) -> RoleGrant:

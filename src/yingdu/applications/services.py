@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import user_roles
 from yingdu.actors import SYSTEM
+from yingdu.duties.cases import application_case
+from yingdu.duties.services import require_independent
 from yingdu.enterprises.models import Enterprise
 from yingdu.errors import Conflict, DomainError, Forbidden
 from yingdu.files import store_upload
@@ -125,6 +127,8 @@ def _transition(*, application: Application, action: ApplicationAction, actor, n
         raise Forbidden(str(MSG_ROLE_NOT_ALLOWED).format(action=transition.label), code="role_not_allowed")
     if Role.ENTERPRISE_MEMBER in transition.roles:
         _require_member(actor, application.enterprise)
+    else:
+        require_independent(actor, application_case(application), now=now)
     reason = (reason or "").strip()
     if transition.reason_required and not reason:
         raise DomainError(MSG_REASON_REQUIRED, code="reason_required", field="reason")

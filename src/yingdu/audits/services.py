@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.selectors import organisation_member_emails, user_roles
 from yingdu.actors import SYSTEM, actor_user_id
+from yingdu.duties.cases import spot_check_case
+from yingdu.duties.services import require_independent
 from yingdu.enterprises.services import enterprise_disqualify
 from yingdu.enterprises.workflow import TRANSITIONS as ENTERPRISE_TRANSITIONS
 from yingdu.errors import Conflict, DomainError, Forbidden
@@ -92,7 +94,10 @@ def _require_text(text, *, field: str, label: str, max_length: int = 10000) -> s
     return text[:max_length]
 
 
-def _lock_case(case: SpotCheckCase, action: str) -> SpotCheckCase:
+def _lock_case(case: SpotCheckCase, action: str, *, staff=None, now: datetime | None = None) -> SpotCheckCase:
+    """Lock a case for an action; a staff member linked to its enterprise or providers, or recused, is refused."""
+    if staff is not None:
+        require_independent(staff, spot_check_case(case), now=now)
     locked = SpotCheckCase.objects.select_for_update(of=("self",)).select_related(
         "enterprise", "draw", "work").get(pk=case.pk)
     if locked.status not in CASE_ACTIONS[action]:
@@ -222,7 +227,7 @@ def case_check_update(*, case: SpotCheckCase, code: str, result: str, note: str,
         raise DomainError(MSG_CHECK_RESULT, code="check_result_invalid", field="result")
     note = (note or "").strip()[:10000]
     with transaction.atomic():
-        locked = _lock_case(case, "check")
+        locked = _lock_case(case, "check", staff=actor, now=now)
         item = locked.check_items.select_for_update().filter(code=code).first()
         if item is None:
             raise DomainError(str(MSG_CHECK_CODE).format(code=code), code="check_code_unknown", field="code")
@@ -249,7 +254,7 @@ def case_evidence_upload(*, case: SpotCheckCase, upload, check_code: str = "", a
     if check_code and check_code not in dict(CHECKLIST):
         raise DomainError(str(MSG_CHECK_CODE).format(code=check_code), code="check_code_unknown", field="check_code")
     with transaction.atomic():
-        locked = _lock_case(case, "evidence")
+        locked = _lock_case(case, "evidence", staff=actor, now=now)
         return _evidence_create(case=locked, upload=upload, check_code=check_code, actor=actor, now=now,
                                 by_enterprise=False)
 
@@ -259,7 +264,7 @@ def case_note_add(*, case: SpotCheckCase, text: str, actor, now: datetime) -> Ca
     _require_staff(actor)
     text = _require_text(text, field="text", label="备注")
     with transaction.atomic():
-        locked = _lock_case(case, "note")
+        locked = _lock_case(case, "note", staff=actor, now=now)
         note = CaseNote.objects.create(case=locked, text=text, author=actor, at=now)
         log_append(events=[note_event(locked, note, actor=actor)], now=now)
     return note
@@ -301,7 +306,7 @@ def case_finding_record(*, case: SpotCheckCase, outcome: str, summary: str, corr
         raise DomainError(MSG_CORRECTIVE_REQUIRED, code="corrective_action_required", field="corrective_action")
     pending = outcome == FindingOutcome.FRAUD
     with transaction.atomic():
-        locked = _lock_case(case, "record_finding")
+        locked = _lock_case(case, "record_finding", staff=actor, now=now)
         finding = CaseFinding.objects.create(
             case=locked, outcome=outcome, summary=summary, corrective_action=corrective_action,
             status=FindingStatus.PENDING_CONFIRMATION if pending else FindingStatus.FINAL,
@@ -343,7 +348,7 @@ def case_fraud_confirm(*, finding: CaseFinding, reason: str, actor, now: datetim
         locked = _lock_pending_finding(finding)
         if locked.recorded_by_id == actor.pk:
             raise Forbidden(MSG_FOUR_EYES, code="four_eyes")
-        case = _lock_case(locked.case, "review_fraud")
+        case = _lock_case(locked.case, "review_fraud", staff=actor, now=now)
         enterprise = case.enterprise
         source = f"fraud_case:{case.pk}"
         revoke_reason = f"抽查案件 {case.pk} 认定欺诈：{locked.summary}"
@@ -386,7 +391,7 @@ def case_fraud_decline(*, finding: CaseFinding, reason: str, actor, now: datetim
     reason = _require_text(reason, field="reason", label="复核意见")
     with transaction.atomic():
         locked = _lock_pending_finding(finding)
-        case = _lock_case(locked.case, "review_fraud")
+        case = _lock_case(locked.case, "review_fraud", staff=actor, now=now)
         locked.status, locked.reviewed_by, locked.reviewed_at = FindingStatus.DECLINED, actor, now
         locked.review_reason = reason
         locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason"])

@@ -11,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from yingdu.accounts.models import OrganisationKind, Role
 from yingdu.accounts.selectors import user_roles
 from yingdu.accounts.services import organisation_add_member, organisation_create, user_register
+from yingdu.duties.cases import enterprise_case
+from yingdu.duties.rules import Step
+from yingdu.duties.services import four_eyes, require_independent
 from yingdu.errors import Conflict, DomainError, Forbidden
 from yingdu.files import store_upload
 from yingdu.rules.uscc import UsccProblem, validate_uscc
@@ -33,6 +36,7 @@ MSG_TRANSITION_NOT_ALLOWED = _("当前状态为“{state}”，不能执行“{a
 MSG_ROLE_NOT_ALLOWED = _("您的角色不能执行“{action}”")
 MSG_REASON_REQUIRED = _("请填写理由")
 MSG_HUAIROU_NOT_CONFIRMED = _("请先核实该企业在怀柔区注册，再核验通过")
+MSG_VERIFY_OWN_FILING = _("您登记或修改过该企业的信息，按“双人复核”规定不能由您核验，请交由其他工作人员")
 
 _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
@@ -128,23 +132,53 @@ def _enterprise_transition(*, enterprise: Enterprise, action: EnterpriseAction, 
         raise Forbidden(str(MSG_ROLE_NOT_ALLOWED).format(action=transition.label), code="role_not_allowed")
     if transition.reason_required and not reason.strip():
         raise DomainError(MSG_REASON_REQUIRED, code="reason_required", field="reason")
-    if transition.roles == {Role.ENTERPRISE_MEMBER} and actor.organisation_id != enterprise.organisation_id:
-        raise Forbidden(str(MSG_ROLE_NOT_ALLOWED).format(action=transition.label), code="role_not_allowed")
+    if transition.roles == {Role.ENTERPRISE_MEMBER}:
+        if actor.organisation_id != enterprise.organisation_id:
+            raise Forbidden(str(MSG_ROLE_NOT_ALLOWED).format(action=transition.label), code="role_not_allowed")
+    else:
+        require_independent(actor, enterprise_case(enterprise), now=now)
+    if action is EnterpriseAction.VERIFY and EnterpriseStateChange.objects.filter(
+            enterprise=enterprise, actor=actor,
+            action__in=(EnterpriseAction.REGISTER, EnterpriseAction.RESUBMIT)).exists():
+        raise Forbidden(MSG_VERIFY_OWN_FILING, code="four_eyes")
+    if action is EnterpriseAction.REINSTATE:
+        _require_source(Enterprise.objects.get(pk=enterprise.pk), transition)
+        return four_eyes(Step.ENTERPRISE_REINSTATE, case=enterprise_case(enterprise), actor=actor, now=now,
+                         params={"effective_on": (effective_on or timezone.localdate(now)).isoformat()},
+                         reason=reason, execute=lambda entries: _apply_transition(
+                             enterprise, transition, actor=actor, reason=reason, now=now,
+                             effective_on=effective_on, entries=entries))
+    return _apply_transition(enterprise, transition, actor=actor, reason=reason, now=now, effective_on=effective_on)
+
+
+def _require_source(enterprise: Enterprise, transition) -> None:
+    if enterprise.state not in transition.sources:
+        raise Conflict(
+            str(MSG_TRANSITION_NOT_ALLOWED).format(state=enterprise.get_state_display(), action=transition.label),
+            code="transition_not_allowed", detail={"state": enterprise.state, "action": transition.action})
+
+
+def _apply_transition(enterprise: Enterprise, transition, *, actor, reason: str, now, effective_on: date | None,
+                      entries: list[dict] = ()) -> Enterprise:
+    action = transition.action
     with transaction.atomic():
         locked = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
-        if locked.state not in transition.sources:
-            raise Conflict(
-                str(MSG_TRANSITION_NOT_ALLOWED).format(state=locked.get_state_display(), action=transition.label),
-                code="transition_not_allowed", detail={"state": locked.state, "action": action},
-            )
+        _require_source(locked, transition)
         change = EnterpriseStateChange.objects.create(
             enterprise=locked, action=action, from_state=locked.state, to_state=transition.target, actor=actor,
             at=now, effective_on=effective_on or timezone.localdate(now), reason=reason.strip(),
         )
         locked.state = transition.target
         locked.save(update_fields=["state"])
-        log_append(events=[state_change_event(action, change, actor=actor)], now=now)
+        log_append(events=[*entries, state_change_event(action, change, actor=actor)], now=now)
     return locked
+
+
+def enterprise_reinstate_confirm(*, proposal, actor, now, note: str = "") -> Enterprise:
+    """A second admin confirms a proposed reinstatement (duties.services.proposal_confirm)."""
+    enterprise = Enterprise.objects.get(pk=proposal.case_id)
+    return enterprise_reinstate(enterprise=enterprise, actor=actor, reason=note.strip() or proposal.reason,
+                                effective_on=date.fromisoformat(proposal.params["effective_on"]), now=now)
 
 
 def enterprise_verify(*, enterprise: Enterprise, actor, huairou_confirmed: bool, now, reason: str = "") -> Enterprise:

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from yingdu.accounts.models import STAFF_ROLES, Role
 from yingdu.accounts.permissions import login_required, role_required, staff_two_factor_redirect
 from yingdu.accounts.selectors import user_roles
-from yingdu.errors import DomainError
+from yingdu.errors import DomainError, SecondPersonRequired
 from yingdu.files import open_stored
 
 from . import selectors, services
@@ -122,6 +122,8 @@ def transition(request, enterprise_id: int, action: str):
             enterprise=enterprise, action=action, actor=request.user, reason=data["reason"] or "",
             now=timezone.now(), effective_on=data["effective_on"], huairou_confirmed=data["huairou_confirmed"],
         )
+    except SecondPersonRequired as proposed:
+        messages.info(request, str(proposed.message))
     except DomainError as error:
         messages.error(request, str(error.message))
     else:

@@ -13,6 +13,8 @@ from yingdu.accounts.models import OrganisationKind, Role
 from yingdu.accounts.selectors import user_get_by_username, user_granted_staff_roles, user_roles
 from yingdu.accounts.services import organisation_add_member, organisation_create, user_register
 from yingdu.actors import SYSTEM, actor_user_id
+from yingdu.duties.cases import usage_record_case
+from yingdu.duties.services import require_independent
 from yingdu.enterprises.services import uscc_check
 from yingdu.errors import Conflict, DomainError, Forbidden
 from yingdu.transparency.services import commitment, log_append, new_commitment_salt
@@ -222,6 +224,7 @@ def usage_record_attach(*, record: UsageRecord, work, actor, reason: str, now: d
         raise Forbidden(MSG_ATTRIBUTE_ROLE, code="role_not_allowed")
     if not reason.strip():
         raise DomainError(MSG_ATTRIBUTE_REASON, code="field_required", field="reason")
+    require_independent(actor, usage_record_case(record, work), now=now)
     enterprise = work.enterprise
     if enterprise.uscc != record.enterprise_uscc:
         raise DomainError(MSG_ATTRIBUTE_OTHER_ENTERPRISE, code="attribution_enterprise_mismatch", field="work",

@@ -16,6 +16,9 @@ from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.selectors import user_roles, user_staff_roles
 from yingdu.actors import SYSTEM, actor_user_id
+from yingdu.duties.cases import objection_case, work_case
+from yingdu.duties.rules import Step
+from yingdu.duties.services import four_eyes, require_independent
 from yingdu.errors import Conflict, DomainError, Forbidden, NotFound
 from yingdu.files import store_upload
 from yingdu.metering.corrections import CorrectionRequest, usage_corrections_append, usage_record_effective_quantity
@@ -143,6 +146,7 @@ def data_notice_issue(*, work, period_start_on: date, period_end_on: date, actor
     """
     if actor is not SYSTEM and not (user_roles(actor) & NOTICE_ISSUE_ROLES):
         raise Forbidden(MSG_ISSUE_ROLE, code="role_not_allowed")
+    require_independent(actor, work_case(work), now=now)
     if period_end_on < period_start_on:
         raise DomainError(MSG_PERIOD_ORDER, code="notice_period_invalid", field="period_end_on")
     if period_end_on > _local_date(now):
@@ -311,6 +315,44 @@ def objection_decide(*, objection: Objection, decision: str, reason: str, actor,
     reason = reason.strip()
     if decision == "reject" and not reason:
         raise DomainError(MSG_REASON_REQUIRED, code="objection_reason_required", field="reason")
+    case = objection_case(objection)
+    require_independent(actor, case, now=now)
+    if Objection.objects.values_list("status", flat=True).get(pk=objection.pk) != ObjectionStatus.OPEN:
+        raise Conflict(MSG_ALREADY_DECIDED, code="objection_already_decided")
+
+    def decide(entries: list[dict]) -> tuple[Objection, list]:
+        return _objection_apply(objection, decision=decision, reason=reason, actor=actor, now=now, entries=entries)
+
+    if decision == "uphold" and _objection_raises_base(objection):
+        # four eyes: an uphold that raises the subsidy base takes effect when a second reviewer confirms it
+        locked, corrections = four_eyes(Step.OBJECTION_UPHOLD, case=case, actor=actor, now=now,
+                                        params={"decision": "uphold"}, reason=reason, execute=decide)
+    else:
+        locked, corrections = decide([])
+    with translation.override(settings.LANGUAGE_CODE):  # e-mails are Chinese, whatever the reviewer's page language
+        _send(recipients=notice_member_emails(locked.notice),
+              subject=f"【影都算力券】异议处理结果：{locked.get_status_display()}（{locked.notice.work.title}）",
+              template="notices/email/objection_decided.txt",
+              context={"objection": locked, "notice": locked.notice, "corrections": corrections,
+                       "correction_yuan": yuan_display(sum(row.cost_microfen for row in corrections))})
+    return locked
+
+
+def objection_uphold_confirm(*, proposal, actor, now: datetime, note: str = "") -> Objection:
+    """A second reviewer confirms a proposed uphold (duties.services.proposal_confirm)."""
+    objection = Objection.objects.get(pk=proposal.case_id)
+    return objection_decide(objection=objection, decision="uphold", reason=note.strip() or proposal.reason,
+                            actor=actor, now=now)
+
+
+def _objection_raises_base(objection: Objection) -> bool:
+    """True when some claim asks for more than the record's current quantity (the subsidy base would rise)."""
+    return any(claim.claimed_quantity > usage_record_effective_quantity(claim.record)
+               for claim in objection.claims.select_related("record"))
+
+
+def _objection_apply(objection: Objection, *, decision: str, reason: str, actor, now: datetime,
+                     entries: list[dict]) -> tuple[Objection, list]:
     with transaction.atomic():
         locked = Objection.objects.select_for_update().select_related("notice").get(pk=objection.pk)
         if locked.status != ObjectionStatus.OPEN:
@@ -319,7 +361,7 @@ def objection_decide(*, objection: Objection, decision: str, reason: str, actor,
         locked.decided_at, locked.decided_by, locked.decision_reason = now, actor, reason
         locked.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
         # The decision is logged before the correction records it causes, and their link to the claims after them.
-        log_append(events=[objection_decided_event(locked, decision=decision, actor=actor)], now=now)
+        log_append(events=[*entries, objection_decided_event(locked, decision=decision, actor=actor)], now=now)
         corrections = []
         if decision == "uphold":
             claims = list(locked.claims.select_related("record"))
@@ -335,13 +377,7 @@ def objection_decide(*, objection: Objection, decision: str, reason: str, actor,
             if corrected:
                 log_append(events=[objection_claims_corrected_event(locked, claims=corrected, now=now)], now=now)
             corrections = list(appended.values())
-    with translation.override(settings.LANGUAGE_CODE):  # e-mails are Chinese, whatever the reviewer's page language
-        _send(recipients=notice_member_emails(locked.notice),
-              subject=f"【影都算力券】异议处理结果：{locked.get_status_display()}（{locked.notice.work.title}）",
-              template="notices/email/objection_decided.txt",
-              context={"objection": locked, "notice": locked.notice, "corrections": corrections,
-                       "correction_yuan": yuan_display(sum(row.cost_microfen for row in corrections))})
-    return locked
+    return locked, corrections
 
 
 def data_notice_request(*, work, period_start_on: date, period_end_on: date, actor,

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 from yingdu.accounts.models import STAFF_ROLES, Role
 from yingdu.accounts.permissions import role_required
 from yingdu.accounts.selectors import user_roles
-from yingdu.errors import DomainError
+from yingdu.errors import DomainError, SecondPersonRequired
 from yingdu.files import open_stored
 
 from . import selectors, services
@@ -126,6 +126,9 @@ def objection_decide(request, objection_id: int):
             decided = services.objection_decide(objection=objection, decision=form.cleaned_data["decision"],
                                                 reason=form.cleaned_data["reason"], actor=request.user,
                                                 now=timezone.now())
+        except SecondPersonRequired as proposed:
+            messages.info(request, str(proposed.message))
+            return redirect("notices:detail", notice_id=objection.notice_id)
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, str(error.message))
         else:

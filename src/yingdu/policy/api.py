@@ -47,6 +47,7 @@ class PolicyVersionOut(Schema):
     voucher_validity_days: int | None
     materials_checklist: list[ChecklistItemOut]
     rounding_rule: str
+    conflict_lookback_months: int | None
 
 
 def _version_out(version) -> dict:

@@ -44,7 +44,7 @@ def special_days_sha256(special_days: Iterable[SpecialDay]) -> str:
 
 def _term(name: str, event: dict):
     """A term's column value from the entry's ``terms`` (rates are decimal strings there)."""
-    value = event["terms"][name]
+    value = event["terms"].get(name)  # terms added later are absent from earlier entries
     return Decimal(value) if name in RATE_FIELDS and value is not None else value
 
 

@@ -65,6 +65,9 @@ class DraftForm(forms.Form):
     materials_checklist = forms.CharField(label=_("申报材料清单"), widget=forms.Textarea(attrs={"rows": 8}),
                                           help_text=_("每行一项：代码 | 名称"))
     rounding_rule = forms.ChoiceField(label=_("舍入规则"), choices=RoundingRuleChoice.choices)
+    conflict_lookback_months = forms.IntegerField(
+        label=_("回避追溯期（月）"), min_value=0, max_value=120, required=False,
+        help_text=_("工作人员离开企业或服务商后，在此期限内不得办理其事项；留空表示不限期限"))
 
     @classmethod
     def initial_from(cls, version: PolicyVersion) -> dict:

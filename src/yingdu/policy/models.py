@@ -51,6 +51,9 @@ class PolicyVersion(models.Model):
     spot_check_minimum = models.PositiveIntegerField("每季度最少抽查作品数")
     voucher_validity_days = models.PositiveIntegerField("算力券有效期（天）", null=True, blank=True)
     materials_checklist = models.JSONField("申报材料清单", default=list)
+    # months after leaving an enterprise or provider during which a staff member may not act on its cases;
+    # null (versions from before the term existed): the link never lapses
+    conflict_lookback_months = models.PositiveSmallIntegerField("回避追溯期（月）", null=True, blank=True)
     rounding_rule = models.CharField("舍入规则", max_length=16, choices=RoundingRuleChoice.choices,
                                      default=RoundingRuleChoice.HALF_UP)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

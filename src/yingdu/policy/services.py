@@ -96,6 +96,8 @@ DEFAULT_VERSION_TERMS = {
     "spot_check_sample_rate": "0.10",
     "spot_check_minimum": 3,
     "voucher_validity_days": None,
+    # not in the measures: the platform's conflict-of-interest rule (README "职责分离"), see docs/decisions.md
+    "conflict_lookback_months": 24,
     "materials_checklist": [
         {"code": "business_licence", "label": "营业执照（企业注册时上传，已核验怀柔区注册地）"},
         {"code": "release_record", "label": "作品上线信息：平台、链接、上线日期、上线备案号或发行许可证号"},
@@ -173,7 +175,7 @@ def _clean_terms(data: Mapping) -> dict:
         elif field == "materials_checklist":
             terms[field] = _clean_checklist(value)
         else:
-            minimum = 0 if field == "spot_check_minimum" else 1
+            minimum = 0 if field in ("spot_check_minimum", "conflict_lookback_months") else 1
             terms[field] = _clean_count(field, value, minimum=minimum)
     if terms["spot_check_sample_rate"] == 0:
         raise DomainError(str(MSG_RATE_INVALID).format(label=_label("spot_check_sample_rate")),

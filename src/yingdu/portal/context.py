@@ -33,6 +33,7 @@ def navigation(request):
             if Role.ENTERPRISE_MEMBER not in roles:
                 items.append((_("数据告知书"), reverse("notices:list")))
             items.append((_("算力券"), reverse("vouchers:finance")))
+            items.append((_("待复核"), reverse("duties:index")))
         if roles & {Role.AUDITOR, Role.ADMIN}:
             items.append((_("监督抽查"), reverse("audits:case_list")))
         if Role.ADMIN in roles:

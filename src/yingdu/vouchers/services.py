@@ -15,6 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import organisation_member_emails, user_roles
 from yingdu.actors import SYSTEM, actor_user_id
+from yingdu.duties.cases import provider_case, settlement_case, voucher_case
+from yingdu.duties.rules import Step
+from yingdu.duties.services import four_eyes, require_independent
 from yingdu.enterprises.models import EnterpriseState
 from yingdu.enterprises.selectors import enterprise_of_user
 from yingdu.errors import Conflict, DomainError, Forbidden, NotFound
@@ -476,6 +479,7 @@ def settlement_create(*, provider, period_start_on: date, period_end_on: date, a
                       ) -> SettlementStatement:
     """Finance's statement of the provider's confirmed, not yet settled redemptions confirmed up to the period end."""
     _require_roles(actor, FINANCE_ROLES)
+    require_independent(actor, provider_case(provider), now=now)
     today = timezone.localdate(now)
     if period_end_on < period_start_on or period_end_on > today:
         raise DomainError(MSG_PERIOD_INVALID, code="settlement_period_invalid", field="period_end_on")
@@ -505,9 +509,29 @@ def settlement_create(*, provider, period_start_on: date, period_end_on: date, a
 
 def settlement_mark_paid(*, statement: SettlementStatement, payment_reference: str, actor,
                          now: datetime) -> SettlementStatement:
-    """Finance records the payment of a statement: the total moves from receivable to settled."""
+    """Finance records the payment of a statement: the total moves from receivable to settled. Four eyes: one
+    person enters the payment reference, a second enters the same reference to confirm it."""
     _require_roles(actor, FINANCE_ROLES)
     payment_reference = _require_text(payment_reference, "payment_reference", MSG_PAYMENT_REFERENCE_REQUIRED, 100)
+    require_independent(actor, settlement_case(statement), now=now)
+    current = SettlementStatement.objects.values_list("status", flat=True).get(pk=statement.pk)
+    if _allowed("pay", STATEMENT_TRANSITIONS, current) is None:
+        raise Conflict(MSG_STATEMENT_PAID, code="statement_already_paid")
+    return four_eyes(Step.SETTLEMENT_PAY, case=settlement_case(statement), actor=actor, now=now,
+                     params={"payment_reference": payment_reference}, reason="",
+                     execute=lambda entries: _statement_pay(statement, payment_reference, actor=actor, now=now,
+                                                            entries=entries))
+
+
+def settlement_pay_confirm(*, proposal, actor, now: datetime, note: str = "") -> SettlementStatement:
+    """A second finance officer confirms a proposed payment (duties.services.proposal_confirm)."""
+    statement = SettlementStatement.objects.get(pk=proposal.case_id)
+    return settlement_mark_paid(statement=statement, payment_reference=proposal.params["payment_reference"],
+                                actor=actor, now=now)
+
+
+def _statement_pay(statement: SettlementStatement, payment_reference: str, *, actor, now: datetime,
+                   entries: list[dict]) -> SettlementStatement:
     with transaction.atomic():
         locked = SettlementStatement.objects.select_for_update().select_related("provider").get(pk=statement.pk)
         target = _allowed("pay", STATEMENT_TRANSITIONS, locked.status)
@@ -524,8 +548,8 @@ def settlement_mark_paid(*, statement: SettlementStatement, payment_reference: s
         locked.status, locked.paid_at, locked.paid_by = target, now, actor
         locked.payment_reference = payment_reference
         locked.save(update_fields=["status", "paid_at", "paid_by", "payment_reference"])
-        log_append(events=[statement_paid_event(locked, now=now, actor=actor, transfer_id=transfer.pk), *ledger],
-                   now=now)
+        log_append(events=[*entries, statement_paid_event(locked, now=now, actor=actor, transfer_id=transfer.pk),
+                           *ledger], now=now)
     return locked
 
 
@@ -542,9 +566,32 @@ def _revoke_roles(source: str) -> frozenset[str]:
 def voucher_revoke(*, voucher: Voucher, reason: str, actor, now: datetime, source: str = "finance") -> Revocation:
     """Revoke a voucher: pending redemptions are cancelled, the balance is voided back to the budget at once, and
     the value already redeemed becomes a recovery claim on the enterprise. ``source`` is "finance" or
-    "fraud_case[:<id>]"."""
+    "fraud_case[:<id>]". From finance it is a four-eyes step: one officer proposes, a second confirms (a fraud
+    case's revocation follows a fraud finding that a second person already confirmed)."""
     _require_roles(actor, _revoke_roles(source))
     reason = _require_text(reason, "reason")
+    case = voucher_case(voucher)
+    require_independent(actor, case, now=now)
+    if source.split(":", 1)[0] != "finance":
+        return _voucher_revoke(voucher, reason=reason, actor=actor, now=now, source=source, entries=[])
+    current = Voucher.objects.get(pk=voucher.pk)
+    if _allowed("revoke", VOUCHER_TRANSITIONS, current.status) is None:
+        raise Conflict(str(MSG_VOUCHER_NOT_REVOCABLE).format(status=current.get_status_display()),
+                       code="voucher_not_revocable")
+    return four_eyes(Step.VOUCHER_REVOKE, case=case, actor=actor, now=now, params={"source": source},
+                     reason=reason, execute=lambda entries: _voucher_revoke(
+                         voucher, reason=reason, actor=actor, now=now, source=source, entries=entries))
+
+
+def voucher_revoke_confirm(*, proposal, actor, now: datetime, note: str = "") -> Revocation:
+    """A second finance officer confirms a proposed revocation (duties.services.proposal_confirm)."""
+    voucher = Voucher.objects.get(pk=proposal.case_id)
+    return voucher_revoke(voucher=voucher, reason=note.strip() or proposal.reason, actor=actor, now=now,
+                          source=proposal.params["source"])
+
+
+def _voucher_revoke(voucher: Voucher, *, reason: str, actor, now: datetime, source: str,
+                    entries: list[dict]) -> Revocation:
     with transaction.atomic():
         locked = Voucher.objects.select_for_update().select_related("account", "enterprise").get(pk=voucher.pk)
         target = _allowed("revoke", VOUCHER_TRANSITIONS, locked.status)
@@ -587,6 +634,7 @@ def voucher_revoke(*, voucher: Voucher, reason: str, actor, now: datetime, sourc
                                   f"理由：{reason[:100]}")
         # cause first: the revocation, the claim it raises, the accounts and transfers it posts, its notice
         log_append(events=[
+            *entries,
             revoked_event(revocation, claim=claim, cancelled=cancelled, transfer_ids=[t.pk for t in transfers],
                           actor=actor),
             *([claim_raised_event(claim)] if claim is not None else []), *ledger, *notices], now=now)
@@ -599,6 +647,7 @@ def recovery_repayment_record(*, claim: RecoveryClaim, amount_fen: int, referenc
     _require_roles(actor, FINANCE_ROLES)
     _require_amount(amount_fen)
     reference = _require_text(reference, "reference", MSG_REPAYMENT_REFERENCE_REQUIRED, 100)
+    require_independent(actor, voucher_case(claim.voucher), now=now)
     with transaction.atomic():
         locked = RecoveryClaim.objects.select_for_update().select_related("enterprise", "voucher").get(pk=claim.pk)
         existing = locked.repayments.filter(reference=reference).first()

@@ -11,7 +11,7 @@ from yingdu.accounts.models import Role
 from yingdu.accounts.permissions import login_required, role_required
 from yingdu.accounts.selectors import user_roles
 from yingdu.enterprises.selectors import enterprise_of_user
-from yingdu.errors import DomainError, NotFound
+from yingdu.errors import DomainError, NotFound, SecondPersonRequired
 from yingdu.metering.selectors import provider_of_user
 from yingdu.rules.money import Money
 
@@ -186,6 +186,9 @@ def finance_revoke(request, number: str):
         try:
             revocation = services.voucher_revoke(voucher=voucher, reason=form.cleaned_data["reason"],
                                                  actor=request.user, now=timezone.now(), source="finance")
+        except SecondPersonRequired as proposed:
+            messages.info(request, str(proposed.message))
+            return redirect("vouchers:detail", number=voucher.number)
         except DomainError as error:
             _form_error(form, error)
         else:
@@ -225,6 +228,9 @@ def finance_statement(request, statement_id: int):
         try:
             services.settlement_mark_paid(statement=statement, payment_reference=form.cleaned_data["payment_reference"],
                                           actor=request.user, now=timezone.now())
+        except SecondPersonRequired as proposed:
+            messages.info(request, str(proposed.message))
+            return redirect("vouchers:statement", statement_id=statement.pk)
         except DomainError as error:
             _form_error(form, error)
         else:

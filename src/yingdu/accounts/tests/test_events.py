@@ -9,6 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yingdu.accounts.models import Role, RoleGrant, User
 from yingdu.accounts.services import MSG_NOT_ADMIN, role_grant, role_revoke, totp_device_confirm, totp_device_start
+from yingdu.actors import SYSTEM
 from yingdu.audits.dbaudit import db_audit
 from yingdu.errors import DomainError
 from yingdu.testing.clients import verified
@@ -28,7 +29,7 @@ def _named(report, table: str, row, field: str | None = None) -> bool:
 
 def test_a_revoked_role_is_an_entry_and_the_grant_stays_as_history():
     admin = verified(make_staff(Role.ADMIN))
-    grant = role_grant(user=make_user(), role=Role.REVIEWER, actor=admin, now=NOW)
+    grant = role_grant(user=make_user(), role=Role.REVIEWER, actor=SYSTEM, now=NOW)
     revoked = role_revoke(grant=grant, actor=admin, now=NOW)
     assert revoked.revoked_at is not None and RoleGrant.objects.filter(pk=grant.pk).exists()
     assert LogEntry.objects.filter(event_type="accounts.role_revoked").count() == 1
@@ -38,8 +39,7 @@ def test_a_revoked_role_is_an_entry_and_the_grant_stays_as_history():
 
 
 def test_only_an_admin_may_revoke_a_role():
-    admin = verified(make_staff(Role.ADMIN))
-    grant = role_grant(user=make_user(), role=Role.APPROVER, actor=admin, now=NOW)
+    grant = role_grant(user=make_user(), role=Role.APPROVER, actor=SYSTEM, now=NOW)
     with pytest.raises(DomainError) as caught:
         role_revoke(grant=grant, actor=verified(make_staff(Role.REVIEWER)), now=NOW)
     assert (caught.value.code, caught.value.message) == ("role_grant_forbidden", MSG_NOT_ADMIN)

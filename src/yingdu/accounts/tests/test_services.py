@@ -16,6 +16,7 @@ from yingdu.accounts.services import (
 )
 from yingdu.errors import DomainError
 from yingdu.testing.clients import verified
+from yingdu.testing.duties import two_people
 from yingdu.testing.factories import PASSWORD, make_staff, make_user
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +64,8 @@ def test_an_admin_who_skipped_two_factor_cannot_grant_roles():
 def test_granting_an_active_role_again_returns_the_existing_grant():
     admin = verified(make_staff(Role.ADMIN))
     target = make_user()
-    first = role_grant(user=target, role=Role.REVIEWER, actor=admin, now=timezone.now())
+    first = two_people(role_grant, first=admin, second=verified(make_staff(Role.ADMIN)), user=target,
+                       role=Role.REVIEWER, now=timezone.now())
     again = role_grant(user=target, role=Role.REVIEWER, actor=admin, now=timezone.now())
     assert again.pk == first.pk
     assert RoleGrant.objects.filter(user=target).count() == 1

@@ -12,6 +12,7 @@ from yingdu.enterprises.services import enterprise_reject, enterprise_resubmit, 
 from yingdu.metering.ingest import usage_batch_ingest
 from yingdu.push import signed_batch
 from yingdu.testing.clients import verified
+from yingdu.testing.duties import two_people
 from yingdu.testing.factories import make_enterprise, make_metering_provider, make_staff, usage_record
 from yingdu.transparency.services import checkpoint_sign
 from yingdu.vouchers.models import Voucher
@@ -71,8 +72,11 @@ def build_programme(*, works: int = 3, extra_usage: int = 20) -> Programme:
     redemption_reject(redemption=second, reason="订单不符", actor=member, now=now)
     statement = settlement_create(provider=meter.provider, period_start_on=date(2026, 1, 1),
                                   period_end_on=timezone.localdate(now), actor=finance, now=now)
-    settlement_mark_paid(statement=statement, payment_reference="PAY-1", actor=finance, now=now)
+    second_finance = verified(make_staff(Role.FINANCE))
+    two_people(settlement_mark_paid, first=finance, second=second_finance, statement=statement,
+               payment_reference="PAY-1", now=now)
     if len(vouchers) > 1:
-        voucher_revoke(voucher=vouchers[1], reason="抽查发现问题", actor=finance, now=now)
+        two_people(voucher_revoke, first=finance, second=second_finance, voucher=vouchers[1], reason="抽查发现问题",
+                   now=now)
     checkpoint_sign(now=timezone.now())
     return Programme(enterprise=enterprise, meter=meter, vouchers=vouchers)

@@ -16,6 +16,7 @@ from yingdu.enterprises.events import REGISTERED, TRANSITIONED
 from yingdu.enterprises.models import Enterprise, EnterpriseState, EnterpriseStateChange
 from yingdu.enterprises.workflow import TRANSITIONS, EnterpriseAction
 from yingdu.testing.clients import verified
+from yingdu.testing.duties import two_people
 from yingdu.testing.factories import make_enterprise, make_staff
 from yingdu.transparency.models import LogEntry
 
@@ -59,8 +60,8 @@ def registry():
     reinstated = make_enterprise(verified_by=reviewer)
     services.enterprise_disqualify(enterprise=reinstated, actor=admin, reason="虚假材料", effective_on=date(2026, 5, 1),
                                    now=now)
-    services.enterprise_reinstate(enterprise=reinstated, actor=admin, reason="复核无误", effective_on=date(2026, 6, 1),
-                                  now=now)
+    two_people(services.enterprise_reinstate, first=admin, second=verified(make_staff(Role.ADMIN)),
+               enterprise=reinstated, reason="复核无误", effective_on=date(2026, 6, 1), now=now)
     return {"verified": verified_one, "rejected": rejected, "reinstated": reinstated}
 
 

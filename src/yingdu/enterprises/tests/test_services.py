@@ -7,6 +7,7 @@ from yingdu.enterprises import services
 from yingdu.enterprises.models import Enterprise, EnterpriseState, EnterpriseStateChange
 from yingdu.errors import DomainError
 from yingdu.testing.clients import verified
+from yingdu.testing.duties import two_people
 from yingdu.testing.factories import (
     PNG_BYTES,
     enterprise_details,
@@ -201,8 +202,8 @@ def test_disqualification_is_dated_and_reasoned_and_only_an_admin_reinstates():
         services.enterprise_reinstate(enterprise=enterprise, actor=auditor, reason="复核无误",
                                       effective_on=effective, now=timezone.now())
     assert caught.value.code == "role_not_allowed"
-    enterprise = services.enterprise_reinstate(enterprise=enterprise, actor=admin, reason="复核无误",
-                                               effective_on=effective, now=timezone.now())
+    enterprise = two_people(services.enterprise_reinstate, first=admin, second=verified(make_staff(Role.ADMIN)),
+                            enterprise=enterprise, reason="复核无误", effective_on=effective, now=timezone.now())
     assert enterprise.state == EnterpriseState.VERIFIED
     assert list(enterprise.state_changes.values_list("action", flat=True)) == [
         "register", "verify", "disqualify", "reinstate"]

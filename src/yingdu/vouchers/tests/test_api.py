@@ -105,7 +105,11 @@ def test_revocation_through_the_api_is_for_finance_only(voucher, finance, member
         refused = client_for(user).post(f"/api/v1/vouchers/{voucher.number}/revoke", {"reason": "x"},
                                         content_type="application/json")
         assert refused.status_code in (403, 404)
-    revoked = client_for(finance).post(f"/api/v1/vouchers/{voucher.number}/revoke", {"reason": "材料造假"},
-                                       content_type="application/json")
+    proposed = client_for(finance).post(f"/api/v1/vouchers/{voucher.number}/revoke", {"reason": "材料造假"},
+                                        content_type="application/json")
+    assert proposed.status_code == 202 and proposed.json()["code"] == "second_person_required"
+    second = verified(make_staff(Role.FINANCE))
+    revoked = client_for(second).post(f"/api/v1/vouchers/{voucher.number}/revoke", {"reason": "材料造假"},
+                                      content_type="application/json")
     assert revoked.status_code == 200 and revoked.json() == {"number": voucher.number, "status": "revoked",
                                                             "voided_fen": 1_000_000, "claimed_fen": 0}

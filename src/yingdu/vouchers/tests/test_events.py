@@ -7,7 +7,12 @@ from datetime import date
 
 import pytest
 
+from yingdu.accounts.models import Role
 from yingdu.audits.dbaudit import db_audit
+from yingdu.errors import SecondPersonRequired
+from yingdu.testing.clients import verified
+from yingdu.testing.duties import two_people
+from yingdu.testing.factories import make_staff
 from yingdu.testing.tamper import audited_columns, tamper_table, undeclared_columns
 from yingdu.transparency.catalogue import CATALOGUE
 from yingdu.transparency.models import LogEntry
@@ -55,9 +60,11 @@ def ledger(voucher_policy, enterprise, approver, member, metered, finance):
     _submit(metered, third, "C", 50_000, date(2030, 3, 10))
     statement = services.settlement_create(provider=metered.provider, period_start_on=date(2030, 3, 1),
                                            period_end_on=date(2030, 3, 11), actor=finance, now=at(date(2030, 3, 11)))
-    services.settlement_mark_paid(statement=statement, payment_reference="PAY-1", actor=finance,
-                                  now=at(date(2030, 3, 11), 15))
-    services.voucher_revoke(voucher=first, reason="虚报算力用量", actor=finance, now=at(date(2030, 3, 12)))
+    second_finance = verified(make_staff(Role.FINANCE))
+    two_people(services.settlement_mark_paid, first=finance, second=second_finance, statement=statement,
+               payment_reference="PAY-1", now=at(date(2030, 3, 11), 15))
+    two_people(services.voucher_revoke, first=finance, second=second_finance, voucher=first, reason="虚报算力用量",
+               now=at(date(2030, 3, 12)))
     claim = RecoveryClaim.objects.get()
     services.recovery_repayment_record(claim=claim, amount_fen=100_000, reference="R-1",
                                        received_on=date(2030, 3, 20), actor=finance, now=at(date(2030, 3, 20)))
@@ -100,13 +107,16 @@ def test_a_revocation_is_appended_cause_first(voucher_policy, enterprise, approv
     voucher = issue(enterprise, approver, 1_000_000)
     redemption = _submit(metered, voucher, "A", 250_000, date(2030, 3, 10))
     services.redemption_confirm(redemption=redemption, actor=member, now=at(date(2030, 3, 10), 12))
+    with pytest.raises(SecondPersonRequired):
+        services.voucher_revoke(voucher=voucher, reason="虚报", actor=finance, now=at(date(2030, 3, 12)))
+    second = verified(make_staff(Role.FINANCE))
     start = LogEntry.objects.count()
-    services.voucher_revoke(voucher=voucher, reason="虚报", actor=finance, now=at(date(2030, 3, 12)))
+    services.voucher_revoke(voucher=voucher, reason="虚报", actor=second, now=at(date(2030, 3, 12)))
     entries = [json.loads(bytes(e.entry)) for e in LogEntry.objects.filter(index__gte=start).order_by("index")]
     assert [e["type"] for e in entries] == [
-        "vouchers.revoke", "vouchers.recovery_claim", "vouchers.account_open", "vouchers.account_open",
+        "duties.proposal_decided", "vouchers.revoke", "vouchers.recovery_claim", "vouchers.account_open", "vouchers.account_open",
         "vouchers.transfer", "vouchers.transfer", "vouchers.notice"]
-    revoke, claim = entries[0], entries[1]
+    revoke, claim = entries[1], entries[2]
     assert [e["kind"] for e in entries if e["type"] == "vouchers.transfer"] == ["void", "claim"]
     assert revoke["transfers"] == [e["transfer"] for e in entries if e["type"] == "vouchers.transfer"]
     assert revoke["claim"] == claim["claim"] and revoke["revocation"] == Revocation.objects.get().pk

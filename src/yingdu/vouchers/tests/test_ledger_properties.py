@@ -8,7 +8,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
+from yingdu.accounts.models import Role
 from yingdu.errors import DomainError
+from yingdu.testing.clients import verified
+from yingdu.testing.duties import two_people
+from yingdu.testing.factories import make_staff
 from yingdu.vouchers import services
 from yingdu.vouchers.ledger import ledger_check
 from yingdu.vouchers.models import (
@@ -31,6 +35,7 @@ SHARES = st.integers(min_value=1, max_value=800_000)
 
 
 def make_machine(*, enterprise, approver, member, metered, finance):  # noqa: C901 (one state machine, its rules inline)
+    second_finance = verified(make_staff(Role.FINANCE))  # four eyes: revocations and payments need two people
     class LedgerMachine(RuleBasedStateMachine):
         def __init__(self):
             super().__init__()
@@ -120,8 +125,8 @@ def make_machine(*, enterprise, approver, member, metered, finance):  # noqa: C9
             voucher = self._pick(self._vouchers()[::-1], index)
             if voucher is None or voucher.status == VoucherStatus.REVOKED:
                 return
-            revocation = services.voucher_revoke(voucher=voucher, reason="测试撤销", actor=finance,
-                                                 now=at(self.today, 15))
+            revocation = two_people(services.voucher_revoke, first=finance, second=second_finance, voucher=voucher,
+                                    reason="测试撤销", now=at(self.today, 15))
             assert revocation.voided_fen == self.expected_balance[voucher.pk]
             self.budget_used[voucher.budget_year] -= revocation.voided_fen
             self.expected_balance[voucher.pk] = 0
@@ -136,8 +141,8 @@ def make_machine(*, enterprise, approver, member, metered, finance):  # noqa: C9
                 assert refused.code == "settlement_empty"
                 return
             if pay:
-                services.settlement_mark_paid(statement=statement, payment_reference=f"PAY-{statement.pk}",
-                                              actor=finance, now=at(self.today, 17))
+                two_people(services.settlement_mark_paid, first=finance, second=second_finance, statement=statement,
+                           payment_reference=f"PAY-{statement.pk}", now=at(self.today, 17))
 
         @rule(index=st.integers(0, 20), amount=AMOUNTS)
         def repay(self, index, amount):

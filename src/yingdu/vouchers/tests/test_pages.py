@@ -119,6 +119,10 @@ def test_finance_settles_exports_revokes_and_records_repayment(voucher, member, 
     statement = redemption.__class__.objects.get(pk=redemption.pk).statement
     paid = client.post(f"/vouchers/finance/settlements/{statement.pk}/", {"payment_reference": "BANK-77"},
                        follow=True)
+    assert "须由另一名工作人员确认后生效" in paid.content.decode()
+    second = client_for(verified(make_staff(Role.FINANCE)))
+    paid = second.post(f"/vouchers/finance/settlements/{statement.pk}/", {"payment_reference": "BANK-77"},
+                       follow=True)
     assert "已标记为已付款" in paid.content.decode()
     statement.refresh_from_db()
     assert statement.status == StatementStatus.PAID
@@ -132,7 +136,9 @@ def test_finance_settles_exports_revokes_and_records_repayment(voucher, member, 
     other_provider_client = client_for(make_staff(Role.APPROVER))
     assert other_provider_client.get(f"/vouchers/statements/{statement.pk}/export.xlsx").status_code == 403
 
-    revoked = client.post(f"/vouchers/finance/revoke/{voucher.number}/", {"reason": "抽查发现虚报"}, follow=True)
+    proposed = client.post(f"/vouchers/finance/revoke/{voucher.number}/", {"reason": "抽查发现虚报"}, follow=True)
+    assert "须由另一名工作人员确认后生效" in proposed.content.decode()
+    revoked = second.post(f"/vouchers/finance/revoke/{voucher.number}/", {"reason": "抽查发现虚报"}, follow=True)
     assert "已撤销" in revoked.content.decode()
     voucher.refresh_from_db()
     assert voucher.status == VoucherStatus.REVOKED

@@ -6,8 +6,9 @@ from django.core import mail
 from django.db import DatabaseError, transaction
 
 from yingdu.accounts.models import Role
-from yingdu.errors import DomainError, Forbidden, NotFound
+from yingdu.errors import DomainError, Forbidden, NotFound, SecondPersonRequired
 from yingdu.testing.clients import verified
+from yingdu.testing.duties import two_people
 from yingdu.testing.factories import make_enterprise, make_staff, make_user
 from yingdu.transparency.models import LogEntry
 from yingdu.vouchers import services
@@ -269,8 +270,8 @@ def test_settlement_lists_confirmed_redemptions_and_payment_moves_receivable_to_
         services.settlement_create(provider=metered.provider, period_start_on=date(2030, 3, 1),
                                    period_end_on=date(2030, 3, 31), actor=finance, now=at(date(2030, 4, 1)))
     assert empty.value.code == "settlement_empty"
-    paid = services.settlement_mark_paid(statement=statement, payment_reference="BANK-2030-0001", actor=finance,
-                                         now=at(date(2030, 4, 2)))
+    paid = two_people(services.settlement_mark_paid, first=finance, second=verified(make_staff(Role.FINANCE)),
+                      statement=statement, payment_reference="BANK-2030-0001", now=at(date(2030, 4, 2)))
     assert paid.status == StatementStatus.PAID
     with pytest.raises(DomainError) as twice:
         services.settlement_mark_paid(statement=statement, payment_reference="BANK-2", actor=finance,
@@ -302,13 +303,16 @@ def test_revocation_voids_the_rest_and_turns_redeemed_value_into_a_claim(
     _confirmed(metered, voucher, member, "A", 250_000)
     pending = submit(metered, voucher, order_ref="B", amount_fen=100_000).redemption
     mail.outbox.clear()
+    second = verified(make_staff(Role.FINANCE))
+    with pytest.raises(SecondPersonRequired):
+        services.voucher_revoke(voucher=voucher, reason="虚报算力用量", actor=finance, now=at(date(2030, 3, 12)))
     start = log_size()
     with django_capture_on_commit_callbacks(execute=True):
-        revocation = services.voucher_revoke(voucher=voucher, reason="虚报算力用量", actor=finance,
+        revocation = services.voucher_revoke(voucher=voucher, reason="虚报算力用量", actor=second,
                                              now=at(date(2030, 3, 12)))
     assert (revocation.voided_fen, revocation.claimed_fen) == (750_000, 250_000)
     # cause first: the revocation, the claim it raises, the accounts it opens, its void and claim transfers, the notice
-    assert log_types_since(start) == ["vouchers.revoke", "vouchers.recovery_claim", "vouchers.account_open",
+    assert log_types_since(start) == ["duties.proposal_decided", "vouchers.revoke", "vouchers.recovery_claim", "vouchers.account_open",
                                       "vouchers.account_open", "vouchers.transfer", "vouchers.transfer",
                                       "vouchers.notice"]
     revoke_entry = json.loads(bytes(LogEntry.objects.filter(event_type="vouchers.revoke").get().entry))
