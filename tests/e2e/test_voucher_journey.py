@@ -1,5 +1,6 @@
 """A voucher from issuance to revocation: the wallet shows it, a provider redeems part by API, the enterprise confirms
-in the browser, finance settles the period and then revokes the voucher, voiding the rest."""
+in the browser, finance settles the period and then revokes the voucher, voiding the rest; the payment and the
+revocation each take a second finance officer (four eyes)."""
 
 import json
 
@@ -28,6 +29,7 @@ def test_voucher_is_issued_redeemed_confirmed_settled_and_revoked(live_server, p
                                  name="北京怀柔星河AI影视有限公司")
     metered = make_metering_provider()
     finance = make_staff(Role.FINANCE, username="finance_e2e")
+    second_finance = make_staff(Role.FINANCE, username="finance_e2e_2")
     voucher = voucher_issue(enterprise=enterprise, work_id=11, application_id=21, amount_fen=1_000_000,
                             actor=verified(make_staff(Role.APPROVER)), now=timezone.now())
 
@@ -60,7 +62,7 @@ def test_voucher_is_issued_redeemed_confirmed_settled_and_revoked(live_server, p
     expect(page.get_by_test_id("wallet-balance")).to_have_text("7,500.00")
     screenshot(page, f"voucher-confirmed-{width}")
 
-    # finance settles the period and marks the statement paid
+    # finance settles the period and enters the payment; a second finance officer confirms it (four eyes)
     log_in(page, live_server.url, "finance_e2e", device=finance.totpdevice_set.get())
     page.goto(f"{live_server.url}/vouchers/finance/settlements/")
     today = timezone.localdate().isoformat()
@@ -72,15 +74,34 @@ def test_voucher_is_issued_redeemed_confirmed_settled_and_revoked(live_server, p
     expect(page.get_by_test_id("statement-status")).to_have_text("待付款")
     page.get_by_label("付款凭证号").fill("BOC-20261127-001")
     page.get_by_role("button", name="标记为已付款").click()
-    expect(page.get_by_test_id("statement-status")).to_have_text("已付款")
-    assert_fits_width(page)
-    screenshot(page, f"voucher-statement-paid-{width}")
+    expect(page.get_by_text("须由另一名工作人员确认后生效")).to_be_visible()
+    expect(page.get_by_test_id("statement-status")).to_have_text("待付款")
+    statement_url = page.url
 
-    # finance revokes the voucher: the rest is voided, the redeemed part becomes a recovery claim
+    # the same officer proposes the revocation: nothing changes until a second person confirms
     page.goto(f"{live_server.url}/vouchers/{voucher.number}/")
     page.get_by_role("link", name="撤销此券").click()
     page.get_by_label("撤销理由").fill("抽查发现虚报算力用量")
     page.get_by_role("button", name="确认撤销").click()
+    expect(page.get_by_text("须由另一名工作人员确认后生效")).to_be_visible()
+    expect(page.get_by_test_id("voucher-status")).to_have_text("有效")
+    expect(page.get_by_text("这是您的提议，须由他人确认。")).to_be_visible()
+
+    # the second officer finds both under 待复核 and confirms them
+    log_in(page, live_server.url, "finance_e2e_2", device=second_finance.totpdevice_set.get())
+    page.goto(f"{live_server.url}/duties/")
+    expect(page.get_by_role("heading", name="等待您确认的提议")).to_be_visible()
+    assert_fits_width(page)
+    screenshot(page, f"duties-awaiting-{width}")
+    for label in ("标记结算已付款", "撤销算力券"):
+        row = page.locator("article.proposal").filter(has_text=label)
+        row.get_by_role("button", name="确认执行").click()
+        expect(page.get_by_text(f"已确认并执行：{label}")).to_be_visible()
+    page.goto(statement_url)
+    expect(page.get_by_test_id("statement-status")).to_have_text("已付款")
+    assert_fits_width(page)
+    screenshot(page, f"voucher-statement-paid-{width}")
+    page.goto(f"{live_server.url}/vouchers/{voucher.number}/")
     expect(page.get_by_test_id("voucher-status")).to_have_text("已撤销")
     expect(page.get_by_test_id("voucher-balance")).to_have_text("0.00 元")
     assert_fits_width(page)

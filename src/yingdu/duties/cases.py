@@ -100,3 +100,23 @@ def case_get(kind: str, case_id: int) -> Case:
     if obj is None:
         raise NotFound(MSG_CASE_UNKNOWN, code="case_not_found")
     return build(obj)
+
+
+def case_url(kind: str, case_id: int) -> str | None:
+    """The page of a case, for links from the duties pages (None when it has no page of its own)."""
+    from django.urls import reverse
+
+    simple = {CaseKind.ENTERPRISE: ("enterprises:detail", "enterprise_id"),
+              CaseKind.APPLICATION: ("applications:detail", "application_id"),
+              CaseKind.SETTLEMENT: ("vouchers:statement", "statement_id"),
+              CaseKind.SPOT_CHECK: ("audits:case_detail", "case_id")}
+    if kind in simple:
+        name, argument = simple[CaseKind(kind)]
+        return reverse(name, kwargs={argument: case_id})
+    if kind == CaseKind.VOUCHER:
+        number = apps.get_model("vouchers", "Voucher").objects.filter(pk=case_id).values_list("number", flat=True)
+        return reverse("vouchers:detail", args=[number[0]]) if number else None
+    if kind == CaseKind.OBJECTION:
+        notice = apps.get_model("notices", "Objection").objects.filter(pk=case_id).values_list("notice_id", flat=True)
+        return reverse("notices:detail", kwargs={"notice_id": notice[0]}) if notice else None
+    return None

@@ -4,22 +4,32 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from yingdu.accounts.models import STAFF_ROLES
+from yingdu.accounts.models import STAFF_ROLES, Role
 from yingdu.accounts.permissions import role_required
 from yingdu.errors import DomainError
 
 from . import selectors, services
-from .cases import case_get
+from .cases import case_get, case_url
 from .forms import DecisionNoteForm, RecusalForm
 from .models import Proposal, ProposalStatus
 from .rules import CASE_KIND_LABELS, FOUR_EYES, CaseKind, Step
 
+# how a proposal's parameters are shown (parameters not listed are implied by the step)
+PARAM_LABELS = {"payment_reference": _("付款凭证号"), "effective_on": _("生效日期"), "role": _("角色")}
+
+
+def _param_text(key: str, value) -> str:
+    return str(Role(value).label) if key == "role" and value in Role.values else str(value)
+
 
 def _proposal_rows(proposals, user) -> list[dict]:
     return [{"proposal": p, "rule": FOUR_EYES[Step(p.step)], "case_label": CASE_KIND_LABELS[CaseKind(p.case_kind)],
-             "mine": p.proposed_by_id == user.pk} for p in proposals]
+             "case_url": case_url(p.case_kind, p.case_id), "mine": p.proposed_by_id == user.pk,
+             "params": [(PARAM_LABELS[k], _param_text(k, v)) for k, v in p.params.items() if k in PARAM_LABELS]}
+            for p in proposals]
 
 
 @role_required(*STAFF_ROLES)

@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from django.urls import reverse
 
 from yingdu.accounts.models import Role, RoleGrant
 from yingdu.accounts.services import role_grant, totp_device_issue
@@ -208,6 +209,10 @@ def test_a_proposal_is_confirmed_refused_or_withdrawn_on_the_page_and_api(world)
     proposal = Proposal.objects.get(pk=proposed.value.detail["proposal"])
     page = client_for(second).get("/duties/")
     assert page.status_code == 200 and "撤销算力券" in page.content.decode()
+    detail = client_for(second).get(reverse("vouchers:detail", args=[world.voucher.number])).content.decode()
+    assert "提议“撤销算力券”，等待另一名工作人员确认" in detail and "去确认或驳回" in detail
+    own = client_for(first).get(reverse("vouchers:detail", args=[world.voucher.number])).content.decode()
+    assert "这是您的提议，须由他人确认" in own
     # the proposer cannot confirm their own proposal through the generic page either
     assert code_of(lambda: proposal_confirm(proposal=proposal, actor=first, now=NOW)) == "four_eyes_same_person"
     # an approver cannot see or confirm a finance proposal
