@@ -158,11 +158,10 @@ def recovery_code_use(*, user: User, code: str, now) -> StaticDevice:
     return device
 
 
-def totp_device_reenrol(*, device: TOTPDevice, token: str, now) -> TOTPDevice:
+def totp_device_reenrol(*, user: User, device: TOTPDevice, token: str, now) -> TOTPDevice:
     """Replace a verified staff user's authenticator: confirm the new one with its code, remove the old ones."""
-    user = device.user
     _require_verified_staff(user)
-    if device.confirmed:
+    if device.confirmed or device.user_id != user.pk:
         raise Conflict(MSG_TOTP_INVALID, code="totp_invalid", field="token")
     if not device.verify_token(token.strip()):
         raise DomainError(MSG_TOTP_INVALID, code="totp_invalid", field="token")

@@ -200,7 +200,7 @@ def two_factor_reenrol(request):
     form = TokenForm(request.POST or None)
     if request.method == "POST" and device is not None and form.is_valid():
         try:
-            totp_device_reenrol(device=device, token=form.cleaned_data["token"], now=timezone.now())
+            totp_device_reenrol(user=request.user, device=device, token=form.cleaned_data["token"], now=timezone.now())
         except DomainError as error:
             _field_error(form, error)
         else:
