@@ -43,6 +43,9 @@ class User(AbstractUser):
     # Salt of the commitments that stand for this user's login name, contact details, password hash and TOTP secret
     # in log entries (transparency.services.commitment).
     commitment_salt = models.CharField(max_length=64, blank=True)
+    # Set when someone else generated the password (an operator's command, an admin creating a provider operator):
+    # until the user chooses their own, every page leads to the password change.
+    must_change_password = models.BooleanField("须修改密码", default=False)
 
     def __str__(self) -> str:
         return self.display_name or self.username

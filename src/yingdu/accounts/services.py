@@ -34,13 +34,14 @@ MSG_GRANT_SELF = _("不能给自己授予角色")
 
 
 def user_register(*, username: str, password: str, display_name: str = "", phone: str = "",
-                  email: str = "", now) -> User:
-    """Create a login; the password is checked by the configured validators and hashed with Argon2."""
+                  email: str = "", must_change_password: bool = False, now) -> User:
+    """Create a login; the password is checked by the configured validators and hashed with Argon2
+    (``must_change_password`` when someone else generated it: the user changes it at first login)."""
     username = username.strip()
     if User.objects.filter(username__iexact=username).exists():
         raise Conflict(MSG_USERNAME_TAKEN, code="username_taken", field="username")
     user = User(username=username, display_name=display_name.strip(), phone=phone.strip(), email=email.strip(),
-                date_joined=now, commitment_salt=new_commitment_salt())
+                date_joined=now, commitment_salt=new_commitment_salt(), must_change_password=must_change_password)
     try:
         validate_password(password, user)
     except ValidationError as error:

@@ -108,7 +108,8 @@ def provider_register_with_operator(*, name: str, uscc: str, is_local: bool, ope
         if create_operator:
             password = f"Yd-{secrets.token_urlsafe(12)}"
             operator = user_register(username=username, password=password,
-                                     display_name=operator_display_name or username, now=now)
+                                     display_name=operator_display_name or username,
+                                     must_change_password=True, now=now)
         else:
             operator = user_get_by_username(username)
             if operator is None:

@@ -42,7 +42,8 @@ def _candidates(model_field: models.Field, value) -> list:
     """Different values of the same type, as an attacker with database access would write them (first that the
     database's CHECK constraints accept is used)."""
     if model_field.choices:
-        return [choice for choice, _label in model_field.choices if choice != value] + [_text(value)]
+        others = [choice for choice, _label in model_field.choices if choice != value]
+        return others + ([_text(value)] if isinstance(value, str) else [])
     if isinstance(model_field, models.JSONField):
         return [["tampered"] if value != ["tampered"] else ["other"]]
     internal = model_field.get_internal_type()

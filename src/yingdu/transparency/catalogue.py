@@ -24,7 +24,7 @@ from yingdu.actors import SYSTEM_REF
 
 # The apps whose events.py declare entry types (imported once, on first use of the catalogue).
 EVENT_MODULES = (
-    "yingdu.accounts.events", "yingdu.enterprises.events", "yingdu.policy.events", "yingdu.metering.events",
+    "yingdu.accounts.events", "yingdu.accounts.events_self", "yingdu.enterprises.events", "yingdu.policy.events", "yingdu.metering.events",
     "yingdu.works.events", "yingdu.notices.events", "yingdu.applications.events", "yingdu.vouchers.events",
     "yingdu.audits.events", "yingdu.duties.events",
 )

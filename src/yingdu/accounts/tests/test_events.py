@@ -78,3 +78,40 @@ def test_a_user_given_superuser_rights_in_the_database_is_named():
     user = make_user()
     User.objects.filter(pk=user.pk).update(is_superuser=True)
     assert _named(db_audit(), "accounts_user", user.pk, "is_superuser")
+
+
+# --- tables and columns of the self-service pages (accounts/events_self.py) ---------------------------------------
+
+def test_tampering_with_recovery_codes_and_their_device_is_named():
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    from yingdu.accounts.services_self import recovery_codes_generate
+    from yingdu.testing.tamper import assert_tampering_is_named
+
+    staff = make_staff(Role.REVIEWER)
+    recovery_codes_generate(user=verified(staff), now=NOW)
+    recovery_codes_generate(user=verified(staff), now=NOW)
+    assert_tampering_is_named(StaticDevice)
+    assert_tampering_is_named(StaticToken)
+
+
+def test_tampering_with_a_user_after_a_password_change_and_a_profile_edit_is_named():
+    from yingdu.accounts.services import user_register
+    from yingdu.accounts.services_self import user_password_change, user_profile_update
+    from yingdu.testing.tamper import assert_tampering_is_named
+
+    user = user_register(username="sweep", password="Generated-Secret-42", must_change_password=True, now=NOW)
+    user_password_change(user=user, old_password="Generated-Secret-42", new_password="Lantern-Quarry-5820", now=NOW)
+    user_profile_update(user=user, display_name="扫描", phone="13800000000", email="sweep@example.com", now=NOW)
+    assert_tampering_is_named(User)
+
+
+def test_tampering_with_a_re_enrolled_authenticator_is_named():
+    from yingdu.accounts.services_self import totp_device_reenrol
+    from yingdu.testing.tamper import assert_tampering_is_named
+
+    staff = verified(make_staff(Role.AUDITOR))
+    device = totp_device_start(user=staff, now=NOW)
+    totp_device_reenrol(user=staff, device=device, token=f"{totp(device.bin_key):06d}", now=NOW)
+    assert list(TOTPDevice.objects.filter(user=staff).values_list("pk", flat=True)) == [device.pk]
+    assert_tampering_is_named(TOTPDevice)

@@ -43,7 +43,9 @@ def _source_value(source, event: Mapping, item: Mapping | None, declared: EventT
         else:
             salt_of = ("salt", (source.salt_model._meta.label, event.get(source.salt_key)))
         keys = tuple(source.columns)
-        return CommittedValue(event[source.digest], tuple(source.columns.values()), salt_of, keys=keys)
+        # in a row written per list item, the item carries its own commitment (e.g. one per recovery code)
+        digest = item[source.digest] if isinstance(item, Mapping) and source.digest in item else event[source.digest]
+        return CommittedValue(digest, tuple(source.columns.values()), salt_of, keys=keys)
     if item is not None:
         if source.startswith("^"):
             return event[source[1:]]
@@ -58,7 +60,7 @@ def _present(source, event: Mapping, item: Mapping | None) -> bool:
             return source in item
         return source.removeprefix("^") in event
     if isinstance(source, Committed):
-        return source.digest in event
+        return source.digest in event or (isinstance(item, Mapping) and source.digest in item)
     return True
 
 

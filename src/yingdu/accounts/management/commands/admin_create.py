@@ -36,7 +36,8 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 user = user_register(username=options["username"], password=password, email=options["email"],
-                                     display_name=options["display_name"], now=now)
+                                     display_name=options["display_name"],
+                                     must_change_password=options["generate_password"], now=now)
                 role_grant(user=user, role=Role.ADMIN, actor=SYSTEM, now=now)
                 device = totp_device_issue(user=user, name="管理员身份验证器", actor=SYSTEM, now=now)
         except DomainError as error:
@@ -44,5 +45,5 @@ class Command(BaseCommand):
         secret = base64.b32encode(device.bin_key).decode().rstrip("=")
         self.stdout.write(f"administrator {user.username} created (user {user.pk})")
         if options["generate_password"]:
-            self.stdout.write(f"password: {password}")
+            self.stdout.write(f"password: {password} (to be changed at first login)")
         self.stdout.write(f"TOTP secret (add it to an authenticator app): {secret}")
