@@ -28,20 +28,20 @@ def _named(report, table: str, row, field: str | None = None) -> bool:
 
 def test_a_revoked_role_is_an_entry_and_the_grant_stays_as_history():
     admin = verified(make_staff(Role.ADMIN))
-    grant = role_grant(user=make_user(), role=Role.REVIEWER, actor=admin, now=NOW)
-    revoked = role_revoke(grant=grant, actor=admin, now=NOW)
+    grant = role_grant(user=make_user(), role=Role.REVIEWER, actor=admin, now=NOW, reason="调岗")
+    revoked = role_revoke(grant=grant, actor=admin, now=NOW, reason="调岗")
     assert revoked.revoked_at is not None and RoleGrant.objects.filter(pk=grant.pk).exists()
     assert LogEntry.objects.filter(event_type="accounts.role_revoked").count() == 1
-    assert role_revoke(grant=grant, actor=admin, now=NOW).revoked_at == revoked.revoked_at
+    assert role_revoke(grant=grant, actor=admin, now=NOW, reason="调岗").revoked_at == revoked.revoked_at
     assert LogEntry.objects.filter(event_type="accounts.role_revoked").count() == 1
     assert db_audit().ok
 
 
 def test_only_an_admin_may_revoke_a_role():
     admin = verified(make_staff(Role.ADMIN))
-    grant = role_grant(user=make_user(), role=Role.APPROVER, actor=admin, now=NOW)
+    grant = role_grant(user=make_user(), role=Role.APPROVER, actor=admin, now=NOW, reason="调岗")
     with pytest.raises(DomainError) as caught:
-        role_revoke(grant=grant, actor=verified(make_staff(Role.REVIEWER)), now=NOW)
+        role_revoke(grant=grant, actor=verified(make_staff(Role.REVIEWER)), now=NOW, reason="调岗")
     assert (caught.value.code, caught.value.message) == ("role_grant_forbidden", MSG_NOT_ADMIN)
     grant.refresh_from_db()
     assert grant.revoked_at is None

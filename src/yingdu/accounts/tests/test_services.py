@@ -63,8 +63,8 @@ def test_an_admin_who_skipped_two_factor_cannot_grant_roles():
 def test_granting_an_active_role_again_returns_the_existing_grant():
     admin = verified(make_staff(Role.ADMIN))
     target = make_user()
-    first = role_grant(user=target, role=Role.REVIEWER, actor=admin, now=timezone.now())
-    again = role_grant(user=target, role=Role.REVIEWER, actor=admin, now=timezone.now())
+    first = role_grant(user=target, role=Role.REVIEWER, actor=admin, now=timezone.now(), reason="新入职")
+    again = role_grant(user=target, role=Role.REVIEWER, actor=admin, now=timezone.now(), reason="新入职")
     assert again.pk == first.pk
     assert RoleGrant.objects.filter(user=target).count() == 1
 
