@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import admin_urls, views
 
 app_name = "accounts"
 
@@ -10,3 +10,6 @@ urlpatterns = [
     path("2fa/", views.two_factor, name="two_factor"),
     path("2fa/setup/", views.two_factor_setup, name="two_factor_setup"),
 ]
+
+# the admin page of users and roles
+urlpatterns += admin_urls.urlpatterns

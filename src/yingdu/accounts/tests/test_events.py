@@ -78,3 +78,41 @@ def test_a_user_given_superuser_rights_in_the_database_is_named():
     user = make_user()
     User.objects.filter(pk=user.pk).update(is_superuser=True)
     assert _named(db_audit(), "accounts_user", user.pk, "is_superuser")
+
+
+def _admin_changes():
+    from yingdu.accounts.admin_services import user_deactivate, user_reactivate
+    admin = verified(make_staff(Role.ADMIN))
+    target = make_user("tamper_target")
+    grant = role_grant(user=target, role=Role.AUDITOR, actor=admin, now=NOW, reason="抽查")
+    role_revoke(grant=grant, actor=admin, now=NOW, reason="结束")
+    user_deactivate(user=target, reason="离职", actor=admin, now=NOW)
+    user_reactivate(user=target, reason="返聘", actor=admin, now=NOW)
+    return target, grant
+
+
+def test_tampering_with_a_revoked_grant_and_its_reasons_is_named():
+    from yingdu.testing.tamper import tamper_table
+    _target, grant = _admin_changes()
+    report = tamper_table(RoleGrant, row_id=grant.pk, insert_overrides={"revoked_at": NOW})
+    assert report.missed == [], report.missed
+    assert {"grant_reason", "revoke_reason", "revoked_by_id"} <= {name for _kind, name in report.checked}
+
+
+def test_tampering_with_an_account_status_change_is_named():
+    from yingdu.accounts.models import AccountStatusChange
+    from yingdu.testing.tamper import assert_tampering_is_named
+    _admin_changes()
+    assert AccountStatusChange.objects.count() == 2
+    assert_tampering_is_named(AccountStatusChange)
+
+
+def test_an_edited_login_key_or_skeleton_is_named():
+    target, _grant = _admin_changes()
+    for column in ("username_key", "username_skeleton"):
+        original = getattr(User.objects.get(pk=target.pk), column)
+        User.objects.filter(pk=target.pk).update(**{column: "admin"})
+        assert _named(db_audit(), "accounts_user", target.pk, column), column
+        User.objects.filter(pk=target.pk).update(**{column: original})
+    User.objects.filter(pk=target.pk).update(is_active=False)
+    assert _named(db_audit(), "accounts_user", target.pk, "is_active")
