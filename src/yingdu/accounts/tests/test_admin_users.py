@@ -230,3 +230,43 @@ def test_system_grants_from_the_shell_need_no_reason():
     grant = role_grant(user=make_user(), role=Role.FINANCE, actor=SYSTEM, now=NOW)
     assert grant.grant_reason == "" and grant.granted_by_id is None
     assert User.objects.filter(pk=grant.user_id, role_grants__role=Role.FINANCE).exists()
+
+
+# --- API ------------------------------------------------------------------------------------------------------
+
+def test_the_api_lists_grants_revokes_and_deactivates(admin):
+    target = make_user("api_target", display_name="赵六")
+    client = client_for(admin)
+    listed = client.get("/api/v1/users", {"q": "赵六"}).json()
+    assert listed["count"] == 1 and listed["users"][0]["username"] == "api_target"
+    granted = client.post(f"/api/v1/users/{target.pk}/roles", {"role": "finance", "reason": "财务岗"},
+                          content_type="application/json")
+    assert granted.status_code == 201 and granted.json()["role"] == "finance"
+    grant_id = granted.json()["id"]
+    assert client.get("/api/v1/users", {"q": "api_target"}).json()["users"][0]["staff_roles"] == ["finance"]
+    revoked = client.post(f"/api/v1/users/{target.pk}/roles/{grant_id}/revoke", {"reason": "调岗"},
+                          content_type="application/json")
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    off = client.post(f"/api/v1/users/{target.pk}/deactivate", {"reason": "离职"}, content_type="application/json")
+    assert off.status_code == 200 and off.json()["is_active"] is False
+    on = client.post(f"/api/v1/users/{target.pk}/reactivate", {"reason": "返聘"}, content_type="application/json")
+    assert on.json()["is_active"] is True
+
+
+def test_the_api_refuses_with_stable_codes(admin):
+    target = make_user()
+    client = client_for(admin)
+    cases = [
+        (f"/api/v1/users/{target.pk}/roles", {"role": "reviewer"}, 400, "reason_required"),
+        (f"/api/v1/users/{target.pk}/roles", {"role": "root", "reason": "x"}, 400, "role_unknown"),
+        (f"/api/v1/users/{admin.pk}/roles", {"role": "auditor", "reason": "x"}, 403, "role_grant_self"),
+        (f"/api/v1/users/{admin.pk}/deactivate", {"reason": "x"}, 403, "user_deactivate_self"),
+        ("/api/v1/users/999999/deactivate", {"reason": "x"}, 404, "user_not_found"),
+    ]
+    for url, body, status, code in cases:
+        response = client.post(url, body, content_type="application/json")
+        assert (response.status_code, response.json()["code"]) == (status, code), url
+    for other in (client_for(make_staff(Role.REVIEWER)), client_for(admin, two_factor=False)):
+        response = other.get("/api/v1/users")
+        assert (response.status_code, response.json()["code"]) == (403, "admin_only")
+    assert Client().get("/api/v1/users").status_code == 401
