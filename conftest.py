@@ -52,4 +52,7 @@ def _isolated_uploads(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _fresh_axes(settings):
+    from django.core.cache import cache
+
     settings.AXES_ENABLED = True
+    cache.clear()  # the login spraying counts (accounts.throttle) start empty in every test

@@ -65,6 +65,7 @@ def on_http_error(request, error: HttpError):
 
 
 def _register_routers() -> None:
+    from yingdu.accounts.admin_api import router as users_router
     from yingdu.accounts.api import router as accounts_router
     from yingdu.accounts.api_self import router as accounts_self_router
     from yingdu.applications.api import router as applications_router
@@ -81,6 +82,7 @@ def _register_routers() -> None:
 
     api.add_router("/", accounts_router)
     api.add_router("/", accounts_self_router)
+    api.add_router("/users", users_router)
     api.add_router("/enterprises", enterprises_router)
     api.add_router("/policy", policy_router)
     api.add_router("/calendar", calendar_router)

@@ -156,6 +156,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 AXES_ENABLED = _env_bool("AXES_ENABLED", True)
+# Failures are counted under the login name's case- and width-insensitive key (accounts.identity).
+AXES_USERNAME_CALLABLE = "yingdu.accounts.throttle.axes_username"
+# Password spraying: one address that failed with one password for this many distinct login names within the window
+# (from its last failure) is refused, whatever name it tries next (accounts.throttle).
+LOGIN_SPRAY_USERNAME_LIMIT = int(os.environ.get("LOGIN_SPRAY_USERNAME_LIMIT", "4"))
+LOGIN_SPRAY_WINDOW_MINUTES = float(os.environ.get("LOGIN_SPRAY_WINDOW_MINUTES", "15"))
 
 OTP_TOTP_ISSUER = "影都算力券"
 

@@ -2,6 +2,9 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from .identity import username_normalise
+from .selectors import user_get_by_login_name
+
 
 class LoginForm(AuthenticationForm):
     error_messages = {
@@ -13,6 +16,14 @@ class LoginForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("用户名")
         self.fields["password"].label = _("密码")
+
+    def clean(self):
+        # a name typed in another case or width (ＡＤＭＩＮ) signs in as the login it stands for (admin)
+        username = self.cleaned_data.get("username")
+        if username:
+            user = user_get_by_login_name(username)
+            self.cleaned_data["username"] = user.username if user else username_normalise(username)
+        return super().clean()
 
 
 class TokenForm(forms.Form):

@@ -46,6 +46,10 @@ class User(AbstractUser):
     # Set when someone else generated the password (an operator's command, an admin creating a provider operator):
     # until the user chooses their own, every page leads to the password change.
     must_change_password = models.BooleanField("须修改密码", default=False)
+    # The login name's case-insensitive key and its TR39 skeleton (accounts.identity); both unique, so that no two
+    # names differ only by case, width or look-alike letters. Null only for a name that collided before the rule.
+    username_key = models.CharField(max_length=150, unique=True, null=True, blank=True, editable=False)
+    username_skeleton = models.CharField(max_length=600, unique=True, null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return self.display_name or self.username
@@ -61,6 +65,11 @@ class RoleGrant(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    grant_reason = models.TextField(blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoke_reason = models.TextField(blank=True)
 
     class Meta:
         constraints = [
@@ -71,3 +80,20 @@ class RoleGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()}"
+
+
+class AccountStatusChange(models.Model):
+    """A deactivation or reactivation of a login, with who, when and why."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="status_changes")
+    is_active = models.BooleanField()
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {'reactivated' if self.is_active else 'deactivated'}"

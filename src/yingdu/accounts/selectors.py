@@ -2,6 +2,7 @@
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .identity import username_key, username_normalise
 from .models import STAFF_ROLES, OrganisationKind, Role, RoleGrant, User
 
 
@@ -54,7 +55,16 @@ def user_confirmed_totp_device(user) -> TOTPDevice | None:
 
 
 def user_get_by_username(username: str) -> User | None:
-    return User.objects.filter(username=username).first()
+    return user_get_by_login_name(username)
+
+
+def user_get_by_login_name(raw: str) -> User | None:
+    """The login a typed name stands for: by its case- and width-insensitive key, or, for a name that collided
+    before keys existed (its key is null), by the exact stored name."""
+    found = User.objects.filter(username_key=username_key(raw)).first()
+    if found is None:
+        found = User.objects.filter(username=username_normalise(raw), username_key__isnull=True).first()
+    return found
 
 
 def organisation_member_emails(organisation_id: int) -> list[str]:

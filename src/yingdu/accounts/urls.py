@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_self
+from . import admin_urls, views, views_self
 
 app_name = "accounts"
 
@@ -21,3 +21,6 @@ urlpatterns = [
     path("password/reset/done/", views_self.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("profile/", views_self.profile, name="profile"),
 ]
+
+# the admin page of users and roles
+urlpatterns += admin_urls.urlpatterns

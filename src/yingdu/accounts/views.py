@@ -2,6 +2,7 @@ import base64
 from urllib.parse import urlencode
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import LoginView
@@ -18,6 +19,7 @@ from yingdu.errors import DomainError
 from .forms import LoginForm, TokenForm
 from .selectors import user_confirmed_totp_device, user_granted_staff_roles, user_is_otp_verified
 from .services import totp_device_confirm, totp_device_start
+from .throttle import login_spray_record_failure, login_spray_refused
 
 MSG_THROTTLED = "尝试次数过多，请稍等几秒后再输入新的动态验证码。"
 
@@ -34,6 +36,18 @@ class PortalLoginView(LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = False
+
+    def post(self, request, *args, **kwargs):
+        # one address trying one password against many names gets the same refusal as a locked name (django-axes)
+        if login_spray_refused(request, request.POST.get("password", "")):
+            return render(request, settings.AXES_LOCKOUT_TEMPLATE, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        if form.non_field_errors():
+            login_spray_record_failure(self.request, self.request.POST.get("username", ""),
+                                       self.request.POST.get("password", ""))
+        return super().form_invalid(form)
 
     def form_valid(self, form):
         response = super().form_valid(form)

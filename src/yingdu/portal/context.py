@@ -39,6 +39,7 @@ def navigation(request):
         if Role.ADMIN in roles:
             items.append((_("政策管理"), reverse("policy:manage")))
             items.append((_("算力服务商"), reverse("metering:providers")))
+            items.append((_("用户与角色"), reverse("accounts:users")))
     else:
         items.append((_("企业注册"), reverse("enterprises:register")))
     items.append((_("防篡改日志"), reverse("transparency:index")))

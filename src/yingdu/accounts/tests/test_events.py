@@ -13,6 +13,7 @@ from yingdu.actors import SYSTEM
 from yingdu.audits.dbaudit import db_audit
 from yingdu.errors import DomainError
 from yingdu.testing.clients import verified
+from yingdu.testing.duties import two_people
 from yingdu.testing.factories import make_staff, make_user
 from yingdu.transparency.models import LogEntry
 
@@ -30,10 +31,10 @@ def _named(report, table: str, row, field: str | None = None) -> bool:
 def test_a_revoked_role_is_an_entry_and_the_grant_stays_as_history():
     admin = verified(make_staff(Role.ADMIN))
     grant = role_grant(user=make_user(), role=Role.REVIEWER, actor=SYSTEM, now=NOW)
-    revoked = role_revoke(grant=grant, actor=admin, now=NOW)
+    revoked = role_revoke(grant=grant, actor=admin, now=NOW, reason="调岗")
     assert revoked.revoked_at is not None and RoleGrant.objects.filter(pk=grant.pk).exists()
     assert LogEntry.objects.filter(event_type="accounts.role_revoked").count() == 1
-    assert role_revoke(grant=grant, actor=admin, now=NOW).revoked_at == revoked.revoked_at
+    assert role_revoke(grant=grant, actor=admin, now=NOW, reason="调岗").revoked_at == revoked.revoked_at
     assert LogEntry.objects.filter(event_type="accounts.role_revoked").count() == 1
     assert db_audit().ok
 
@@ -41,7 +42,7 @@ def test_a_revoked_role_is_an_entry_and_the_grant_stays_as_history():
 def test_only_an_admin_may_revoke_a_role():
     grant = role_grant(user=make_user(), role=Role.APPROVER, actor=SYSTEM, now=NOW)
     with pytest.raises(DomainError) as caught:
-        role_revoke(grant=grant, actor=verified(make_staff(Role.REVIEWER)), now=NOW)
+        role_revoke(grant=grant, actor=verified(make_staff(Role.REVIEWER)), now=NOW, reason="调岗")
     assert (caught.value.code, caught.value.message) == ("role_grant_forbidden", MSG_NOT_ADMIN)
     grant.refresh_from_db()
     assert grant.revoked_at is None
@@ -115,3 +116,42 @@ def test_tampering_with_a_re_enrolled_authenticator_is_named():
     totp_device_reenrol(user=staff, device=device, token=f"{totp(device.bin_key):06d}", now=NOW)
     assert list(TOTPDevice.objects.filter(user=staff).values_list("pk", flat=True)) == [device.pk]
     assert_tampering_is_named(TOTPDevice)
+
+
+def _admin_changes():
+    from yingdu.accounts.admin_services import user_deactivate, user_reactivate
+    admin = verified(make_staff(Role.ADMIN))
+    target = make_user("tamper_target")
+    grant = two_people(role_grant, first=admin, second=verified(make_staff(Role.ADMIN)), user=target,
+                       role=Role.AUDITOR, now=NOW, reason="抽查")
+    role_revoke(grant=grant, actor=admin, now=NOW, reason="结束")
+    user_deactivate(user=target, reason="离职", actor=admin, now=NOW)
+    user_reactivate(user=target, reason="返聘", actor=admin, now=NOW)
+    return target, grant
+
+
+def test_tampering_with_a_revoked_grant_and_its_reasons_is_named():
+    from yingdu.testing.tamper import tamper_table
+    _target, grant = _admin_changes()
+    report = tamper_table(RoleGrant, row_id=grant.pk, insert_overrides={"revoked_at": NOW})
+    assert report.missed == [], report.missed
+    assert {"grant_reason", "revoke_reason", "revoked_by_id"} <= {name for _kind, name in report.checked}
+
+
+def test_tampering_with_an_account_status_change_is_named():
+    from yingdu.accounts.models import AccountStatusChange
+    from yingdu.testing.tamper import assert_tampering_is_named
+    _admin_changes()
+    assert AccountStatusChange.objects.count() == 2
+    assert_tampering_is_named(AccountStatusChange)
+
+
+def test_an_edited_login_key_or_skeleton_is_named():
+    target, _grant = _admin_changes()
+    for column in ("username_key", "username_skeleton"):
+        original = getattr(User.objects.get(pk=target.pk), column)
+        User.objects.filter(pk=target.pk).update(**{column: "admin"})
+        assert _named(db_audit(), "accounts_user", target.pk, column), column
+        User.objects.filter(pk=target.pk).update(**{column: original})
+    User.objects.filter(pk=target.pk).update(is_active=False)
+    assert _named(db_audit(), "accounts_user", target.pk, "is_active")

@@ -65,8 +65,8 @@ def test_granting_an_active_role_again_returns_the_existing_grant():
     admin = verified(make_staff(Role.ADMIN))
     target = make_user()
     first = two_people(role_grant, first=admin, second=verified(make_staff(Role.ADMIN)), user=target,
-                       role=Role.REVIEWER, now=timezone.now())
-    again = role_grant(user=target, role=Role.REVIEWER, actor=admin, now=timezone.now())
+                       role=Role.REVIEWER, now=timezone.now(), reason="新入职")
+    again = role_grant(user=target, role=Role.REVIEWER, actor=admin, now=timezone.now(), reason="新入职")
     assert again.pk == first.pk
     assert RoleGrant.objects.filter(user=target).count() == 1
 

@@ -158,9 +158,11 @@ def walk_settlement_pay(world):
 def walk_role_grant(world):
     first, second = staff(Role.ADMIN), staff(Role.ADMIN)
     target = make_user()
-    _proposal_walk(lambda a: role_grant(user=target, role=Role.REVIEWER, actor=a, now=NOW), first, second,
+    _proposal_walk(lambda a: role_grant(user=target, role=Role.REVIEWER, actor=a, now=NOW, reason="新入职"),
+                   first, second,
                    lambda: RoleGrant.objects.filter(user=target, role=Role.REVIEWER).exists())
-    assert code_of(lambda: role_grant(user=first, role=Role.FINANCE, actor=first, now=NOW)) == "role_grant_self"
+    assert code_of(lambda: role_grant(user=first, role=Role.FINANCE, actor=first, now=NOW, reason="自荐")) == \
+        "role_grant_self"
 
 
 WALKS = {

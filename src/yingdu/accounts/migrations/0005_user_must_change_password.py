@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_user_commitment_salt'),
+        ('accounts', '0004_username_keys_fill'),
     ]
 
     operations = [
