@@ -9,7 +9,8 @@ import pytest
 from django.db import connection
 
 from yingdu.errors import DomainError
-from yingdu.vouchers import services
+from yingdu.testing.redemptions import redeem_with_code
+from yingdu.vouchers import redemptions
 from yingdu.vouchers.ledger import ledger_check
 from yingdu.vouchers.models import RedemptionStatus
 
@@ -39,10 +40,10 @@ def _race(*, voucher, metered, member, requests: int, workers: int) -> Counter:
                 except queue.Empty:
                     return
                 try:
-                    result = services.redemption_submit(
-                        provider=metered.provider, voucher_number=voucher.number, order_ref=f"RACE-{number}",
-                        category="compute", amount_fen=SHARE_FEN, now=at(voucher.issued_on, 12))
-                    services.redemption_confirm(redemption=result.redemption, actor=member,
+                    result = redeem_with_code(provider=metered.provider, voucher=voucher,
+                                              order_ref=f"RACE-{number}", amount_fen=SHARE_FEN,
+                                              now=at(voucher.issued_on, 12))
+                    redemptions.redemption_confirm(redemption=result.redemption, actor=member,
                                                 now=at(voucher.issued_on, 12))
                     outcome = "confirmed"
                 except DomainError as refused:

@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 from yingdu.accounts.models import Role
 from yingdu.testing.clients import client_for, verified
 from yingdu.testing.factories import make_enterprise, make_staff, make_user
-from yingdu.vouchers import services
+from yingdu.testing.redemptions import redeem_with_code
+from yingdu.vouchers import redemptions
 from yingdu.vouchers.models import RedemptionStatus, StatementStatus, VoucherStatus
 
 from .conftest import issue
@@ -25,8 +26,8 @@ def voucher(enterprise, approver):
 
 
 def pending_redemption(metered, voucher, order_ref="PAGE-1", amount_fen=250_000):
-    return services.redemption_submit(provider=metered.provider, voucher_number=voucher.number, order_ref=order_ref,
-                                      category="compute", amount_fen=amount_fen, now=timezone.now()).redemption
+    return redeem_with_code(provider=metered.provider, voucher=voucher, order_ref=order_ref, amount_fen=amount_fen,
+                            now=timezone.now()).redemption
 
 
 def test_wallet_shows_own_vouchers_and_pending_redemptions_only(voucher, member, metered):
@@ -108,7 +109,7 @@ def test_finance_pages_refuse_enterprises_providers_and_finance_without_two_fact
 
 def test_finance_settles_exports_revokes_and_records_repayment(voucher, member, metered, finance):
     redemption = pending_redemption(metered, voucher)
-    services.redemption_confirm(redemption=redemption, actor=member, now=timezone.now())
+    redemptions.redemption_confirm(redemption=redemption, actor=member, now=timezone.now())
     client = client_for(finance)
     assert "账务核对：通过" in client.get("/vouchers/finance/").content.decode()
     today = timezone.localdate()
