@@ -16,6 +16,11 @@ Causal order. The entries of one transaction are appended cause first:
    redemption, statement, claim, repayment), which is always already in the log;
 4. the notice it sends to the enterprise (``vouchers.notice``, or ``vouchers.reminder`` then its notice).
 
+A redemption with a code (issue 13) is ``vouchers.redemption_submit``, then ``vouchers.redemption_code_use`` (the
+code it used), then — when the code's limit confirmed it in advance — ``vouchers.redeem`` with its account and
+transfer entries, then its notice. The code itself never enters the log: ``vouchers.redemption_code_create``
+carries a commitment (the enterprise's salt) to the SHA-256 the platform keeps.
+
 So a revocation is ``vouchers.revoke``, [``vouchers.recovery_claim``], [``vouchers.account_open``…], the void
 and claim ``vouchers.transfer`` entries, ``vouchers.notice``. A revocation caused by a confirmed fraud finding comes
 after the ``audits.fraud_confirm`` entry that causes it (see ``yingdu.audits.events``).
