@@ -50,7 +50,7 @@ def _form_error(form, error: DomainError) -> None:
 # --- enterprise -----------------------------------------------------------------------------------------------
 
 
-def _code_form(request, enterprise, views, data=None) -> RedemptionCodeForm:
+def _code_form(views, data=None) -> RedemptionCodeForm:
     usable = [view.voucher for view in views if view.available_fen > 0]
     return RedemptionCodeForm(data, vouchers=usable, providers=selectors.local_providers(),
                               prefix="code")
@@ -66,7 +66,7 @@ def _render_wallet(request, enterprise, *, code_form=None, issued=None, status=2
         "total_balance": sum(v.balance_fen for v in views if v.voucher.status == VoucherStatus.ACTIVE),
         "total_available": sum(v.available_fen for v in views),
         "pending": pending.order_by("submitted_at"), "reject_form": ReasonForm(),
-        "code_form": code_form or _code_form(request, enterprise, views), "issued": issued,
+        "code_form": code_form or _code_form(views), "issued": issued,
         "codes": selectors.redemption_code_views(codes, now=timezone.now()),
         "history": selectors.enterprise_history(enterprise)[:50],
         "claims": selectors.claims_visible_to(request.user),
@@ -90,7 +90,7 @@ def redemption_code_create(request):
     if enterprise is None:
         raise Http404
     views = selectors.voucher_views(selectors.vouchers_visible_to(request.user))
-    form = _code_form(request, enterprise, views, data=request.POST)
+    form = _code_form(views, data=request.POST)
     if form.is_valid():
         data = form.cleaned_data
         voucher = _or_404(selectors.voucher_get_for, request.user, data["voucher"])

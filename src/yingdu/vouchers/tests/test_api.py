@@ -162,3 +162,12 @@ def test_codes_api_is_for_the_holder_only(voucher, member, metered, finance):
     bad_limit = client_for(member).post(f"/api/v1/vouchers/{voucher.number}/codes", {"max_amount": "20000.00"},
                                         content_type="application/json")
     assert bad_limit.status_code == 400 and bad_limit.json()["code"] == "redemption_code_limit_above_available"
+
+
+def test_wrong_codes_by_api_lock_the_provider_out_with_429(voucher, metered, monkeypatch):
+    monkeypatch.setattr(redemptions, "CODE_FAILURE_LIMIT", 2)
+    for attempt in range(2):
+        wrong = post_redemption(metered, body(voucher, code="ABCD-EFGH-JKMN-PQRS", order_ref=f"W-{attempt}"))
+        assert wrong.status_code == 404 and wrong.json()["code"] == "voucher_or_code_invalid"
+    locked = post_redemption(metered, body(voucher, order_ref="W-9"))
+    assert locked.status_code == 429 and locked.json()["code"] == "redemption_code_locked"
