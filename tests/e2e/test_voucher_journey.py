@@ -1,6 +1,7 @@
-"""A voucher from issuance to revocation: the wallet shows it, a provider redeems part by API, the enterprise confirms
-in the browser, finance settles the period and then revokes the voucher, voiding the rest; the payment and the
-revocation each take a second finance officer (four eyes)."""
+"""A voucher from issuance to revocation: the wallet shows it, the enterprise creates redemption codes in the
+browser, a provider redeems by API with them (a limited code takes effect at once, an unlimited one waits for the
+enterprise's confirmation in the browser), finance settles the period and then revokes the voucher, voiding the
+rest; the payment and the revocation each take a second finance officer (four eyes)."""
 
 import json
 
@@ -41,19 +42,43 @@ def test_voucher_is_issued_redeemed_confirmed_settled_and_revoked(live_server, p
     assert_fits_width(page)
     screenshot(page, f"voucher-wallet-{width}")
 
-    # the provider redeems part of it through the API
-    response = page.context.request.post(
-        f"{live_server.url}/api/v1/redemptions", headers={"X-API-Key": metered.api_key},
-        data=json.dumps({"voucher_number": voucher.number, "order_ref": "GPU-2026-0001", "category": "compute",
-                         "amount": "2500.00", "description": "A100 卡时 312.5 小时"}),
-    )
+    # the enterprise creates a code limited to 500.00 yuan for this provider: shown once
+    code_form = page.locator("form.code-form")
+    code_form.get_by_label("算力券").select_option(voucher.number)
+    code_form.get_by_label("限定服务商").select_option(label=metered.provider.name)
+    code_form.get_by_label("限额（元）").fill("500.00")
+    assert_fits_width(page)
+    screenshot(page, f"voucher-code-form-{width}")
+    code_form.get_by_role("button", name="生成核销码").click()
+    limited_code = page.get_by_test_id("issued-code-text").inner_text()
+    assert_fits_width(page)
+    screenshot(page, f"voucher-code-created-{width}")
+
+    def redeem(code: str, order_ref: str, amount: str):
+        return page.context.request.post(
+            f"{live_server.url}/api/v1/redemptions", headers={"X-API-Key": metered.api_key},
+            data=json.dumps({"voucher_number": voucher.number, "code": code, "order_ref": order_ref,
+                             "category": "compute", "amount": amount, "description": "A100 卡时"}),
+        )
+
+    # the provider redeems with it by API: confirmed at once; the code cannot be used twice
+    response = redeem(limited_code, "GPU-2026-0000", "500.00")
+    assert response.status == 201, response.text()
+    assert response.json()["status"] == "confirmed"
+    assert redeem(limited_code, "GPU-2026-0009", "1.00").status == 404
+
+    # an unlimited code: the redemption waits for the enterprise, which confirms it in the browser
+    page.goto(f"{live_server.url}/vouchers/")
+    page.locator("form.code-form").get_by_role("button", name="生成核销码").click()
+    open_code = page.get_by_test_id("issued-code-text").inner_text()
+    response = redeem(open_code, "GPU-2026-0001", "2000.00")
     assert response.status == 201, response.text()
     assert response.json()["status"] == "pending"
-
-    # the enterprise confirms in the browser
-    page.reload()
+    page.goto(f"{live_server.url}/vouchers/")
+    expect(page.get_by_test_id("issued-code")).to_have_count(0)
+    assert limited_code not in page.content() and open_code not in page.content()
     row = page.get_by_test_id("pending-GPU-2026-0001")
-    expect(row).to_contain_text("2,500.00")
+    expect(row).to_contain_text("2,000.00")
     expect(page.get_by_test_id("wallet-available")).to_have_text("7,500.00")
     assert_fits_width(page)
     screenshot(page, f"voucher-pending-{width}")
@@ -113,12 +138,15 @@ def test_voucher_is_issued_redeemed_confirmed_settled_and_revoked(live_server, p
     # the ledger and the log agree
     voucher.refresh_from_db()
     assert voucher.status == VoucherStatus.REVOKED
-    redemption = voucher.redemptions.get()
-    assert redemption.status == RedemptionStatus.CONFIRMED and redemption.statement.status == StatementStatus.PAID
+    redemptions = list(voucher.redemptions.all())
+    assert len(redemptions) == 2
+    for redemption in redemptions:
+        assert redemption.status == RedemptionStatus.CONFIRMED and redemption.statement.status == StatementStatus.PAID
     assert voucher.recovery_claim.outstanding_fen == 250_000
     assert Account.objects.get(kind=AccountKind.PROVIDER_SETTLED, provider=metered.provider).balance_fen == 250_000
     report = ledger_check()
     assert report.ok, report.problems
     types = set(LogEntry.objects.filter(event_type__startswith="vouchers.").values_list("event_type", flat=True))
     assert {"vouchers.issue", "vouchers.transfer", "vouchers.redemption_submit", "vouchers.redeem",
-            "vouchers.settlement_create", "vouchers.settlement_paid", "vouchers.revoke"} <= types
+            "vouchers.settlement_create", "vouchers.settlement_paid", "vouchers.revoke",
+            "vouchers.redemption_code_create", "vouchers.redemption_code_use"} <= types

@@ -10,7 +10,7 @@ from yingdu.errors import Forbidden, NotFound
 from yingdu.metering.api import PROVIDER_AUTH
 from yingdu.rules.money import Money, MoneyParseError
 
-from . import selectors, services
+from . import redemptions, selectors, services
 from .models import Redemption, SettlementStatement
 
 vouchers_router = Router(tags=["算力券"])
@@ -50,6 +50,7 @@ class VoucherDetailOut(VoucherOut):
 
 class RedemptionIn(Schema):
     voucher_number: str
+    code: str = ""
     order_ref: str
     category: str
     amount: str
@@ -69,6 +70,27 @@ class RedemptionOut(Schema):
     submitted_at: datetime
     decided_at: datetime | None
     statement: str | None
+
+
+class CodeIn(Schema):
+    provider_id: int | None = None
+    max_amount: str | None = None
+
+
+class CodeOut(Schema):
+    id: int
+    voucher_number: str
+    provider: str | None
+    max_amount_fen: int | None
+    status: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    redemption_id: int | None
+
+
+class CodeCreatedOut(CodeOut):
+    code: str
 
 
 class ReasonIn(Schema):
@@ -144,12 +166,20 @@ def _statement_out(statement: SettlementStatement) -> dict:
     }
 
 
-def _parse_amount(text: str) -> int:
+def _parse_amount(text: str, field: str = "amount") -> int:
     try:
         return Money.from_yuan(text).fen
     except MoneyParseError as error:
-        error.field = "amount"
+        error.field = field
         raise
+
+
+def _code_out(view: selectors.CodeView) -> dict:
+    code = view.code
+    return {"id": code.pk, "voucher_number": code.voucher.number,
+            "provider": code.provider.name if code.provider_id else None, "max_amount_fen": code.max_amount_fen,
+            "status": view.status, "created_at": code.created_at, "expires_at": code.expires_at,
+            "used_at": code.used_at, "redemption_id": code.redemption_id}
 
 
 def _key_provider(request):
@@ -190,23 +220,74 @@ def voucher_revoke(request, number: str, payload: RevokeIn):
             "claimed_fen": revocation.claimed_fen}
 
 
+@vouchers_router.get("/{number}/codes", response={200: list[CodeOut], 404: ErrorOut}, auth=django_auth,
+                     summary="算力券的核销码（不含码本身）")
+def codes_list(request, number: str):
+    voucher = selectors.voucher_get_for(request.user, number)
+    codes = selectors.redemption_codes_visible_to(request.user).filter(voucher=voucher)
+    return [_code_out(view) for view in selectors.redemption_code_views(codes, now=timezone.now())]
+
+
+CODE_DESCRIPTION = f"""
+企业成员为本企业的一张有效算力券生成一次性核销码，交给服务商；服务商核销时须同时提供券号和核销码。
+响应中的 `code` 只出现这一次，平台只保存其 SHA-256。可选 `provider_id`（只允许该服务商使用）和 `max_amount`
+（元，如 `"500.00"`）：带限额的码视为企业事先确认，限额内的核销提交即生效；不带限额的核销仍须企业确认。
+有效期 {redemptions.CODE_VALIDITY.total_seconds() / 3600:g} 小时，只能使用一次，可作废。
+"""
+
+
+@vouchers_router.post("/{number}/codes", response={201: CodeCreatedOut, 400: ErrorOut, 404: ErrorOut,
+                                                   409: ErrorOut}, auth=django_auth,
+                      summary="生成核销码（企业成员）", description=CODE_DESCRIPTION)
+def code_create(request, number: str, payload: CodeIn):
+    voucher = selectors.voucher_get_for(request.user, number)
+    provider = None
+    if payload.provider_id is not None:
+        provider = selectors.local_providers().filter(pk=payload.provider_id).first()
+        if provider is None:
+            raise NotFound(redemptions.MSG_CODE_PROVIDER_NOT_LOCAL, code="provider_not_found", field="provider_id")
+    max_amount_fen = _parse_amount(payload.max_amount, "max_amount") if payload.max_amount else None
+    issued = redemptions.redemption_code_create(voucher=voucher, actor=request.user, now=timezone.now(),
+                                                provider=provider, max_amount_fen=max_amount_fen)
+    [view] = selectors.redemption_code_views([issued.code], now=issued.code.created_at)
+    return Status(201, {**_code_out(view), "code": issued.text})
+
+
+@vouchers_router.post("/{number}/codes/{int:code_id}/revoke", response={200: CodeOut, 404: ErrorOut, 409: ErrorOut},
+                      auth=django_auth, summary="作废核销码（企业成员）")
+def code_revoke(request, number: str, code_id: int):
+    voucher = selectors.voucher_get_for(request.user, number)
+    code = selectors.redemption_code_get_for(request.user, code_id)
+    if code.voucher_id != voucher.pk:
+        raise NotFound(selectors.MSG_CODE_NOT_FOUND, code="redemption_code_not_found")
+    code = redemptions.redemption_code_revoke(code=code, actor=request.user, now=timezone.now())
+    [view] = selectors.redemption_code_views([code], now=timezone.now())
+    return _code_out(view)
+
+
 # --- /api/v1/redemptions --------------------------------------------------------------------------------------
 
 SUBMIT_DESCRIPTION = """
 服务商提交核销（认证：`X-API-Key: yk_…` 或 `Authorization: Bearer yk_…`）。金额以元为单位的字符串，如 `"1200.00"`。
 
+须同时提供券号（`voucher_number`）和持券企业给出的一次性核销码（`code`）。券号或核销码不对、码已用过、已过期、
+已作废、限定了其他服务商，或券已撤销/到期，一律返回 404 `voucher_or_code_invalid`（不透露是哪一种）；同一服务商
+短时间内多次填错核销码会被暂时锁定（429 `redemption_code_locked`）。券号校验位不符返回 400 `voucher_number_invalid`。
+
 同一服务商的订单号（order_ref）唯一：同一订单号、相同内容的重复提交返回原记录（200）；内容不同返回 409
-`redemption_conflict`。新提交返回 201，状态为 `pending`（待企业确认），金额在确认或拒绝前被预留。
-服务类别须为该券政策允许的类别（`compute` / `model_service` / `data_product`），券须在有效期内。
+`redemption_conflict`。新提交返回 201：核销码带限额且金额不超过限额时状态为 `confirmed`（企业已事先确认，立即
+计入待结算）；核销码不带限额时状态为 `pending`（待企业确认），金额在确认或拒绝前被预留。
+服务类别须为该券政策允许的类别（`compute` / `model_service` / `data_product`）。
 """
 
 
 @redemptions_router.post("", response={200: RedemptionOut, 201: RedemptionOut, 400: ErrorOut, 403: ErrorOut,
-                                       404: ErrorOut, 409: ErrorOut},
+                                       404: ErrorOut, 409: ErrorOut, 429: ErrorOut},
                          auth=PROVIDER_AUTH, summary="提交核销（服务商）", description=SUBMIT_DESCRIPTION)
 def redemption_submit(request, payload: RedemptionIn):
-    result = services.redemption_submit(
-        provider=request.provider, voucher_number=payload.voucher_number, order_ref=payload.order_ref,
+    result = redemptions.redemption_submit(
+        provider=request.provider, voucher_number=payload.voucher_number, code=payload.code,
+        order_ref=payload.order_ref,
         category=payload.category, amount_fen=_parse_amount(payload.amount), description=payload.description,
         api_key=request.api_key, now=timezone.now())
     return Status(201 if result.created else 200, _redemption_out(result.redemption))
@@ -266,7 +347,7 @@ def _redemption_for_member(request, redemption_id: int) -> Redemption:
                          auth=django_auth, summary="企业确认核销（此时才从券余额划转给服务商）")
 def redemption_confirm(request, redemption_id: int):
     redemption = _redemption_for_member(request, redemption_id)
-    redemption = services.redemption_confirm(redemption=redemption, actor=request.user, now=timezone.now())
+    redemption = redemptions.redemption_confirm(redemption=redemption, actor=request.user, now=timezone.now())
     return _redemption_out(redemption)
 
 
@@ -275,6 +356,6 @@ def redemption_confirm(request, redemption_id: int):
                          auth=django_auth, summary="企业拒绝核销（预留金额释放）")
 def redemption_reject(request, redemption_id: int, payload: ReasonIn):
     redemption = _redemption_for_member(request, redemption_id)
-    redemption = services.redemption_reject(redemption=redemption, reason=payload.reason, actor=request.user,
+    redemption = redemptions.redemption_reject(redemption=redemption, reason=payload.reason, actor=request.user,
                                             now=timezone.now())
     return _redemption_out(redemption)

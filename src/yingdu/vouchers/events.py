@@ -16,6 +16,11 @@ Causal order. The entries of one transaction are appended cause first:
    redemption, statement, claim, repayment), which is always already in the log;
 4. the notice it sends to the enterprise (``vouchers.notice``, or ``vouchers.reminder`` then its notice).
 
+A redemption with a code (issue 13) is ``vouchers.redemption_submit``, then ``vouchers.redemption_code_use`` (the
+code it used), then — when the code's limit confirmed it in advance — ``vouchers.redeem`` with its account and
+transfer entries, then its notice. The code itself never enters the log: ``vouchers.redemption_code_create``
+carries a commitment (the enterprise's salt) to the SHA-256 the platform keeps.
+
 So a revocation is ``vouchers.revoke``, [``vouchers.recovery_claim``], [``vouchers.account_open``…], the void
 and claim ``vouchers.transfer`` entries, ``vouchers.notice``. A revocation caused by a confirmed fraud finding comes
 after the ``audits.fraud_confirm`` entry that causes it (see ``yingdu.audits.events``).
@@ -34,6 +39,8 @@ from .models import (
     RecoveryClaim,
     RecoveryRepayment,
     Redemption,
+    RedemptionCode,
+    RedemptionCodeStatus,
     Revocation,
     SettlementStatement,
     StatementStatus,
@@ -163,7 +170,9 @@ REDEMPTION_SUBMIT = declare(
 
 REDEEM = declare(
     "vouchers.redeem",
-    doc="The enterprise confirmed a pending redemption: the amount moves from the voucher to the provider.",
+    doc="The enterprise confirmed a pending redemption (in its wallet, or in advance by giving the provider a "
+        "redemption code limited to an amount; then the actor is the member who created the code): the amount "
+        "moves from the voucher to the provider.",
     fields={**_REDEMPTION_FIELDS, "transfer": Field(Kind.INT, "the redeem transfer (its entry follows)")},
     projection="vouchers",
 )
@@ -173,6 +182,58 @@ REDEMPTION_REJECT = declare(
     doc="The enterprise rejected a pending redemption; the reserved amount is available again.",
     fields={**_REDEMPTION_FIELDS, "reason_commitment": Field(Kind.DIGEST, "commitment to the reason")},
     projection="vouchers",
+)
+
+# --- redemption codes (issue 13) -------------------------------------------------------------------------------
+
+_ENTERPRISE_SALT = {"salt_model": Enterprise, "salt_key": "enterprise"}
+
+REDEMPTION_CODE_CREATE = declare(
+    "vouchers.redemption_code_create",
+    doc="An enterprise member created a one-time redemption code for one of its vouchers, to give to a provider; "
+        "the code's hash appears only as a commitment (the enterprise's salt), never the code.",
+    fields={
+        "at": AT,
+        "code": Field(Kind.INT, "redemption code id"),
+        "voucher": Field(Kind.INT),
+        "enterprise": Field(Kind.INT, "the voucher's enterprise (whose salt the commitment uses)"),
+        "provider": Field(Kind.INT, "the only provider that may use it (null: any local provider)", null=True),
+        "max_amount_fen": Field(Kind.INT, "the most it lets the provider redeem, confirmed in advance (null: no "
+                                          "limit, the enterprise confirms the redemption in its wallet)", null=True),
+        "expires_at": Field(Kind.TIME, "the moment it stops being valid"),
+        "code_hash_commitment": Field(Kind.DIGEST, "commitment to the SHA-256 of the code's symbols"),
+        "actor": Field(Kind.ACTOR, "the enterprise member"),
+    },
+    rows=[Row(RedemptionCode, key="code", columns={
+        "voucher_id": "voucher", "provider_id": "provider", "max_amount_fen": "max_amount_fen",
+        "status": Const(RedemptionCodeStatus.ACTIVE.value), "created_at": "at", "created_by_id": "actor",
+        "expires_at": "expires_at", "redemption_id": Const(None), "used_at": Const(None),
+        "revoked_at": Const(None), "revoked_by_id": Const(None),
+        "code_hash": Committed("code_hash_commitment", {"code_hash": "code_hash"}, **_ENTERPRISE_SALT)})],
+)
+
+REDEMPTION_CODE_USE = declare(
+    "vouchers.redemption_code_use",
+    doc="A provider used a redemption code for the redemption submitted just before; the code cannot be used again.",
+    fields={
+        "at": AT,
+        "code": Field(Kind.INT, "redemption code id"),
+        "voucher": Field(Kind.INT),
+        "redemption": Field(Kind.INT, "the redemption it authorised (its vouchers.redemption_submit precedes)"),
+        "provider": Field(Kind.INT),
+        "confirmed_in_advance": Field(Kind.BOOL, "true when the code's limit confirmed the redemption at once"),
+    },
+    rows=[Row(RedemptionCode, key="code", action="update", columns={
+        "status": Const(RedemptionCodeStatus.USED.value), "used_at": "at", "redemption_id": "redemption"})],
+)
+
+REDEMPTION_CODE_REVOKE = declare(
+    "vouchers.redemption_code_revoke",
+    doc="An enterprise member revoked an unused redemption code.",
+    fields={"at": AT, "code": Field(Kind.INT, "redemption code id"), "voucher": Field(Kind.INT),
+            "actor": Field(Kind.ACTOR, "the enterprise member")},
+    rows=[Row(RedemptionCode, key="code", action="update", columns={
+        "status": Const(RedemptionCodeStatus.REVOKED.value), "revoked_at": "at", "revoked_by_id": "actor"})],
 )
 
 # --- settlement -----------------------------------------------------------------------------------------------
@@ -213,8 +274,6 @@ SETTLEMENT_PAID = declare(
 )
 
 # --- revocation and recovery ----------------------------------------------------------------------------------
-
-_ENTERPRISE_SALT = {"salt_model": Enterprise, "salt_key": "enterprise"}
 
 REVOKE = declare(
     "vouchers.revoke", version=2,
@@ -287,7 +346,7 @@ NOTICE = declare(
         "notice": Field(Kind.INT, "notice id"),
         "voucher": Field(Kind.INT),
         "enterprise": Field(Kind.INT),
-        "kind": Field(Kind.STR, "issued|reminder_30|reminder_7|expired|revoked|redemption"),
+        "kind": Field(Kind.STR, "issued|reminder_30|reminder_7|expired|revoked|redemption|redeemed"),
         "dedupe_key": Field(Kind.STR, "sent once per key"),
         "message_commitment": Field(Kind.DIGEST, "commitment to the message"),
     },
@@ -374,6 +433,25 @@ def redemption_confirmed_event(redemption: Redemption, *, now, actor, transfer_i
 def redemption_rejected_event(redemption: Redemption, *, now, actor, reason: str) -> dict:
     return REDEMPTION_REJECT.build(**_redemption_fields(redemption, now=now, actor=actor),
                                    reason_commitment=free_text_commitment(redemption.voucher, reason))
+
+
+def redemption_code_created_event(code: RedemptionCode, *, actor) -> dict:
+    voucher = code.voucher
+    return REDEMPTION_CODE_CREATE.build(
+        at=event_time(code.created_at), code=code.pk, voucher=voucher.pk, enterprise=voucher.enterprise_id,
+        provider=code.provider_id, max_amount_fen=code.max_amount_fen, expires_at=event_time(code.expires_at),
+        code_hash_commitment=_text_commitment(voucher.enterprise, "code_hash", code.code_hash), actor=actor_ref(actor))
+
+
+def redemption_code_used_event(code: RedemptionCode, *, now, confirmed_in_advance: bool) -> dict:
+    return REDEMPTION_CODE_USE.build(at=event_time(now), code=code.pk, voucher=code.voucher_id,
+                                     redemption=code.redemption_id, provider=code.redemption.provider_id,
+                                     confirmed_in_advance=confirmed_in_advance)
+
+
+def redemption_code_revoked_event(code: RedemptionCode, *, actor) -> dict:
+    return REDEMPTION_CODE_REVOKE.build(at=event_time(code.revoked_at), code=code.pk, voucher=code.voucher_id,
+                                        actor=actor_ref(actor))
 
 
 def _statement_fields(statement: SettlementStatement, *, now, actor) -> dict:

@@ -10,6 +10,8 @@ class YuanField(forms.CharField):
 
     def clean(self, value):
         text = super().clean(value)
+        if not text and not self.required:
+            return None
         try:
             return Money.from_yuan(text).fen
         except MoneyParseError as error:
@@ -21,11 +23,32 @@ class DateInput(forms.DateInput):
 
 
 class RedemptionForm(forms.Form):
-    voucher_number = forms.CharField(label=_("券号"), max_length=32, help_text=_("如 HR-2026-000123，由企业提供"))
+    voucher_number = forms.CharField(label=_("券号"), max_length=40,
+                                     help_text=_("如 HR-2026-7KQ2-9XMR-TB4WE，由持券企业提供"))
+    code = forms.CharField(label=_("核销码"), max_length=40,
+                           help_text=_("持券企业在算力券钱包中生成的一次性核销码，如 ABCD-EFGH-JKMN-PQRS"),
+                           widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
     order_ref = forms.CharField(label=_("订单号"), max_length=100, help_text=_("本服务商内唯一；重复提交同一订单是安全的"))
     category = forms.ChoiceField(label=_("服务类别"), choices=ServiceCategory.choices)
     amount = YuanField(label=_("核销金额（元）"), max_length=20)
     description = forms.CharField(label=_("订单说明"), max_length=200, required=False)
+
+
+class RedemptionCodeForm(forms.Form):
+    """An enterprise member's new redemption code for one of its active vouchers."""
+
+    voucher = forms.ChoiceField(label=_("算力券"))
+    provider = forms.ModelChoiceField(label=_("限定服务商"), queryset=Provider.objects.none(), required=False,
+                                      empty_label=_("任一本地服务商"))
+    max_amount = YuanField(label=_("限额（元）"), max_length=20, required=False,
+                           help_text=_("填写限额：服务商凭码核销不超过该金额时立即生效，视为您已事先确认；"
+                                       "不填：服务商提交后仍须您在本页确认。"))
+
+    def __init__(self, *args, vouchers=(), providers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["voucher"].choices = [(voucher.number, voucher.number) for voucher in vouchers]
+        if providers is not None:
+            self.fields["provider"].queryset = providers
 
 
 class ReasonForm(forms.Form):

@@ -103,6 +103,7 @@ class VoucherStatus(models.TextChoices):
 class Voucher(models.Model):
     """A compute voucher (算力券) issued to an enterprise for one approved application; its value is its account."""
 
+    # HR-<year>-XXXX-XXXX-XXXXC from issue 13 on (see numbers.py); HR-<year>-<6 digits> before
     number = models.CharField("券号", max_length=32, unique=True)
     enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="vouchers")
     account = models.OneToOneField(Account, on_delete=models.PROTECT, related_name="voucher")
@@ -170,6 +171,50 @@ class Redemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider_id}:{self.order_ref}"
+
+
+class RedemptionCodeStatus(models.TextChoices):
+    """Stored statuses; an active code past ``expires_at`` is shown as expired (nothing is written when it lapses)."""
+
+    ACTIVE = "active", _("可使用")
+    USED = "used", _("已使用")
+    REVOKED = "revoked", _("已作废")
+
+
+class RedemptionCode(models.Model):
+    """A one-time code with which an enterprise lets a provider redeem one of its vouchers (issue 13): optionally
+    bound to one provider and limited to an amount, valid until ``expires_at``. The code itself is shown once to the
+    enterprise; only the SHA-256 of its symbols is kept."""
+
+    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="redemption_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    provider = models.ForeignKey("metering.Provider", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    max_amount_fen = models.BigIntegerField("限额（分）", null=True, blank=True)
+    status = models.CharField(max_length=16, choices=RedemptionCodeStatus.choices,
+                              default=RedemptionCodeStatus.ACTIVE)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    expires_at = models.DateTimeField()
+    redemption = models.OneToOneField(Redemption, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="redemption_code")
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(max_amount_fen__isnull=True) | Q(max_amount_fen__gt=0),
+                                   name="vouchers_code_limit_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"核销码 #{self.pk}（{self.voucher_id}）"
+
+    def is_expired(self, now) -> bool:
+        return self.status == RedemptionCodeStatus.ACTIVE and now >= self.expires_at
 
 
 class StatementStatus(models.TextChoices):
@@ -273,6 +318,7 @@ class NoticeKind(models.TextChoices):
     EXPIRED = "expired", _("算力券已到期")
     REVOKED = "revoked", _("算力券已撤销")
     REDEMPTION = "redemption", _("有待确认的核销")
+    REDEEMED = "redeemed", _("已凭核销码核销")
 
 
 class VoucherNotice(models.Model):

@@ -4,11 +4,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Q, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import user_roles
 from yingdu.enterprises.selectors import enterprise_of_user
 from yingdu.errors import NotFound
+from yingdu.metering.models import Provider
 from yingdu.metering.selectors import provider_of_user
 from yingdu.policy.selectors import policy_version_in_force
 
@@ -17,6 +19,8 @@ from .models import (
     AccountKind,
     RecoveryClaim,
     Redemption,
+    RedemptionCode,
+    RedemptionCodeStatus,
     RedemptionStatus,
     SettlementStatement,
     Transfer,
@@ -25,12 +29,14 @@ from .models import (
     VoucherNotice,
     VoucherStatus,
 )
+from .numbers import voucher_number_normalise
 from .workflow import FINANCE_ROLES, VOUCHER_READER_ROLES
 
 MSG_VOUCHER_NOT_FOUND = "未找到该算力券。"
 MSG_REDEMPTION_NOT_FOUND = "未找到该核销记录。"
 MSG_STATEMENT_NOT_FOUND = "未找到该结算单。"
 MSG_CLAIM_NOT_FOUND = "未找到该追回债权。"
+MSG_CODE_NOT_FOUND = "未找到该核销码。"
 
 
 def _is_reader(user) -> bool:
@@ -54,7 +60,8 @@ def vouchers_visible_to(user) -> QuerySet[Voucher]:
 
 def voucher_get_for(user, number: str) -> Voucher:
     """One voucher the user may see; another enterprise's is "not found", never "forbidden"."""
-    voucher = vouchers_visible_to(user).filter(number=(number or "").strip().upper()).first()
+    number = voucher_number_normalise(number) or (number or "").strip().upper()
+    voucher = vouchers_visible_to(user).filter(number=number).first()
     if voucher is None:
         raise NotFound(MSG_VOUCHER_NOT_FOUND, code="voucher_not_found")
     return voucher
@@ -116,6 +123,48 @@ def voucher_history(voucher: Voucher) -> QuerySet[Transfer]:
 def enterprise_history(enterprise) -> QuerySet[Transfer]:
     return (Transfer.objects.filter(Q(from_account__enterprise=enterprise) | Q(to_account__enterprise=enterprise))
             .select_related("from_account", "to_account", "voucher", "redemption").order_by("-pk"))
+
+
+# what a code's holder sees: the stored status, or "expired" for an active code past its moment
+CODE_EXPIRED = "expired"
+CODE_STATUS_LABELS = {**dict(RedemptionCodeStatus.choices), CODE_EXPIRED: _("已过期")}
+
+
+@dataclass(frozen=True)
+class CodeView:
+    code: RedemptionCode
+    status: str
+
+    @property
+    def status_label(self) -> str:
+        return CODE_STATUS_LABELS[self.status]
+
+
+def redemption_code_views(codes, *, now) -> list[CodeView]:
+    """Redemption codes with the status their holder sees at ``now`` (active, used, expired, revoked)."""
+    return [CodeView(code, CODE_EXPIRED if code.is_expired(now) else str(code.status)) for code in codes]
+
+
+def redemption_codes_visible_to(user) -> QuerySet[RedemptionCode]:
+    """An enterprise member sees the codes of its enterprise's vouchers; programme staff see every code (never a
+    code itself: only its hash is stored); anyone else none."""
+    queryset = RedemptionCode.objects.select_related("voucher", "provider", "redemption")
+    if _is_reader(user):
+        return queryset
+    enterprise = _member_enterprise(user)
+    return queryset.filter(voucher__enterprise=enterprise) if enterprise is not None else queryset.none()
+
+
+def redemption_code_get_for(user, code_id: int) -> RedemptionCode:
+    code = redemption_codes_visible_to(user).filter(pk=code_id).first()
+    if code is None:
+        raise NotFound(MSG_CODE_NOT_FOUND, code="redemption_code_not_found")
+    return code
+
+
+def local_providers() -> QuerySet:
+    """The providers a code may be bound to: those registered as local."""
+    return Provider.objects.filter(is_local=True).order_by("name")
 
 
 def redemptions_visible_to(user) -> QuerySet[Redemption]:

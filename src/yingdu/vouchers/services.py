@@ -1,28 +1,24 @@
-"""Every write of the voucher app: issuance, redemption, expiry and reminders, settlement, revocation, recovery."""
+"""Writes of the voucher app: issuance, expiry and reminders, settlement, revocation, recovery (redemptions and
+redemption codes: redemptions.py)."""
 
 import logging
-import re
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import organisation_member_emails, user_roles
 from yingdu.actors import SYSTEM, actor_user_id
 from yingdu.duties.cases import provider_case, settlement_case, voucher_case
 from yingdu.duties.rules import Step
 from yingdu.duties.services import four_eyes, require_independent
 from yingdu.enterprises.models import EnterpriseState
-from yingdu.enterprises.selectors import enterprise_of_user
-from yingdu.errors import Conflict, DomainError, Forbidden, NotFound
+from yingdu.errors import Conflict, DomainError, Forbidden
 from yingdu.i18n import in_chinese
-from yingdu.metering.models import ServiceCategory
 from yingdu.policy.selectors import policy_version_require_in_force
 from yingdu.rules.money import Money
 from yingdu.transparency.services import log_append
@@ -30,9 +26,6 @@ from yingdu.transparency.services import log_append
 from .events import (
     claim_raised_event,
     notice_event,
-    redemption_confirmed_event,
-    redemption_rejected_event,
-    redemption_submitted_event,
     reminder_event,
     repayment_event,
     revoked_event,
@@ -56,7 +49,8 @@ from .models import (
     VoucherNotice,
     VoucherStatus,
 )
-from .selectors import revocation_amounts, voucher_pending_by_voucher
+from .numbers import voucher_number_new
+from .selectors import revocation_amounts
 from .workflow import (
     FINANCE_ROLES,
     ISSUE_ROLES,
@@ -74,17 +68,7 @@ MSG_ENTERPRISE_NOT_VERIFIED = _("企业当前状态为“{state}”，不能发�
 MSG_APPLICATION_CONFLICT = _("申请 {application} 已发放算力券 {number}，且内容与本次不同。")
 MSG_BUDGET_EXCEEDED = _("发放 {amount} 元将超出 {year} 年度算力券专项预算：预算 {budget} 元，已占用 {used} 元，"
                         "剩余 {remaining} 元。已拒绝发放。")
-MSG_VOUCHER_NOT_FOUND = _("未找到该算力券。")
-MSG_VOUCHER_REVOKED = _("该算力券已被撤销，不能核销。")
 MSG_VOUCHER_EXPIRED = _("该算力券已于 {expires_on} 到期，不能核销。")
-MSG_CATEGORY_UNKNOWN = _("服务类别不正确，应为：算力服务、模型服务或数据产品。")
-MSG_CATEGORY_INELIGIBLE = _("该算力券不能用于“{category}”类服务（政策 {policy} 可抵扣：{allowed}）。")
-MSG_PROVIDER_NOT_LOCAL = _("算力券只能在本地注册的服务商处核销。")
-MSG_INSUFFICIENT = _("核销金额 {amount} 元超过该算力券可用余额 {available} 元。")
-MSG_ORDER_REF_INVALID = _("订单号应为 1–100 位字母、数字或 - _ . / : 字符。")
-MSG_DESCRIPTION_TOO_LONG = _("订单说明不能超过 200 字。")
-MSG_ORDER_CONFLICT = _("订单号 {order_ref} 已提交过内容不同的核销，未作修改。")
-MSG_REDEMPTION_NOT_FOUND = _("未找到该核销记录。")
 MSG_REDEMPTION_NOT_PENDING = _("该核销当前状态为“{status}”，不能再确认或拒绝。")
 MSG_REASON_REQUIRED = _("请填写理由。")
 MSG_VOUCHER_NOT_REVOCABLE = _("该算力券当前状态为“{status}”，不能撤销。")
@@ -97,16 +81,9 @@ MSG_REPAYMENT_TOO_MUCH = _("还款金额 {amount} 元超过尚欠金额 {outstan
 MSG_REPAYMENT_REFERENCE_REQUIRED = _("请填写收款凭证号。")
 MSG_REPAYMENT_CONFLICT = _("收款凭证号 {reference} 已登记过不同金额的还款。")
 
-_ORDER_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_./:]{0,99}$")
-
 
 class BudgetExceeded(DomainError):
     code = "voucher_budget_exceeded"
-    status = 409
-
-
-class InsufficientBalance(DomainError):
-    code = "voucher_insufficient_balance"
     status = 409
 
 
@@ -212,8 +189,7 @@ def voucher_issue(*, enterprise, work_id: int, application_id: int, amount_fen: 
                 remaining=_yuan(max(budget - used, 0))),
                 detail={"year": year, "budget_fen": budget, "used_fen": used, "amount_fen": amount_fen,
                         "policy_version": policy.version_id})
-        sequence = Voucher.objects.filter(budget_year=year).count() + 1
-        number = f"HR-{year}-{sequence:06d}"
+        number = _voucher_number_unused(year)
         account = account_get_or_create(AccountKind.VOUCHER, voucher_number=number, enterprise=enterprise, now=now,
                                         entries=ledger)
         expires_on = (issued_on + timedelta(days=policy.voucher_validity_days - 1)
@@ -235,6 +211,14 @@ def voucher_issue(*, enterprise, work_id: int, application_id: int, amount_fen: 
     return voucher
 
 
+def _voucher_number_unused(year: int) -> str:
+    """A new random voucher number that no voucher has (issuances of a year are serialised by the caller's lock)."""
+    while True:
+        number = voucher_number_new(year)
+        if not Voucher.objects.filter(number=number).exists():
+            return number
+
+
 def _voucher_for_application(application_id: int, *, enterprise, work_id: int, amount_fen: int) -> Voucher | None:
     voucher = Voucher.objects.filter(application_id=application_id).first()
     if voucher is None:
@@ -253,142 +237,12 @@ def voucher_is_past_expiry(voucher: Voucher, *, today: date) -> bool:
     return voucher.status == VoucherStatus.EXPIRED or (voucher.expires_on is not None and today > voucher.expires_on)
 
 
-@dataclass(frozen=True)
-class RedemptionResult:
-    redemption: Redemption
-    created: bool
-
-
-def _same_request(redemption: Redemption, *, voucher_number: str, category: str, amount_fen: int,
-                  description: str) -> bool:
-    return (redemption.voucher.number, redemption.category, redemption.amount_fen, redemption.description) == (
-        voucher_number, category, amount_fen, description)
-
-
-def _replay(provider, order_ref: str, **request) -> RedemptionResult | None:
-    existing = (Redemption.objects.select_related("voucher").filter(provider=provider, order_ref=order_ref).first())
-    if existing is None:
-        return None
-    if not _same_request(existing, **request):
-        raise Conflict(str(MSG_ORDER_CONFLICT).format(order_ref=order_ref), code="redemption_conflict",
-                       field="order_ref", detail={"redemption": existing.pk})
-    return RedemptionResult(existing, created=False)
-
-
-def redemption_submit(*, provider, voucher_number: str, order_ref: str, category: str, amount_fen: int,
-                      description: str = "", actor=None, api_key=None, now: datetime) -> RedemptionResult:
-    """A provider asks to redeem part of a voucher for one order; idempotent on (provider, order_ref)."""
-    order_ref = (order_ref or "").strip()
-    if not _ORDER_REF.match(order_ref):
-        raise DomainError(MSG_ORDER_REF_INVALID, code="order_ref_invalid", field="order_ref")
-    if category not in ServiceCategory.values:
-        raise DomainError(MSG_CATEGORY_UNKNOWN, code="category_invalid", field="category")
-    _require_amount(amount_fen)
-    description = (description or "").strip()
-    if len(description) > 200:
-        raise DomainError(MSG_DESCRIPTION_TOO_LONG, code="description_too_long", field="description")
-    voucher_number = (voucher_number or "").strip().upper()
-    request = {"voucher_number": voucher_number, "category": category, "amount_fen": amount_fen,
-               "description": description}
-    today = timezone.localdate(now)
-    with transaction.atomic():
-        replay = _replay(provider, order_ref, **request)
-        if replay is not None:
-            return replay
-        voucher = Voucher.objects.select_for_update().filter(number=voucher_number).first()
-        if voucher is None:
-            raise NotFound(MSG_VOUCHER_NOT_FOUND, code="voucher_not_found", field="voucher_number")
-        replay = _replay(provider, order_ref, **request)
-        if replay is not None:
-            return replay
-        if voucher.status == VoucherStatus.REVOKED:
-            raise DomainError(MSG_VOUCHER_REVOKED, code="voucher_revoked", status=409)
-        if voucher_is_past_expiry(voucher, today=today):
-            raise DomainError(str(MSG_VOUCHER_EXPIRED).format(expires_on=voucher.expires_on.isoformat()),
-                              code="voucher_expired", status=409)
-        if not provider.is_local:
-            raise Forbidden(MSG_PROVIDER_NOT_LOCAL, code="provider_not_local")
-        if category not in voucher.eligible_service_categories:
-            allowed = "、".join(str(ServiceCategory(value).label) for value in voucher.eligible_service_categories)
-            raise DomainError(str(MSG_CATEGORY_INELIGIBLE).format(
-                category=ServiceCategory(category).label, policy=voucher.policy_version, allowed=allowed or "无"),
-                code="redemption_category_ineligible", field="category")
-        available = voucher.account.balance_fen - voucher_pending_by_voucher([voucher]).get(voucher.pk, 0)
-        if amount_fen > available:
-            raise InsufficientBalance(str(MSG_INSUFFICIENT).format(amount=_yuan(amount_fen),
-                                                                   available=_yuan(max(available, 0))),
-                                      field="amount", detail={"available_fen": max(available, 0)})
-        try:
-            with transaction.atomic():
-                redemption = Redemption.objects.create(
-                    provider=provider, voucher=voucher, order_ref=order_ref, category=category,
-                    amount_fen=amount_fen, description=description, submitted_at=now, submitted_by=actor,
-                    api_key=api_key)
-        except IntegrityError:
-            # the same order reference was submitted at the same moment for another voucher
-            replay = _replay(provider, order_ref, **request)
-            if replay is None:
-                raise
-            return replay
-        notices = _notify(voucher=voucher, kind=NoticeKind.REDEMPTION, now=now,
-                          dedupe_key=f"redemption:{redemption.pk}",
-                          message=f"{provider.name} 提交了算力券 {voucher.number} 的核销 {_yuan(amount_fen)} 元"
-                                  f"（订单 {order_ref}），请在钱包中确认或拒绝。")
-        log_append(events=[redemption_submitted_event(redemption, now=now, actor=actor), *notices], now=now)
-    return RedemptionResult(redemption, created=True)
-
-
-def _lock_redemption_of_member(redemption: Redemption, actor) -> tuple[Voucher, Redemption]:
-    """The voucher and redemption, locked in that order; NotFound unless the actor is a member of the enterprise."""
-    voucher = Voucher.objects.select_for_update().select_related("enterprise").get(pk=redemption.voucher_id)
-    enterprise = enterprise_of_user(actor)
-    if Role.ENTERPRISE_MEMBER not in user_roles(actor) or enterprise is None or enterprise.pk != voucher.enterprise_id:
-        raise NotFound(MSG_REDEMPTION_NOT_FOUND, code="redemption_not_found")
-    locked = Redemption.objects.select_for_update().select_related("provider").get(pk=redemption.pk)
-    locked.voucher = voucher
-    return voucher, locked
-
-
 def _refuse_unless(action: str, redemption: Redemption) -> str:
     target = _allowed(action, REDEMPTION_TRANSITIONS, redemption.status)
     if target is None:
         raise Conflict(str(MSG_REDEMPTION_NOT_PENDING).format(status=redemption.get_status_display()),
                        code="redemption_not_pending")
     return target
-
-
-def redemption_confirm(*, redemption: Redemption, actor, now: datetime) -> Redemption:
-    """The enterprise confirms a pending redemption: only now does value move from the voucher to the provider."""
-    with transaction.atomic():
-        voucher, locked = _lock_redemption_of_member(redemption, actor)
-        target = _refuse_unless("confirm", locked)
-        if voucher_is_past_expiry(voucher, today=timezone.localdate(now)):
-            raise DomainError(str(MSG_VOUCHER_EXPIRED).format(expires_on=voucher.expires_on.isoformat()),
-                              code="voucher_expired", status=409)
-        ledger: list[dict] = []
-        receivable = account_get_or_create(AccountKind.PROVIDER_RECEIVABLE, provider=locked.provider, now=now,
-                                           entries=ledger)
-        transfer = transfer_post(
-            kind=TransferKind.REDEEM, from_account=voucher.account, to_account=receivable,
-            amount_fen=locked.amount_fen, reason=f"核销 {locked.provider.name} 订单 {locked.order_ref}", actor=actor,
-            now=now, voucher=voucher, redemption=locked, entries=ledger)
-        locked.status, locked.decided_at, locked.decided_by = target, now, actor
-        locked.save(update_fields=["status", "decided_at", "decided_by"])
-        log_append(events=[redemption_confirmed_event(locked, now=now, actor=actor, transfer_id=transfer.pk),
-                           *ledger], now=now)
-    return locked
-
-
-def redemption_reject(*, redemption: Redemption, reason: str, actor, now: datetime) -> Redemption:
-    """The enterprise rejects a pending redemption; its reserved amount is available again."""
-    reason = _require_text(reason, "reason", max_length=200)
-    with transaction.atomic():
-        _voucher, locked = _lock_redemption_of_member(redemption, actor)
-        target = _refuse_unless("reject", locked)
-        locked.status, locked.decided_at, locked.decided_by, locked.decision_reason = target, now, actor, reason
-        locked.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
-        log_append(events=[redemption_rejected_event(locked, now=now, actor=actor, reason=reason)], now=now)
-    return locked
 
 
 def _close_pending(voucher: Voucher, *, action: str, now: datetime) -> list[int]:

@@ -4,7 +4,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yingdu.accounts.models import Role
@@ -15,9 +17,17 @@ from yingdu.errors import DomainError, NotFound, SecondPersonRequired
 from yingdu.metering.selectors import provider_of_user
 from yingdu.rules.money import Money
 
-from . import selectors, services
+from . import redemptions, selectors, services
 from .documents import statement_workbook, voucher_certificate_pdf
-from .forms import PaymentForm, ReasonForm, RedemptionForm, RepaymentForm, RevokeForm, SettlementForm
+from .forms import (
+    PaymentForm,
+    ReasonForm,
+    RedemptionCodeForm,
+    RedemptionForm,
+    RepaymentForm,
+    RevokeForm,
+    SettlementForm,
+)
 from .ledger import ledger_check
 from .models import RedemptionStatus, VoucherStatus
 from .workflow import VOUCHER_READER_ROLES
@@ -40,23 +50,73 @@ def _form_error(form, error: DomainError) -> None:
 # --- enterprise -----------------------------------------------------------------------------------------------
 
 
-@role_required(Role.ENTERPRISE_MEMBER)
-def wallet(request):
-    enterprise = enterprise_of_user(request.user)
-    if enterprise is None:
-        return render(request, "vouchers/wallet.html", {"enterprise": None})
+def _code_form(views, data=None) -> RedemptionCodeForm:
+    usable = [view.voucher for view in views if view.available_fen > 0]
+    return RedemptionCodeForm(data, vouchers=usable, providers=selectors.local_providers(),
+                              prefix="code")
+
+
+def _render_wallet(request, enterprise, *, code_form=None, issued=None, status=200):
     vouchers = selectors.vouchers_visible_to(request.user)
     views = selectors.voucher_views(vouchers)
     pending = selectors.redemptions_visible_to(request.user).filter(status=RedemptionStatus.PENDING)
+    codes = selectors.redemption_codes_visible_to(request.user).filter(voucher__enterprise=enterprise)[:50]
     return render(request, "vouchers/wallet.html", {
         "enterprise": enterprise, "views": views,
         "total_balance": sum(v.balance_fen for v in views if v.voucher.status == VoucherStatus.ACTIVE),
         "total_available": sum(v.available_fen for v in views),
         "pending": pending.order_by("submitted_at"), "reject_form": ReasonForm(),
+        "code_form": code_form or _code_form(views), "issued": issued,
+        "codes": selectors.redemption_code_views(codes, now=timezone.now()),
         "history": selectors.enterprise_history(enterprise)[:50],
         "claims": selectors.claims_visible_to(request.user),
         "notices": selectors.notices_of(enterprise),
-    })
+    }, status=status)
+
+
+@role_required(Role.ENTERPRISE_MEMBER)
+def wallet(request):
+    enterprise = enterprise_of_user(request.user)
+    if enterprise is None:
+        return render(request, "vouchers/wallet.html", {"enterprise": None})
+    return _render_wallet(request, enterprise)
+
+
+@role_required(Role.ENTERPRISE_MEMBER)
+@require_POST
+def redemption_code_create(request):
+    """A new one-time code, shown once in this response (never stored, never put in a message or the session)."""
+    enterprise = enterprise_of_user(request.user)
+    if enterprise is None:
+        raise Http404
+    views = selectors.voucher_views(selectors.vouchers_visible_to(request.user))
+    form = _code_form(views, data=request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        voucher = _or_404(selectors.voucher_get_for, request.user, data["voucher"])
+        try:
+            issued = redemptions.redemption_code_create(voucher=voucher, actor=request.user, now=timezone.now(),
+                                                        provider=data["provider"], max_amount_fen=data["max_amount"])
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            response = _render_wallet(request, enterprise, issued=issued)
+            response["Cache-Control"] = "no-store"
+            return response
+    return _render_wallet(request, enterprise, code_form=form, status=400)
+
+
+@role_required(Role.ENTERPRISE_MEMBER)
+@require_POST
+def redemption_code_revoke(request, code_id: int):
+    code = _or_404(selectors.redemption_code_get_for, request.user, code_id)
+    try:
+        redemptions.redemption_code_revoke(code=code, actor=request.user, now=timezone.now())
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("核销码 #{id} 已作废。").format(id=code.pk))
+    return redirect(f"{reverse('vouchers:wallet')}#codes")
 
 
 @login_required
@@ -92,7 +152,7 @@ def _member_redemption(request, redemption_id: int):
 def redemption_confirm(request, redemption_id: int):
     redemption = _member_redemption(request, redemption_id)
     try:
-        services.redemption_confirm(redemption=redemption, actor=request.user, now=timezone.now())
+        redemptions.redemption_confirm(redemption=redemption, actor=request.user, now=timezone.now())
     except DomainError as error:
         messages.error(request, str(error.message))
     else:
@@ -109,7 +169,7 @@ def redemption_reject(request, redemption_id: int):
         messages.error(request, "请填写拒绝理由。")
         return redirect("vouchers:wallet")
     try:
-        services.redemption_reject(redemption=redemption, reason=form.cleaned_data["reason"], actor=request.user,
+        redemptions.redemption_reject(redemption=redemption, reason=form.cleaned_data["reason"], actor=request.user,
                                    now=timezone.now())
     except DomainError as error:
         messages.error(request, str(error.message))
@@ -135,14 +195,16 @@ def provider_page(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            result = services.redemption_submit(
-                provider=provider, voucher_number=data["voucher_number"], order_ref=data["order_ref"],
+            result = redemptions.redemption_submit(
+                provider=provider, voucher_number=data["voucher_number"], code=data["code"], order_ref=data["order_ref"],
                 category=data["category"], amount_fen=data["amount"], description=data["description"],
                 actor=request.user, now=timezone.now())
         except DomainError as error:
             _form_error(form, error)
         else:
-            if result.created:
+            if result.created and result.redemption.status == RedemptionStatus.CONFIRMED:
+                messages.success(request, f"核销已生效（企业已凭核销码事先确认）：订单 {result.redemption.order_ref}。")
+            elif result.created:
                 messages.success(request, f"核销已提交，等待企业确认：订单 {result.redemption.order_ref}。")
             else:
                 messages.info(request, f"订单 {result.redemption.order_ref} 已提交过，未重复提交。")

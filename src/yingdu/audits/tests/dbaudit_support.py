@@ -14,12 +14,11 @@ from yingdu.push import signed_batch
 from yingdu.testing.clients import verified
 from yingdu.testing.duties import two_people
 from yingdu.testing.factories import make_enterprise, make_metering_provider, make_staff, usage_record
+from yingdu.testing.redemptions import redeem_with_code
 from yingdu.transparency.services import checkpoint_sign
 from yingdu.vouchers.models import Voucher
+from yingdu.vouchers.redemptions import redemption_confirm, redemption_reject
 from yingdu.vouchers.services import (
-    redemption_confirm,
-    redemption_reject,
-    redemption_submit,
     settlement_create,
     settlement_mark_paid,
     voucher_revoke,
@@ -65,9 +64,9 @@ def build_programme(*, works: int = 3, extra_usage: int = 20) -> Programme:
             applications.application_approve(application=application, actor=approve, now=now, reason="符合条件")
     vouchers = list(Voucher.objects.order_by("pk"))
     operator = verified(meter.operator)
-    first, second = (redemption_submit(provider=meter.provider, voucher_number=vouchers[0].number,
-                                       order_ref=f"ORDER-{n}", category="compute", amount_fen=10_000 * (n + 1),
-                                       actor=operator, now=now).redemption for n in range(2))
+    first, second = (redeem_with_code(provider=meter.provider, voucher=vouchers[0], order_ref=f"ORDER-{n}",
+                                      amount_fen=10_000 * (n + 1), actor=operator, now=now).redemption
+                     for n in range(2))
     redemption_confirm(redemption=first, actor=member, now=now)
     redemption_reject(redemption=second, reason="订单不符", actor=member, now=now)
     statement = settlement_create(provider=meter.provider, period_start_on=date(2026, 1, 1),

@@ -19,9 +19,10 @@ from yingdu.enterprises.models import EnterpriseState
 from yingdu.errors import DomainError
 from yingdu.testing.clients import verified
 from yingdu.testing.factories import PDF_BYTES, make_metering_provider, make_staff
+from yingdu.testing.redemptions import redeem_with_code
 from yingdu.transparency.models import LogEntry
 from yingdu.vouchers.models import RecoveryClaim, Revocation, Voucher, VoucherStatus
-from yingdu.vouchers.services import redemption_confirm, redemption_submit
+from yingdu.vouchers.redemptions import redemption_confirm
 
 from .conftest import AFTER_Q3, at
 
@@ -42,8 +43,8 @@ def case(q3_works):
 
 def _redeemed(voucher, amount_fen=300_000):
     meter = make_metering_provider()
-    result = redemption_submit(provider=meter.provider, voucher_number=voucher.number, order_ref="ORD-FRAUD-1",
-                               category="compute", amount_fen=amount_fen, actor=meter.operator, now=at(date(2026, 9, 1)))
+    result = redeem_with_code(provider=meter.provider, voucher=voucher, order_ref="ORD-FRAUD-1",
+                              amount_fen=amount_fen, actor=meter.operator, now=at(date(2026, 9, 1)))
     redemption_confirm(redemption=result.redemption, actor=verified(voucher.enterprise.registered_by),
                        now=at(date(2026, 9, 2)))
 

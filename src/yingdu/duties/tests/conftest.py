@@ -22,8 +22,10 @@ from yingdu.notices import services as notices
 from yingdu.notices.tests.conftest import evidence
 from yingdu.testing.clients import verified
 from yingdu.testing.factories import make_enterprise, make_metering_provider, make_staff, make_user, make_work
+from yingdu.testing.redemptions import redeem_with_code
 from yingdu.transparency.services import checkpoint_sign
 from yingdu.vouchers import services as vouchers
+from yingdu.vouchers.redemptions import redemption_confirm
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A Tuesday in a week without holidays; the default policy (from 2026-04-01) is in force.
@@ -67,9 +69,9 @@ def world(db):
     voucher = vouchers.voucher_issue(enterprise=enterprise, work_id=works[1].pk, application_id=90_001,
                                      amount_fen=100_000, actor=approver, now=NOW)
     operator = verified(meter.operator)
-    redemption = vouchers.redemption_submit(provider=meter.provider, voucher_number=voucher.number, order_ref="O-1",
-                                            category="compute", amount_fen=10_000, actor=operator, now=NOW)
-    vouchers.redemption_confirm(redemption=redemption.redemption, actor=acting_member, now=NOW)
+    redemption = redeem_with_code(provider=meter.provider, voucher=voucher, order_ref="O-1", amount_fen=10_000,
+                                  actor=operator, now=NOW)
+    redemption_confirm(redemption=redemption.redemption, actor=acting_member, now=NOW)
     statement = vouchers.settlement_create(provider=meter.provider, period_start_on=date(2026, 1, 1),
                                            period_end_on=date(2026, 11, 10), actor=finance, now=NOW)
     # a spot-check case: four works supported in 2026Q3, drawn after the quarter

@@ -33,6 +33,15 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_code_lockouts():
+    """The wrong-code counters live in the cache, which outlives one test."""
+    from django.core.cache import cache
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def voucher_policy(db):
     draft = policy_version_create_draft(

@@ -13,7 +13,8 @@ from yingdu.errors import DomainError
 from yingdu.testing.clients import verified
 from yingdu.testing.duties import two_people
 from yingdu.testing.factories import make_staff
-from yingdu.vouchers import services
+from yingdu.testing.redemptions import redeem_with_code
+from yingdu.vouchers import redemptions, services
 from yingdu.vouchers.ledger import ledger_check
 from yingdu.vouchers.models import (
     Account,
@@ -89,12 +90,11 @@ def make_machine(*, enterprise, approver, member, metered, finance):  # noqa: C9
             self.orders += 1
             [view] = voucher_views([voucher])
             try:
-                services.redemption_submit(provider=metered.provider, voucher_number=voucher.number,
-                                           order_ref=f"O-{self.orders}", category=category, amount_fen=amount,
-                                           now=at(self.today))
+                redeem_with_code(provider=metered.provider, voucher=voucher, order_ref=f"O-{self.orders}",
+                                 category=category, amount_fen=amount, now=at(self.today))
             except DomainError as refused:
                 assert refused.code in {"voucher_insufficient_balance", "redemption_category_ineligible",
-                                        "voucher_expired", "voucher_revoked"}
+                                        "voucher_not_active", "voucher_or_code_invalid"}
                 return
             assert category != "data_product" and amount <= view.available_fen
 
@@ -105,10 +105,10 @@ def make_machine(*, enterprise, approver, member, metered, finance):  # noqa: C9
             if redemption is None:
                 return
             if confirm:
-                services.redemption_confirm(redemption=redemption, actor=member, now=at(self.today, 11))
+                redemptions.redemption_confirm(redemption=redemption, actor=member, now=at(self.today, 11))
                 self.expected_balance[redemption.voucher_id] -= redemption.amount_fen
             else:
-                services.redemption_reject(redemption=redemption, reason="不认可", actor=member,
+                redemptions.redemption_reject(redemption=redemption, reason="不认可", actor=member,
                                            now=at(self.today, 11))
 
         @rule(days=st.integers(1, 30))

@@ -11,8 +11,10 @@ from openpyxl import load_workbook
 from yingdu.accounts.models import Role
 from yingdu.testing.clients import client_for, verified
 from yingdu.testing.factories import make_enterprise, make_staff, make_user
-from yingdu.vouchers import services
+from yingdu.testing.redemptions import code_for, redeem_with_code
+from yingdu.vouchers import redemptions
 from yingdu.vouchers.models import RedemptionStatus, StatementStatus, VoucherStatus
+from yingdu.vouchers.redemptions import MSG_VOUCHER_OR_CODE_INVALID
 
 from .conftest import issue
 
@@ -25,8 +27,8 @@ def voucher(enterprise, approver):
 
 
 def pending_redemption(metered, voucher, order_ref="PAGE-1", amount_fen=250_000):
-    return services.redemption_submit(provider=metered.provider, voucher_number=voucher.number, order_ref=order_ref,
-                                      category="compute", amount_fen=amount_fen, now=timezone.now()).redemption
+    return redeem_with_code(provider=metered.provider, voucher=voucher, order_ref=order_ref, amount_fen=amount_fen,
+                            now=timezone.now()).redemption
 
 
 def test_wallet_shows_own_vouchers_and_pending_redemptions_only(voucher, member, metered):
@@ -64,11 +66,16 @@ def test_provider_redeems_on_its_page_with_errors_beside_the_field(voucher, mete
     client = client_for(metered.operator)
     page = client.get("/vouchers/provider/")
     assert page.status_code == 200 and "提交核销" in page.content.decode()
-    refused = client.post("/vouchers/provider/", {"voucher_number": voucher.number, "order_ref": "WEB-1",
-                                                  "category": "compute", "amount": "99999.00"})
-    assert refused.status_code == 400 and "超过该算力券可用余额" in refused.content.decode()
-    done = client.post("/vouchers/provider/", {"voucher_number": voucher.number, "order_ref": "WEB-1",
-                                               "category": "compute", "amount": "88.80"}, follow=True)
+    code = code_for(voucher, now=timezone.now())
+    refused = client.post("/vouchers/provider/", {"voucher_number": voucher.number, "code": code,
+                                                  "order_ref": "WEB-1", "category": "compute", "amount": "99999.00"})
+    assert refused.status_code == 400 and "超过该算力券的可用余额" in refused.content.decode()
+    wrong = client.post("/vouchers/provider/", {"voucher_number": voucher.number, "code": "ABCD-EFGH-JKMN-PQRS",
+                                                "order_ref": "WEB-1", "category": "compute", "amount": "88.80"})
+    assert wrong.status_code == 400 and str(MSG_VOUCHER_OR_CODE_INVALID) in wrong.content.decode()
+    done = client.post("/vouchers/provider/", {"voucher_number": voucher.number.lower(), "code": code.lower(),
+                                               "order_ref": "WEB-1", "category": "compute", "amount": "88.80"},
+                       follow=True)
     assert "核销已提交" in done.content.decode()
     assert voucher.redemptions.get().amount_fen == 8_880
 
@@ -108,7 +115,7 @@ def test_finance_pages_refuse_enterprises_providers_and_finance_without_two_fact
 
 def test_finance_settles_exports_revokes_and_records_repayment(voucher, member, metered, finance):
     redemption = pending_redemption(metered, voucher)
-    services.redemption_confirm(redemption=redemption, actor=member, now=timezone.now())
+    redemptions.redemption_confirm(redemption=redemption, actor=member, now=timezone.now())
     client = client_for(finance)
     assert "账务核对：通过" in client.get("/vouchers/finance/").content.decode()
     today = timezone.localdate()
@@ -151,3 +158,36 @@ def test_finance_settles_exports_revokes_and_records_repayment(voucher, member, 
     claim.refresh_from_db()
     assert claim.outstanding_fen == 150_000
     assert "算力券 " + voucher.number + " 已被撤销" in client_for(member).get("/vouchers/").content.decode()
+
+
+def test_the_wallet_creates_a_code_shown_once_and_revokes_it(voucher, member, metered):
+    client = client_for(member)
+    page = client.get("/vouchers/")
+    assert page.status_code == 200 and "生成核销码" in page.content.decode()
+    refused = client.post("/vouchers/codes/", {"code-voucher": voucher.number, "code-max_amount": "1,000,000.00"})
+    assert refused.status_code == 400 and "超过该算力券当前可用余额" in refused.content.decode()
+    created = client.post("/vouchers/codes/", {"code-voucher": voucher.number, "code-provider": metered.provider.pk,
+                                               "code-max_amount": "300.00"})
+    assert created.status_code == 200 and created["Cache-Control"] == "no-store"
+    shown = re.search(r'data-testid="issued-code-text">([0-9A-Z-]+)<', created.content.decode()).group(1)
+    code = voucher.redemption_codes.get()
+    assert code.max_amount_fen == 30_000 and code.provider_id == metered.provider.pk
+    # shown once: the wallet lists the code by number and status, never the code again
+    again = client.get("/vouchers/").content.decode()
+    assert shown not in again and f'data-testid="code-{code.pk}"' in again and "可使用" in again
+    assert client.post(f"/vouchers/codes/{code.pk}/revoke/").status_code == 302
+    code.refresh_from_db()
+    assert code.status == "revoked" and "已作废" in client.get("/vouchers/").content.decode()
+
+
+def test_another_enterprise_cannot_create_or_revoke_codes_on_pages(voucher, member, metered):
+    code_for(voucher, now=timezone.now())
+    other = make_enterprise(member=make_user(), verified_by=verified(make_staff(Role.REVIEWER)))
+    stranger = client_for(other.registered_by)
+    # another enterprise's voucher is not among the stranger's choices
+    assert stranger.post("/vouchers/codes/", {"code-voucher": voucher.number}).status_code == 400
+    [created] = voucher.redemption_codes.all()
+    assert stranger.post(f"/vouchers/codes/{created.pk}/revoke/").status_code == 404
+    assert client_for(metered.operator).post(f"/vouchers/codes/{created.pk}/revoke/").status_code == 403
+    created.refresh_from_db()
+    assert created.status == "active"

@@ -1,4 +1,5 @@
 import json
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -10,8 +11,9 @@ from yingdu.errors import DomainError, Forbidden, NotFound, SecondPersonRequired
 from yingdu.testing.clients import verified
 from yingdu.testing.duties import two_people
 from yingdu.testing.factories import make_enterprise, make_staff, make_user
+from yingdu.testing.redemptions import code_for, redeem_with_code
 from yingdu.transparency.models import LogEntry
-from yingdu.vouchers import services
+from yingdu.vouchers import redemptions, services
 from yingdu.vouchers.ledger import account_balance_derived, ledger_check
 from yingdu.vouchers.models import (
     Account,
@@ -42,7 +44,7 @@ def log_size() -> int:
 
 
 def submit(metered, voucher, order_ref="ORD-1", amount_fen=100_000, category="compute", now=None, **extra):
-    return services.redemption_submit(provider=metered.provider, voucher_number=voucher.number, order_ref=order_ref,
+    return redeem_with_code(provider=metered.provider, voucher=voucher, order_ref=order_ref,
                                       category=category, amount_fen=amount_fen, actor=metered.operator,
                                       now=now or at(REDEEM_DAY), **extra)
 
@@ -54,7 +56,7 @@ def test_issue_creates_a_numbered_voucher_with_validity_and_one_balanced_transfe
                                                                                    approver):
     start = log_size()
     voucher = issue(enterprise, approver, 1_234_500)
-    assert voucher.number == "HR-2030-000001"
+    assert re.fullmatch(r"HR-2030-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}", voucher.number)
     assert voucher.issued_on == date(2030, 3, 1) and voucher.expires_on == date(2030, 4, 29)
     assert voucher.policy_version == "vouchers-test-2030"
     assert voucher.account.balance_fen == 1_234_500
@@ -116,7 +118,7 @@ def test_redemption_moves_value_only_when_the_enterprise_confirms(voucher_policy
     [view] = voucher_views([voucher])
     assert view.available_fen == 700_000
     start = log_size()
-    services.redemption_confirm(redemption=result.redemption, actor=member, now=at(REDEEM_DAY, 11))
+    redemptions.redemption_confirm(redemption=result.redemption, actor=member, now=at(REDEEM_DAY, 11))
     assert log_types_since(start) == ["vouchers.redeem", "vouchers.account_open", "vouchers.transfer"]
     voucher.account.refresh_from_db()
     assert voucher.account.balance_fen == 700_000
@@ -140,19 +142,20 @@ def test_same_order_reference_twice_is_one_redemption_and_different_content_is_a
 def test_pending_redemptions_reserve_the_balance(voucher_policy, enterprise, approver, metered):
     voucher = issue(enterprise, approver, 200_000)
     submit(metered, voucher, order_ref="A", amount_fen=150_000)
-    with pytest.raises(services.InsufficientBalance) as refused:
+    with pytest.raises(redemptions.InsufficientBalance) as refused:
         submit(metered, voucher, order_ref="B", amount_fen=60_000)
-    assert refused.value.detail == {"available_fen": 50_000}
+    # a valid code's holder learns that the amount is too much, never the balance
+    assert refused.value.detail == {} and "50" not in str(refused.value.message)
     submit(metered, voucher, order_ref="C", amount_fen=50_000)
 
 
 def test_rejected_redemption_frees_its_reservation(voucher_policy, enterprise, approver, member, metered):
     voucher = issue(enterprise, approver, 200_000)
     pending = submit(metered, voucher, order_ref="A", amount_fen=200_000).redemption
-    services.redemption_reject(redemption=pending, reason="未购买该服务", actor=member, now=at(REDEEM_DAY))
+    redemptions.redemption_reject(redemption=pending, reason="未购买该服务", actor=member, now=at(REDEEM_DAY))
     submit(metered, voucher, order_ref="B", amount_fen=200_000)
     with pytest.raises(DomainError) as refused:
-        services.redemption_confirm(redemption=pending, actor=member, now=at(REDEEM_DAY))
+        redemptions.redemption_confirm(redemption=pending, actor=member, now=at(REDEEM_DAY))
     assert refused.value.code == "redemption_not_pending"
 
 
@@ -168,9 +171,15 @@ def test_a_provider_cannot_redeem_for_an_ineligible_category(voucher_policy, ent
 def test_a_provider_cannot_redeem_after_the_last_valid_day(voucher_policy, enterprise, approver, metered):
     voucher = issue(enterprise, approver)
     submit(metered, voucher, order_ref="LAST-DAY", now=at(voucher.expires_on, 23, 59))
+    code = code_for(voucher, now=at(voucher.expires_on, 23, 59))
     with pytest.raises(DomainError) as refused:
-        submit(metered, voucher, order_ref="NEXT-DAY", now=at(voucher.expires_on + timedelta(days=1), 0, 0))
-    assert refused.value.code == "voucher_expired"
+        redemptions.redemption_submit(provider=metered.provider, voucher_number=voucher.number, code=code,
+                                      order_ref="NEXT-DAY", category="compute", amount_fen=1,
+                                      now=at(voucher.expires_on + timedelta(days=1), 0, 0))
+    assert refused.value.code == "voucher_or_code_invalid" and refused.value.status == 404
+    with pytest.raises(DomainError) as refused:
+        code_for(voucher, now=at(voucher.expires_on + timedelta(days=1), 0, 0))
+    assert refused.value.code == "voucher_not_active"
 
 
 def test_only_a_member_of_the_enterprise_confirms(voucher_policy, enterprise, approver, metered):
@@ -179,21 +188,26 @@ def test_only_a_member_of_the_enterprise_confirms(voucher_policy, enterprise, ap
     other = make_enterprise(member=make_user(), verified_by=verified(make_staff(Role.REVIEWER)))
     for actor in (verified(other.registered_by), metered.operator, verified(make_staff(Role.FINANCE))):
         with pytest.raises(NotFound):
-            services.redemption_confirm(redemption=pending, actor=actor, now=at(REDEEM_DAY))
+            redemptions.redemption_confirm(redemption=pending, actor=actor, now=at(REDEEM_DAY))
 
 
 def test_bad_redemption_input_is_refused_and_changes_nothing(voucher_policy, enterprise, approver, metered):
     voucher = issue(enterprise, approver)
+    code = code_for(voucher, now=at(REDEEM_DAY))
     start = log_size()
-    for kwargs, code in [({"order_ref": ""}, "order_ref_invalid"), ({"amount_fen": 0}, "amount_invalid"),
-                         ({"category": "gpu"}, "category_invalid"),
-                         ({"amount_fen": 10**9}, "voucher_insufficient_balance")]:
+    for kwargs, error in [({"order_ref": ""}, "order_ref_invalid"), ({"amount_fen": 0}, "amount_invalid"),
+                          ({"category": "gpu"}, "category_invalid"),
+                          ({"amount_fen": 10**9}, "voucher_insufficient_balance"),
+                          ({"code": " "}, "redemption_code_required"),
+                          ({"voucher_number": voucher.number[:-1] + "?"}, "voucher_number_invalid")]:
         with pytest.raises(DomainError) as refused:
-            submit(metered, voucher, **kwargs)
-        assert refused.value.code == code
+            redemptions.redemption_submit(**{
+                "provider": metered.provider, "voucher_number": voucher.number, "code": code, "order_ref": "ORD-1",
+                "category": "compute", "amount_fen": 100, "now": at(REDEEM_DAY), **kwargs})
+        assert refused.value.code == error
     with pytest.raises(NotFound):
-        services.redemption_submit(provider=metered.provider, voucher_number="HR-2030-999999", order_ref="X",
-                                   category="compute", amount_fen=1, now=at(REDEEM_DAY))
+        redemptions.redemption_submit(provider=metered.provider, voucher_number="HR-2030-999999", code="X" * 16,
+                                      order_ref="X", category="compute", amount_fen=1, now=at(REDEEM_DAY))
     assert log_size() == start and voucher.redemptions.count() == 0
 
 
@@ -204,7 +218,7 @@ def test_expiry_lapses_pending_redemptions_and_returns_the_balance(voucher_polic
                                                                     metered):
     voucher = issue(enterprise, approver, 500_000)
     confirmed = submit(metered, voucher, order_ref="A", amount_fen=100_000).redemption
-    services.redemption_confirm(redemption=confirmed, actor=member, now=at(REDEEM_DAY))
+    redemptions.redemption_confirm(redemption=confirmed, actor=member, now=at(REDEEM_DAY))
     pending = submit(metered, voucher, order_ref="B", amount_fen=100_000).redemption
     last_day = voucher.expires_on
     assert services.vouchers_expire_due(today=last_day, now=at(last_day, 23, 0)) == []
@@ -251,7 +265,7 @@ def test_vouchers_without_validity_never_expire(enterprise, approver):
 
 def _confirmed(metered, voucher, member, order_ref, amount_fen, day=REDEEM_DAY):
     redemption = submit(metered, voucher, order_ref=order_ref, amount_fen=amount_fen, now=at(day)).redemption
-    return services.redemption_confirm(redemption=redemption, actor=member, now=at(day, 12))
+    return redemptions.redemption_confirm(redemption=redemption, actor=member, now=at(day, 12))
 
 
 def test_settlement_lists_confirmed_redemptions_and_payment_moves_receivable_to_settled(
@@ -377,15 +391,17 @@ def test_confirmation_after_the_last_valid_day_is_refused(voucher_policy, enterp
     voucher = issue(enterprise, approver)
     pending = submit(metered, voucher, now=at(voucher.expires_on, 20)).redemption
     with pytest.raises(DomainError) as refused:
-        services.redemption_confirm(redemption=pending, actor=member, now=at(voucher.expires_on + timedelta(days=1)))
+        redemptions.redemption_confirm(redemption=pending, actor=member, now=at(voucher.expires_on + timedelta(days=1)))
     assert refused.value.code == "voucher_expired"
 
 
 def test_a_provider_that_is_not_local_cannot_redeem(voucher_policy, enterprise, approver, metered):
     voucher = issue(enterprise, approver)
+    code = code_for(voucher, now=at(REDEEM_DAY))
     metered.provider.is_local = False
     with pytest.raises(Forbidden) as refused:
-        submit(metered, voucher)
+        redemptions.redemption_submit(provider=metered.provider, voucher_number=voucher.number, code=code,
+                                      order_ref="ORD-1", category="compute", amount_fen=1, now=at(REDEEM_DAY))
     assert refused.value.code == "provider_not_local"
 
 
