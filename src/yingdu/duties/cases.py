@@ -109,7 +109,8 @@ def case_url(kind: str, case_id: int) -> str | None:
     simple = {CaseKind.ENTERPRISE: ("enterprises:detail", "enterprise_id"),
               CaseKind.APPLICATION: ("applications:detail", "application_id"),
               CaseKind.SETTLEMENT: ("vouchers:statement", "statement_id"),
-              CaseKind.SPOT_CHECK: ("audits:case_detail", "case_id")}
+              CaseKind.SPOT_CHECK: ("audits:case_detail", "case_id"),
+              CaseKind.USER: ("accounts:user_detail", "user_id")}
     if kind in simple:
         name, argument = simple[CaseKind(kind)]
         return reverse(name, kwargs={argument: case_id})

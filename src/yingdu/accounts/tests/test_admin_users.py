@@ -183,6 +183,7 @@ def test_an_admin_grants_and_revokes_a_role_on_the_page(admin):
                            follow=True)
     assert "须由另一名工作人员确认后生效" in proposed.content.decode()
     assert not RoleGrant.objects.filter(user=target).exists()
+    assert "提议“授予工作人员角色”，等待另一名工作人员确认" in client.get(f"/accounts/users/{target.pk}/").content.decode()
     second = client_for(make_staff(Role.ADMIN))
     response = second.post(f"/accounts/users/{target.pk}/roles/", {"role": "reviewer", "reason": "新入职"})
     assert response.status_code == 302
