@@ -5,8 +5,11 @@ from datetime import date, timedelta
 
 import pytest
 
+from yingdu.accounts.models import Role
 from yingdu.errors import DomainError
-from yingdu.testing.factories import make_metering_provider
+from yingdu.testing.clients import verified
+from yingdu.testing.duties import two_people
+from yingdu.testing.factories import make_metering_provider, make_staff
 from yingdu.testing.redemptions import code_for
 from yingdu.transparency.models import LogEntry
 from yingdu.vouchers import redemptions, services
@@ -48,7 +51,8 @@ def test_a_provider_guessing_numbers_and_codes_learns_nothing(voucher, metered, 
     code = code_for(voucher, now=NOW)
     revoked = issue(voucher.enterprise, approver, 500_000)
     revoked_code = code_for(revoked, now=NOW)
-    services.voucher_revoke(voucher=revoked, reason="材料不实", actor=finance, now=NOW)
+    two_people(services.voucher_revoke, first=finance, second=verified(make_staff(Role.FINANCE)), voucher=revoked,
+               reason="材料不实", now=NOW)
     start = LogEntry.objects.count()
     attempts = [
         (voucher_number_new(2030), code),            # an unknown (well-formed) number with a real code
