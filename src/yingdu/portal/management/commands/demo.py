@@ -34,6 +34,11 @@ STAFF = [
     ("finance", "财务 赵丽", Role.FINANCE),
     ("auditor", "审计员 陈杰", Role.AUDITOR),
     ("admin", "系统管理员 刘洋", Role.ADMIN),
+    # a second person for the four-eyes steps (职责分离): reviewers uphold raising objections, finance officers revoke
+    # and pay, admins reinstate and grant roles, each confirmed by another
+    ("reviewer2", "审核员 黄蕾", Role.REVIEWER),
+    ("finance2", "财务 郑涛", Role.FINANCE),
+    ("admin2", "系统管理员 何静", Role.ADMIN),
 ]
 ENTERPRISES = [
     # username, person, company, USCC (valid check digits), final state
