@@ -116,7 +116,8 @@ def four_eyes(step: Step, *, case: Case, actor, now: datetime, params: dict, rea
     """
     rule = FOUR_EYES[step]
     if is_system(actor):
-        return execute([])
+        with transaction.atomic():
+            return execute([])
     reason = (reason or "").strip()
     with transaction.atomic():
         pending = (Proposal.objects.select_for_update()

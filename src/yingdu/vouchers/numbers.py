@@ -4,7 +4,8 @@ No Django import: the format is pure arithmetic, tested on its own.
 
 A voucher number issued from issue 13 on is ``HR-<year>-XXXX-XXXX-XXXXC``: 12 random symbols (60 bits, from
 ``secrets``) and one check symbol C. The check symbol is Luhn mod 32 over the year's digits and the 12 symbols, in
-Crockford's alphabet, so that any single mistyped symbol and any swap of two adjacent different symbols is caught.
+Crockford's alphabet, so that any single mistyped symbol and any swap of two adjacent different symbols is caught
+except the pair 0 and Z (values 0 and 31: Luhn mod N cannot see that swap).
 Numbers issued before (``HR-2026-000002``) keep their form and are accepted as they are.
 
 A redemption code is 16 random symbols (80 bits) shown as ``XXXX-XXXX-XXXX-XXXX``; only its SHA-256 is stored.
