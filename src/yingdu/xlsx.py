@@ -59,7 +59,7 @@ def write_cell(cell: Cell, value) -> None:
     elif isinstance(value, date):
         cell.value = value
         cell.number_format = DATE_FORMAT
-    elif isinstance(value, bool | int | Decimal):
+    elif isinstance(value, bool | int | float | Decimal):
         cell.value = value
     else:
         text = str(value)  # also resolves lazy translations

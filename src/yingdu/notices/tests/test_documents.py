@@ -85,3 +85,19 @@ def test_staff_of_every_viewing_role_may_download(world):
     for role in (Role.AUDITOR, Role.APPROVER):
         with frozen("2026-09-25 10:00"):
             assert client_for(make_staff(role)).get(f"/metering/notices/{notice.pk}/notice.pdf").status_code == 200
+
+
+def test_a_member_opening_the_pdf_first_receives_the_notice_and_its_deadline(world):
+    world.member.email = ""
+    world.member.save(update_fields=["email"])
+    notice = issue(world)
+    assert notice.delivered_at is None
+    with frozen("2026-09-30 10:00"):
+        assert client_for(world.reviewer).get(f"/metering/notices/{notice.pk}/notice.pdf").status_code == 200
+        notice.refresh_from_db()
+        assert notice.delivered_at is None
+        assert client_for(world.member).get(f"/api/v1/notices/{notice.pk}/pdf").status_code == 200
+    notice.refresh_from_db()
+    # 30 Sep + 5 working days: 8, 9, 10 (adjusted Saturday), 12, 13 Oct
+    assert notice.delivered_via == "in_app" and notice.objection_deadline_on.isoformat() == "2026-10-13"
+    assert "2026年10月13日 24:00" in notice_html(notice, page_url="https://example.cn/")
