@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from yingdu.errors import NotFound
 from yingdu.i18n import in_chinese
+from yingdu.pdf import CJK_FONT, html_to_pdf
 
 from .models import ApplicationStatus
 
@@ -29,7 +30,7 @@ def _context(application, kind: str, *, sla) -> dict:
                  "supplement": supplement.requested_on if supplement else None,
                  "decision": timezone.localdate(application.decided_at) if application.decided_at else None}[kind]
     return {"application": application, "title": NOTICE_KINDS[kind], "kind": kind, "sla": sla,
-            "supplement": supplement, "issued_on": issued_on}
+            "supplement": supplement, "issued_on": issued_on, "font": CJK_FONT}
 
 
 @in_chinese
@@ -37,7 +38,4 @@ def notice_pdf(application, kind: str, *, sla) -> bytes:
     """The notice of ``kind`` for the application as PDF bytes; NotFound when the step has not happened."""
     if kind not in NOTICE_KINDS:
         raise NotFound("未知的通知书类型", code="notice_not_found")
-    from weasyprint import HTML
-
-    html = render_to_string(f"applications/notices/{kind}.html", _context(application, kind, sla=sla))
-    return HTML(string=html).write_pdf()
+    return html_to_pdf(render_to_string(f"applications/notices/{kind}.html", _context(application, kind, sla=sla)))

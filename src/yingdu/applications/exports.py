@@ -1,32 +1,11 @@
-"""Excel exports of the staff queue and of decisions (openpyxl)."""
-
-from io import BytesIO
+"""Excel exports of the staff queue and of decisions, written through yingdu.xlsx (numbers, dates, no formulas)."""
 
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from yingdu.i18n import in_chinese
+from yingdu.xlsx import table_workbook, yuan
 
 BADGES = {"overdue": "已超期", "at_risk": "临近截止", "paused": "已暂停", "on_track": "正常", "unknown": "日历未发布"}
-
-
-def _workbook(title: str, header: list[str], rows: list[list]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = title
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-    for column, name in zip(sheet.columns, header, strict=False):
-        width = max([len(str(name)) * 2, *(len(str(c.value or "")) + 2 for c in column)])
-        sheet.column_dimensions[column[0].column_letter].width = min(width, 60)
-    sheet.freeze_panes = "A2"
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def _deadline_basis(sla) -> str:
@@ -43,7 +22,7 @@ def _deadline_basis(sla) -> str:
 @in_chinese
 def queue_workbook(rows) -> bytes:
     """The queue as shown to staff: one row per open application with its deadline and working days left."""
-    return _workbook("审核队列", ["申请编号", "企业", "统一社会信用代码", "作品", "类型", "状态", "提交日期", "受理日期",
+    return table_workbook("审核队列", ["申请编号", "企业", "统一社会信用代码", "作品", "类型", "状态", "提交日期", "受理日期",
                               "截止日期", "截止日依据", "剩余工作日", "暂停工作日", "时限状态"], [
         [row.application.pk, row.application.enterprise.name, row.application.enterprise.uscc,
          row.application.work.title, row.application.get_kind_display(), row.application.get_status_display(),
@@ -56,10 +35,10 @@ def queue_workbook(rows) -> bytes:
 
 @in_chinese
 def decisions_workbook(applications) -> bytes:
-    """Decided applications with the amount in yuan (exact, from fen) and its explanation."""
-    return _workbook("审批决定", ["申请编号", "企业", "作品", "类型", "决定", "决定日期", "政策版本", "核定成本（元）",
+    """Decided applications with the amounts as numbers of yuan (exact, from fen) and the explanation."""
+    return table_workbook("审批决定", ["申请编号", "企业", "作品", "类型", "决定", "决定日期", "政策版本", "核定成本（元）",
                               "批准金额（元）", "计算说明", "理由"], [
         [a.pk, a.enterprise.name, a.work.title, a.get_kind_display(), a.get_status_display(),
          timezone.localdate(a.decided_at) if a.decided_at else None, a.policy_version.version_id if a.policy_version else "",
-         a.verified_cost_display, a.approved_amount_display, a.approved_explanation, a.decision_reason]
+         yuan(a.verified_cost_fen), yuan(a.approved_amount_fen), a.approved_explanation, a.decision_reason]
         for a in applications])

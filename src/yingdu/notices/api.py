@@ -11,7 +11,7 @@ from ninja.security import django_auth
 from yingdu.errors import DomainError
 from yingdu.works.selectors import work_get_for
 
-from . import selectors, services
+from . import documents, selectors, services
 
 router = Router(tags=["数据告知与异议"])
 
@@ -154,6 +154,12 @@ def notice_detail(request, notice_id: int):
     notice = selectors.notice_get_for(request.user, notice_id)
     notice = services.data_notice_show_to(notice=notice, user=request.user, now=timezone.now())
     return _notice_detail(notice)
+
+
+@router.get("/notices/{int:notice_id}/pdf", auth=django_auth,
+            summary="数据告知书 PDF（与详情同权限；企业成员首次打开即为送达）")
+def notice_pdf(request, notice_id: int):
+    return documents.notice_pdf_response(request, selectors.notice_get_for(request.user, notice_id))
 
 
 @router.post("/notices", response={201: NoticeDetailOut}, auth=django_auth,

@@ -10,7 +10,7 @@ from yingdu.accounts.selectors import user_roles
 from yingdu.errors import DomainError, SecondPersonRequired
 from yingdu.files import open_stored
 
-from . import selectors, services
+from . import documents, selectors, services
 from .forms import DecisionForm, NoticeIssueForm, ObjectionForm
 from .workflow import NOTICE_ISSUE_ROLES, OBJECTION_DECIDE_ROLES
 
@@ -87,6 +87,11 @@ def _detail(request, notice, *, objection_form=None, decision_form=None, status=
 @role_required(*VIEWER_ROLES)
 def notice_detail(request, notice_id: int):
     return _detail(request, _notice_or_404(request, notice_id))
+
+
+@role_required(*VIEWER_ROLES)
+def notice_pdf(request, notice_id: int):
+    return documents.notice_pdf_response(request, _notice_or_404(request, notice_id))
 
 
 def _claims_from(post) -> list[tuple[int, str]]:

@@ -1,19 +1,16 @@
 """Documents made from vouchers and statements: the voucher certificate (PDF, WeasyPrint) and the Excel statement."""
 
-import io
-from decimal import Decimal
-
 from django.template.loader import render_to_string
-from django.utils import timezone
+from openpyxl import Workbook
 
 from yingdu.i18n import in_chinese
 from yingdu.metering.models import ServiceCategory
+from yingdu.pdf import CJK_FONT, html_to_pdf
 from yingdu.rules.money import Money
+from yingdu.xlsx import BOLD, SheetWriter, Yuan, workbook_bytes
 
 from .models import SettlementStatement
 from .selectors import VoucherView, statement_lines
-
-CERTIFICATE_FONT = "Noto Sans CJK SC"
 
 
 @in_chinese
@@ -22,14 +19,12 @@ def voucher_certificate_html(view: VoucherView) -> str:
     categories = [ServiceCategory(value).label for value in voucher.eligible_service_categories]
     return render_to_string("vouchers/certificate.html", {
         "voucher": voucher, "view": view, "amount": Money(voucher.amount_fen).format_display(),
-        "categories": categories, "font": CERTIFICATE_FONT})
+        "categories": categories, "font": CJK_FONT})
 
 
 def voucher_certificate_pdf(view: VoucherView) -> bytes:
     """The certificate as PDF, with the CJK font embedded (Debian's fonts-noto-cjk)."""
-    from weasyprint import HTML  # imported here: loading Pango costs time that pages without a PDF need not pay
-
-    return HTML(string=voucher_certificate_html(view)).write_pdf()
+    return html_to_pdf(voucher_certificate_html(view))
 
 
 STATEMENT_COLUMNS = ("序号", "核销编号", "确认时间", "券号", "企业", "订单号", "服务类别", "金额（元）")
@@ -37,32 +32,22 @@ STATEMENT_COLUMNS = ("序号", "核销编号", "确认时间", "券号", "企业
 
 @in_chinese
 def statement_workbook(statement: SettlementStatement) -> bytes:
-    """The statement and its lines as an .xlsx workbook (amounts as numbers with two decimals)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
+    """The statement and its lines as an .xlsx workbook (amounts as numbers of yuan, times as dates)."""
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "结算单"
-    bold = Font(bold=True)
-    header = [("结算单号", statement.number), ("服务商", statement.provider.name),
-              ("期间", f"{statement.period_start_on} 至 {statement.period_end_on}"),
-              ("合计（元）", Money(statement.total_fen).format_yuan()), ("笔数", statement.redemption_count),
-              ("状态", statement.get_status_display()), ("付款凭证号", statement.payment_reference or "")]
-    for label, value in header:
-        sheet.append([label, value])
-        sheet.cell(row=sheet.max_row, column=1).font = bold
-    sheet.append([])
-    sheet.append(list(STATEMENT_COLUMNS))
-    for cell in sheet[sheet.max_row]:
-        cell.font = bold
+    writer = SheetWriter(workbook.active)
+    writer.sheet.title = "结算单"
+    for label, value in (("结算单号", statement.number), ("服务商", statement.provider.name),
+                         ("期间开始", statement.period_start_on), ("期间结束", statement.period_end_on),
+                         ("合计（元）", Yuan(statement.total_fen)), ("笔数", statement.redemption_count),
+                         ("状态", statement.get_status_display()), ("付款凭证号", statement.payment_reference or "")):
+        writer.append([label, value])
+        writer.sheet.cell(row=writer.row, column=1).font = BOLD
+    writer.blank()
+    writer.append(list(STATEMENT_COLUMNS), bold=True)
     for position, redemption in enumerate(statement_lines(statement), start=1):
-        sheet.append([position, redemption.pk, timezone.localtime(redemption.decided_at).strftime("%Y-%m-%d %H:%M"),
-                      redemption.voucher.number, redemption.voucher.enterprise.name, redemption.order_ref,
-                      str(ServiceCategory(redemption.category).label), Decimal(redemption.amount_fen) / 100])
-        sheet.cell(row=sheet.max_row, column=8).number_format = "#,##0.00"
-    for column, width in zip("ABCDEFGH", (8, 10, 18, 18, 30, 20, 16, 14), strict=True):
-        sheet.column_dimensions[column].width = width
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+        writer.append([position, redemption.pk, redemption.decided_at, redemption.voucher.number,
+                       redemption.voucher.enterprise.name, redemption.order_ref,
+                       ServiceCategory(redemption.category).label, Yuan(redemption.amount_fen)])
+    for column, width in zip("ABCDEFGH", (10, 10, 18, 18, 30, 20, 16, 14), strict=True):
+        writer.sheet.column_dimensions[column].width = width
+    return workbook_bytes(workbook)

@@ -1,9 +1,6 @@
 """PDF notices embed a CJK font (checked with pdffonts where installed, else in the PDF's font descriptors)."""
 
-import re
 import shutil
-import subprocess
-import zlib
 from datetime import date, datetime
 from io import BytesIO
 from zoneinfo import ZoneInfo
@@ -15,25 +12,11 @@ from openpyxl import load_workbook
 
 from yingdu.applications import services
 from yingdu.testing.clients import client_for, verified
+from yingdu.testing.pdf import embedded_font_names, pdf_text
 
 from .support import draft, eligible_works
 
 pytestmark = pytest.mark.django_db
-
-
-def embedded_font_names(data: bytes, tmp_path) -> set[str]:
-    if shutil.which("pdffonts"):
-        path = tmp_path / "notice.pdf"
-        path.write_bytes(data)
-        lines = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout.splitlines()
-        return {line.split()[0] for line in lines[2:] if line.split()[-4] == "yes"}
-    names = set()
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
-        try:
-            names.update(n.decode() for n in re.findall(rb"/FontName\s*/([^\s/]+)", zlib.decompress(stream)))
-        except zlib.error:
-            continue
-    return names
 
 
 def test_acceptance_supplement_and_decision_notices_are_pdfs_with_a_cjk_font(enterprise, meter, reviewer,
@@ -61,12 +44,6 @@ def test_acceptance_supplement_and_decision_notices_are_pdfs_with_a_cjk_font(ent
     assert client.get(f"/api/v1/applications/{application.pk}/notices/nonsense").status_code == 404
 
 
-def _pdf_text(data: bytes, tmp_path) -> str:
-    path = tmp_path / "document.pdf"
-    path.write_bytes(data)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
-
-
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is installed by make test")
 def test_an_event_at_half_past_midnight_beijing_is_dated_with_the_beijing_date_everywhere(
         enterprise, meter, reviewer, approver, tmp_path):
@@ -81,8 +58,8 @@ def test_an_event_at_half_past_midnight_beijing_is_dated_with_the_beijing_date_e
                                           issue_data_notice=False)
         services.application_approve(application=application, actor=approver, now=moment)
         client = client_for(enterprise.registered_by)
-        acceptance = _pdf_text(client.get(f"/applications/{application.pk}/notices/acceptance.pdf").content, tmp_path)
-        decision = _pdf_text(client.get(f"/applications/{application.pk}/notices/decision.pdf").content, tmp_path)
+        acceptance = pdf_text(client.get(f"/applications/{application.pk}/notices/acceptance.pdf").content, tmp_path)
+        decision = pdf_text(client.get(f"/applications/{application.pk}/notices/decision.pdf").content, tmp_path)
         staff = client_for(reviewer)
         decisions = staff.get("/applications/export/decisions.xlsx")
         queue = staff.get("/applications/export/queue.xlsx")

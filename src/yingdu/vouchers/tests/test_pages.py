@@ -1,7 +1,6 @@
 import io
 import re
-import zlib
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
@@ -11,10 +10,12 @@ from openpyxl import load_workbook
 from yingdu.accounts.models import Role
 from yingdu.testing.clients import client_for, verified
 from yingdu.testing.factories import make_enterprise, make_staff, make_user
+from yingdu.testing.pdf import embedded_font_names
 from yingdu.testing.redemptions import code_for, redeem_with_code
 from yingdu.vouchers import redemptions
 from yingdu.vouchers.models import RedemptionStatus, StatementStatus, VoucherStatus
 from yingdu.vouchers.redemptions import MSG_VOUCHER_OR_CODE_INVALID
+from yingdu.xlsx import YUAN_FORMAT
 
 from .conftest import issue
 
@@ -80,19 +81,12 @@ def test_provider_redeems_on_its_page_with_errors_beside_the_field(voucher, mete
     assert voucher.redemptions.get().amount_fen == 8_880
 
 
-def test_certificate_is_a_pdf_with_an_embedded_cjk_font(voucher, member):
+def test_certificate_is_a_pdf_with_an_embedded_cjk_font(voucher, member, tmp_path):
     response = client_for(member).get(f"/vouchers/{voucher.number}/certificate.pdf")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    data = response.content
-    assert data.startswith(b"%PDF")
-    # font names sit in (often compressed) object streams: inflate every stream and look for the CJK font
-    inflated = [data]
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
-        try:
-            inflated.append(zlib.decompress(stream))
-        except zlib.error:
-            continue
-    assert any(b"Noto-Sans-CJK" in chunk or b"NotoSansCJK" in chunk for chunk in inflated)
+    assert response.content.startswith(b"%PDF")
+    fonts = embedded_font_names(response.content, tmp_path)
+    assert any("CJK" in name for name in fonts), fonts
 
 
 @pytest.mark.parametrize("role", [Role.APPROVER, Role.REVIEWER, Role.AUDITOR])
@@ -139,7 +133,9 @@ def test_finance_settles_exports_revokes_and_records_repayment(voucher, member, 
     sheet = load_workbook(io.BytesIO(export.content)).active
     rows = [[cell for cell in row if cell is not None] for row in sheet.iter_rows(values_only=True)]
     assert rows[0] == ["结算单号", statement.number] and ["付款凭证号", "BANK-77"] in rows
-    assert rows[-1][5] == "PAGE-1" and float(rows[-1][7]) == 2500.0
+    assert rows[-1][5] == "PAGE-1" and rows[-1][7] == 2500 and isinstance(rows[-1][2], datetime)
+    assert ["合计（元）", 2500] in rows and ["期间开始", datetime.combine(statement.period_start_on, time.min)] in rows
+    assert sheet.cell(row=sheet.max_row, column=8).number_format == YUAN_FORMAT
     other_provider_client = client_for(make_staff(Role.APPROVER))
     assert other_provider_client.get(f"/vouchers/statements/{statement.pk}/export.xlsx").status_code == 403
 
