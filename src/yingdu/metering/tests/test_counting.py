@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from yingdu.accounts.models import Role
+from yingdu.errors import DomainError
 from yingdu.metering.corrections import CorrectionRequest, usage_corrections_append
 from yingdu.metering.counting import (
     counted_totals_by_work,
@@ -18,7 +19,7 @@ from yingdu.metering.counting import (
 from yingdu.metering.ingest import usage_batch_ingest
 from yingdu.metering.models import RecordStatus, UsageRecord
 from yingdu.metering.selectors import usage_records_visible_to
-from yingdu.metering.services import usage_record_attach
+from yingdu.metering.services import MSG_ATTRIBUTE_CORRECTION, usage_record_attach
 from yingdu.push import signed_batch
 from yingdu.testing.clients import verified
 from yingdu.testing.factories import make_enterprise, make_metering_provider, make_staff, make_user, make_work
@@ -156,3 +157,22 @@ def test_the_origin_index_is_used_on_postgresql(setup):
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "usage_record_origin" in plan
 
+
+
+def test_a_providers_correction_of_a_quarantined_record_follows_its_original_and_is_not_attributed_alone(setup):
+    reviewer, _member, enterprise, work, _other, meter = setup
+    [typo] = ingest(meter, enterprise, [("typo", "drama-typo", "10", 10, 9)])
+    body = signed_batch([raw_record(enterprise.uscc, "drama-typo", record_id="typo-fix", quantity="-4",
+                                    corrects="typo", started_at="2026-09-10T09:00:00+08:00",
+                                    ended_at="2026-09-10T09:30:00+08:00")], meter.private_key)
+    usage_batch_ingest(provider=meter.provider, key_id=body["key_id"], records=body["records"],
+                       batch_signature=body["batch_signature"], now=NOW)
+    fix = UsageRecord.objects.get(record_id="typo-fix")
+    assert fix.status == RecordStatus.QUARANTINED and fix.corrects == typo
+    with pytest.raises(DomainError) as refused:
+        usage_record_attach(record=fix, work=work, actor=reviewer, reason="随原记录", now=NOW)
+    assert refused.value.code == "record_is_correction" and refused.value.message == MSG_ATTRIBUTE_CORRECTION
+    assert work_counted_cost_microfen(work) == 0
+    usage_record_attach(record=typo, work=work, actor=reviewer, reason="标签笔误", now=NOW)
+    assert set(work_counted_records(work)) == {typo, fix}
+    assert work_counted_cost_microfen(work) == 6_000_000 * 800
