@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 
@@ -154,6 +155,8 @@ class UsageRecord(models.Model):
             models.Index(fields=["work", "started_at"]),
             models.Index(fields=["enterprise", "started_at"]),
             models.Index(fields=["status"]),
+            # a correction's original, or the record itself: how counting.py finds a work's rows in one query
+            models.Index(Coalesce("corrects_id", "id"), name="usage_record_origin"),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import TruncDate
 
 from yingdu.enterprises.selectors import enterprises_by_uscc
 from yingdu.rules.money import Money, round_fen
@@ -21,6 +21,7 @@ from .anomalies import (
     detect,
     yuan_display,
 )
+from .counting import counted_work
 from .metrics import MetricFamily
 from .models import CatalogueEntry, IngestCounter, RecordStatus, UsageRecord
 
@@ -52,9 +53,9 @@ def chart_days(*, now: datetime, days: int = CHART_DAYS) -> list[date]:
 
 
 def with_effective_work(queryset: QuerySet[UsageRecord]) -> QuerySet[UsageRecord]:
-    """Records annotated with the work they count for: their own, or the one staff attributed them to."""
-    return queryset.annotate(effective_work_id=Coalesce("work_id", "attribution__work_id"),
-                             effective_work_title=Coalesce("work__title", "attribution__work__title"))
+    """Records annotated with the work they count for (counting.counted_work: a correction follows its original),
+    whatever their start; the production window is not checked here."""
+    return queryset.annotate(effective_work_id=counted_work(), effective_work_title=counted_work("title"))
 
 
 def usage_totals(*, now: datetime, records: QuerySet[UsageRecord] | None = None) -> dict[str, list[dict]]:
@@ -165,9 +166,8 @@ def anomaly_record_facts(*, now: datetime, days: int = ANOMALY_DAYS,
     queryset = (with_effective_work(UsageRecord.objects.all())
                 .filter(Q(started_at__gte=checked_from - timedelta(days=thresholds.trailing_days))
                         | Q(received_at__gte=checked_from))
-                .annotate(window_start=Coalesce("work__production_start_on",
-                                                "attribution__work__production_start_on"),
-                          window_end=Coalesce("work__production_end_on", "attribution__work__production_end_on"))
+                .annotate(window_start=counted_work("production_start_on"),
+                          window_end=counted_work("production_end_on"))
                 .values("pk", "record_id", "provider_id", "enterprise_uscc", "project_tag", "sku", "quantity",
                         "started_at", "ended_at", "received_at", "cost_microfen", "node_id", "gpu_id",
                         "window_start", "window_end")

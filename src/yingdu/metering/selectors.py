@@ -3,12 +3,13 @@
 import hashlib
 import hmac
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import user_roles, user_staff_roles
 from yingdu.errors import NotFound
 
+from .counting import work_counted_cost_microfen
 from .models import ApiKey, CatalogueEntry, Provider, RecordStatus, UsageAttribution, UsageRecord
 
 
@@ -40,9 +41,10 @@ def usage_records_visible_to(user) -> QuerySet[UsageRecord]:
     if Role.PROVIDER_OPERATOR in roles:
         return queryset.filter(provider__organisation_id=user.organisation_id)
     if Role.ENTERPRISE_MEMBER in roles:
-        # its own records, and quarantined records staff attributed to one of its works
+        # its own records, quarantined records staff attributed to one of its works, and their corrections
         return queryset.filter(Q(enterprise__organisation_id=user.organisation_id)
-                               | Q(attribution__enterprise__organisation_id=user.organisation_id))
+                               | Q(attribution__enterprise__organisation_id=user.organisation_id)
+                               | Q(corrects__attribution__enterprise__organisation_id=user.organisation_id))
     return queryset.none()
 
 
@@ -63,13 +65,8 @@ def catalogue_of(provider: Provider) -> QuerySet[CatalogueEntry]:
 
 
 def work_verified_cost_microfen(work) -> int:
-    """Exact cost of a work's accepted records and corrections, and of quarantined records staff attributed to it,
-    within its production window, in micro-fen."""
-    total = UsageRecord.objects.filter(
-        Q(work=work, status=RecordStatus.ACCEPTED) | Q(attribution__work=work, status=RecordStatus.QUARANTINED),
-        started_at__date__gte=work.production_start_on, started_at__date__lte=work.production_end_on,
-    ).aggregate(total=Sum("cost_microfen"))["total"]
-    return total or 0
+    """Exact cost of the records that count for the work (counting.py), in micro-fen."""
+    return work_counted_cost_microfen(work)
 
 
 def quarantined_records() -> QuerySet[UsageRecord]:

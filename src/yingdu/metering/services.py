@@ -57,6 +57,7 @@ MSG_OPERATOR_HAS_ORGANISATION = _("该账户已属于一个机构，不能再作
 MSG_OPERATOR_IS_STAFF = _("平台工作人员账户不能作为服务商操作员")
 MSG_ATTRIBUTE_ROLE = _("只有审核员或系统管理员可以归属待归属记录")
 MSG_ATTRIBUTE_NOT_QUARANTINED = _("只有待归属的记录可以归属到作品；已接收的记录已有归属")
+MSG_ATTRIBUTE_CORRECTION = _("更正记录随其原记录计入作品，不能单独归属；请归属原记录")
 MSG_ATTRIBUTE_TWICE = _("该记录已归属到作品，不能再次归属")
 MSG_ATTRIBUTE_OTHER_ENTERPRISE = _("记录的统一社会信用代码与该作品所属企业不一致，不能归属")
 MSG_ATTRIBUTE_REASON = _("请填写归属理由")
@@ -236,6 +237,9 @@ def usage_record_attach(*, record: UsageRecord, work, actor, reason: str, now: d
             locked = UsageRecord.objects.select_for_update().get(pk=record.pk)
             if locked.status != RecordStatus.QUARANTINED:
                 raise Conflict(MSG_ATTRIBUTE_NOT_QUARANTINED, code="record_not_quarantined")
+            if locked.corrects_id is not None:
+                # a correction counts wherever its original counts (metering.counting)
+                raise Conflict(MSG_ATTRIBUTE_CORRECTION, code="record_is_correction")
             if UsageAttribution.objects.filter(record=locked).exists():
                 raise Conflict(MSG_ATTRIBUTE_TWICE, code="record_already_attributed")
             salt = new_commitment_salt()

@@ -3,7 +3,6 @@ import io
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,6 +14,7 @@ from yingdu.errors import DomainError
 from yingdu.works.selectors import works_visible_to
 
 from . import monitoring, selectors, services
+from .counting import counted_totals_by_work
 from .forms import ApiKeyForm, CsvUploadForm, PriceForm, SigningKeyForm
 from .ingest import BatchRefused, usage_batch_ingest
 from .records import OPTIONAL_FIELDS, REQUIRED_FIELDS
@@ -161,14 +161,14 @@ def enterprise_usage(request):
 @role_required(*Role.values)
 def enterprise_usage_live(request):
     records = selectors.usage_records_visible_to(request.user)
-    # accepted records, and quarantined ones staff attributed to a work, per the work they count for
-    totals = (monitoring.with_effective_work(records)
-              .filter(Q(status="accepted") | Q(attribution__isnull=False))
-              .values("effective_work_id", "effective_work_title")
-              .annotate(n=Count("id"), cost=Sum("cost_microfen")).order_by("effective_work_title"))
+    works = works_visible_to(request.user)
+    # per work, the records that count for it (metering.counting): the figures the notice and the quote use
+    counted = counted_totals_by_work(works)
+    totals = [{"work": work, "n": counted[work.pk].record_count, "cost_yuan": monitoring.yuan_display(
+        counted[work.pk].cost_microfen)} for work in works.filter(pk__in=list(counted)).order_by("title", "pk")]
     now = timezone.now()
     return render(request, "metering/usage_live.html", {
-        "totals": [{**t, "cost_yuan": monitoring.yuan_display(t["cost"] or 0)} for t in totals],
+        "totals": totals,
         "recent": records.order_by("-log_index")[:30],
         "charts": monitoring.work_daily_cost_chart(records, now=now),
         "now": now,

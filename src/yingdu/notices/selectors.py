@@ -1,7 +1,7 @@
 """Reads of data notices and objections, narrowed to what each user may see."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
@@ -11,7 +11,8 @@ from django.db.models import Count, QuerySet, Sum
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import organisation_member_emails, user_roles, user_staff_roles
 from yingdu.errors import NotFound
-from yingdu.metering.models import CatalogueEntry, RecordStatus, UsageRecord
+from yingdu.metering.counting import day_bounds, work_counted_records
+from yingdu.metering.models import CatalogueEntry, UsageRecord
 from yingdu.rules.money import Money, round_fen
 
 from .models import DataNotice, Objection, ObjectionStatus, PendingNotice
@@ -28,8 +29,7 @@ def yuan_display(microfen: int) -> str:
 
 def period_bounds(*, start_on: date, end_on: date) -> tuple[datetime, datetime]:
     """[start, end) of a period of Asia/Shanghai calendar days as aware datetimes."""
-    return (datetime.combine(start_on, time.min, SHANGHAI),
-            datetime.combine(end_on + timedelta(days=1), time.min, SHANGHAI))
+    return day_bounds(start_on=start_on, end_on=end_on)
 
 
 def notice_window_open(notice: DataNotice, *, today: date) -> bool:
@@ -51,10 +51,8 @@ def notices_pending() -> QuerySet:
 
 
 def notice_records_for(*, work, start_on: date, end_on: date, tree_size: int) -> QuerySet[UsageRecord]:
-    """Accepted records (corrections included) of a work started in the period and covered by the tree size."""
-    start_at, end_at = period_bounds(start_on=start_on, end_on=end_on)
-    return UsageRecord.objects.filter(work=work, status=RecordStatus.ACCEPTED, started_at__gte=start_at,
-                                      started_at__lt=end_at, log_index__lt=tree_size).order_by("log_index")
+    """The records that count for the work (metering.counting), started in the period, covered by the tree size."""
+    return work_counted_records(work, start_on=start_on, end_on=end_on, tree_size=tree_size)
 
 
 def notice_member_emails(notice: DataNotice) -> list[str]:
