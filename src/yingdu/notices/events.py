@@ -14,13 +14,22 @@ from yingdu.enterprises.models import Enterprise
 from yingdu.transparency.catalogue import Committed, Const, Derived, Field, Kind, Row, declare
 from yingdu.transparency.services import commitment, event_time
 
-from .models import DataNotice, Objection, ObjectionClaim, ObjectionEvidence, ObjectionStatus, PendingNotice
+from .models import (
+    ClaimStatus,
+    DataNotice,
+    Objection,
+    ObjectionClaim,
+    ObjectionEvidence,
+    ObjectionStatus,
+    PendingNotice,
+)
 
 # The projection (yingdu.audits.projections) that recomputes each notice's record list.
 USAGE_PROJECTION = "usage"
 
 OBJECTION_COMMITTED = {"explanation": "explanation"}
 DECISION_COMMITTED = {"reason": "decision_reason"}
+CLAIM_DECISION_COMMITTED = {"reason": "decision_reason"}
 EVIDENCE_COMMITTED = {"filename": "filename"}
 
 
@@ -158,7 +167,8 @@ OBJECTION_FILED = declare(
         }),
         Row(ObjectionClaim, key="claim", each="claims", columns={
             "objection_id": "^objection", "record_id": "record", "claimed_quantity": "claimed_quantity",
-            "correction_id": Const(None)}),
+            "correction_id": Const(None), "status": Const(ClaimStatus.OPEN), "decided_quantity": Const(None),
+            "decision_reason": Const("")}),
     ],
 )
 
@@ -192,24 +202,46 @@ _DECISION_FIELDS = {
     "corrections": Field(Kind.ITEMS, "the correction records (since v2 in objections.claims_corrected)", until=1,
                          items={"record": Field(Kind.INT), "corrects": Field(Kind.INT), "log_index": Field(Kind.INT),
                                 "quantity": Field(Kind.DECIMAL), "cost_microfen": Field(Kind.INT)}),
+    "claims": Field(Kind.ITEMS, "each claim as decided", since=3, items={
+        "claim": Field(Kind.INT, "claim id"), "record": Field(Kind.INT, "the disputed usage record id"),
+        "status": Field(Kind.STR, "decided|awaiting_provider|rejected"),
+        "decided_quantity": Field(Kind.DECIMAL, "the quantity the reviewer accepts (none when rejected)", null=True),
+        "signed_quantity": Field(Kind.DECIMAL, "the record's quantity as the provider signed it, with the "
+                                               "provider's own corrections, at the decision"),
+        "reason_commitment": Field(Kind.DIGEST, "commitment to the reason for a quantity other than the claimed "
+                                                "one (to the empty string otherwise)")}),
 }
 
 
 def _decision_rows(status: ObjectionStatus) -> list[Row]:
-    return [Row(Objection, key="objection", action="update", columns={
-        "status": Const(status), "decided_at": "at", "decided_by_id": "actor",
-        "decision_reason": _committed("reason_commitment", DECISION_COMMITTED)})]
+    return [
+        Row(Objection, key="objection", action="update", columns={
+            "status": Const(status), "decided_at": "at", "decided_by_id": "actor",
+            "decision_reason": _committed("reason_commitment", DECISION_COMMITTED)}),
+        Row(ObjectionClaim, key="claim", each="claims", action="update", columns={
+            "status": "status", "decided_quantity": "decided_quantity",
+            "decision_reason": _committed("reason_commitment", CLAIM_DECISION_COMMITTED)}),
+    ]
 
 
 OBJECTION_UPHELD = declare(
-    "objections.upheld", version=2,
-    doc="A reviewer upheld an objection; a metering.usage_corrected entry follows for each claim whose quantity "
-        "changes, then objections.claims_corrected.",
+    "objections.upheld", version=3,
+    doc="A reviewer upheld an objection as claimed; a metering.usage_corrected entry follows for each claim whose "
+        "counted quantity changes, then objections.claims_corrected. Since v3 the claims as decided: a quantity "
+        "above the provider's signed one is not corrected by the platform (status awaiting_provider).",
     fields=_DECISION_FIELDS, rows=_decision_rows(ObjectionStatus.UPHELD),
 )
 
+OBJECTION_PARTIALLY_UPHELD = declare(
+    "objections.partially_upheld", version=3,
+    doc="A reviewer upheld an objection in part: some claims at a quantity other than the claimed one, each with a "
+        "reason (committed). Followed like objections.upheld by the corrections; version 3 from the start (it "
+        "shares the fields of objections.upheld v3).",
+    fields=_DECISION_FIELDS, rows=_decision_rows(ObjectionStatus.PARTIALLY_UPHELD),
+)
+
 OBJECTION_REJECTED = declare(
-    "objections.rejected", version=2,
+    "objections.rejected", version=3,
     doc="A reviewer rejected an objection, with a reason.",
     fields=_DECISION_FIELDS, rows=_decision_rows(ObjectionStatus.REJECTED),
 )
@@ -231,7 +263,9 @@ OBJECTION_CLAIMS_CORRECTED = declare(
     rows=[Row(ObjectionClaim, key="claim", each="corrections", action="update", columns={"correction_id": "record"})],
 )
 
-OBJECTION_DECISIONS = {"uphold": OBJECTION_UPHELD, "reject": OBJECTION_REJECTED}
+OBJECTION_DECISIONS = {ObjectionStatus.UPHELD: OBJECTION_UPHELD,
+                       ObjectionStatus.PARTIALLY_UPHELD: OBJECTION_PARTIALLY_UPHELD,
+                       ObjectionStatus.REJECTED: OBJECTION_REJECTED}
 
 
 def _salted(notice: DataNotice, values: dict) -> str:
@@ -300,13 +334,22 @@ def objection_evidence_added_event(evidence: ObjectionEvidence, *, now: datetime
                                              for key, column in EVIDENCE_COMMITTED.items()}))
 
 
-def objection_decided_event(objection: Objection, *, decision: str, actor) -> dict:
+def objection_decided_event(objection: Objection, *, claims: list[ObjectionClaim], signed: dict, actor) -> dict:
+    """The decision, by the objection's status, with each claim as decided (``signed``: record id -> the
+    provider's signed quantity at the decision)."""
     notice = objection.notice
-    return OBJECTION_DECISIONS[decision].build(
+    return OBJECTION_DECISIONS[objection.status].build(
         at=event_time(objection.decided_at), objection=objection.pk, notice=notice.pk, actor=actor_ref(actor),
         enterprise=notice.enterprise_id,
         reason_commitment=_salted(notice, {key: getattr(objection, column)
-                                           for key, column in DECISION_COMMITTED.items()}))
+                                           for key, column in DECISION_COMMITTED.items()}),
+        claims=[{"claim": claim.pk, "record": claim.record_id, "status": str(claim.status),
+                 "decided_quantity": (format(claim.decided_quantity, "f") if claim.decided_quantity is not None
+                                      else None),
+                 "signed_quantity": format(signed[claim.record_id], "f"),
+                 "reason_commitment": _salted(notice, {key: getattr(claim, column)
+                                                       for key, column in CLAIM_DECISION_COMMITTED.items()})}
+                for claim in claims])
 
 
 def objection_claims_corrected_event(objection: Objection, *, claims: list[ObjectionClaim], now: datetime) -> dict:

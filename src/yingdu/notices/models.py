@@ -73,6 +73,7 @@ class PendingNotice(models.Model):
 class ObjectionStatus(models.TextChoices):
     OPEN = "open", _("待处理")
     UPHELD = "upheld", _("已采纳")
+    PARTIALLY_UPHELD = "partially_upheld", _("部分采纳")
     REJECTED = "rejected", _("未采纳")
 
 
@@ -116,15 +117,25 @@ class ObjectionEvidence(models.Model):
         return self.filename
 
 
+class ClaimStatus(models.TextChoices):
+    OPEN = "open", _("待处理")
+    DECIDED = "decided", _("已按决定数量更正")
+    AWAITING_PROVIDER = "awaiting_provider", _("待服务商签名更正")
+    REJECTED = "rejected", _("未采纳")
+
+
 class ObjectionClaim(models.Model):
-    """A record the objection disputes and the quantity the enterprise says is right; on upholding, the
-    correction record appended for it."""
+    """A record the objection disputes and the quantity the enterprise says is right; on deciding, the quantity
+    the reviewer accepts (with a reason where it differs from the claim) and the correction record appended."""
 
     objection = models.ForeignKey(Objection, on_delete=models.PROTECT, related_name="claims")
     record = models.ForeignKey("metering.UsageRecord", on_delete=models.PROTECT, related_name="+")
     claimed_quantity = models.DecimalField("主张的正确数量", max_digits=24, decimal_places=6)
     correction = models.OneToOneField("metering.UsageRecord", null=True, blank=True, on_delete=models.PROTECT,
                                       related_name="objection_claim")
+    status = models.CharField(max_length=24, choices=ClaimStatus.choices, default=ClaimStatus.OPEN)
+    decided_quantity = models.DecimalField("决定的数量", max_digits=24, decimal_places=6, null=True, blank=True)
+    decision_reason = models.TextField("调整理由", blank=True)
 
     class Meta:
         ordering = ["id"]

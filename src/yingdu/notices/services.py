@@ -16,12 +16,11 @@ from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.selectors import user_roles, user_staff_roles
 from yingdu.actors import SYSTEM, actor_user_id
-from yingdu.duties.cases import objection_case, work_case
-from yingdu.duties.rules import Step
-from yingdu.duties.services import four_eyes, require_independent
+from yingdu.duties.cases import work_case
+from yingdu.duties.services import require_independent
 from yingdu.errors import Conflict, DomainError, Forbidden, NotFound
 from yingdu.files import store_upload
-from yingdu.metering.corrections import CorrectionRequest, usage_corrections_append, usage_record_effective_quantity
+from yingdu.metering.corrections import usage_record_effective_quantity
 from yingdu.metering.records import MAX_QUANTITY, QUANTITY_DECIMALS
 from yingdu.policy.selectors import DeadlineMove, policy_version_require_in_force, work_calendar
 from yingdu.rules.workdays import CalendarYearMissing
@@ -34,8 +33,6 @@ from .events import (
     notice_delivered_event,
     notice_issued_event,
     notice_pending_issued_event,
-    objection_claims_corrected_event,
-    objection_decided_event,
     objection_evidence_added_event,
     objection_filed_event,
 )
@@ -45,7 +42,6 @@ from .models import (
     Objection,
     ObjectionClaim,
     ObjectionEvidence,
-    ObjectionStatus,
     PendingNotice,
 )
 from .selectors import (
@@ -59,7 +55,7 @@ from .selectors import (
     period_bounds,
     yuan_display,
 )
-from .workflow import NOTICE_ISSUE_ROLES, OBJECTION_DECIDE_ROLES, OBJECTION_DECISIONS
+from .workflow import NOTICE_ISSUE_ROLES
 
 logger = logging.getLogger(__name__)
 
@@ -77,10 +73,6 @@ MSG_CLAIM_RECORD = _("用量记录 {record} 不在本告知书中，或是一条
 MSG_CLAIM_REPEATED = _("同一条用量记录只能主张一次")
 MSG_CLAIM_QUANTITY = _("主张的数量必须是不小于 0 的十进制数，最多 6 位小数")
 MSG_CLAIM_UNCHANGED = _("用量记录 {record} 主张的数量与现有数量相同")
-MSG_DECIDE_ROLE = _("只有审核员可以处理异议")
-MSG_DECISION_INVALID = _("处理结果只能是采纳或不予采纳")
-MSG_ALREADY_DECIDED = _("该异议已处理")
-MSG_REASON_REQUIRED = _("不予采纳时必须说明理由")
 
 
 MSG_CALENDAR_PENDING = _("告知书的异议期截止日将落在 {year} 年，而该年的官方放假安排尚未发布，暂不能出具；"
@@ -305,81 +297,6 @@ def objection_file(*, notice: DataNotice, explanation: str, evidence: list, clai
     return objection
 
 
-def objection_decide(*, objection: Objection, decision: str, reason: str, actor, now: datetime) -> Objection:
-    """A reviewer upholds an objection (a correction record is appended for each claim) or rejects it with a
-    reason; the enterprise is told by e-mail and sees the result on the notice."""
-    if actor is None or not (user_roles(actor) & OBJECTION_DECIDE_ROLES):
-        raise Forbidden(MSG_DECIDE_ROLE, code="role_not_allowed")
-    if decision not in OBJECTION_DECISIONS:
-        raise DomainError(MSG_DECISION_INVALID, code="decision_invalid", field="decision")
-    reason = reason.strip()
-    if decision == "reject" and not reason:
-        raise DomainError(MSG_REASON_REQUIRED, code="objection_reason_required", field="reason")
-    case = objection_case(objection)
-    require_independent(actor, case, now=now)
-    if Objection.objects.values_list("status", flat=True).get(pk=objection.pk) != ObjectionStatus.OPEN:
-        raise Conflict(MSG_ALREADY_DECIDED, code="objection_already_decided")
-
-    def decide(entries: list[dict]) -> tuple[Objection, list]:
-        return _objection_apply(objection, decision=decision, reason=reason, actor=actor, now=now, entries=entries)
-
-    if decision == "uphold" and _objection_raises_base(objection):
-        # four eyes: an uphold that raises the subsidy base takes effect when a second reviewer confirms it
-        locked, corrections = four_eyes(Step.OBJECTION_UPHOLD, case=case, actor=actor, now=now,
-                                        params={"decision": "uphold"}, reason=reason, execute=decide)
-    else:
-        locked, corrections = decide([])
-    with translation.override(settings.LANGUAGE_CODE):  # e-mails are Chinese, whatever the reviewer's page language
-        _send(recipients=notice_member_emails(locked.notice),
-              subject=f"【影都算力券】异议处理结果：{locked.get_status_display()}（{locked.notice.work.title}）",
-              template="notices/email/objection_decided.txt",
-              context={"objection": locked, "notice": locked.notice, "corrections": corrections,
-                       "correction_yuan": yuan_display(sum(row.cost_microfen for row in corrections))})
-    return locked
-
-
-def objection_uphold_confirm(*, proposal, actor, now: datetime, note: str = "") -> Objection:
-    """A second reviewer confirms a proposed uphold (duties.services.proposal_confirm)."""
-    objection = Objection.objects.get(pk=proposal.case_id)
-    return objection_decide(objection=objection, decision="uphold", reason=note.strip() or proposal.reason,
-                            actor=actor, now=now)
-
-
-def _objection_raises_base(objection: Objection) -> bool:
-    """True when some claim asks for more than the record's current quantity (the subsidy base would rise)."""
-    return any(claim.claimed_quantity > usage_record_effective_quantity(claim.record)
-               for claim in objection.claims.select_related("record"))
-
-
-def _objection_apply(objection: Objection, *, decision: str, reason: str, actor, now: datetime,
-                     entries: list[dict]) -> tuple[Objection, list]:
-    with transaction.atomic():
-        locked = Objection.objects.select_for_update().select_related("notice").get(pk=objection.pk)
-        if locked.status != ObjectionStatus.OPEN:
-            raise Conflict(MSG_ALREADY_DECIDED, code="objection_already_decided")
-        locked.status = ObjectionStatus.UPHELD if decision == "uphold" else ObjectionStatus.REJECTED
-        locked.decided_at, locked.decided_by, locked.decision_reason = now, actor, reason
-        locked.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
-        # The decision is logged before the correction records it causes, and their link to the claims after them.
-        log_append(events=[*entries, objection_decided_event(locked, decision=decision, actor=actor)], now=now)
-        corrections = []
-        if decision == "uphold":
-            claims = list(locked.claims.select_related("record"))
-            appended = {row.corrects_id: row for row in usage_corrections_append(
-                requests=[CorrectionRequest(original=c.record, corrected_quantity=c.claimed_quantity)
-                          for c in claims], objection_id=locked.pk, actor=actor, now=now)}
-            corrected = []
-            for claim in claims:
-                if claim.record_id in appended:
-                    claim.correction = appended[claim.record_id]
-                    claim.save(update_fields=["correction"])
-                    corrected.append(claim)
-            if corrected:
-                log_append(events=[objection_claims_corrected_event(locked, claims=corrected, now=now)], now=now)
-            corrections = list(appended.values())
-    return locked, corrections
-
-
 def data_notice_request(*, work, period_start_on: date, period_end_on: date, actor,
                         now: datetime) -> DataNotice | PendingNotice:
     """Issue a data notice now, or, when its objection deadline would rest on a year without an official calendar,
@@ -447,3 +364,15 @@ def objection_deadlines_recompute(*, now: datetime) -> list[DeadlineMove]:
                   template="notices/email/deadline_recomputed.txt",
                   context={"notice": notice, "previous_on": previous_on, "deadline_on": deadline_on})
     return moves
+
+
+# The decision of an objection lives in decisions.py (it imports this module's helpers); callers keep this name.
+from .decisions import (  # noqa: E402, F401
+    MSG_ALREADY_DECIDED,
+    MSG_DECIDE_ROLE,
+    MSG_DECISION_INVALID,
+    MSG_REASON_REQUIRED,
+    ClaimDecision,
+    objection_decide,
+    objection_uphold_confirm,
+)
