@@ -42,6 +42,8 @@ class NoticeRecordOut(Schema):
 class ClaimOut(Schema):
     record_id: int
     claimed_quantity: str
+    status: str
+    decided_quantity: str | None
     correction_id: int | None
 
 
@@ -89,9 +91,17 @@ class NoticeIn(Schema):
     period_end_on: date
 
 
+class ClaimDecisionIn(Schema):
+    record_id: int
+    quantity: str | int
+    reason: str = ""
+
+
 class DecisionIn(Schema):
     decision: str
     reason: str = ""
+    # decided quantities (partial uphold); claims not listed are upheld as claimed
+    claims: list[ClaimDecisionIn] = []
 
 
 class ObjectionIn(Schema):
@@ -105,6 +115,9 @@ def _objection_out(objection) -> dict:
         "explanation": objection.explanation, "filed_at": objection.filed_at,
         "evidence_sha256": [file.sha256 for file in objection.evidence.all()],
         "claims": [{"record_id": c.record_id, "claimed_quantity": format(c.claimed_quantity.normalize(), "f"),
+                    "status": c.status,
+                    "decided_quantity": (format(c.decided_quantity.normalize(), "f")
+                                         if c.decided_quantity is not None else None),
                     "correction_id": c.correction_id} for c in objection.claims.all()],
         "decided_at": objection.decided_at, "decision_reason": objection.decision_reason,
     }
@@ -194,9 +207,11 @@ def objection_file(request, notice_id: int, payload: Form[ObjectionIn],
 
 
 @router.post("/objections/{int:objection_id}/decision", response=ObjectionOut, auth=django_auth,
-             summary="处理异议：uphold（采纳，追加更正记录）或 reject（不予采纳，须说明理由）（审核员）")
+             summary="处理异议：uphold（采纳，可按条目给出决定数量及理由）或 reject（不予采纳，须说明理由）（审核员）")
 def objection_decide(request, objection_id: int, payload: DecisionIn):
     objection = selectors.objection_get_for(request.user, objection_id)
+    claims = [services.ClaimDecision(record_id=item.record_id, quantity=item.quantity, reason=item.reason)
+              for item in payload.claims]
     decided = services.objection_decide(objection=objection, decision=payload.decision, reason=payload.reason,
-                                        actor=request.user, now=timezone.now())
+                                        actor=request.user, now=timezone.now(), claims=claims)
     return _objection_out(decided)

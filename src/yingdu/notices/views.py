@@ -121,6 +121,17 @@ def objection_file(request, notice_id: int):
     return _detail(request, notice, objection_form=form, status=400)
 
 
+def _claim_decisions(request, objection) -> list:
+    """The decided quantity and reason typed for each claim (``decided-<record>``, ``decided-reason-<record>``)."""
+    decisions = []
+    for record_id in objection.claims.values_list("record_id", flat=True):
+        quantity = request.POST.get(f"decided-{record_id}", "").strip()
+        if quantity:
+            decisions.append(services.ClaimDecision(record_id=record_id, quantity=quantity,
+                                                    reason=request.POST.get(f"decided-reason-{record_id}", "")))
+    return decisions
+
+
 @role_required(*OBJECTION_DECIDE_ROLES)
 @require_POST
 def objection_decide(request, objection_id: int):
@@ -130,7 +141,7 @@ def objection_decide(request, objection_id: int):
         try:
             decided = services.objection_decide(objection=objection, decision=form.cleaned_data["decision"],
                                                 reason=form.cleaned_data["reason"], actor=request.user,
-                                                now=timezone.now())
+                                                now=timezone.now(), claims=_claim_decisions(request, objection))
         except SecondPersonRequired as proposed:
             messages.info(request, str(proposed.message))
             return redirect("notices:detail", notice_id=objection.notice_id)

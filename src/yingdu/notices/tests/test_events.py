@@ -18,6 +18,7 @@ from yingdu.metering.tests.tamper import (
 )
 from yingdu.notices import services
 from yingdu.notices.models import (
+    ClaimStatus,
     DataNotice,
     Objection,
     ObjectionClaim,
@@ -149,8 +150,13 @@ def test_an_objection_claim_edited_deleted_or_forged_is_named(objected):
     assert claim.correction is not None
     assert_update_named(ObjectionClaim, claim.pk, "correction", None)
     assert_update_named(ObjectionClaim, claim.pk, "claimed_quantity", Decimal("4"))
+    assert_update_named(ObjectionClaim, claim.pk, "decided_quantity", Decimal("3.5"))
+    assert_update_named(ObjectionClaim, claim.pk, "status", ClaimStatus.AWAITING_PROVIDER)
+    assert_update_named(ObjectionClaim, claim.pk, "decision_reason", "事后补写的理由")
     assert_delete_named(ObjectionClaim, claim.pk)
     rejected_claim = ObjectionClaim.objects.get(objection=objected.rejected)
+    assert rejected_claim.status == ClaimStatus.REJECTED and rejected_claim.decided_quantity is None
+    assert_update_named(ObjectionClaim, rejected_claim.pk, "decided_quantity", Decimal("9"))
     assert_insert_named(ObjectionClaim, rejected_claim.pk, changes={"objection_id": objected.upheld.pk})
 
 
