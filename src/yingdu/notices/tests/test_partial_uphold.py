@@ -31,19 +31,19 @@ PRICE_FEN = 800
 MICRO = 1_000_000
 
 
-def issue(world, *, end_on=date(2026, 9, 23), now=at("2026-09-24 10:00")):
+def issue(world, *, end_on=date(2026, 9, 23), now="2026-09-24 10:00"):
     return services.data_notice_issue(work=world.work, period_start_on=date(2026, 9, 1), period_end_on=end_on,
-                                      actor=world.reviewer, now=now)
+                                      actor=world.reviewer, now=at(now))
 
 
-def object_to(world, notice, claims, *, now=at("2026-09-28 10:00")):
+def object_to(world, notice, claims, *, now="2026-09-28 10:00"):
     return services.objection_file(notice=notice, explanation="数量有误", evidence=[evidence()],
                                    claims=[(record.pk, quantity) for record, quantity in claims], actor=world.member,
-                                   now=now)
+                                   now=at(now))
 
 
 def later_notice_agrees_with_verified_cost(world, quantity_total: str):
-    later = issue(world, end_on=date(2026, 9, 30), now=at("2026-10-20 10:00"))
+    later = issue(world, end_on=date(2026, 9, 30), now="2026-10-20 10:00")
     assert later.cost_microfen == int(Decimal(quantity_total) * MICRO) * PRICE_FEN
     version = policy_version_require_in_force(on=date(2026, 10, 20))
     assert verified_cost(world.work, rounding_rule=version.rounding_rule).fen * 1_000_000 == later.cost_microfen
@@ -114,7 +114,7 @@ def test_a_raise_within_the_signed_quantity_is_corrected_by_the_platform(world):
     lower = object_to(world, notice, [(world.records[0], "4")])
     services.objection_decide(objection=lower, decision="uphold", reason="属实", actor=world.reviewer,
                               now=at("2026-10-08 10:00"))
-    back = object_to(world, notice, [(world.records[0], "12")], now=at("2026-10-09 10:00"))
+    back = object_to(world, notice, [(world.records[0], "12")], now="2026-10-09 10:00")
     claims = [services.ClaimDecision(record_id=world.records[0].pk, quantity="12", reason="")]
     with pytest.raises(SecondPersonRequired):
         services.objection_decide(objection=back, decision="uphold", reason="复核", actor=world.reviewer,
