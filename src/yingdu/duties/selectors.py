@@ -1,5 +1,6 @@
 """Reads for separation of duties: a staff member's links to organisations, proposals, recusals."""
 
+import calendar
 from datetime import date, datetime, time
 
 from django.db.models import QuerySet
@@ -12,16 +13,9 @@ from .rules import FOUR_EYES, Step
 
 
 def _months_before(day: date, months: int) -> date:
-    month_index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(month_index, 12)
-    month += 1
-    # the same day of the month, or the month's last day (31 March - 1 month = 28/29 February)
-    for candidate in range(day.day, 27, -1):
-        try:
-            return date(year, month, candidate)
-        except ValueError:
-            continue
-    return date(year, month, min(day.day, 28))
+    """The same day ``months`` earlier, or that month's last day (31 March - 1 month = 28/29 February)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def conflict_lookback_months(*, today: date) -> int | None:

@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from yingdu.accounts.admin_selectors import USERS_PER_PAGE
 from yingdu.accounts.admin_services import MSG_DEACTIVATE_SELF, user_deactivate, user_reactivate
@@ -124,7 +123,7 @@ def test_deactivation_ends_the_users_sessions_at_once(admin):
     assert client.post("/accounts/login/", {"username": "leaving", "password": PASSWORD}).status_code == 302
     other = client_for(make_user())
     assert client.get("/api/v1/me").status_code == 200
-    user_deactivate(user=target, reason="离职", actor=verified(admin), now=timezone.now())
+    user_deactivate(user=target, reason="离职", actor=verified(admin), now=NOW)
     assert client.get("/api/v1/me").status_code == 401  # the old session cookie is anonymous now
     assert client.get("/dashboard/").status_code == 302
     assert other.get("/api/v1/me").status_code == 200  # other people's sessions stay
@@ -135,7 +134,7 @@ def test_a_revoked_role_stops_working_at_the_next_request(admin):
     grant = RoleGrant.objects.get(user=auditor, role=Role.AUDITOR)
     client = client_for(auditor)
     assert "auditor" in client.get("/api/v1/me").json()["roles"]
-    role_revoke(grant=grant, actor=verified(admin), now=timezone.now(), reason="调岗")
+    role_revoke(grant=grant, actor=verified(admin), now=NOW, reason="调岗")
     assert client.get("/api/v1/me").json()["roles"] == []
 
 

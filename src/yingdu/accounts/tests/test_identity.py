@@ -1,8 +1,9 @@
 """Login names: normalised, unique up to case and width, no invisible characters, no look-alikes of existing names."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from yingdu.accounts.identity import username_key, username_skeleton
 from yingdu.accounts.models import User
@@ -16,11 +17,14 @@ from yingdu.accounts.services import (
 from yingdu.errors import DomainError
 from yingdu.testing.factories import PASSWORD, make_user
 
+# a fixed time for the entries: the suite passes on any date
+NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
 pytestmark = pytest.mark.django_db
 
 
 def _register(username: str) -> User:
-    return user_register(username=username, password=PASSWORD, now=timezone.now())
+    return user_register(username=username, password=PASSWORD, now=NOW)
 
 
 def _refusal(username: str) -> DomainError:

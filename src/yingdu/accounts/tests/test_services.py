@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 from django.utils import timezone
 
@@ -21,6 +23,8 @@ from yingdu.testing.factories import PASSWORD, make_staff, make_user
 
 pytestmark = pytest.mark.django_db
 
+
+GRANTED_AT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 def test_a_username_differing_only_in_case_is_refused_as_taken():
     make_user("Zhang_Wei")
@@ -65,8 +69,8 @@ def test_granting_an_active_role_again_returns_the_existing_grant():
     admin = verified(make_staff(Role.ADMIN))
     target = make_user()
     first = two_people(role_grant, first=admin, second=verified(make_staff(Role.ADMIN)), user=target,
-                       role=Role.REVIEWER, now=timezone.now(), reason="新入职")
-    again = role_grant(user=target, role=Role.REVIEWER, actor=admin, now=timezone.now(), reason="新入职")
+                       role=Role.REVIEWER, now=GRANTED_AT, reason="新入职")
+    again = role_grant(user=target, role=Role.REVIEWER, actor=admin, now=GRANTED_AT, reason="新入职")
     assert again.pk == first.pk
     assert RoleGrant.objects.filter(user=target).count() == 1
 
