@@ -47,6 +47,8 @@ MSG_MATERIAL_UNKNOWN = _("“{code}”不在申报材料清单中，或由平台
 MSG_MATERIAL_CLOSED = _("申请当前状态为“{status}”，不能上传材料")
 MSG_TOPUP_NOT_POSSIBLE = _("只有已批准、且未按出海口径支持的作品补贴申请可以申请出海追加")
 MSG_AMOUNT_UNAVAILABLE = _("无法计算补贴金额：{reason}")
+MSG_NOTICE_INCOMPLETE = _("有 {count} 条计入补贴的用量记录尚未以数据告知书（或补充告知书）告知企业，告知后才能批准")
+MSG_OBJECTION_PENDING = _("该作品的数据告知书有待处理的异议，处理后才能批准")
 
 _UPLOAD_STATUSES = (ApplicationStatus.DRAFT, ApplicationStatus.SUPPLEMENT_REQUESTED)
 
@@ -274,11 +276,25 @@ def application_resubmit(*, application: Application, actor, now, response: str 
                        reason=response, apply=apply)
 
 
+def _require_told(application: Application) -> None:
+    """The amount rests only on records the enterprise was told of and could object to: every record that counts
+    is on a data notice of the work (a supplementary one for records that came later), and no objection is open."""
+    from yingdu.notices.selectors import work_notice_gap, work_open_objections
+
+    gap = work_notice_gap(application.work)
+    if gap:
+        raise Conflict(str(MSG_NOTICE_INCOMPLETE).format(count=gap), code="notice_incomplete",
+                       detail={"unnoticed_records": gap})
+    if work_open_objections(application.work).exists():
+        raise Conflict(MSG_OBJECTION_PENDING, code="objection_pending")
+
+
 def application_approve(*, application: Application, actor, now, reason: str = "") -> Application:
     """Approve (four-eyes: not by anyone who reviewed it); the amount is computed now, fixed and issued as a voucher."""
     def apply(locked: Application) -> dict:
         if locked.transitions.filter(actor=actor, action__in=REVIEW_ACTIONS).exists():
             raise Forbidden(MSG_FOUR_EYES, code="four_eyes")
+        _require_told(locked)
         review = _compute_review_amount(locked, now)
         locked.approved_amount_fen = locked.review_amount_fen
         locked.approved_explanation = locked.review_explanation

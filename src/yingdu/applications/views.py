@@ -10,7 +10,8 @@ from yingdu.accounts.permissions import login_required, role_required
 from yingdu.accounts.selectors import user_roles
 from yingdu.errors import DomainError
 from yingdu.files import open_stored
-from yingdu.notices.selectors import notice_pending_for_work
+from yingdu.notices.selectors import notice_pending_for_work, work_notice_gap, work_notices_for, yuan_display
+from yingdu.notices.workflow import NOTICE_ISSUE_ROLES
 from yingdu.rules.money import Money
 from yingdu.works.selectors import work_get_for
 
@@ -94,7 +95,13 @@ def application_detail(request, application_id: int):
         except DomainError as error:
             preview = {"amount": "—", "explanation": str(error.message)}
     is_member = Role.ENTERPRISE_MEMBER in roles
+    work_notices = list(work_notices_for(request.user, application.work))
+    for notice in work_notices:
+        notice.cost_yuan = yuan_display(notice.cost_microfen)
+    notice_gap = work_notice_gap(application.work) if application.status in OPEN_STATUSES else 0
     return render(request, "applications/detail.html", {
+        "work_notices": work_notices, "notice_gap": notice_gap, "work_id": application.work_id,
+        "can_supplement": bool(notice_gap and roles & NOTICE_ISSUE_ROLES),
         "application": application, "sla": sla, "precheck": check,
         "timeline": selectors.application_timeline(application, sla=sla),
         "history": [(t, TRANSITIONS[t.action].label) for t in selectors.application_history(application)],

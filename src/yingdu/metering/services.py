@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import logging
 import secrets
 from datetime import datetime
 
@@ -66,6 +67,8 @@ MSG_ATTRIBUTE_REASON = _("请填写归属理由")
 ATTRIBUTION_ROLES = frozenset({Role.REVIEWER, Role.ADMIN})
 
 API_KEY_PREFIX = "yk"
+
+logger = logging.getLogger(__name__)
 
 
 def _require_operator(actor, provider: Provider) -> None:
@@ -251,7 +254,20 @@ def usage_record_attach(*, record: UsageRecord, work, actor, reason: str, now: d
                                                           commitment_salt=salt, log_index=entry.index)
     except IntegrityError:
         raise Conflict(MSG_ATTRIBUTE_TWICE, code="record_already_attributed") from None
+    _supplement_notice(work, now=now)
     return attribution
+
+
+def _supplement_notice(work, *, now: datetime) -> None:
+    """A record attributed after the work's data notice counts toward the subsidy: the enterprise is sent a
+    supplementary notice, which it can object to, before the amount can be approved (the approval checks)."""
+    from yingdu.notices.services import data_notice_supplement
+
+    try:
+        data_notice_supplement(work=work, actor=SYSTEM, now=now)
+    except DomainError as error:
+        # the attribution stands; approval stays refused until the notice is issued (notices page)
+        logger.warning("supplementary notice for work %s not issued: %s", work.pk, error.code)
 
 
 def ingest_counters_add(increments: dict[str, int]) -> None:

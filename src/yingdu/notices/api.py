@@ -12,6 +12,7 @@ from yingdu.errors import DomainError
 from yingdu.works.selectors import work_get_for
 
 from . import documents, selectors, services
+from .models import DataNotice
 
 router = Router(tags=["数据告知与异议"])
 
@@ -77,6 +78,16 @@ class NoticeOut(Schema):
     objection_window_working_days: int | None
     objection_deadline_on: date | None
     objection_deadline_provisional: bool
+    supplements_id: int | None
+
+
+class PendingNoticeOut(Schema):
+    id: int
+    work_id: int
+    period_start_on: date
+    period_end_on: date
+    reason: str
+    supplements_id: int | None
 
 
 class NoticeDetailOut(NoticeOut):
@@ -135,6 +146,7 @@ def _notice_out(notice) -> dict:
         "objection_window_working_days": notice.objection_window_working_days,
         "objection_deadline_on": notice.objection_deadline_on,
         "objection_deadline_provisional": notice.objection_deadline_provisional,
+        "supplements_id": notice.supplements_id,
     }
 
 
@@ -182,6 +194,22 @@ def notice_issue(request, payload: NoticeIn):
     notice = services.data_notice_issue(work=work, period_start_on=payload.period_start_on,
                                         period_end_on=payload.period_end_on, actor=request.user, now=timezone.now())
     return Status(201, _notice_detail(notice))
+
+
+@router.post("/works/{int:work_id}/notices/supplement", response={201: NoticeDetailOut, 202: PendingNoticeOut},
+             auth=django_auth,
+             summary="出具补充告知书：列出告知后才计入该作品补贴的用量记录（审核员、审计员、系统管理员）；"
+                     "异议期截止日待官方日历时列入待出具（202）；无需补充时 409 notice_nothing_to_supplement")
+def notice_supplement(request, work_id: int):
+    work = work_get_for(request.user, work_id)
+    result = services.data_notice_supplement(work=work, actor=request.user, now=timezone.now())
+    if result is None:
+        raise services.NothingToSupplement()
+    if isinstance(result, DataNotice):
+        return Status(201, _notice_detail(result))
+    return Status(202, {"id": result.pk, "work_id": result.work_id, "period_start_on": result.period_start_on,
+                        "period_end_on": result.period_end_on, "reason": result.reason,
+                        "supplements_id": result.supplements_id})
 
 
 def _parse_claims(text: str) -> list[tuple[int, str]]:

@@ -38,8 +38,9 @@ def _committed(digest: str, columns: dict[str, str]) -> Committed:
 
 
 NOTICE_ISSUED = declare(
-    "notices.issued", version=2,
-    doc="A usage statement (数据告知书) for a work and period was issued from a signed checkpoint.",
+    "notices.issued", version=3,
+    doc="A usage statement (数据告知书) for a work and period was issued from a signed checkpoint; a supplementary "
+        "one (补充告知书) lists only the records that came to count after the notice it supplements.",
     fields={
         "at": Field(Kind.TIME, "when"),
         "notice": Field(Kind.INT, "notice id"),
@@ -57,6 +58,7 @@ NOTICE_ISSUED = declare(
         "checkpoint_root_hash": Field(Kind.STR, "its root hash, base64"),
         "actor": Field(Kind.ACTOR, "the staff member who issued it, or system"),
         "records": Field(Kind.INTS, "the log indexes of its usage records, ascending", since=2),
+        "supplements": Field(Kind.INT, "the notice this one supplements, or null", null=True, since=3),
     },
     rows=[Row(DataNotice, key="notice", columns={
         "enterprise_id": "enterprise", "work_id": "work", "period_start_on": "period_start_on",
@@ -65,6 +67,7 @@ NOTICE_ISSUED = declare(
         "checkpoint_root_hash": Derived(lambda event: base64.b64decode(event["checkpoint_root_hash"]),
                                         "`checkpoint_root_hash` decoded from base64"),
         "issued_at": "at", "issued_by_id": "actor",
+        "supplements_id": Derived(lambda event: event.get("supplements"), "`supplements`, null before version 3"),
         "delivered_at": Const(None), "delivered_via": Const(""), "objection_window_working_days": Const(None),
         "objection_policy_version": Const(""), "objection_deadline_on": Const(None),
         "objection_deadline_provisional": Const(False),
@@ -109,7 +112,7 @@ NOTICE_DEADLINE_RECOMPUTED = declare(
 )
 
 NOTICE_DEFERRED = declare(
-    "notices.deferred",
+    "notices.deferred", version=2,
     doc="A notice owed for a work and period was queued, because its objection deadline would fall in a year "
         "without an official calendar.",
     fields={
@@ -121,11 +124,13 @@ NOTICE_DEFERRED = declare(
         "period_end_on": Field(Kind.DATE),
         "reason": Field(Kind.STR, "the platform's explanation (no personal data)"),
         "actor": Field(Kind.ACTOR, "who requested it, or system"),
+        "supplements": Field(Kind.INT, "the notice it will supplement, or null", null=True, since=2),
     },
     rows=[Row(PendingNotice, key="pending", columns={
         "enterprise_id": "enterprise", "work_id": "work", "period_start_on": "period_start_on",
         "period_end_on": "period_end_on", "reason": "reason", "requested_at": "at", "requested_by_id": "actor",
         "notice_id": Const(None), "issued_at": Const(None),
+        "supplements_id": Derived(lambda event: event.get("supplements"), "`supplements`, null before version 2"),
     })],
 )
 
@@ -279,7 +284,7 @@ def notice_issued_event(notice: DataNotice, *, quantities: list[dict], log_index
         record_count=notice.record_count, cost_microfen=notice.cost_microfen, records_sha256=notice.records_sha256,
         quantities=quantities, checkpoint_tree_size=notice.checkpoint_tree_size,
         checkpoint_root_hash=base64.b64encode(bytes(notice.checkpoint_root_hash)).decode(), actor=actor_ref(actor),
-        records=log_indexes)
+        records=log_indexes, supplements=notice.supplements_id)
 
 
 def notice_delivered_event(notice: DataNotice, *, viewer, now: datetime) -> dict:
@@ -303,7 +308,7 @@ def notice_deferred_event(owed: PendingNotice, *, actor) -> dict:
     return NOTICE_DEFERRED.build(
         at=event_time(owed.requested_at), pending=owed.pk, enterprise=owed.enterprise_id, work=owed.work_id,
         period_start_on=owed.period_start_on.isoformat(), period_end_on=owed.period_end_on.isoformat(),
-        reason=owed.reason, actor=actor_ref(actor))
+        reason=owed.reason, actor=actor_ref(actor), supplements=owed.supplements_id)
 
 
 def notice_pending_issued_event(owed: PendingNotice) -> dict:

@@ -28,6 +28,9 @@ class DataNotice(models.Model):
     issued_at = models.DateTimeField()
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="+")
+    # a supplementary notice (补充告知书) lists the records that came to count for the work after this earlier notice
+    supplements = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="supplementary_notices", verbose_name="所补充的告知书")
     delivered_at = models.DateTimeField(null=True, blank=True)
     delivered_via = models.CharField(max_length=16, choices=DeliveryChannel.choices, blank=True)
     objection_window_working_days = models.PositiveIntegerField(null=True, blank=True)
@@ -41,7 +44,8 @@ class DataNotice(models.Model):
         ordering = ["-issued_at", "-id"]
 
     def __str__(self) -> str:
-        return f"告知书 {self.pk}：{self.work} {self.period_start_on}–{self.period_end_on}"
+        kind = "补充告知书" if self.supplements_id else "告知书"
+        return f"{kind} {self.pk}：{self.work} {self.period_start_on}–{self.period_end_on}"
 
     @property
     def checkpoint_root_hash_base64(self) -> str:
@@ -61,6 +65,8 @@ class PendingNotice(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
     notice = models.OneToOneField(DataNotice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    supplements = models.ForeignKey(DataNotice, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name="所补充的告知书")
     issued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

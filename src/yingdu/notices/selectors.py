@@ -7,6 +7,7 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import organisation_member_emails, user_roles, user_staff_roles
@@ -55,6 +56,35 @@ def notice_records_for(*, work, start_on: date, end_on: date, tree_size: int) ->
     return work_counted_records(work, start_on=start_on, end_on=end_on, tree_size=tree_size)
 
 
+def work_noticed_record_ids(work) -> QuerySet:
+    """Primary keys of every usage record on any notice issued for the work (a subquery)."""
+    return DataNotice.records.through.objects.filter(datanotice__work=work).values("usagerecord_id")
+
+
+def work_unnoticed_records(work, *, start_on: date | None = None, end_on: date | None = None,
+                           tree_size: int | None = None) -> QuerySet[UsageRecord]:
+    """The rows that count for the work (metering.counting) whose original is on none of its notices: what a
+    supplementary notice lists. Corrections of a noticed record are told by the decision that made them."""
+    return (work_counted_records(work, start_on=start_on, end_on=end_on, tree_size=tree_size)
+            .alias(origin_id=Coalesce("corrects_id", "id")).exclude(origin_id__in=work_noticed_record_ids(work)))
+
+
+def work_notice_gap(work) -> int:
+    """How many original records count for the work but are on none of its notices (0 when the enterprise has been
+    told of every record the subsidy pays for)."""
+    return work_unnoticed_records(work).filter(corrects__isnull=True).count()
+
+
+def work_first_notice(work) -> DataNotice | None:
+    """The work's earliest notice that is not itself a supplement (what a supplementary notice supplements)."""
+    return DataNotice.objects.filter(work=work, supplements__isnull=True).order_by("issued_at", "id").first()
+
+
+def notice_supplements_pending(work) -> bool:
+    """A supplementary notice for the work is owed and waits for the official calendar."""
+    return PendingNotice.objects.filter(work=work, notice__isnull=True, supplements__isnull=False).exists()
+
+
 def notice_member_emails(notice: DataNotice) -> list[str]:
     """The enterprise's registered contacts: active members of its organisation with an e-mail address."""
     return organisation_member_emails(notice.enterprise.organisation_id)
@@ -75,6 +105,11 @@ def notices_visible_to(user) -> QuerySet[DataNotice]:
     return queryset.none()
 
 
+def work_notices_for(user, work) -> QuerySet[DataNotice]:
+    """The work's notices the user may see, oldest first (the application page lists them)."""
+    return notices_visible_to(user).filter(work=work).order_by("issued_at", "id")
+
+
 def notice_get_for(user, notice_pk: int) -> DataNotice:
     notice = notices_visible_to(user).filter(pk=notice_pk).first()
     if notice is None:
@@ -88,6 +123,11 @@ def objection_get_for(user, objection_pk: int) -> Objection:
     if objection is None:
         raise NotFound(MSG_OBJECTION_NOT_FOUND, code="objection_not_found")
     return objection
+
+
+def work_open_objections(work) -> QuerySet[Objection]:
+    """Objections to any of the work's notices that await a decision."""
+    return Objection.objects.filter(notice__work=work, status=ObjectionStatus.OPEN)
 
 
 def notice_open_objection(notice: DataNotice) -> Objection | None:

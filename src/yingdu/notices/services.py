@@ -52,7 +52,10 @@ from .selectors import (
     notice_open_objection,
     notice_records_for,
     notice_sku_totals,
+    notice_supplements_pending,
     period_bounds,
+    work_first_notice,
+    work_unnoticed_records,
     yuan_display,
 )
 from .workflow import NOTICE_ISSUE_ROLES
@@ -77,6 +80,18 @@ MSG_CLAIM_UNCHANGED = _("用量记录 {record} 主张的数量与现有数量相
 
 MSG_CALENDAR_PENDING = _("告知书的异议期截止日将落在 {year} 年，而该年的官方放假安排尚未发布，暂不能出具；"
                          "日历发布后由平台自动出具")
+
+
+MSG_NOTHING_TO_SUPPLEMENT = _("该作品所有计入补贴的用量记录均已告知企业，无需出具补充告知书")
+
+
+class NothingToSupplement(Conflict):
+    """Every record that counts for the work is on one of its notices already."""
+
+    code = "notice_nothing_to_supplement"
+
+    def __init__(self):
+        super().__init__(MSG_NOTHING_TO_SUPPLEMENT)
 
 
 class NoticeCalendarPending(DomainError):
@@ -130,8 +145,11 @@ def _local_date(moment: datetime) -> date:
     return moment.astimezone(SHANGHAI).date()
 
 
-def data_notice_issue(*, work, period_start_on: date, period_end_on: date, actor, now: datetime) -> DataNotice:
-    """Issue a usage statement for a work and period from a freshly signed checkpoint, then e-mail it.
+def data_notice_issue(*, work, period_start_on: date, period_end_on: date, actor, now: datetime,
+                      supplements: DataNotice | None = None) -> DataNotice:
+    """Issue a usage statement for a work and period from a freshly signed checkpoint, then e-mail it. With
+    ``supplements`` it is a supplementary notice (补充告知书): it lists only the records that count for the work and
+    are on none of its notices yet, with an objection window of its own.
 
     ``actor=SYSTEM`` is the platform itself (e.g. the applications flow). Call outside a transaction: the e-mail is
     sent once the notice is stored.
@@ -148,9 +166,9 @@ def data_notice_issue(*, work, period_start_on: date, period_end_on: date, actor
     _official_window_or_raise(_local_date(now))
     checkpoint = checkpoint_ensure_current(now=now)
     with transaction.atomic():
-        records = list(notice_records_for(work=work, start_on=period_start_on, end_on=period_end_on,
-                                          tree_size=checkpoint.tree_size).values_list("pk", "log_index",
-                                                                                      "cost_microfen"))
+        select = notice_records_for if supplements is None else work_unnoticed_records
+        records = list(select(work=work, start_on=period_start_on, end_on=period_end_on,
+                              tree_size=checkpoint.tree_size).values_list("pk", "log_index", "cost_microfen"))
         log_indexes = [log_index for _pk, log_index, _cost in records]
         notice = DataNotice.objects.create(
             enterprise_id=work.enterprise_id, work=work, period_start_on=period_start_on,
@@ -158,7 +176,7 @@ def data_notice_issue(*, work, period_start_on: date, period_end_on: date, actor
             cost_microfen=sum(cost for _pk, _index, cost in records),
             records_sha256=hashlib.sha256(canonical_json(log_indexes)).hexdigest(),
             checkpoint_tree_size=checkpoint.tree_size, checkpoint_root_hash=bytes(checkpoint.root_hash),
-            issued_at=now, issued_by_id=actor_user_id(actor))
+            issued_at=now, issued_by_id=actor_user_id(actor), supplements=supplements)
         DataNotice.records.through.objects.bulk_create(
             [DataNotice.records.through(datanotice_id=notice.pk, usagerecord_id=pk) for pk, _i, _c in records],
             batch_size=2000)
@@ -297,34 +315,54 @@ def objection_file(*, notice: DataNotice, explanation: str, evidence: list, clai
     return objection
 
 
-def data_notice_request(*, work, period_start_on: date, period_end_on: date, actor,
-                        now: datetime) -> DataNotice | PendingNotice:
+def data_notice_request(*, work, period_start_on: date, period_end_on: date, actor, now: datetime,
+                        supplements: DataNotice | None = None) -> DataNotice | PendingNotice:
     """Issue a data notice now, or, when its objection deadline would rest on a year without an official calendar,
     queue it as owed (one per work and period) so that it is issued as soon as the calendar allows."""
     try:
         return data_notice_issue(work=work, period_start_on=period_start_on, period_end_on=period_end_on,
-                                 actor=actor, now=now)
+                                 actor=actor, now=now, supplements=supplements)
     except NoticeCalendarPending as pending:
         reason = str(pending.message)
     with transaction.atomic():
         existing = PendingNotice.objects.select_for_update().filter(
-            work=work, period_start_on=period_start_on, period_end_on=period_end_on, notice__isnull=True).first()
+            work=work, period_start_on=period_start_on, period_end_on=period_end_on, notice__isnull=True,
+            supplements=supplements).first()
         if existing is not None:
             return existing
         owed = PendingNotice.objects.create(
             enterprise_id=work.enterprise_id, work=work, period_start_on=period_start_on, period_end_on=period_end_on,
-            reason=reason[:200], requested_at=now, requested_by_id=actor_user_id(actor))
+            reason=reason[:200], requested_at=now, requested_by_id=actor_user_id(actor), supplements=supplements)
         log_append(events=[notice_deferred_event(owed, actor=actor)], now=now)
     return owed
+
+
+def data_notice_supplement(*, work, actor, now: datetime) -> DataNotice | PendingNotice | None:
+    """Tell the enterprise of the records that came to count for the work after its notice (a quarantined record
+    attributed to it, a provider's late record): a supplementary notice over the production window up to today,
+    with its own objection window, or queued as owed like any notice. Nothing when every counted record was told,
+    or when the work has no notice yet (its first notice will list everything)."""
+    if actor is not SYSTEM and not (user_roles(actor) & NOTICE_ISSUE_ROLES):
+        raise Forbidden(MSG_ISSUE_ROLE, code="role_not_allowed")
+    first = work_first_notice(work)
+    end_on = min(work.production_end_on, _local_date(now))
+    if (first is None or end_on < work.production_start_on
+            or not work_unnoticed_records(work, end_on=end_on).exists()):
+        return None
+    if notice_supplements_pending(work):
+        return None  # one owed supplement lists, when issued, every record not told by then
+    return data_notice_request(work=work, period_start_on=work.production_start_on, period_end_on=end_on,
+                               actor=actor, now=now, supplements=first)
 
 
 def data_notices_issue_pending(*, now: datetime) -> list[DataNotice]:
     """Issue every owed notice whose objection deadline the official calendar can now state (the platform acts)."""
     issued = []
-    for owed in PendingNotice.objects.filter(notice__isnull=True).select_related("work").order_by("id"):
+    for owed in PendingNotice.objects.filter(notice__isnull=True).select_related("work", "supplements").order_by("id"):
         try:
             notice = data_notice_issue(work=owed.work, period_start_on=owed.period_start_on,
-                                       period_end_on=owed.period_end_on, actor=SYSTEM, now=now)
+                                       period_end_on=owed.period_end_on, actor=SYSTEM, now=now,
+                                       supplements=owed.supplements)
         except NoticeCalendarPending:
             break  # the same calendar answers for every owed notice today
         with transaction.atomic():

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from yingdu.accounts.models import STAFF_ROLES, Role
@@ -9,9 +10,11 @@ from yingdu.accounts.permissions import role_required
 from yingdu.accounts.selectors import user_roles
 from yingdu.errors import DomainError, SecondPersonRequired
 from yingdu.files import open_stored
+from yingdu.works.selectors import work_get_for
 
 from . import documents, selectors, services
 from .forms import DecisionForm, NoticeIssueForm, ObjectionForm
+from .models import DataNotice
 from .workflow import NOTICE_ISSUE_ROLES, OBJECTION_DECIDE_ROLES
 
 VIEWER_ROLES = (Role.ENTERPRISE_MEMBER, *STAFF_ROLES)
@@ -54,6 +57,32 @@ def notice_issue(request):
             messages.success(request, f"数据告知书（编号 {notice.pk}）已出具。")
             return redirect("notices:detail", notice_id=notice.pk)
     return render(request, "notices/issue.html", {"form": form})
+
+
+@role_required(*NOTICE_ISSUE_ROLES)
+@require_POST
+def notice_supplement(request, work_id: int):
+    """Issue the supplementary notice a work owes (records that came to count after its notice), then go back."""
+    try:
+        work = work_get_for(request.user, work_id)
+    except DomainError:
+        raise Http404 from None
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = ""
+    try:
+        result = services.data_notice_supplement(work=work, actor=request.user, now=timezone.now())
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect(back or "notices:list")
+    if result is None:
+        messages.info(request, str(services.MSG_NOTHING_TO_SUPPLEMENT))
+        return redirect(back or "notices:list")
+    if isinstance(result, DataNotice):
+        messages.success(request, f"补充告知书（编号 {result.pk}）已出具，企业可在其异议期内提出异议。")
+        return redirect("notices:detail", notice_id=result.pk)
+    messages.info(request, str(result.reason))
+    return redirect(back or "notices:list")
 
 
 def _detail(request, notice, *, objection_form=None, decision_form=None, status=200):

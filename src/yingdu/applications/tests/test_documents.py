@@ -27,8 +27,7 @@ def test_acceptance_supplement_and_decision_notices_are_pdfs_with_a_cjk_font(ent
     client = client_for(enterprise.registered_by)
     assert client.get(f"/applications/{application.pk}/notices/acceptance.pdf").status_code == 404
     services.application_accept(application=application, actor=reviewer, now=timezone.now())
-    services.application_start_review(application=application, actor=reviewer, now=timezone.now(),
-                                      issue_data_notice=False)
+    services.application_start_review(application=application, actor=reviewer, now=timezone.now())
     services.application_request_supplement(application=application, actor=reviewer, items=["授权书"],
                                              message="请补充", now=timezone.now())
     services.application_resubmit(application=application, actor=member, now=timezone.now())
@@ -54,8 +53,7 @@ def test_an_event_at_half_past_midnight_beijing_is_dated_with_the_beijing_date_e
         member = verified(enterprise.registered_by)
         application = services.application_submit(application=draft(work, now=moment), actor=member, now=moment)
         services.application_accept(application=application, actor=reviewer, now=moment)
-        services.application_start_review(application=application, actor=reviewer, now=moment,
-                                          issue_data_notice=False)
+        services.application_start_review(application=application, actor=reviewer, now=moment)
         services.application_approve(application=application, actor=approver, now=moment)
         client = client_for(enterprise.registered_by)
         acceptance = pdf_text(client.get(f"/applications/{application.pk}/notices/acceptance.pdf").content, tmp_path)

@@ -38,8 +38,7 @@ def _reviewed(work, *, reviewer, now):
     application = services.application_submit(application=draft(work, now=now), actor=member_of(work.enterprise),
                                               now=now)
     services.application_accept(application=application, actor=reviewer, now=now)
-    return services.application_start_review(application=application, actor=reviewer, now=now,
-                                             issue_data_notice=False)
+    return services.application_start_review(application=application, actor=reviewer, now=now)
 
 
 @pytest.fixture

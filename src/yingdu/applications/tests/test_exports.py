@@ -34,8 +34,7 @@ def _submitted(enterprise, meter, title: str):
 def _approved(enterprise, meter, reviewer, approver, title: str):
     application = _submitted(enterprise, meter, title)
     services.application_accept(application=application, actor=reviewer, now=timezone.now())
-    services.application_start_review(application=application, actor=reviewer, now=timezone.now(),
-                                      issue_data_notice=False)
+    services.application_start_review(application=application, actor=reviewer, now=timezone.now())
     return services.application_approve(application=application, actor=approver, now=timezone.now())
 
 

@@ -232,7 +232,7 @@ def test_sla_deadline_through_the_workflow(enterprise, meter, reviewer, policy_f
     sla = application_sla(application, today=date(2026, 2, 10))
     assert sla.deadline_on == date(2026, 3, 30) and sla.working_days_left == 30
     application = services.application_start_review(application=application, actor=reviewer,
-                                                    now=at(date(2026, 2, 11)), issue_data_notice=False)
+                                                    now=at(date(2026, 2, 11)))
     application = services.application_request_supplement(
         application=application, actor=reviewer, items=["补充截图"], message="截图不清晰", now=at(date(2026, 3, 2)))
     paused = application_sla(application, today=date(2026, 3, 4))
@@ -299,8 +299,7 @@ def test_approval_issues_a_voucher_with_the_fixed_amount(enterprise, meter, revi
     application = services.application_submit(application=draft(work), actor=member_of(enterprise),
                                               now=timezone.now())
     services.application_accept(application=application, actor=reviewer, now=timezone.now())
-    services.application_start_review(application=application, actor=reviewer, now=timezone.now(),
-                                      issue_data_notice=False)
+    services.application_start_review(application=application, actor=reviewer, now=timezone.now())
     application = services.application_approve(application=application, actor=approver, now=timezone.now())
     voucher = Voucher.objects.get(application_id=application.pk)
     assert voucher.amount_fen == application.approved_amount_fen == 240_000

@@ -16,6 +16,7 @@ from yingdu.duties.services import proposal_confirm, proposal_refuse
 from yingdu.enterprises import services as enterprises
 from yingdu.enterprises.models import EnterpriseState
 from yingdu.errors import DomainError, SecondPersonRequired
+from yingdu.notices import services as notices
 from yingdu.notices.models import ObjectionStatus
 from yingdu.testing.clients import client_for, verified
 from yingdu.testing.factories import make_enterprise, make_user
@@ -96,8 +97,6 @@ def walk_objection_uphold(world):
 
 
 def uphold(world, actor):
-    from yingdu.notices import services as notices
-
     return notices.objection_decide(objection=world.objection, decision="uphold", reason="服务商日志证实", actor=actor,
                                     now=NOW)
 
@@ -115,6 +114,11 @@ def walk_application_approve(world):
     both = verified(both)
     application = applications.application_accept(application=world.application, actor=both, now=NOW)
     application = applications.application_start_review(application=application, actor=both, now=NOW)
+    # the work's notice has an open objection: no one approves before it is decided
+    assert code_of(lambda: applications.application_approve(application=application, actor=world.approver,
+                                                            now=NOW)) == "objection_pending"
+    notices.objection_decide(objection=world.objection, decision="reject", reason="与服务商日志一致", actor=world.reviewer,
+                             now=NOW)
     assert code_of(lambda: applications.application_approve(application=application, actor=both, now=NOW)) == \
         "four_eyes"
     approved = applications.application_approve(application=application, actor=world.approver, now=NOW)
