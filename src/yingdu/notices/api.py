@@ -46,6 +46,8 @@ class ClaimOut(Schema):
     status: str
     decided_quantity: str | None
     correction_id: int | None
+    # awaiting_provider: the provider's signed correction of the record pushed since, once there is one
+    provider_correction_id: int | None
 
 
 class ObjectionOut(Schema):
@@ -129,7 +131,9 @@ def _objection_out(objection) -> dict:
                     "status": c.status,
                     "decided_quantity": (format(c.decided_quantity.normalize(), "f")
                                          if c.decided_quantity is not None else None),
-                    "correction_id": c.correction_id} for c in objection.claims.all()],
+                    "correction_id": c.correction_id,
+                    "provider_correction_id": getattr(getattr(c, "provider_correction", None), "pk", None)}
+                   for c in objection.claims.all()],
         "decided_at": objection.decided_at, "decision_reason": objection.decision_reason,
     }
 
@@ -160,7 +164,8 @@ def _notice_detail(notice) -> dict:
                      "sku": r.sku, "quantity": format(r.quantity.normalize(), "f"), "started_at": r.started_at,
                      "ended_at": r.ended_at, "origin": r.origin, "corrects_id": r.corrects_id,
                      "cost_microfen": r.cost_microfen} for r in selectors.notice_record_list(notice)],
-        "objections": [_objection_out(o) for o in notice.objections.prefetch_related("evidence", "claims")],
+        "objections": [_objection_out(o) for o in selectors.claims_with_provider_answer(
+            notice.objections.prefetch_related("evidence", "claims"))],
     }
 
 
@@ -242,4 +247,5 @@ def objection_decide(request, objection_id: int, payload: DecisionIn):
               for item in payload.claims]
     decided = services.objection_decide(objection=objection, decision=payload.decision, reason=payload.reason,
                                         actor=request.user, now=timezone.now(), claims=claims)
+    [decided] = selectors.claims_with_provider_answer([decided])
     return _objection_out(decided)

@@ -13,10 +13,10 @@ from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import organisation_member_emails, user_roles, user_staff_roles
 from yingdu.errors import NotFound
 from yingdu.metering.counting import day_bounds, work_counted_records
-from yingdu.metering.models import CatalogueEntry, UsageRecord
+from yingdu.metering.models import CatalogueEntry, RecordOrigin, UsageRecord
 from yingdu.rules.money import Money, round_fen
 
-from .models import DataNotice, Objection, ObjectionStatus, PendingNotice
+from .models import ClaimStatus, DataNotice, Objection, ObjectionStatus, PendingNotice
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MSG_NOTICE_NOT_FOUND = "未找到该数据告知书"
@@ -157,6 +157,23 @@ def notice_sku_totals(notice: DataNotice) -> list[SkuTotal]:
     return [SkuTotal(provider=row["provider__name"], sku=row["sku"],
                      unit=units.get((row["provider_id"], row["sku"]), ""),
                      quantity=row["quantity"].normalize(), cost_microfen=row["cost"]) for row in rows]
+
+
+def claims_with_provider_answer(objections) -> list[Objection]:
+    """The objections, each claim carrying ``provider_correction``: for a claim awaiting the provider's signed
+    correction, the latest correction the provider has pushed for that record since, else None (read, not stored:
+    the claim's decided row never changes)."""
+    objections = list(objections)
+    claims = [claim for objection in objections for claim in objection.claims.all()]
+    awaiting = {claim.record_id for claim in claims if claim.status == ClaimStatus.AWAITING_PROVIDER}
+    latest = {}
+    for row in UsageRecord.objects.filter(corrects_id__in=awaiting, origin=RecordOrigin.PROVIDER).order_by(
+            "log_index"):
+        latest[row.corrects_id] = row
+    for claim in claims:
+        claim.provider_correction = (latest.get(claim.record_id) if claim.status == ClaimStatus.AWAITING_PROVIDER
+                                     else None)
+    return objections
 
 
 def notice_record_list(notice: DataNotice) -> QuerySet[UsageRecord]:

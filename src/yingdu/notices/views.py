@@ -100,8 +100,9 @@ def _detail(request, notice, *, objection_form=None, decision_form=None, status=
         "cost_yuan": selectors.yuan_display(notice.cost_microfen),
         "totals": selectors.notice_sku_totals(notice),
         "records": selectors.notice_record_list(notice),
-        "objections": notice.objections.prefetch_related("evidence", "claims__correction").select_related(
-            "filed_by", "decided_by"),
+        "objections": selectors.claims_with_provider_answer(
+            notice.objections.prefetch_related("evidence", "claims__correction", "claims__record").select_related(
+                "filed_by", "decided_by")),
         "delivery_error": delivery_error,
         "is_member": is_member,
         "window_open": selectors.notice_window_open(notice, today=today),

@@ -94,6 +94,11 @@ def test_a_raise_waits_for_the_providers_signed_correction_then_counts(world):
     assert claim.status == ClaimStatus.AWAITING_PROVIDER and claim.decided_quantity == Decimal("50")
     assert claim.correction is None and not UsageRecord.objects.filter(corrects=world.records[2]).exists()
     later_notice_agrees_with_verified_cost(world, "16.5")  # nothing above the signed 4 counts yet
+    page = reverse("notices:detail", args=[notice.pk])
+    member = client_for(world.member)
+    assert 'data-testid="provider-answered"' not in member.get(page).content.decode()
+    [claim_out] = member.get(f"/api/v1/notices/{notice.pk}").json()["objections"][0]["claims"]
+    assert claim_out["status"] == "awaiting_provider" and claim_out["provider_correction_id"] is None
     to_provider = [m for m in mail.outbox if m.to == ["ops@meter.example.cn"]]
     assert len(to_provider) == 1 and "决定数量 50" in to_provider[0].body
     raw = usage_record(world.enterprise.uscc, "drama-notice", quantity="46", record_id="fix-1",
@@ -105,6 +110,13 @@ def test_a_raise_waits_for_the_providers_signed_correction_then_counts(world):
     assert result.status == "accepted"
     assert UsageRecord.objects.get(corrects=world.records[2]).origin == RecordOrigin.PROVIDER
     later_notice_agrees_with_verified_cost(world, "62.5")  # 10 + 2.5 + 50
+    # the claim's decided row is unchanged; the page and the API show the provider's answer beside it
+    fix = UsageRecord.objects.get(corrects=world.records[2])
+    html = member.get(page).content.decode()
+    assert f"服务商已提交签名更正 46（日志序号 {fix.log_index}）" in html
+    assert f"记录 {world.records[2].record_id} → 100" in html
+    [claim_out] = member.get(f"/api/v1/notices/{notice.pk}").json()["objections"][0]["claims"]
+    assert claim_out["status"] == "awaiting_provider" and claim_out["provider_correction_id"] == fix.pk
     # (the operator's e-mail was set behind the log's back: only the objection and usage tables are checked)
     assert_clean(models=[Objection, ObjectionClaim, UsageRecord])
 
