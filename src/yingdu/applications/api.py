@@ -1,8 +1,9 @@
 from datetime import date, datetime
+from typing import Literal
 
 from django.http import HttpResponse
 from django.utils import timezone
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.security import django_auth
 
@@ -13,6 +14,7 @@ from yingdu.works.selectors import work_get_for
 
 from . import documents, selectors, services
 from .eligibility import precheck
+from .models import OPEN_STATUSES
 
 router = Router(tags=["补贴申请"])
 
@@ -124,12 +126,23 @@ def application_create(request, payload: CreateIn):
                                             overseas_claimed=payload.overseas_claimed)
 
 
-@router.get("/queue", response=list[QueueRowOut], auth=django_auth, summary="审核队列（按剩余工作日排序）")
-def application_queue(request):
+QUEUE_LIMIT_DEFAULT, QUEUE_LIMIT_MAX, QUEUE_OFFSET_MAX = 50, 200, 10_000_000
+QueueStatus = Literal[("",) + tuple(status.value for status in OPEN_STATUSES)]
+QueueBadge = Literal[("",) + selectors.QUEUE_BADGES]
+
+
+@router.get("/queue", response=list[QueueRowOut], auth=django_auth,
+            summary="审核队列（按剩余工作日排序，分页：limit 至多 200，offset）；可按 status、badge"
+                    "（intake|overdue|at_risk|paused|on_track|unknown）与 q（企业名称、信用代码、作品名称、申请编号）筛选")
+def application_queue(request, limit: int = Query(QUEUE_LIMIT_DEFAULT, ge=1, le=QUEUE_LIMIT_MAX),
+                      offset: int = Query(0, ge=0, le=QUEUE_OFFSET_MAX),
+                      status: QueueStatus = "", badge: QueueBadge = "",
+                      q: str = Query("", max_length=selectors.QUEUE_SEARCH_MAX_LENGTH)):
     if not (user_roles(request.user) & STAFF_ROLES):
         raise Forbidden("只有工作人员可以查看审核队列", code="forbidden")
     return [{"application": row.application, "sla": _sla_out(row.sla)}
-            for row in selectors.application_queue(request.user, today=timezone.localdate())]
+            for row in selectors.application_queue(request.user, today=timezone.localdate(), status=status,
+                                                   badge=badge, search=q, offset=offset, limit=limit)]
 
 
 def _sla_out(sla):

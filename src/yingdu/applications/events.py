@@ -9,7 +9,17 @@ from collections.abc import Iterable
 
 from yingdu.actors import actor_ref
 from yingdu.enterprises.models import Enterprise
-from yingdu.transparency.catalogue import Committed, Const, Derived, EventType, Field, Kind, Row, declare
+from yingdu.transparency.catalogue import (
+    Committed,
+    Const,
+    Derived,
+    EventType,
+    Field,
+    Kind,
+    Row,
+    declare,
+    not_audited,
+)
 from yingdu.transparency.services import commitment, event_time
 
 from .models import Application, ApplicationMaterial, ApplicationTransition, ReviewerReminder, SupplementRequest
@@ -216,3 +226,10 @@ def reviewer_reminded_event(reminder: ReviewerReminder) -> dict:
     return REVIEWER_REMINDED.build(
         at=event_time(reminder.sent_at), reviewer=reminder.reviewer_id, sent_on=reminder.sent_on.isoformat(),
         applications=list(reminder.application_ids), reminder=reminder.pk)
+
+
+_SLA_CACHE = ("a cache of the review clock for sorting and filtering the queue, recomputed by the services from the "
+              "audited acceptance, supplement requests and objections and the calendar; pages show the clock "
+              "computed from those rows, and the applications tests compare the cache with it")
+not_audited(Application, columns={"sla_deadline_on": _SLA_CACHE, "sla_deadline_not_before": _SLA_CACHE,
+                                  "sla_paused": _SLA_CACHE, "sla_refreshed_on": _SLA_CACHE})

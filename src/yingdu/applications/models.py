@@ -61,6 +61,14 @@ class Application(models.Model):
     # SLA: the clock starts at acceptance; supplement requests pause it (SupplementRequest)
     accepted_on = models.DateField("受理日期", null=True, blank=True)
     sla_working_days = models.PositiveIntegerField(null=True, blank=True)
+    # The review clock as last computed, kept so that the queue sorts, filters and pages in SQL: a cache of what
+    # the audited rows (acceptance, supplement requests, objections) and the calendar give, refreshed by every
+    # service that changes them and daily for paused applications (services.application_sla_refresh). Pages show
+    # the figures computed from the audited rows, never these.
+    sla_deadline_on = models.DateField(null=True, blank=True)
+    sla_deadline_not_before = models.DateField(null=True, blank=True)
+    sla_paused = models.BooleanField(default=False)
+    sla_refreshed_on = models.DateField(null=True, blank=True)
     # the amount computed at review, and the one fixed at approval (fen), each with its explanation
     verified_cost_fen = models.BigIntegerField(null=True, blank=True)
     review_amount_fen = models.BigIntegerField(null=True, blank=True)
@@ -82,7 +90,11 @@ class Application(models.Model):
             models.UniqueConstraint(fields=["work", "kind"], condition=models.Q(status__in=HOLDING_STATUSES),
                                     name="one_holding_application_per_work_and_kind"),
         ]
-        indexes = [models.Index(fields=["enterprise", "limit_year", "status"], name="application_limit_idx")]
+        indexes = [
+            models.Index(fields=["enterprise", "limit_year", "status"], name="application_limit_idx"),
+            # the staff queue: open applications by deadline
+            models.Index(fields=["status", "sla_deadline_on"], name="application_queue_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"申请 #{self.pk}（{self.get_status_display()}）"

@@ -3,19 +3,19 @@
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
 from yingdu.accounts.selectors import user_staff_roles
 from yingdu.errors import NotFound
 from yingdu.policy.selectors import DeadlineMove, work_calendar
-from yingdu.rules.workdays import WorkCalendar
+from yingdu.rules.workdays import CalendarYearMissing, WorkCalendar
 
 from .models import OPEN_STATUSES, Application, ApplicationStatus, ApplicationTransition
-from .sla import SlaStatus, sla_status
+from .sla import AT_RISK_WORKING_DAYS, SlaStatus, sla_status
 
 
 def applications_visible_to(user) -> QuerySet[Application]:
@@ -57,13 +57,13 @@ def application_sla(application: Application, *, today: date, calendar: WorkCale
         today = last.on if last is not None else today
     pauses = [(r.requested_on, r.resumed_on) for r in application.supplement_requests.all()]
     if objections is None:
-        objections = _objections_by_work([application.work_id])[application.work_id]
+        objections = objections_by_work([application.work_id])[application.work_id]
     pauses += _objection_pauses(application, objections)
     return sla_status(accepted_on=application.accepted_on, sla_working_days=application.sla_working_days,
                       pauses=pauses, today=today, calendar=calendar or work_calendar())
 
 
-def _objections_by_work(work_ids: Iterable[int]) -> dict[int, list[tuple[datetime, datetime | None]]]:
+def objections_by_work(work_ids: Iterable[int]) -> dict[int, list[tuple[datetime, datetime | None]]]:
     """(filed_at, decided_at) of every objection to the works' data notices, by work, in one query."""
     from yingdu.notices.models import Objection
 
@@ -92,35 +92,97 @@ class QueueRow:
     sla: SlaStatus | None
 
 
-def _queue_key(row: QueueRow):
-    # awaiting intake first (by submission), then the most urgent (SlaStatus.sort_key), then by submission
-    if row.sla is None:
-        return (0, (0, 0, date.min), row.application.submitted_at)
-    return (1, row.sla.sort_key, row.application.submitted_at)
-
-
 def applications_with_sla(applications: Iterable[Application], *, today: date) -> list[QueueRow]:
     """Each application with its review clock, reading the calendar and the objections once for all of them."""
     applications = list(applications.prefetch_related("supplement_requests")
                         if isinstance(applications, QuerySet) else applications)
     calendar = work_calendar()
-    objections = _objections_by_work({a.work_id for a in applications if a.accepted_on is not None})
+    objections = objections_by_work({a.work_id for a in applications if a.accepted_on is not None})
     return [QueueRow(a, application_sla(a, today=today, calendar=calendar, objections=objections[a.work_id]))
             for a in applications]
 
 
-def application_queue(user, *, today: date, statuses=OPEN_STATUSES) -> list[QueueRow]:
-    """Open applications for staff, sorted by working days left (at risk and overdue first)."""
-    rows = applications_with_sla(applications_visible_to(user).filter(status__in=statuses), today=today)
-    return sorted(rows, key=_queue_key)
+# Awaiting intake first (by submission); then by the stored deadline, which orders as the working days left do
+# (left = working days from today to the deadline, non-decreasing in it); deadlines beyond the calendars last, by
+# the earliest they can be; then by submission. The stored deadline of a paused application is refreshed daily.
+QUEUE_ORDER = (
+    Case(When(accepted_on__isnull=True, then=Value(0)), default=Value(1)).asc(),
+    F("sla_deadline_on").asc(nulls_last=True),
+    F("sla_deadline_not_before").asc(nulls_last=True),
+    F("submitted_at").asc(),
+    F("id").asc(),
+)
+QUEUE_BADGES = ("intake", "overdue", "at_risk", "paused", "on_track", "unknown")
+QUEUE_SEARCH_MAX_LENGTH = 100
 
 
-def application_overdue(*, today: date) -> list[QueueRow]:
-    """Open applications past their deadline, most late first (programme dashboard)."""
-    rows = applications_with_sla(Application.objects.filter(status__in=OPEN_STATUSES, accepted_on__isnull=False)
-                                 .select_related("enterprise", "work"), today=today)
-    # the earliest deadline is the most late, also when the count of working days late is not yet known
-    return sorted([r for r in rows if r.sla and r.sla.is_overdue], key=lambda r: (r.sla.deadline_on, r.application.pk))
+def _at_risk_until(today: date) -> date:
+    """The last deadline that leaves at most AT_RISK_WORKING_DAYS working days; without a calendar for the days
+    ahead, counting Monday to Friday (the rows shown still compute their badge on the calendar)."""
+    try:
+        return work_calendar().add_working_days(start_on=today, working_days=AT_RISK_WORKING_DAYS)
+    except CalendarYearMissing:
+        day, left = today, AT_RISK_WORKING_DAYS
+        while left:
+            day += timedelta(days=1)
+            left -= day.weekday() < 5
+        return day
+
+
+def application_queue_queryset(user, *, today: date, status: str = "", badge: str = "",
+                               search: str = "") -> QuerySet[Application]:
+    """Open applications the user may see, in queue order, narrowed by status, clock badge and a search of the
+    enterprise's name or USCC, the work's title or the application number; sorted and paged by the database."""
+    queryset = applications_visible_to(user).filter(status__in=OPEN_STATUSES)
+    if status:
+        queryset = queryset.filter(status=status)
+    accepted = Q(accepted_on__isnull=False)
+    overdue = Q(sla_deadline_on__lt=today)
+    match badge:
+        case "intake":
+            queryset = queryset.filter(accepted_on__isnull=True)
+        case "overdue":
+            queryset = queryset.filter(accepted & overdue)
+        case "at_risk":
+            queryset = queryset.filter(accepted, sla_paused=False, sla_deadline_on__gte=today,
+                                       sla_deadline_on__lte=_at_risk_until(today))
+        case "paused":
+            queryset = queryset.filter(accepted, sla_paused=True).exclude(overdue)
+        case "on_track":
+            queryset = queryset.filter(accepted, sla_paused=False, sla_deadline_on__gt=_at_risk_until(today))
+        case "unknown":
+            queryset = queryset.filter(accepted, sla_deadline_on__isnull=True)
+    search = (search or "").strip()[:QUEUE_SEARCH_MAX_LENGTH]
+    if search:
+        found = (Q(enterprise__name__icontains=search) | Q(enterprise__uscc=search.upper())
+                 | Q(work__title__icontains=search))
+        if search.lstrip("#").isdigit() and len(search) <= 18:
+            found |= Q(pk=int(search.lstrip("#")))
+        queryset = queryset.filter(found)
+    return queryset.order_by(*QUEUE_ORDER)
+
+
+def application_queue(user, *, today: date, status: str = "", badge: str = "", search: str = "",
+                      offset: int = 0, limit: int | None = None) -> list[QueueRow]:
+    """The rows of the staff queue from ``offset`` (all of them without ``limit``: the export), each with the clock
+    computed from the audited rows; the reads are bounded by the rows returned, not by the table."""
+    queryset = application_queue_queryset(user, today=today, status=status, badge=badge, search=search)
+    queryset = queryset[offset:offset + limit] if limit is not None else queryset[offset:]
+    return applications_with_sla(queryset, today=today)
+
+
+def application_overdue_queryset() -> QuerySet[Application]:
+    """Open applications by stored deadline, earliest first (narrowed to the overdue ones by the caller's day)."""
+    return (Application.objects.filter(status__in=OPEN_STATUSES, accepted_on__isnull=False)
+            .select_related("enterprise", "work").order_by("sla_deadline_on", "id"))
+
+
+def application_overdue(*, today: date, offset: int = 0, limit: int | None = None) -> list[QueueRow]:
+    """Open applications past their deadline, most late first (the earliest deadline is the most late, also when
+    the count of working days late is not yet known)."""
+    queryset = application_overdue_queryset().filter(sla_deadline_on__lt=today)
+    queryset = queryset[offset:offset + limit] if limit is not None else queryset[offset:]
+    return [row for row in applications_with_sla(queryset, today=today) if row.sla and row.sla.is_overdue]
 
 
 def application_history(application: Application) -> QuerySet[ApplicationTransition]:
@@ -169,7 +231,7 @@ def application_deadlines_moved(*, before: WorkCalendar, after: WorkCalendar,
     """Open applications whose review deadline differs between two calendars, with the enterprise's organisation."""
     applications = list(Application.objects.filter(status__in=OPEN_STATUSES, accepted_on__isnull=False)
                         .select_related("enterprise", "work").prefetch_related("supplement_requests"))
-    objections = _objections_by_work({a.work_id for a in applications})
+    objections = objections_by_work({a.work_id for a in applications})
     moved = []
     for application in applications:
         old = application_sla(application, today=today, calendar=before, objections=objections[application.work_id])

@@ -4,6 +4,7 @@ import logging
 from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -15,13 +16,14 @@ from yingdu.duties.services import require_independent
 from yingdu.enterprises.models import Enterprise
 from yingdu.errors import Conflict, DomainError, Forbidden
 from yingdu.files import store_upload
-from yingdu.policy.selectors import policy_version_in_force, policy_version_require_in_force
+from yingdu.policy.selectors import policy_version_in_force, policy_version_require_in_force, work_calendar
 from yingdu.transparency.services import log_append
 from yingdu.vouchers.services import voucher_issue
 
 from .eligibility import AUTO_MATERIALS, application_quote, precheck
 from .events import application_created_event, application_transition_event, material_uploaded_event
 from .models import (
+    OPEN_STATUSES,
     Application,
     ApplicationKind,
     ApplicationMaterial,
@@ -29,6 +31,7 @@ from .models import (
     ApplicationTransition,
     SupplementRequest,
 )
+from .selectors import application_sla, objections_by_work
 from .workflow import REVIEW_ACTIONS, TRANSITIONS, ApplicationAction
 
 logger = logging.getLogger(__name__)
@@ -151,6 +154,7 @@ def _transition(*, application: Application, action: ApplicationAction, actor, n
             at=now, on=timezone.localdate(now), reason=reason, detail=detail,
         )
         locked.status = transition.target
+        _sla_cache(locked, today=timezone.localdate(now))
         locked.save()
         log_append(events=[application_transition_event(action, locked, record, supplements_closed=closed)], now=now)
         if then is not None:
@@ -360,3 +364,53 @@ def application_transition_by_action(*, application: Application, action: str, a
     if action == ApplicationAction.WITHDRAW:
         return application_withdraw(application=application, actor=actor, now=now, reason=reason)
     raise DomainError(_("未知操作"), code="unknown_action", status=404)
+
+
+def _sla_cache(application: Application, *, today, calendar=None, objections=None) -> None:
+    """Set the stored review clock (sort and filter columns of the queue) from the audited rows, as of ``today``."""
+    sla = application_sla(application, today=today, calendar=calendar, objections=objections)
+    application.sla_deadline_on = sla.deadline_on if sla is not None else None
+    application.sla_deadline_not_before = sla.deadline_not_before if sla is not None else None
+    application.sla_paused = bool(sla is not None and sla.paused_now)
+    application.sla_refreshed_on = today
+
+
+SLA_CACHE_FIELDS = ["sla_deadline_on", "sla_deadline_not_before", "sla_paused", "sla_refreshed_on"]
+
+
+def application_sla_refresh(*, applications, today) -> int:
+    """Recompute the stored review clock of these applications (open ones; a cache, not a record: no log entry, the
+    audit compares it with the clock recomputed from the audited rows). Returns how many changed."""
+    applications = list(applications)
+    calendar = work_calendar()
+    objections = objections_by_work({a.work_id for a in applications})
+    changed = []
+    for application in applications:
+        before = tuple(getattr(application, name) for name in SLA_CACHE_FIELDS)
+        _sla_cache(application, today=today, calendar=calendar, objections=objections[application.work_id])
+        if tuple(getattr(application, name) for name in SLA_CACHE_FIELDS) != before:
+            changed.append(application)
+    Application.objects.bulk_update(changed, SLA_CACHE_FIELDS, batch_size=500)
+    return len(changed)
+
+
+def applications_sla_refresh_for_work(*, work_id: int, today) -> int:
+    """An objection to the work's notice was filed or decided: its open applications' clocks pause or resume."""
+    return application_sla_refresh(
+        applications=Application.objects.filter(work_id=work_id, status__in=OPEN_STATUSES,
+                                                accepted_on__isnull=False).prefetch_related("supplement_requests"),
+        today=today)
+
+
+def applications_sla_refresh_open(*, today, only_moving: bool = False) -> int:
+    """Every open application's clock (after a calendar publication); with ``only_moving``, those whose stored
+    deadline moves with the date: paused ones, and those not refreshed today nor ever (the worker's daily run)."""
+    queryset = Application.objects.filter(status__in=OPEN_STATUSES, accepted_on__isnull=False)
+    if only_moving:
+        queryset = queryset.filter(Q(sla_paused=True) | Q(sla_refreshed_on__isnull=True)
+                                   | Q(sla_deadline_on__isnull=True)).exclude(sla_refreshed_on=today)
+    total, last_pk = 0, 0
+    while batch := list(queryset.filter(pk__gt=last_pk).order_by("pk").prefetch_related("supplement_requests")[:1000]):
+        total += application_sla_refresh(applications=batch, today=today)
+        last_pk = batch[-1].pk
+    return total

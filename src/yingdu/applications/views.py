@@ -1,8 +1,11 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from yingdu.accounts.models import STAFF_ROLES, Role
@@ -20,6 +23,9 @@ from .eligibility import application_quote, precheck
 from .forms import MaterialForm, TransitionForm
 from .models import OPEN_STATUSES, ApplicationStatus
 from .workflow import TRANSITIONS, transitions_available
+
+QUEUE_BADGE_LABELS = [("intake", _("待受理")), ("overdue", _("已超期")), ("at_risk", _("临近截止")),
+                      ("paused", _("已暂停")), ("on_track", _("正常")), ("unknown", _("日历未发布"))]
 
 
 def _application_or_404(request, application_id: int):
@@ -42,11 +48,30 @@ def application_list(request):
     })
 
 
+QUEUE_PAGE_SIZE = 50
+
+
+def _queue_filters(request) -> dict:
+    """The queue's filters from the query string; unknown values are ignored, not errors."""
+    status = request.GET.get("status", "")
+    badge = request.GET.get("badge", "")
+    return {"status": status if status in {s.value for s in OPEN_STATUSES} else "",
+            "badge": badge if badge in selectors.QUEUE_BADGES else "",
+            "search": request.GET.get("q", "")[:selectors.QUEUE_SEARCH_MAX_LENGTH].strip()}
+
+
 @role_required(*STAFF_ROLES)
 def application_queue(request):
     today = timezone.localdate()
-    rows = selectors.application_queue(request.user, today=today)
-    return render(request, "applications/queue.html", {"rows": rows, "today": today})
+    filters = _queue_filters(request)
+    page = Paginator(selectors.application_queue_queryset(request.user, today=today, **filters),
+                     QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = selectors.applications_with_sla(page.object_list, today=today)
+    query = urlencode({key: value for key, value in (("status", filters["status"]), ("badge", filters["badge"]),
+                                                     ("q", filters["search"])) if value})
+    return render(request, "applications/queue.html", {
+        "rows": rows, "page": page, "today": today, "filters": filters, "query": query,
+        "statuses": [(s.value, s.label) for s in OPEN_STATUSES], "badges": QUEUE_BADGE_LABELS})
 
 
 @role_required(Role.ENTERPRISE_MEMBER)
@@ -168,8 +193,12 @@ def material_file(request, application_id: int, material_id: int):
 def overdue_dashboard(request):
     if not (user_roles(request.user) & STAFF_ROLES):
         raise PermissionDenied
-    return render(request, "applications/overdue.html",
-                  {"rows": selectors.application_overdue(today=timezone.localdate())})
+    today = timezone.localdate()
+    page = Paginator(selectors.application_overdue_queryset().filter(sla_deadline_on__lt=today),
+                     QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [row for row in selectors.applications_with_sla(page.object_list, today=today)
+            if row.sla and row.sla.is_overdue]
+    return render(request, "applications/overdue.html", {"rows": rows, "page": page, "query": ""})
 
 
 def _xlsx(data: bytes, filename: str) -> HttpResponse:

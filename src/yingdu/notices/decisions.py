@@ -28,7 +28,7 @@ from yingdu.transparency.services import log_append
 from .events import objection_claims_corrected_event, objection_decided_event
 from .models import ClaimStatus, Objection, ObjectionClaim, ObjectionStatus
 from .selectors import notice_member_emails, yuan_display
-from .services import _parse_quantity, _send
+from .services import _parse_quantity, _send, review_clocks_refresh
 from .workflow import OBJECTION_DECIDE_ROLES, OBJECTION_DECISIONS
 
 MSG_DECIDE_ROLE = _("只有审核员可以处理异议")
@@ -190,7 +190,9 @@ def _objection_apply(objection: Objection, *, decision: str, reason: str, actor,
                 corrected.append(claim)
         if corrected:
             log_append(events=[objection_claims_corrected_event(locked, claims=corrected, now=now)], now=now)
+        review_clocks_refresh(locked.notice, now=now)
     return locked, list(appended.values())
+
 
 
 def _correction_request(claim: ObjectionClaim, *, signed: Decimal) -> CorrectionRequest:

@@ -276,6 +276,14 @@ def _parse_claims(notice: DataNotice, claims) -> list[tuple[object, Decimal]]:
     return parsed
 
 
+def review_clocks_refresh(notice, *, now: datetime) -> None:
+    """An objection pauses the review clock of the work's open applications while it is open (stored for the
+    queue): refresh them when it is filed or decided."""
+    from yingdu.applications.services import applications_sla_refresh_for_work
+
+    applications_sla_refresh_for_work(work_id=notice.work_id, today=_local_date(now))
+
+
 def objection_file(*, notice: DataNotice, explanation: str, evidence: list, claims: list[tuple[int, str]],
                    actor, now: datetime) -> Objection:
     """A member of the enterprise objects to a notice within its window, with a written explanation, evidence
@@ -312,6 +320,7 @@ def objection_file(*, notice: DataNotice, explanation: str, evidence: list, clai
                       for record, quantity in parsed_claims]
         log_append(events=[objection_filed_event(objection, evidence=evidence_rows, claims=claim_rows, actor=actor),
                            *(objection_evidence_added_event(row, now=now) for row in evidence_rows)], now=now)
+        review_clocks_refresh(notice, now=now)
     return objection
 
 

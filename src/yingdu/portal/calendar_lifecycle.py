@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import organisation_member_emails, staff_emails_with_role
 from yingdu.applications.selectors import application_deadlines_moved
+from yingdu.applications.services import applications_sla_refresh_open
 from yingdu.audits.services import case_deadlines_recompute
 from yingdu.notices.services import data_notices_issue_pending, objection_deadlines_recompute
 from yingdu.policy import selectors as policy_selectors
@@ -54,6 +55,7 @@ def calendar_official_published(*, year_version: CalendarYearVersion, now: datet
         review_moves = application_deadlines_moved(before=before, after=after, today=today)
         moves += [move for move, _organisation in review_moves]
         _tell_enterprises(review_moves)
+    applications_sla_refresh_open(today=today)
     issued = data_notices_issue_pending(now=now)
     result = CalendarRecomputation(year=year_version.year, moves=tuple(moves), notices_issued=len(issued))
     _tell_staff(result)

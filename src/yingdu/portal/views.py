@@ -31,7 +31,7 @@ def dashboard(request):
     if roles & {Role.REVIEWER, Role.ADMIN, Role.APPROVER, Role.AUDITOR, Role.FINANCE}:
         context["state_counts"] = enterprise_state_counts()
         context["pending"] = enterprises_visible_to(request.user).filter(state=EnterpriseState.PENDING)[:10]
-        context["overdue"] = application_overdue(today=timezone.localdate())[:10]
+        context["overdue"] = application_overdue(today=timezone.localdate(), limit=10)
         context["pending_notices"] = notices_pending()[:10]
     if not roles:
         return redirect("enterprises:register")
