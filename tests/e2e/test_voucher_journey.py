@@ -4,6 +4,8 @@ enterprise's confirmation in the browser), finance settles the period and then r
 rest; the payment and the revocation each take a second finance officer (four eyes)."""
 
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -13,11 +15,13 @@ from yingdu.accounts.models import Role
 from yingdu.testing.clients import verified
 from yingdu.testing.factories import make_enterprise, make_metering_provider, make_staff, make_user
 from yingdu.transparency.models import LogEntry
-from yingdu.vouchers.ledger import ledger_check
+from yingdu.vouchers.ledger import ledger_check, ledger_check_record
 from yingdu.vouchers.models import Account, AccountKind, RedemptionStatus, StatementStatus, VoucherStatus
 from yingdu.vouchers.services import voucher_issue
 
 from .conftest import assert_fits_width, log_in
+
+LEDGER_CHECKED_AT = datetime(2026, 11, 20, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -131,6 +135,7 @@ def test_voucher_is_issued_redeemed_confirmed_settled_and_revoked(live_server, p
     expect(page.get_by_test_id("voucher-balance")).to_have_text("0.00 元")
     assert_fits_width(page)
     screenshot(page, f"voucher-revoked-{width}")
+    ledger_check_record(clock=lambda: LEDGER_CHECKED_AT)  # what the worker runs every ten minutes
     page.goto(f"{live_server.url}/vouchers/finance/")
     expect(page.get_by_test_id("ledger-check")).to_contain_text("通过")
     screenshot(page, f"voucher-finance-{width}")

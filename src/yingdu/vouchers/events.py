@@ -36,6 +36,7 @@ from yingdu.transparency.services import commitment, event_time
 
 from .models import (
     Account,
+    LedgerCheckRun,
     RecoveryClaim,
     RecoveryRepayment,
     Redemption,
@@ -354,6 +355,9 @@ NOTICE = declare(
         "voucher_id": "voucher", "enterprise_id": "enterprise", "kind": "kind", "dedupe_key": "dedupe_key",
         "created_at": "at", "message": Committed("message_commitment", {"message": "message"}, **_ENTERPRISE_SALT)})],
 )
+
+not_audited(LedgerCheckRun, reason="results of the ledger check (a report about the ledger, recomputed from the "
+                                   "transfers and the log on each run), not a record of the programme")
 
 not_audited(VoucherNotice, columns={
     "emailed": "set after the transaction commits, once the mail server accepted the e-mail; delivery is not "

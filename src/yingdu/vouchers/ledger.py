@@ -12,7 +12,9 @@ at once, or (``entries=``) handed to the caller, who appends them after the entr
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F, Sum
@@ -28,6 +30,7 @@ from .models import (
     Account,
     AccountKind,
     BalanceSide,
+    LedgerCheckRun,
     RecoveryClaim,
     Redemption,
     RedemptionStatus,
@@ -175,6 +178,20 @@ def ledger_check() -> LedgerReport:
     _check_against_log(by_id, accounts, problems)
     _check_documents(derived, problems)
     return report
+
+
+def ledger_check_record(*, clock: Callable[[], datetime]) -> LedgerCheckRun:
+    """Run the ledger check and keep its result with its start and end times (``clock`` gives the time; the
+    finance page shows the latest run instead of recomputing the whole ledger on every view)."""
+    started_at = clock()
+    report = ledger_check()
+    return LedgerCheckRun.objects.create(started_at=started_at, finished_at=clock(), accounts=report.accounts,
+                                         transfers=report.transfers, problems=report.problems)
+
+
+def ledger_check_latest() -> LedgerCheckRun | None:
+    """The latest recorded run of the ledger check, or None."""
+    return LedgerCheckRun.objects.order_by("-finished_at", "-id").first()
 
 
 def _check_against_log(by_id: dict[int, Transfer], accounts: dict[int, Account], problems: list[str]) -> None:

@@ -337,3 +337,25 @@ class VoucherNotice(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class LedgerCheckRun(models.Model):
+    """One run of the ledger check (``ledger.ledger_check``), by the worker or the command: what the finance page
+    shows, with its time, instead of recomputing the whole ledger on every view."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    accounts = models.PositiveIntegerField()
+    transfers = models.PositiveIntegerField()
+    problems = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-finished_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"账务核对 {self.finished_at:%Y-%m-%d %H:%M}：{'通过' if self.ok else '有问题'}"
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+

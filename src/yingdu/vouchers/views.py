@@ -28,7 +28,7 @@ from .forms import (
     RevokeForm,
     SettlementForm,
 )
-from .ledger import ledger_check
+from .ledger import ledger_check_latest
 from .models import RedemptionStatus, VoucherStatus
 from .workflow import VOUCHER_READER_ROLES
 
@@ -236,7 +236,7 @@ def finance_overview(request):
         vouchers = vouchers.filter(status=status)
     return render(request, "vouchers/finance.html", {
         "budget": selectors.budget_overview(today=today), "views": selectors.voucher_views(vouchers[:200]),
-        "status": status, "statuses": VoucherStatus.choices, "ledger": ledger_check(),
+        "status": status, "statuses": VoucherStatus.choices, "ledger": ledger_check_latest(),
     })
 
 

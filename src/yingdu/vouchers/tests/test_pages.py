@@ -13,11 +13,14 @@ from yingdu.testing.factories import make_enterprise, make_staff, make_user
 from yingdu.testing.pdf import embedded_font_names
 from yingdu.testing.redemptions import code_for, redeem_with_code
 from yingdu.vouchers import redemptions
+from yingdu.vouchers.ledger import ledger_check_record
 from yingdu.vouchers.models import RedemptionStatus, StatementStatus, VoucherStatus
 from yingdu.vouchers.redemptions import MSG_VOUCHER_OR_CODE_INVALID
 from yingdu.xlsx import YUAN_FORMAT
 
-from .conftest import issue
+from .conftest import SHANGHAI, issue
+
+CHECKED_AT = datetime(2030, 6, 1, 9, tzinfo=SHANGHAI)
 
 pytestmark = pytest.mark.django_db
 
@@ -111,6 +114,7 @@ def test_finance_settles_exports_revokes_and_records_repayment(voucher, member, 
     redemption = pending_redemption(metered, voucher)
     redemptions.redemption_confirm(redemption=redemption, actor=member, now=timezone.now())
     client = client_for(finance)
+    ledger_check_record(clock=lambda: CHECKED_AT)  # the worker's periodic run
     assert "账务核对：通过" in client.get("/vouchers/finance/").content.decode()
     today = timezone.localdate()
     created = client.post("/vouchers/finance/settlements/", {
