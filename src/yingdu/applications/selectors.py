@@ -268,3 +268,20 @@ def applications_with_invoice_difference() -> list[tuple[Application, BaseFigure
         if figures is not None and figures.differs:
             rows.append((application, figures))
     return rows
+
+
+@dataclass(frozen=True)
+class InvoiceReconciliation:
+    """An approved application of a work: the figures behind its base and the invoices declared on it."""
+
+    application: Application
+    figures: BaseFigures | None
+    invoices: list[ApplicationInvoice]
+
+
+def work_invoice_reconciliation(work) -> list[InvoiceReconciliation]:
+    """For the spot check's "invoices" item: each approved application of the work with the metered cost, the
+    invoices (withdrawn ones included) and the difference fixed at approval."""
+    return [InvoiceReconciliation(application=application, figures=base_figures(application.approved_detail),
+                                  invoices=list(application_invoices(application)))
+            for application in work.applications.filter(status=ApplicationStatus.APPROVED).order_by("decided_at", "id")]

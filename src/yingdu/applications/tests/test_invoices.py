@@ -404,3 +404,33 @@ def test_domain_errors_carry_their_field(work, meter):
     assert refused.value.field == "invoice_number"
     assert declare_invoice(application, meter, amount_fen=100, code="", number="1" * 20).invoice_code == ""
     assert application.status == ApplicationStatus.DRAFT
+
+
+def test_the_spot_check_case_shows_the_difference_under_its_invoices_item(enterprise, meter, reviewer, approver):
+    from yingdu.accounts.models import Role
+    from yingdu.actors import SYSTEM
+    from yingdu.audits.models import SpotCheckCase
+    from yingdu.audits.services import draw_run
+    from yingdu.testing.factories import make_staff
+    from yingdu.transparency.services import checkpoint_sign
+
+    in_q3 = datetime(2026, 8, 10, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+    [work] = eligible_works(enterprise, meter, 1)
+    application = draft(work, now=in_q3)
+    declare_invoice(application, meter, amount_fen=123_456)
+    application = services.application_approve(application=reviewed(application, reviewer=reviewer),
+                                               actor=approver, now=in_q3)
+    checkpoint_sign(now=datetime(2026, 9, 30, 23, tzinfo=ZoneInfo("Asia/Shanghai")))
+    with time_machine.travel(datetime(2026, 10, 9, 10, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        draw_run(quarter="2026Q3", actor=SYSTEM, now=datetime(2026, 10, 9, 10, tzinfo=ZoneInfo("Asia/Shanghai")))
+        case = SpotCheckCase.objects.get(work=work)
+        auditor = client_for(verified(make_staff(Role.AUDITOR)))
+        page = auditor.get(f"/audits/cases/{case.pk}/").content.decode()
+        listing = auditor.get("/audits/").content.decode()
+        member_page = client_for(enterprise.registered_by).get(f"/audits/cases/{case.pk}/").content.decode()
+    difference = application.approved_detail["metered_cost_fen"] - 123_456
+    shown = f"{difference // 100:,}.{difference % 100:02d}"
+    assert 'data-testid="invoice-difference"' in page and f"相差 {shown} 元" in page
+    assert "1,234.56 元" in page
+    assert f"#{application.pk}" in listing and shown in listing
+    assert 'data-testid="invoice-reconciliation"' not in member_page
