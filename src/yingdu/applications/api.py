@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from typing import Literal
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
@@ -10,6 +10,7 @@ from ninja.security import django_auth
 from yingdu.accounts.models import STAFF_ROLES
 from yingdu.accounts.selectors import user_roles
 from yingdu.errors import Forbidden
+from yingdu.files import open_stored
 from yingdu.works.selectors import work_get_for
 
 from . import documents, selectors, services
@@ -17,6 +18,16 @@ from .eligibility import precheck
 from .models import OPEN_STATUSES
 
 router = Router(tags=["补贴申请"])
+
+
+class BaseOut(Schema):
+    """The two figures behind the base and which one bound it (metered | invoiced)."""
+
+    metered_cost_fen: int
+    invoiced_fen: int | None
+    base_fen: int
+    bound: str
+    difference_fen: int | None
 
 
 class ApplicationOut(Schema):
@@ -40,6 +51,16 @@ class ApplicationOut(Schema):
     approved_amount_fen: int | None
     approved_explanation: str
     decision_reason: str
+    review_base: BaseOut | None
+    approved_base: BaseOut | None
+
+    @staticmethod
+    def resolve_review_base(obj):
+        return selectors.base_figures(obj.review_detail)
+
+    @staticmethod
+    def resolve_approved_base(obj):
+        return selectors.base_figures(obj.approved_detail)
 
     @staticmethod
     def resolve_status_label(obj) -> str:
@@ -104,6 +125,45 @@ class StepOut(Schema):
 class TimelineOut(Schema):
     sla: SlaOut | None
     steps: list[StepOut]
+
+
+class InvoiceOut(Schema):
+    id: int
+    application_id: int
+    invoice_code: str
+    invoice_number: str
+    issued_on: date
+    seller_uscc: str
+    seller_name: str
+    amount_fen: int
+    tax_fen: int
+    content_type: str
+    size: int
+    filename: str
+    declared_at: datetime
+    withdrawn: bool
+    withdrawn_at: datetime | None
+    withdrawal_reason: str
+
+    @staticmethod
+    def resolve_seller_name(obj) -> str:
+        return obj.seller.name
+
+    @staticmethod
+    def resolve_withdrawn(obj) -> bool:
+        return hasattr(obj, "withdrawal")
+
+    @staticmethod
+    def resolve_withdrawn_at(obj):
+        return obj.withdrawal.withdrawn_at if hasattr(obj, "withdrawal") else None
+
+    @staticmethod
+    def resolve_withdrawal_reason(obj) -> str:
+        return obj.withdrawal.reason if hasattr(obj, "withdrawal") else ""
+
+
+class InvoiceWithdrawIn(Schema):
+    reason: str = ""
 
 
 class QueueRowOut(Schema):
@@ -201,6 +261,43 @@ def application_notice(request, application_id: int, kind: str):
     response = HttpResponse(documents.notice_pdf(application, kind, sla=sla), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="application-{application.pk}-{kind}.pdf"'
     return response
+
+
+@router.get("/{int:application_id}/invoices", response=list[InvoiceOut], auth=django_auth,
+            summary="申报的发票（含已撤回的）")
+def invoice_list(request, application_id: int):
+    return list(selectors.application_invoices(selectors.application_get_for(request.user, application_id)))
+
+
+@router.post("/{int:application_id}/invoices", response={201: InvoiceOut}, auth=django_auth,
+             summary="申报算力发票（企业成员；草稿或待补充材料时；multipart：invoice_code 全电发票留空、invoice_number、"
+                     "issued_on、seller_uscc、amount_fen 不含税、tax_fen、upload PDF 或 OFD）")
+def invoice_declare(request, application_id: int, invoice_number: Form[str], issued_on: Form[date],
+                    seller_uscc: Form[str], amount_fen: Form[int], tax_fen: Form[int], upload: File[UploadedFile],
+                    invoice_code: Form[str] = ""):
+    application = selectors.application_get_for(request.user, application_id)
+    invoice = services.application_invoice_declare(
+        application=application, invoice_code=invoice_code, invoice_number=invoice_number, issued_on=issued_on,
+        seller_uscc=seller_uscc, amount_fen=amount_fen, tax_fen=tax_fen, upload=upload, actor=request.user,
+        now=timezone.now())
+    return 201, selectors.application_invoices(application).get(pk=invoice.pk)
+
+
+@router.post("/{int:application_id}/invoices/{int:invoice_id}/withdraw", response=InvoiceOut, auth=django_auth,
+             summary="撤回误报的发票（企业成员；需填写理由）")
+def invoice_withdraw(request, application_id: int, invoice_id: int, payload: InvoiceWithdrawIn):
+    invoice = selectors.application_invoice_get_for(request.user, application_id, invoice_id)
+    services.application_invoice_withdraw(invoice=invoice, reason=payload.reason, actor=request.user,
+                                          now=timezone.now())
+    return selectors.application_invoice_get_for(request.user, application_id, invoice_id)
+
+
+@router.get("/{int:application_id}/invoices/{int:invoice_id}/file", auth=django_auth,
+            summary="发票文件（本企业成员和工作人员）")
+def invoice_file(request, application_id: int, invoice_id: int):
+    invoice = selectors.application_invoice_get_for(request.user, application_id, invoice_id)
+    return FileResponse(open_stored(category="application_invoices", sha256=invoice.sha256),
+                        content_type=invoice.content_type)
 
 
 @router.post("/{int:application_id}/{action}", response=ApplicationOut, auth=django_auth,

@@ -8,6 +8,7 @@ from yingdu.i18n import in_chinese
 from yingdu.pdf import CJK_FONT, html_to_pdf
 
 from .models import ApplicationStatus
+from .selectors import base_figures
 
 NOTICE_KINDS = {
     "acceptance": "受理通知书",
@@ -30,6 +31,7 @@ def _context(application, kind: str, *, sla) -> dict:
                  "supplement": supplement.requested_on if supplement else None,
                  "decision": timezone.localdate(application.decided_at) if application.decided_at else None}[kind]
     return {"application": application, "title": NOTICE_KINDS[kind], "kind": kind, "sla": sla,
+            "base": base_figures(application.approved_detail),
             "supplement": supplement, "issued_on": issued_on, "font": CJK_FONT}
 
 

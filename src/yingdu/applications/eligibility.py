@@ -21,6 +21,7 @@ from .models import (
     ApplicationMaterial,
     ApplicationStatus,
 )
+from .selectors import application_invoiced
 
 MICROFEN_PER_FEN = 1_000_000
 
@@ -94,7 +95,9 @@ def application_quote(application: Application, *, version) -> tuple[Quote, int 
     """The amount for the application under ``version`` now: (quote, top-up amount in fen, explanation, detail)."""
     terms = calculator_terms(version)
     cost = verified_cost(application.work, rounding_rule=version.rounding_rule)
-    result = quote(verified_cost=cost, overseas=application.overseas_claimed, policy=terms)
+    # the base is min(verified metered cost, invoices declared) in the calculator (rules.subsidy.subsidy_base)
+    invoiced = application_invoiced(application) if application.pk else None
+    result = quote(verified_cost=cost, overseas=application.overseas_claimed, policy=terms, invoiced=invoiced)
     detail = dict(result.explanation_detail)
     explanation = result.explanation
     if application.kind != ApplicationKind.OVERSEAS_TOPUP:

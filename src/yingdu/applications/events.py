@@ -22,7 +22,15 @@ from yingdu.transparency.catalogue import (
 )
 from yingdu.transparency.services import commitment, event_time
 
-from .models import Application, ApplicationMaterial, ApplicationTransition, ReviewerReminder, SupplementRequest
+from .models import (
+    Application,
+    ApplicationInvoice,
+    ApplicationMaterial,
+    ApplicationTransition,
+    InvoiceWithdrawal,
+    ReviewerReminder,
+    SupplementRequest,
+)
 from .workflow import ApplicationAction
 
 APPLICATION_CREATED = declare(
@@ -167,6 +175,60 @@ MATERIAL_UPLOADED = declare(
     })],
 )
 
+# The invoice's identity and file name, by their keys in the committed object (an enterprise's invoices are not
+# published; the audit checks the columns against the commitment).
+INVOICE_COMMITTED = {"invoice_code": "invoice_code", "invoice_number": "invoice_number", "filename": "filename"}
+
+INVOICE_DECLARED = declare(
+    "applications.invoice_declare",
+    doc="The applicant declared a compute invoice of the work (the subsidy base is then the lower of the verified "
+        "metered cost and the invoices' total before tax). Never edited: an error is withdrawn and declared anew.",
+    fields={
+        "at": Field(Kind.TIME, "when it was declared"),
+        "application": Field(Kind.INT, "application id"),
+        "invoice": Field(Kind.INT, "application invoice id"),
+        "enterprise": Field(Kind.INT, "enterprise id (whose salt the commitment uses)"),
+        "declaration_seq": Field(Kind.INT, "earlier declarations of the same invoice code and number (all released)"),
+        "issued_on": Field(Kind.DATE, "the invoice's date of issue"),
+        "seller": Field(Kind.INT, "the seller: a provider registered on the platform (provider id)"),
+        "seller_uscc": Field(Kind.STR, "the seller's unified social credit code"),
+        "amount_fen": Field(Kind.INT, "amount before tax, fen"),
+        "tax_fen": Field(Kind.INT, "tax, fen"),
+        "sha256": Field(Kind.DIGEST, "SHA-256 of the invoice file (PDF or OFD)"),
+        "content_type": Field(Kind.STR, "media type of the file"),
+        "size": Field(Kind.INT, "size of the file in bytes"),
+        "identity_commitment": Field(Kind.DIGEST, "commitment to the invoice code, number and file name"),
+        "actor": Field(Kind.ACTOR, "the member who declared it"),
+    },
+    rows=[Row(ApplicationInvoice, key="invoice", columns={
+        "application_id": "application", "declaration_seq": "declaration_seq", "issued_on": "issued_on",
+        "seller_id": "seller", "seller_uscc": "seller_uscc", "amount_fen": "amount_fen", "tax_fen": "tax_fen",
+        "sha256": "sha256", "content_type": "content_type", "size": "size", "declared_by_id": "actor",
+        "declared_at": "at",
+        "identity": Committed("identity_commitment", INVOICE_COMMITTED, salt_model=Enterprise,
+                                  salt_key="enterprise"),
+    })],
+)
+
+INVOICE_WITHDRAWN = declare(
+    "applications.invoice_withdraw",
+    doc="The applicant withdrew an invoice declared in error: it no longer counts for the base and its number is "
+        "free to be declared again.",
+    fields={
+        "at": Field(Kind.TIME, "when it was withdrawn"),
+        "application": Field(Kind.INT, "application id"),
+        "invoice": Field(Kind.INT, "the application invoice withdrawn"),
+        "withdrawal": Field(Kind.INT, "invoice withdrawal id"),
+        "enterprise": Field(Kind.INT, "enterprise id (whose salt the commitment uses)"),
+        "reason_commitment": Field(Kind.DIGEST, "commitment to the reason"),
+        "actor": Field(Kind.ACTOR, "the member who withdrew it"),
+    },
+    rows=[Row(InvoiceWithdrawal, key="withdrawal", columns={
+        "invoice_id": "invoice", "withdrawn_by_id": "actor", "withdrawn_at": "at",
+        "reason": _reason_of_enterprise("reason"),
+    })],
+)
+
 REVIEWER_REMINDED = declare(
     "applications.reminder", version=2,
     doc="The daily digest was sent to a reviewer about their applications at risk or overdue (at most one a day).",
@@ -233,3 +295,22 @@ _SLA_CACHE = ("a cache of the review clock for sorting and filtering the queue, 
               "computed from those rows, and the applications tests compare the cache with it")
 not_audited(Application, columns={"sla_deadline_on": _SLA_CACHE, "sla_deadline_not_before": _SLA_CACHE,
                                   "sla_paused": _SLA_CACHE, "sla_refreshed_on": _SLA_CACHE})
+def invoice_declared_event(invoice: ApplicationInvoice) -> dict:
+    enterprise = invoice.application.enterprise
+    return INVOICE_DECLARED.build(
+        at=event_time(invoice.declared_at), application=invoice.application_id, invoice=invoice.pk,
+        enterprise=enterprise.pk, declaration_seq=invoice.declaration_seq, issued_on=invoice.issued_on.isoformat(),
+        seller=invoice.seller_id, seller_uscc=invoice.seller_uscc, amount_fen=invoice.amount_fen,
+        tax_fen=invoice.tax_fen, sha256=invoice.sha256, content_type=invoice.content_type, size=invoice.size,
+        identity_commitment=_enterprise_commitment(enterprise, {key: getattr(invoice, column)
+                                                                for key, column in INVOICE_COMMITTED.items()}),
+        actor=actor_ref(invoice.declared_by))
+
+
+def invoice_withdrawn_event(withdrawal: InvoiceWithdrawal) -> dict:
+    application = withdrawal.invoice.application
+    return INVOICE_WITHDRAWN.build(
+        at=event_time(withdrawal.withdrawn_at), application=application.pk, invoice=withdrawal.invoice_id,
+        withdrawal=withdrawal.pk, enterprise=application.enterprise_id,
+        reason_commitment=_enterprise_commitment(application.enterprise, {"reason": withdrawal.reason}),
+        actor=actor_ref(withdrawal.withdrawn_by))

@@ -187,3 +187,62 @@ class ReviewerReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reviewer_id} {self.sent_on}"
+
+
+class ApplicationInvoice(models.Model):
+    """A compute invoice (发票) of the work declared by the applicant; never edited: a declaration made in error is
+    withdrawn by its own record (InvoiceWithdrawal) and a correction is a new declaration."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="invoices")
+    # empty for a fully digital invoice (全电发票), whose 20-digit number stands alone
+    invoice_code = models.CharField("发票代码", max_length=12, blank=True)
+    invoice_number = models.CharField("发票号码", max_length=20)
+    # how many declarations of the same code and number came before this one (each withdrawn, or on an application
+    # refused or withdrawn): with the unique constraint, at most one declaration of an invoice holds its number
+    declaration_seq = models.PositiveIntegerField(default=0)
+    issued_on = models.DateField("开票日期")
+    seller = models.ForeignKey("metering.Provider", on_delete=models.PROTECT, related_name="+")
+    seller_uscc = models.CharField("销售方统一社会信用代码", max_length=18)
+    amount_fen = models.BigIntegerField("金额（不含税）")
+    tax_fen = models.BigIntegerField("税额")
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    filename = models.CharField(max_length=200)
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    declared_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["declared_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice_code", "invoice_number", "declaration_seq"],
+                                    name="one_invoice_declaration_per_seq"),
+            models.CheckConstraint(condition=models.Q(amount_fen__gt=0), name="invoice_amount_positive"),
+            models.CheckConstraint(condition=models.Q(tax_fen__gte=0), name="invoice_tax_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_code or '全电'} {self.invoice_number}"
+
+    @property
+    def amount_display(self) -> str:
+        return Money(self.amount_fen).format_display()
+
+    @property
+    def tax_display(self) -> str:
+        return Money(self.tax_fen).format_display()
+
+
+class InvoiceWithdrawal(models.Model):
+    """The applicant's withdrawal of an invoice declared in error: it stops counting and its number is free again."""
+
+    invoice = models.OneToOneField(ApplicationInvoice, on_delete=models.PROTECT, related_name="withdrawal")
+    reason = models.TextField("撤回理由")
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    withdrawn_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["withdrawn_at", "id"]
+
+    def __str__(self) -> str:
+        return f"撤回 {self.invoice_id}"

@@ -5,16 +5,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import Case, F, Q, QuerySet, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
 from yingdu.accounts.selectors import user_staff_roles
 from yingdu.errors import NotFound
 from yingdu.policy.selectors import DeadlineMove, work_calendar
+from yingdu.rules.money import Money
 from yingdu.rules.workdays import CalendarYearMissing, WorkCalendar
 
-from .models import OPEN_STATUSES, Application, ApplicationStatus, ApplicationTransition
+from .models import OPEN_STATUSES, Application, ApplicationInvoice, ApplicationStatus, ApplicationTransition
 from .sla import AT_RISK_WORKING_DAYS, SlaStatus, sla_status
 
 
@@ -243,3 +244,106 @@ def application_deadlines_moved(*, before: WorkCalendar, after: WorkCalendar,
                                        url=reverse("applications:detail", args=[application.pk])),
                           application.enterprise.organisation_id))
     return moved
+
+
+def application_invoices(application: Application) -> QuerySet[ApplicationInvoice]:
+    """Every invoice declared on the application, withdrawn ones included, in the order declared."""
+    return (ApplicationInvoice.objects.filter(application=application)
+            .select_related("seller", "declared_by", "withdrawal", "withdrawal__withdrawn_by").order_by("declared_at", "id"))
+
+
+def invoices_counting_for(application: Application) -> QuerySet[ApplicationInvoice]:
+    """The invoices that count for the application's base: those not withdrawn, declared on it or, for an overseas
+    top-up, on the approved application it tops up (the same work's compute)."""
+    application_ids = [application.pk] + ([application.topup_of_id] if application.topup_of_id else [])
+    return (ApplicationInvoice.objects.filter(application_id__in=application_ids, withdrawal__isnull=True)
+            .order_by("declared_at", "id"))
+
+
+def application_invoiced(application: Application) -> Money | None:
+    """The total before tax of the invoices that count for the application, or None when none is declared."""
+    total = invoices_counting_for(application).aggregate(total=Sum("amount_fen"))["total"]
+    return None if total is None else Money(total)
+
+
+def application_invoice_get_for(user, application_id: int, invoice_id: int) -> ApplicationInvoice:
+    """One invoice of an application the user may see; anything else is reported as not found."""
+    application = application_get_for(user, application_id)
+    invoice = application_invoices(application).filter(pk=invoice_id).first()
+    if invoice is None:
+        raise NotFound("未找到该发票", code="invoice_not_found")
+    return invoice
+
+
+@dataclass(frozen=True)
+class BaseFigures:
+    """The two figures behind an amount's base, as the reviewer sees them: metered cost and declared invoices."""
+
+    metered_cost_fen: int
+    invoiced_fen: int | None
+    base_fen: int
+    bound: str
+
+    @property
+    def difference_fen(self) -> int | None:
+        """Metered cost minus invoices; None when no invoice is declared."""
+        return None if self.invoiced_fen is None else self.metered_cost_fen - self.invoiced_fen
+
+    @property
+    def differs(self) -> bool:
+        return bool(self.difference_fen)
+
+    @property
+    def metered_cost_display(self) -> str:
+        return Money(self.metered_cost_fen).format_display()
+
+    @property
+    def invoiced_display(self) -> str:
+        return "—" if self.invoiced_fen is None else Money(self.invoiced_fen).format_display()
+
+    @property
+    def base_display(self) -> str:
+        return Money(self.base_fen).format_display()
+
+    @property
+    def difference_display(self) -> str:
+        return "—" if self.difference_fen is None else Money(self.difference_fen).format_display()
+
+
+def base_figures(detail: dict) -> BaseFigures | None:
+    """The base's figures from an amount's detail (review_detail or approved_detail); None before any amount."""
+    if not detail or "base_fen" not in detail:
+        return None
+    # an amount computed before invoices existed has no metered_cost_fen: its base was the metered cost
+    return BaseFigures(metered_cost_fen=detail.get("metered_cost_fen", detail["base_fen"]),
+                       invoiced_fen=detail.get("invoiced_fen"), base_fen=detail["base_fen"],
+                       bound=detail.get("base_bound", "metered"))
+
+
+def applications_with_invoice_difference() -> list[tuple[Application, BaseFigures]]:
+    """Approved applications whose declared invoices (before tax) differ from the verified metered cost fixed at
+    approval, newest first: the spot check looks at their invoices first."""
+    rows = []
+    for application in (Application.objects.filter(status=ApplicationStatus.APPROVED)
+                        .select_related("enterprise", "work").order_by("-decided_at", "-id")):
+        figures = base_figures(application.approved_detail)
+        if figures is not None and figures.differs:
+            rows.append((application, figures))
+    return rows
+
+
+@dataclass(frozen=True)
+class InvoiceReconciliation:
+    """An approved application of a work: the figures behind its base and the invoices declared on it."""
+
+    application: Application
+    figures: BaseFigures | None
+    invoices: list[ApplicationInvoice]
+
+
+def work_invoice_reconciliation(work) -> list[InvoiceReconciliation]:
+    """For the spot check's "invoices" item: each approved application of the work with the metered cost, the
+    invoices (withdrawn ones included) and the difference fixed at approval."""
+    return [InvoiceReconciliation(application=application, figures=base_figures(application.approved_detail),
+                                  invoices=list(application_invoices(application)))
+            for application in work.applications.filter(status=ApplicationStatus.APPROVED).order_by("decided_at", "id")]

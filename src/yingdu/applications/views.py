@@ -20,7 +20,7 @@ from yingdu.works.selectors import work_get_for
 
 from . import documents, exports, selectors, services
 from .eligibility import application_quote, precheck
-from .forms import MaterialForm, TransitionForm
+from .forms import InvoiceForm, InvoiceWithdrawForm, MaterialForm, TransitionForm
 from .models import OPEN_STATUSES, ApplicationStatus
 from .workflow import TRANSITIONS, transitions_available
 
@@ -106,7 +106,10 @@ def application_topup(request, application_id: int):
 
 @login_required
 def application_detail(request, application_id: int):
-    application = _application_or_404(request, application_id)
+    return _detail(request, _application_or_404(request, application_id))
+
+
+def _detail(request, application, *, invoice_form: InvoiceForm | None = None, status: int = 200):
     today = timezone.localdate()
     roles = user_roles(request.user)
     sla = selectors.application_sla(application, today=today)
@@ -114,9 +117,10 @@ def application_detail(request, application_id: int):
     preview = None
     if roles & STAFF_ROLES and application.status in OPEN_STATUSES and application.policy_version is not None:
         try:
-            _quote, amount_fen, explanation, _detail = application_quote(application,
-                                                                         version=application.policy_version)
-            preview = {"amount": Money(amount_fen).format_display(), "explanation": explanation}
+            _quote, amount_fen, explanation, quote_detail = application_quote(application,
+                                                                              version=application.policy_version)
+            preview = {"amount": Money(amount_fen).format_display(), "explanation": explanation,
+                       "base": selectors.base_figures(quote_detail)}
         except DomainError as error:
             preview = {"amount": "—", "explanation": str(error.message)}
     is_member = Role.ENTERPRISE_MEMBER in roles
@@ -124,6 +128,7 @@ def application_detail(request, application_id: int):
     for notice in work_notices:
         notice.cost_yuan = yuan_display(notice.cost_microfen)
     notice_gap = work_notice_gap(application.work) if application.status in OPEN_STATUSES else 0
+    can_change = application.status in (ApplicationStatus.DRAFT, ApplicationStatus.SUPPLEMENT_REQUESTED)
     return render(request, "applications/detail.html", {
         "work_notices": work_notices, "notice_gap": notice_gap, "work_id": application.work_id,
         "can_supplement": bool(notice_gap and roles & NOTICE_ISSUE_ROLES),
@@ -134,11 +139,15 @@ def application_detail(request, application_id: int):
         "pending_notices": notice_pending_for_work(application.work),
         "actions": transitions_available(application.status, roles), "form": TransitionForm(),
         "is_member": is_member, "is_staff_view": bool(roles & STAFF_ROLES), "preview": preview,
-        "can_upload": is_member and application.status in (ApplicationStatus.DRAFT,
-                                                           ApplicationStatus.SUPPLEMENT_REQUESTED),
+        "can_upload": is_member and can_change,
+        "invoices": selectors.application_invoices(application),
+        "invoice_form": invoice_form or InvoiceForm(),
+        "withdraw_form": InvoiceWithdrawForm(),
+        "review_base": selectors.base_figures(application.review_detail),
+        "approved_base": selectors.base_figures(application.approved_detail),
         "can_topup": is_member and application.kind == "regular" and application.status == ApplicationStatus.APPROVED
         and not application.overseas_claimed,
-    })
+    }, status=status)
 
 
 @login_required
@@ -187,6 +196,57 @@ def material_file(request, application_id: int, material_id: int):
         raise Http404
     return FileResponse(open_stored(category="application_materials", sha256=material.sha256),
                         content_type=material.content_type)
+
+
+@login_required
+@require_POST
+def invoice_declare(request, application_id: int):
+    application = _application_or_404(request, application_id)
+    form = InvoiceForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.application_invoice_declare(
+                application=application, invoice_code=data["invoice_code"], invoice_number=data["invoice_number"],
+                issued_on=data["issued_on"], seller_uscc=data["seller_uscc"], amount_fen=data["amount"],
+                tax_fen=data["tax"], upload=data["upload"], actor=request.user, now=timezone.now())
+        except DomainError as error:
+            if error.status == 403:
+                raise PermissionDenied from None
+            form.add_error(error.field if error.field in form.fields else None, str(error.message))
+        else:
+            messages.success(request, "发票已申报。")
+            return redirect("applications:detail", application_id=application.pk)
+    return _detail(request, application, invoice_form=form, status=400)
+
+
+@login_required
+@require_POST
+def invoice_withdraw(request, application_id: int, invoice_id: int):
+    try:
+        invoice = selectors.application_invoice_get_for(request.user, application_id, invoice_id)
+    except DomainError:
+        raise Http404 from None
+    form = InvoiceWithdrawForm(request.POST)
+    try:
+        services.application_invoice_withdraw(invoice=invoice, reason=form.data.get("reason", ""),
+                                              actor=request.user, now=timezone.now())
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, "发票已撤回，不再计入补贴基数。")
+    return redirect("applications:detail", application_id=application_id)
+
+
+@login_required
+def invoice_file(request, application_id: int, invoice_id: int):
+    try:
+        invoice = selectors.application_invoice_get_for(request.user, application_id, invoice_id)
+    except DomainError:
+        raise Http404 from None
+    extension = "ofd" if invoice.content_type == "application/ofd" else "pdf"
+    return FileResponse(open_stored(category="application_invoices", sha256=invoice.sha256),
+                        content_type=invoice.content_type, filename=f"invoice-{invoice.pk}.{extension}")
 
 
 @login_required

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from yingdu.accounts.models import Role
 from yingdu.accounts.permissions import role_required
 from yingdu.accounts.selectors import user_roles
+from yingdu.applications.selectors import applications_with_invoice_difference, work_invoice_reconciliation
 from yingdu.errors import DomainError
 from yingdu.files import open_stored
 
@@ -28,10 +29,12 @@ def _case_or_404(request, case_id: int):
 
 @role_required(*VIEWER_ROLES)
 def case_list(request):
+    is_staff = bool(user_roles(request.user) & AUDIT_STAFF_ROLES)
     return render(request, "audits/list.html", {
         "cases": selectors.cases_visible_to(request.user),
         "draws": selectors.draws_published(),
-        "is_staff": bool(user_roles(request.user) & AUDIT_STAFF_ROLES),
+        "is_staff": is_staff,
+        "invoice_differences": applications_with_invoice_difference() if is_staff else [],
     })
 
 
@@ -48,6 +51,7 @@ def _detail(request, case, *, forms=None, status=200):
         "evidence": case.evidence.select_related("uploaded_by") if is_staff else case.evidence.filter(
             by_enterprise=True),
         "notes": case.notes.select_related("author") if is_staff else [],
+        "invoice_reconciliation": work_invoice_reconciliation(case.work) if is_staff else [],
         "responses": case.responses.select_related("filed_by"),
         "findings": case.findings.select_related("recorded_by", "reviewed_by"),
         "notices": case.notices.all() if is_member else [],

@@ -83,3 +83,8 @@ def attributions_recent() -> QuerySet[UsageAttribution]:
 
 def providers_all() -> QuerySet[Provider]:
     return Provider.objects.select_related("registered_by").prefetch_related("organisation__members").order_by("name")
+
+
+def provider_by_uscc(uscc: str) -> Provider | None:
+    """The provider registered on the platform under this unified social credit code, or None."""
+    return Provider.objects.filter(uscc=uscc).first()

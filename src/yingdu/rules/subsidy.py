@@ -13,12 +13,15 @@ from yingdu.rules.money import Money, RoundingRule, round_fen
 __all__ = [
     "MSG_ANNUAL_LIMIT_REACHED",
     "MSG_COST_NEGATIVE",
+    "BaseSide",
     "OverseasReading",
     "PolicyTerms",
     "PolicyTermsError",
     "Quote",
     "QuoteRefused",
+    "SubsidyBase",
     "quote",
+    "subsidy_base",
 ]
 
 MSG_ANNUAL_LIMIT_REACHED = "本年度已有 {prior_works} 部作品计入申报，已达到每家企业每年 {limit} 部的上限，不能再获得补贴。"
@@ -38,6 +41,56 @@ class OverseasReading(StrEnum):
     A = "A"
     # B: amount = (rate + uplift) × cost — the rate grows by the uplift in percentage points
     B = "B"
+
+
+class BaseSide(StrEnum):
+    """Which figure the subsidy base was taken from."""
+
+    # the verified metered cost (no invoice declared, or the invoices are not lower)
+    METERED = "metered"
+    # the declared invoices (before tax), lower than the verified metered cost
+    INVOICED = "invoiced"
+
+
+@dataclass(frozen=True, slots=True)
+class SubsidyBase:
+    """The subsidy base: the verified metered cost, or the lower invoiced amount when invoices are declared."""
+
+    metered: Money
+    invoiced: Money | None
+    amount: Money
+    bound: BaseSide
+
+    @property
+    def difference(self) -> Money | None:
+        """Metered cost minus invoiced amount (negative when the invoices exceed the metered cost)."""
+        return None if self.invoiced is None else self.metered - self.invoiced
+
+    @property
+    def explanation(self) -> str:
+        """How the base was chosen, in Chinese; empty when no invoice is declared."""
+        if self.invoiced is None:
+            return ""
+        metered, invoiced = self.metered.format_display(), self.invoiced.format_display()
+        if self.bound is BaseSide.INVOICED:
+            chosen = f"发票金额较低，按发票金额 {invoiced} 元计"
+        elif self.metered == self.invoiced:
+            chosen = f"两者相同，按 {metered} 元计"
+        else:
+            chosen = f"计量成本较低，按计量成本 {metered} 元计"
+        return (f"补贴基数取平台核定的计量成本 {metered} 元与申报发票金额（不含税）{invoiced} 元中的较低者：{chosen}。")
+
+
+def subsidy_base(*, verified_cost: Money, invoiced: Money | None) -> SubsidyBase:
+    """The base of the subsidy: min(verified metered cost, invoiced amount), or the metered cost with no invoice."""
+    if not isinstance(verified_cost, Money):
+        raise TypeError("verified_cost must be Money")
+    if invoiced is not None and not isinstance(invoiced, Money):
+        raise TypeError("invoiced must be Money or None")
+    # base = min(metered, invoiced); a tie is reported as the metered cost (the invoices do not lower it)
+    if invoiced is not None and invoiced.fen < verified_cost.fen:
+        return SubsidyBase(metered=verified_cost, invoiced=invoiced, amount=invoiced, bound=BaseSide.INVOICED)
+    return SubsidyBase(metered=verified_cost, invoiced=invoiced, amount=verified_cost, bound=BaseSide.METERED)
 
 
 class PolicyTermsError(DomainError, ValueError):
@@ -175,6 +228,22 @@ class Quote:
     rounding_rule: RoundingRule
     regular_rate: Fraction
     overseas_uplift: Fraction
+    subsidy_base: SubsidyBase | None = None
+
+    @property
+    def bound(self) -> BaseSide:
+        """Which figure bound the base: the metered cost or the invoices."""
+        return BaseSide.METERED if self.subsidy_base is None else self.subsidy_base.bound
+
+    @property
+    def metered_cost(self) -> Money:
+        """The verified metered cost (equal to the base unless invoices lowered it)."""
+        return self.base if self.subsidy_base is None else self.subsidy_base.metered
+
+    @property
+    def invoiced(self) -> Money | None:
+        """The declared invoices before tax, or None when none is declared."""
+        return None if self.subsidy_base is None else self.subsidy_base.invoiced
 
     @property
     def formula(self) -> str:
@@ -191,15 +260,17 @@ class Quote:
         base = self.base.format_display()
         rate = _percent_text(self.regular_rate)
         uplift = _percent_text(self.overseas_uplift)
+        chosen = "" if self.subsidy_base is None else self.subsidy_base.explanation
+        base_name = "补贴基数" if self.invoiced is not None else "核定成本"
         if not self.overseas:
-            product = f"核定成本 {base} 元 × 补贴比例 {rate}"
+            product = f"{base_name} {base} 元 × 补贴比例 {rate}"
             cap_name = "单部作品补贴上限"
         elif self.reading is OverseasReading.A:
-            product = f"作品已出海，按口径 A（补贴额再上浮 {uplift}）：核定成本 {base} 元 × {rate} × (1 + {uplift})"
+            product = f"作品已出海，按口径 A（补贴额再上浮 {uplift}）：{base_name} {base} 元 × {rate} × (1 + {uplift})"
             cap_name = "出海作品补贴上限"
         else:
             points = _decimal_text(self.overseas_uplift * 100)
-            product = f"作品已出海，按口径 B（补贴比例再加 {points} 个百分点）：核定成本 {base} 元 × ({rate} + {uplift})"
+            product = f"作品已出海，按口径 B（补贴比例再加 {points} 个百分点）：{base_name} {base} 元 × ({rate} + {uplift})"
             cap_name = "出海作品补贴上限"
         uncapped = self.uncapped_amount.format_display()
         if self.exact_fen.denominator == 1:
@@ -214,7 +285,7 @@ class Quote:
         else:
             cap_text = f"未超过{cap_name} {cap} 元"
         return (
-            f"{product} = {result}；{cap_text}。"
+            f"{chosen}{product} = {result}；{cap_text}。"
             f"补贴金额 {self.amount.format_display()} 元（政策版本 {self.policy_version}）。"
         )
 
@@ -225,6 +296,9 @@ class Quote:
             "policy_version": self.policy_version,
             "formula": self.formula,
             "base_fen": self.base.fen,
+            "metered_cost_fen": self.metered_cost.fen,
+            "invoiced_fen": None if self.invoiced is None else self.invoiced.fen,
+            "base_bound": str(self.bound),
             "overseas": self.overseas,
             "reading": None if self.reading is None else str(self.reading),
             "regular_rate": _decimal_text(self.regular_rate),
@@ -240,11 +314,17 @@ class Quote:
 
 
 def quote(
-    *, verified_cost: Money, overseas: bool, policy: PolicyTerms, prior_works_this_year: int | None = None
+    *, verified_cost: Money, overseas: bool, policy: PolicyTerms, prior_works_this_year: int | None = None,
+    invoiced: Money | None = None,
 ) -> Quote:
-    """The support for one work under the policy, or QuoteRefused when the annual limit is reached."""
+    """The support for one work under the policy, or QuoteRefused when the annual limit is reached.
+
+    ``invoiced`` is the total of the invoices the applicant declared (before tax), None when none is declared: the
+    base is then min(verified_cost, invoiced) (``subsidy_base``).
+    """
     if not isinstance(verified_cost, Money):
         raise TypeError("verified_cost must be Money")
+    chosen = subsidy_base(verified_cost=verified_cost, invoiced=invoiced)
     if not isinstance(overseas, bool):
         raise TypeError("overseas must be a bool")
     if prior_works_this_year is not None:
@@ -259,14 +339,15 @@ def quote(
                 status=409,
                 detail={"prior_works_this_year": prior_works_this_year, "annual_work_limit": policy.annual_work_limit},
             )
-    if verified_cost.fen < 0:
+    if verified_cost.fen < 0 or chosen.amount.fen < 0:
         raise QuoteRefused(MSG_COST_NEGATIVE, code="cost_negative", detail={"verified_cost_fen": verified_cost.fen})
+    base = chosen.amount
     if overseas:
         rate_applied, cap_fen = policy.overseas_rate, policy.overseas_cap_fen
     else:
         rate_applied, cap_fen = policy.regular_rate, policy.regular_cap_fen
     # exact amount = cost × rate applied, in fen; rounded once, to whole fen, before the cap
-    exact_fen = verified_cost.fen * rate_applied
+    exact_fen = base.fen * rate_applied
     uncapped_fen = round_fen(exact_fen, rule=policy.rounding_rule)
     # amount = min(rounded amount, cap)
     amount_fen = min(uncapped_fen, cap_fen)
@@ -276,7 +357,7 @@ def quote(
         overseas=overseas,
         reading=policy.overseas_reading if overseas else None,
         rate_applied=rate_applied,
-        base=verified_cost,
+        base=base,
         exact_fen=exact_fen,
         uncapped_amount=Money(uncapped_fen),
         cap=Money(cap_fen),
@@ -284,4 +365,5 @@ def quote(
         rounding_rule=policy.rounding_rule,
         regular_rate=policy.regular_rate,
         overseas_uplift=policy.overseas_uplift,
+        subsidy_base=None if invoiced is None else chosen,
     )

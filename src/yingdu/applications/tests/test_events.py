@@ -2,7 +2,7 @@
 inserted row are each named by the database audit; and an approval's entry comes before its voucher's."""
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 
 import pytest
@@ -12,9 +12,11 @@ from yingdu.applications import services
 from yingdu.applications.events import TRANSITION_TYPES
 from yingdu.applications.models import (
     Application,
+    ApplicationInvoice,
     ApplicationMaterial,
     ApplicationStatus,
     ApplicationTransition,
+    InvoiceWithdrawal,
     ReviewerReminder,
     SupplementRequest,
 )
@@ -30,7 +32,8 @@ from .support import draft, eligible_works, member_of, pdf
 
 pytestmark = pytest.mark.django_db
 
-APPLICATIONS_TABLES = (Application, ApplicationTransition, SupplementRequest, ApplicationMaterial, ReviewerReminder)
+APPLICATIONS_TABLES = (Application, ApplicationTransition, SupplementRequest, ApplicationMaterial, ReviewerReminder,
+                       ApplicationInvoice, InvoiceWithdrawal)
 ACCEPTED_AT = datetime(2026, 9, 1, 2, 0, tzinfo=dt_timezone.utc)
 
 
@@ -60,7 +63,14 @@ def programme(enterprise, meter, reviewer, approver):
     services.application_request_supplement(application=rejected, actor=reviewer, items=["发行协议"],
                                             message="请补充发行协议", now=now)
     services.application_reject(application=rejected, actor=approver, reason="不符合条件", now=now)
-    services.application_withdraw(application=draft(withdrawn_work, now=now), actor=member, now=now, reason="不再申请")
+    withdrawn = draft(withdrawn_work, now=now)
+    for number, amount_fen in (("10000001", 1_000), ("10000002", 2_000)):
+        invoice = services.application_invoice_declare(
+            application=withdrawn, invoice_code="011002600111", invoice_number=number, issued_on=date(2026, 4, 1),
+            seller_uscc=meter.provider.uscc, amount_fen=amount_fen, tax_fen=60, upload=pdf("发票.pdf"),
+            actor=member, now=now)
+    services.application_invoice_withdraw(invoice=invoice, reason="号码填错", actor=member, now=now)
+    services.application_withdraw(application=withdrawn, actor=member, now=now, reason="不再申请")
     reminded = services.application_submit(application=draft(reminded_work, now=ACCEPTED_AT), actor=member,
                                            now=ACCEPTED_AT)
     reminded = services.application_accept(application=reminded, actor=reviewer, now=ACCEPTED_AT)
@@ -88,6 +98,7 @@ def test_applications_entries_match_their_declarations(programme):
         assert declared.version == CATALOGUE[event_type].version
         types.add(event_type)
     assert types == {"applications.create", "applications.material_upload", "applications.reminder",
+                     "applications.invoice_declare", "applications.invoice_withdraw",
                      *(f"applications.{action}" for action in ApplicationAction)}
 
 
@@ -136,3 +147,11 @@ def test_tampering_with_an_application_material_is_named(programme):
 def test_tampering_with_a_reviewer_reminder_is_named(programme):
     reminder = ReviewerReminder.objects.get()
     assert_tampering_is_named(ReviewerReminder, sent_on=reminder.sent_on + timedelta(days=1))
+
+
+def test_tampering_with_an_application_invoice_is_named(programme):
+    assert_tampering_is_named(ApplicationInvoice)
+
+
+def test_tampering_with_an_invoice_withdrawal_is_named(programme):
+    assert_tampering_is_named(InvoiceWithdrawal)

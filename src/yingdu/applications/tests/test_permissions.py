@@ -6,6 +6,7 @@ import re
 import pytest
 from django.utils import timezone
 
+from yingdu.applications import services
 from yingdu.applications import urls as application_urls
 from yingdu.applications.api import router as applications_router
 from yingdu.testing.clients import client_for, verified
@@ -28,8 +29,12 @@ def foreign(enterprise, meter):
         listed_title="Lost", went_live_on=work.production_start_on, agreement=pdf(), listing_evidence=pdf(),
         now=timezone.now())
     application = draft(work)
+    invoice = services.application_invoice_declare(
+        application=application, invoice_code="", invoice_number="2" * 20, issued_on=work.production_start_on,
+        seller_uscc=meter.provider.uscc, amount_fen=100, tax_fen=6, upload=pdf("发票.pdf"),
+        actor=verified(enterprise.registered_by), now=timezone.now())
     return {"work": work.pk, "release": work.releases.get().pk, "distribution": distribution.pk,
-            "application": application.pk, "material": application.materials.get().pk}
+            "application": application.pk, "material": application.materials.get().pk, "invoice": invoice.pk}
 
 
 def _page_paths(ids) -> list[tuple[str, str]]:
@@ -42,7 +47,9 @@ def _page_paths(ids) -> list[tuple[str, str]]:
         ("get", f"/applications/{a}/"), ("post", f"/applications/{a}/topup/"),
         ("post", f"/applications/{a}/materials/"), ("get", f"/applications/{a}/materials/{ids['material']}/"),
         ("post", f"/applications/{a}/submit/"), ("post", f"/applications/{a}/withdraw/"),
-        ("get", f"/applications/{a}/notices/acceptance.pdf"),
+        ("get", f"/applications/{a}/notices/acceptance.pdf"), ("post", f"/applications/{a}/invoices/"),
+        ("post", f"/applications/{a}/invoices/{ids['invoice']}/withdraw/"),
+        ("get", f"/applications/{a}/invoices/{ids['invoice']}/file/"),
     ]
 
 
@@ -58,7 +65,10 @@ def _api_paths(ids) -> list[tuple[str, str]]:
         ("get", f"{base}/applications/{a}"), ("get", f"{base}/applications/{a}/precheck"),
         ("get", f"{base}/applications/{a}/timeline"), ("post", f"{base}/applications/{a}/materials"),
         ("post", f"{base}/applications/{a}/topup"), ("post", f"{base}/applications/{a}/withdraw"),
-        ("get", f"{base}/applications/{a}/notices/acceptance"),
+        ("get", f"{base}/applications/{a}/notices/acceptance"), ("get", f"{base}/applications/{a}/invoices"),
+        ("post", f"{base}/applications/{a}/invoices"),
+        ("post", f"{base}/applications/{a}/invoices/{ids['invoice']}/withdraw"),
+        ("get", f"{base}/applications/{a}/invoices/{ids['invoice']}/file"),
     ]
 
 
@@ -76,11 +86,14 @@ def _valid_body(path: str) -> dict:
                          "went_live_on": "2026-05-01", "agreement": pdf(), "listing_evidence": pdf()}}
     if path.endswith("/materials"):
         return {"data": {"code": "authenticity_commitment", "upload": pdf()}}
+    if path.endswith("/invoices"):
+        return {"data": {"invoice_number": "3" * 20, "issued_on": "2026-04-01", "seller_uscc": "x",
+                         "amount_fen": "100", "tax_fen": "0", "upload": pdf()}}
     return {"content_type": "application/json", "data": "{}"}
 
 
 def test_every_route_with_an_id_is_covered():
-    ids = {"work": 1, "application": 1, "release": 1, "distribution": 1, "material": 1}
+    ids = {"work": 1, "application": 1, "release": 1, "distribution": 1, "material": 1, "invoice": 1}
     checked = {re.sub(r"/\d+", "/N", path) for _method, path in _page_paths(ids)}
     for prefix, patterns in (("/works/", work_urls.urlpatterns), ("/applications/", application_urls.urlpatterns)):
         for pattern in patterns:

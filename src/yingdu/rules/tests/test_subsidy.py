@@ -14,11 +14,13 @@ from yingdu.rules.money import Money, RoundingRule
 from yingdu.rules.subsidy import (
     MSG_ANNUAL_LIMIT_REACHED,
     MSG_COST_NEGATIVE,
+    BaseSide,
     OverseasReading,
     PolicyTerms,
     PolicyTermsError,
     QuoteRefused,
     quote,
+    subsidy_base,
 )
 
 POLICY_A = PolicyTerms.from_mapping(HUAIROU_2026_DEFAULT)
@@ -29,12 +31,15 @@ def test_public_surface_is_pinned():
     assert sorted(subsidy.__all__) == sorted([
         "MSG_ANNUAL_LIMIT_REACHED",
         "MSG_COST_NEGATIVE",
+        "BaseSide",
         "OverseasReading",
         "PolicyTerms",
         "PolicyTermsError",
         "Quote",
         "QuoteRefused",
+        "SubsidyBase",
         "quote",
+        "subsidy_base",
     ])
 
 
@@ -171,6 +176,9 @@ def test_structured_explanation_is_json_ready():
         "policy_version": "huairou-2026-04",
         "formula": "min(round(cost × rate × (1 + uplift)), overseas_cap)",
         "base_fen": 6_666_668,
+        "metered_cost_fen": 6_666_668,
+        "invoiced_fen": None,
+        "base_bound": "metered",
         "overseas": True,
         "reading": "A",
         "regular_rate": "0.3",
@@ -262,3 +270,43 @@ def test_overseas_is_never_less_than_regular(policy, cost_fen):
     regular = quote(verified_cost=Money(cost_fen), overseas=False, policy=policy)
     overseas = quote(verified_cost=Money(cost_fen), overseas=True, policy=policy)
     assert overseas.amount >= regular.amount
+
+
+def test_invoices_lower_the_base_to_the_fen():
+    result = quote(verified_cost=Money(5_000_001), overseas=False, policy=POLICY_A, invoiced=Money(4_000_003))
+    assert result.base == Money(4_000_003)
+    assert result.bound is BaseSide.INVOICED
+    # 4,000,003 fen × 30 % = 1,200,000.9 fen, half-up to 1,200,001
+    assert result.amount == Money(1_200_001)
+    assert result.explanation == (
+        "补贴基数取平台核定的计量成本 50,000.01 元与申报发票金额（不含税）40,000.03 元中的较低者："
+        "发票金额较低，按发票金额 40,000.03 元计。补贴基数 40,000.03 元 × 补贴比例 30% = 12,000.009 元，"
+        "按四舍五入保留到分为 12,000.01 元；未超过单部作品补贴上限 20,000.00 元。"
+        "补贴金额 12,000.01 元（政策版本 huairou-2026-04）。"
+    )
+    detail = result.explanation_detail
+    assert (detail["base_fen"], detail["metered_cost_fen"], detail["invoiced_fen"], detail["base_bound"]) == (
+        4_000_003, 5_000_001, 4_000_003, "invoiced")
+
+
+def test_invoices_above_the_metered_cost_do_not_raise_the_base():
+    result = quote(verified_cost=Money(1_000_000), overseas=False, policy=POLICY_A, invoiced=Money(9_000_000))
+    assert result.base == Money(1_000_000)
+    assert result.bound is BaseSide.METERED
+    assert result.amount == quote(verified_cost=Money(1_000_000), overseas=False, policy=POLICY_A).amount
+    assert "计量成本较低，按计量成本 10,000.00 元计" in result.explanation
+    assert result.explanation_detail["invoiced_fen"] == 9_000_000
+
+
+def test_no_invoice_keeps_the_metered_base_and_the_explanation_unchanged():
+    result = quote(verified_cost=Money(1_000_000), overseas=False, policy=POLICY_A)
+    assert result.bound is BaseSide.METERED and result.invoiced is None
+    assert result.explanation.startswith("核定成本 10,000.00 元")
+
+
+@given(metered=st.integers(min_value=0, max_value=10**10), invoiced=st.integers(min_value=0, max_value=10**10))
+def test_the_base_is_the_lower_of_the_two_figures(metered, invoiced):
+    chosen = subsidy_base(verified_cost=Money(metered), invoiced=Money(invoiced))
+    assert chosen.amount.fen == min(metered, invoiced)
+    assert chosen.difference.fen == metered - invoiced
+    assert (chosen.bound is BaseSide.INVOICED) == (invoiced < metered)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0002_reviewer_reminders'),
+        ('applications', '0003_invoices'),
         ('enterprises', '0001_initial'),
         ('policy', '0004_conflict_lookback'),
         ('works', '0002_work_details_releases_overseas'),
