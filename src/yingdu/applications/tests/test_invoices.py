@@ -64,8 +64,7 @@ def reviewed(application, *, reviewer):
     application = services.application_submit(application=application, actor=member_of(application.enterprise),
                                               now=NOW)
     services.application_accept(application=application, actor=reviewer, now=NOW)
-    return services.application_start_review(application=application, actor=reviewer, now=NOW,
-                                             issue_data_notice=False)
+    return services.application_start_review(application=application, actor=reviewer, now=NOW)
 
 
 @pytest.fixture
