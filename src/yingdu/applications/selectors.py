@@ -17,6 +17,7 @@ from yingdu.rules.workdays import CalendarYearMissing, WorkCalendar
 
 from .models import OPEN_STATUSES, Application, ApplicationInvoice, ApplicationStatus, ApplicationTransition
 from .sla import AT_RISK_WORKING_DAYS, SlaStatus, sla_status
+from .workflow import REVIEW_ACTIONS, ApplicationAction, transitions_available
 
 
 def applications_visible_to(user) -> QuerySet[Application]:
@@ -184,6 +185,16 @@ def application_overdue(*, today: date, offset: int = 0, limit: int | None = Non
     queryset = application_overdue_queryset().filter(sla_deadline_on__lt=today)
     queryset = queryset[offset:offset + limit] if limit is not None else queryset[offset:]
     return [row for row in applications_with_sla(queryset, today=today) if row.sla and row.sla.is_overdue]
+
+
+def application_actions_for(application: Application, user, roles) -> list:
+    """The workflow steps the page offers this user: those their roles allow from the current status, without
+    approval for anyone who reviewed the application (the service refuses it: four eyes)."""
+    actions = transitions_available(application.status, roles)
+    if any(t.action == ApplicationAction.APPROVE for t in actions) and application.transitions.filter(
+            actor_id=getattr(user, "pk", None), action__in=REVIEW_ACTIONS).exists():
+        actions = [t for t in actions if t.action != ApplicationAction.APPROVE]
+    return actions
 
 
 def application_history(application: Application) -> QuerySet[ApplicationTransition]:

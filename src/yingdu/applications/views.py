@@ -22,7 +22,7 @@ from . import documents, exports, selectors, services
 from .eligibility import application_quote, precheck
 from .forms import InvoiceForm, InvoiceWithdrawForm, MaterialForm, TransitionForm
 from .models import OPEN_STATUSES, ApplicationStatus
-from .workflow import TRANSITIONS, transitions_available
+from .workflow import TRANSITIONS
 
 QUEUE_BADGE_LABELS = [("intake", _("待受理")), ("overdue", _("已超期")), ("at_risk", _("临近截止")),
                       ("paused", _("已暂停")), ("on_track", _("正常")), ("unknown", _("日历未发布"))]
@@ -137,7 +137,7 @@ def _detail(request, application, *, invoice_form: InvoiceForm | None = None, st
         "history": [(t, TRANSITIONS[t.action].label) for t in selectors.application_history(application)],
         "supplements": application.supplement_requests.select_related("requested_by").order_by("id"),
         "pending_notices": notice_pending_for_work(application.work),
-        "actions": transitions_available(application.status, roles), "form": TransitionForm(),
+        "actions": selectors.application_actions_for(application, request.user, roles), "form": TransitionForm(),
         "is_member": is_member, "is_staff_view": bool(roles & STAFF_ROLES), "preview": preview,
         "can_upload": is_member and can_change,
         "invoices": selectors.application_invoices(application),

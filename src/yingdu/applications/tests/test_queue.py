@@ -11,6 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from yingdu.accounts.models import Role
+from yingdu.accounts.services import role_grant
+from yingdu.actors import SYSTEM
 from yingdu.applications import services, views
 from yingdu.applications.models import Application
 from yingdu.applications.selectors import application_queue, application_queue_queryset, application_sla
@@ -195,3 +197,15 @@ def test_the_queue_api_pages_filters_and_refuses_out_of_range_parameters(queue, 
         assert response.status_code == 400 and response.json()["code"] == "invalid_request", bad
     member = client_for(member_of(queue["a_jul"].enterprise))
     assert member.get("/api/v1/applications/queue").status_code == 403
+
+
+def test_the_approve_button_is_not_offered_to_whoever_reviewed_the_application(queue, reviewer, approver):
+    both = verified(make_staff(Role.REVIEWER))
+    role_grant(user=both, role=Role.APPROVER, actor=SYSTEM, now=at(date(2026, 9, 1)))
+    both = verified(both)
+    application = services.application_start_review(application=queue["a_sep"], actor=both,
+                                                    now=at(date(2026, 9, 8)))
+    page = reverse("applications:detail", args=[application.pk])
+    approve = reverse("applications:transition", args=[application.pk, "approve"])
+    assert approve not in client_for(both).get(page).content.decode()
+    assert approve in client_for(approver).get(page).content.decode()
