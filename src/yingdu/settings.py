@@ -277,9 +277,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-# Static files are served by the platform itself (WhiteNoise), also straight from the app directories so that
-# tests and a fresh checkout need no collectstatic step.
-WHITENOISE_USE_FINDERS = True
+# Static files are served by the platform itself (WhiteNoise). Production serves the collected, compressed set (gzip
+# and Brotli copies, made once by `make install` / `yingdu static_collect`, yingdu.staticfiles); development also
+# straight from the app directories, so that tests and a fresh checkout need no collect step.
+WHITENOISE_USE_FINDERS = _env_bool("WHITENOISE_USE_FINDERS", DEVELOPMENT)
 
 # The transparency log: its origin line (also the signing key's name) and verifier keys of earlier signing keys,
 # still accepted after a rotation (C2SP vkey text, separated by newlines or commas).

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -9,7 +9,7 @@ from yingdu.accounts.models import STAFF_ROLES, Role
 from yingdu.accounts.permissions import login_required, role_required
 from yingdu.accounts.selectors import user_roles
 from yingdu.errors import DomainError
-from yingdu.files import open_stored
+from yingdu.files import stored_file_response
 from yingdu.notices.selectors import notice_pending_for_work
 from yingdu.rules.money import Money
 from yingdu.works.selectors import work_get_for
@@ -153,8 +153,8 @@ def material_file(request, application_id: int, material_id: int):
     material = application.materials.filter(pk=material_id).first()
     if material is None:
         raise Http404
-    return FileResponse(open_stored(category="application_materials", sha256=material.sha256),
-                        content_type=material.content_type)
+    return stored_file_response(category="application_materials", sha256=material.sha256,
+                                content_type=material.content_type, filename=material.filename)
 
 
 @login_required
