@@ -24,8 +24,10 @@ SECURITY_SETTINGS = ("SECURE_SSL_REDIRECT", "SECURE_PROXY_SSL_HEADER", "SECURE_H
 
 
 def _production_env(tmp_path, **extra) -> dict:
+    # a clean production environment: nothing of the test run's (the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE, which
+    # check --deploy rightly refuses, the coverage switch, a developer's overrides)
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("SECURE_", "DEBUG", "YINGDU_", "SESSION_", "DATABASE_URL"))}
+           if not key.startswith(("SECURE_", "DEBUG", "YINGDU_", "SESSION_", "DATABASE_URL", "DJANGO_"))}
     env.update({"YINGDU_ENV": "production", "SECRET_KEY": "k" * 20 + "Zq8!vR2#nL5@wT9$" * 4,
                 "ALLOWED_HOSTS": "yingdu.huairou.example", "YINGDU_VAR_DIR": str(tmp_path),
                 "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}", "DJANGO_SETTINGS_MODULE": "yingdu.settings"})
