@@ -12,7 +12,7 @@ PYTHON ?= $(shell for c in python3.13 /root/.pyenv/versions/3.13*/bin/python3 /u
 	  $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; break; }; done)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test test-sqlite test-postgres test-e2e test-timeshift lint bench install system-deps postgres messages vendor clean
+.PHONY: static help run test test-sqlite test-postgres test-e2e test-timeshift lint bench install system-deps postgres messages vendor clean
 
 help:
 	@echo "make run    — set up, migrate, load demo data and serve at http://127.0.0.1:8000"
@@ -27,7 +27,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-install: $(STAMP) messages vendor
+install: $(STAMP) messages vendor static
+
+# Static files collected and compressed (gzip, Brotli) once here, not at each start of the server: `yingdu
+# static_collect` does nothing when the collected set still matches its sources (yingdu/staticfiles.py).
+static: $(STAMP) vendor
+	@$(BIN)/yingdu static_collect -v0 >/dev/null
 
 # Apache ECharts, pinned, from its npm package; served locally (the platform must work on an intranet). The file is
 # git-ignored; this step does nothing once it exists.

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "django_tasks_db",
+    "csp",
     "yingdu.transparency",
     "yingdu.accounts",
     "yingdu.enterprises",
@@ -80,6 +81,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "yingdu.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "yingdu.portal.middleware.ChineseFirstLocaleMiddleware",
@@ -212,6 +215,52 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Production sits behind a TLS-terminating reverse proxy (README, "Deploying"). Each of these is read from the
+# environment and is on by default when YINGDU_ENV=production, off in development.
+PRODUCTION = not DEVELOPMENT
+# The proxy tells the platform that the client's request came over HTTPS with this header (set it in the proxy, and
+# make sure the proxy overwrites any value a client sends); "" turns it off.
+_proxy_ssl_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto" if PRODUCTION else "").strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
+)
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+# The proxy's (or an orchestrator's) health check reaches the platform over plain HTTP without the forwarded header:
+# /healthz answers it instead of redirecting to HTTPS. It carries no cookie and no personal data.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600) if PRODUCTION else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+# Preloading is a commitment of the whole registered domain that is slow to undo: the operator opts in.
+SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_REFERRER_POLICY = os.environ.get("SECURE_REFERRER_POLICY", "same-origin")
+# Browser features no page of the platform uses (yingdu.security.PermissionsPolicyMiddleware).
+PERMISSIONS_POLICY = {feature: [] for feature in (
+    "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen", "geolocation",
+    "gyroscope", "magnetometer", "microphone", "midi", "payment", "picture-in-picture", "publickey-credentials-get",
+    "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+)}
+# security.W021 ("SECURE_HSTS_PRELOAD is not True") is a choice left to the operator, not an oversight (above).
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Content-Security-Policy (django-csp), the same in every environment so that development shows any violation:
+# scripts, styles, images and fonts only from the platform itself; no inline script or style (templates load
+# yingdu/*.js and yingdu/app.css; tests/portal scan the templates), no plugins, no framing, forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # the API documentation page (Swagger UI) draws its icons from data: URLs in its stylesheet
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+
 NINJA_PAGINATION_PER_PAGE = 50
 
 LOGGING = {
@@ -228,9 +277,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-# Static files are served by the platform itself (WhiteNoise), also straight from the app directories so that
-# tests and a fresh checkout need no collectstatic step.
-WHITENOISE_USE_FINDERS = True
+# Static files are served by the platform itself (WhiteNoise). Production serves the collected, compressed set (gzip
+# and Brotli copies, made once by `make install` / `yingdu static_collect`, yingdu.staticfiles); development also
+# straight from the app directories, so that tests and a fresh checkout need no collect step.
+WHITENOISE_USE_FINDERS = _env_bool("WHITENOISE_USE_FINDERS", DEVELOPMENT)
 
 # The transparency log: its origin line (also the signing key's name) and verifier keys of earlier signing keys,
 # still accepted after a rotation (C2SP vkey text, separated by newlines or commas).

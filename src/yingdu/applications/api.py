@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from typing import Literal
 
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.utils import timezone
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
@@ -10,7 +10,7 @@ from ninja.security import django_auth
 from yingdu.accounts.models import STAFF_ROLES
 from yingdu.accounts.selectors import user_roles
 from yingdu.errors import Forbidden
-from yingdu.files import open_stored
+from yingdu.files import stored_file_response
 from yingdu.works.selectors import work_get_for
 
 from . import documents, selectors, services
@@ -296,8 +296,8 @@ def invoice_withdraw(request, application_id: int, invoice_id: int, payload: Inv
             summary="发票文件（本企业成员和工作人员）")
 def invoice_file(request, application_id: int, invoice_id: int):
     invoice = selectors.application_invoice_get_for(request.user, application_id, invoice_id)
-    return FileResponse(open_stored(category="application_invoices", sha256=invoice.sha256),
-                        content_type=invoice.content_type)
+    return stored_file_response(category="application_invoices", sha256=invoice.sha256,
+                                content_type=invoice.content_type, filename=f"invoice-{invoice.pk}")
 
 
 @router.post("/{int:application_id}/{action}", response=ApplicationOut, auth=django_auth,

@@ -40,4 +40,6 @@ def notice_pdf(application, kind: str, *, sla) -> bytes:
     """The notice of ``kind`` for the application as PDF bytes; NotFound when the step has not happened."""
     if kind not in NOTICE_KINDS:
         raise NotFound("未知的通知书类型", code="notice_not_found")
-    return html_to_pdf(render_to_string(f"applications/notices/{kind}.html", _context(application, kind, sla=sla)))
+    context = _context(application, kind, sla=sla)
+    return html_to_pdf(render_to_string(f"applications/notices/{kind}.html", context),
+                       css=render_to_string("applications/notices/notice.css", context))

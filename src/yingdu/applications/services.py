@@ -184,7 +184,7 @@ def application_invoice_declare(*, application: Application, invoice_code: str, 
                                            issued_on=issued_on, seller_uscc=seller_uscc, amount_fen=amount_fen,
                                            tax_fen=tax_fen, today=timezone.localdate(now))
     try:
-        stored = store_upload(upload=upload, category="application_invoices", accept=INVOICE_TYPES)
+        stored = store_upload(upload=upload, category="application_invoices", kinds=INVOICE_TYPES)
     except DomainError as error:
         error.field = error.field or "upload"
         raise

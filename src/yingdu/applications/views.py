@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -12,7 +12,7 @@ from yingdu.accounts.models import STAFF_ROLES, Role
 from yingdu.accounts.permissions import login_required, role_required
 from yingdu.accounts.selectors import user_roles
 from yingdu.errors import DomainError
-from yingdu.files import open_stored
+from yingdu.files import stored_file_response
 from yingdu.notices.selectors import notice_pending_for_work, work_notice_gap, work_notices_for, yuan_display
 from yingdu.notices.workflow import NOTICE_ISSUE_ROLES
 from yingdu.rules.money import Money
@@ -194,8 +194,8 @@ def material_file(request, application_id: int, material_id: int):
     material = application.materials.filter(pk=material_id).first()
     if material is None:
         raise Http404
-    return FileResponse(open_stored(category="application_materials", sha256=material.sha256),
-                        content_type=material.content_type)
+    return stored_file_response(category="application_materials", sha256=material.sha256,
+                                content_type=material.content_type, filename=material.filename)
 
 
 @login_required
@@ -244,9 +244,8 @@ def invoice_file(request, application_id: int, invoice_id: int):
         invoice = selectors.application_invoice_get_for(request.user, application_id, invoice_id)
     except DomainError:
         raise Http404 from None
-    extension = "ofd" if invoice.content_type == "application/ofd" else "pdf"
-    return FileResponse(open_stored(category="application_invoices", sha256=invoice.sha256),
-                        content_type=invoice.content_type, filename=f"invoice-{invoice.pk}.{extension}")
+    return stored_file_response(category="application_invoices", sha256=invoice.sha256,
+                                content_type=invoice.content_type, filename=f"invoice-{invoice.pk}")
 
 
 @login_required

@@ -1,7 +1,7 @@
 """Pages for spot-check cases: auditors and admins see and work every case; an enterprise sees its own."""
 
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -11,7 +11,7 @@ from yingdu.accounts.permissions import role_required
 from yingdu.accounts.selectors import user_roles
 from yingdu.applications.selectors import applications_with_invoice_difference, work_invoice_reconciliation
 from yingdu.errors import DomainError
-from yingdu.files import open_stored
+from yingdu.files import stored_file_response
 
 from . import selectors, services
 from .forms import CheckForm, EvidenceForm, FindingForm, NoteForm, ResponseForm, ReviewForm
@@ -154,5 +154,5 @@ def evidence_download(request, case_id: int, evidence_id: int):
     evidence = case.evidence.filter(pk=evidence_id).first()
     if evidence is None or not (evidence.by_enterprise or user_roles(request.user) & AUDIT_STAFF_ROLES):
         raise Http404
-    return FileResponse(open_stored(category=services.EVIDENCE_CATEGORY, sha256=evidence.sha256),
-                        content_type=evidence.content_type)
+    return stored_file_response(category=services.EVIDENCE_CATEGORY, sha256=evidence.sha256,
+                                content_type=evidence.content_type, filename=evidence.filename)

@@ -1,13 +1,12 @@
 from datetime import date, datetime
 
-from django.http import FileResponse
 from django.utils import timezone
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.security import django_auth
 
 from yingdu.errors import DomainError
-from yingdu.files import open_stored
+from yingdu.files import stored_file_response
 
 from . import selectors, services
 
@@ -107,8 +106,8 @@ def enterprise_history(request, enterprise_id: int):
 @router.get("/{int:enterprise_id}/licence", auth=django_auth, summary="下载营业执照")
 def enterprise_licence(request, enterprise_id: int):
     enterprise = selectors.enterprise_get_for(request.user, enterprise_id)
-    return FileResponse(open_stored(category="licences", sha256=enterprise.licence_sha256),
-                        content_type=enterprise.licence_content_type, as_attachment=False)
+    return stored_file_response(category="licences", sha256=enterprise.licence_sha256,
+                                content_type=enterprise.licence_content_type, filename=enterprise.licence_filename)
 
 
 @router.post("/{int:enterprise_id}/{action}", response=EnterpriseOut, auth=django_auth,

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth import login
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -9,7 +9,7 @@ from yingdu.accounts.models import STAFF_ROLES, Role
 from yingdu.accounts.permissions import login_required, role_required, staff_two_factor_redirect
 from yingdu.accounts.selectors import user_roles
 from yingdu.errors import DomainError, SecondPersonRequired
-from yingdu.files import open_stored
+from yingdu.files import stored_file_response
 
 from . import selectors, services
 from .forms import AccountAndEnterpriseForm, EnterpriseForm, TransitionForm
@@ -102,8 +102,8 @@ def detail(request, enterprise_id: int):
 @login_required
 def licence(request, enterprise_id: int):
     enterprise = _enterprise_or_404(request.user, enterprise_id)
-    return FileResponse(open_stored(category="licences", sha256=enterprise.licence_sha256),
-                        content_type=enterprise.licence_content_type)
+    return stored_file_response(category="licences", sha256=enterprise.licence_sha256,
+                                content_type=enterprise.licence_content_type, filename=enterprise.licence_filename)
 
 
 @login_required

@@ -74,7 +74,8 @@ def notice_html(notice: DataNotice, *, page_url: str) -> str:
 
 def notice_pdf(notice: DataNotice, *, page_url: str) -> bytes:
     """The data notice as PDF bytes, with the CJK font embedded."""
-    return html_to_pdf(notice_html(notice, page_url=page_url))
+    return html_to_pdf(notice_html(notice, page_url=page_url),
+                       css=render_to_string("notices/notice_pdf.css", {"notice": notice, "font": CJK_FONT}))
 
 
 def notice_pdf_response(request, notice) -> HttpResponse:

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -9,7 +9,7 @@ from yingdu.accounts.models import STAFF_ROLES, Role
 from yingdu.accounts.permissions import role_required
 from yingdu.accounts.selectors import user_roles
 from yingdu.errors import DomainError, SecondPersonRequired
-from yingdu.files import open_stored
+from yingdu.files import stored_file_response
 from yingdu.works.selectors import work_get_for
 
 from . import documents, selectors, services
@@ -189,5 +189,5 @@ def evidence_download(request, objection_id: int, evidence_id: int):
     evidence = objection.evidence.filter(pk=evidence_id).first()
     if evidence is None:
         raise Http404
-    return FileResponse(open_stored(category=services.EVIDENCE_CATEGORY, sha256=evidence.sha256),
-                        content_type=evidence.content_type)
+    return stored_file_response(category=services.EVIDENCE_CATEGORY, sha256=evidence.sha256,
+                                content_type=evidence.content_type, filename=evidence.filename)

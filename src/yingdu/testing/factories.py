@@ -18,8 +18,36 @@ from yingdu.enterprises.services import EnterpriseDetails, enterprise_register, 
 from yingdu.rules.uscc import uscc_check_character
 
 PASSWORD = "Correct-Horse-7391"
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def pdf_bytes(title: str = "") -> bytes:
+    """A small valid one-page PDF (pypdf); a title makes different bytes."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    if title:
+        writer.add_metadata({"/Title": title})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def image_bytes(kind: str = "PNG", colour: tuple[int, int, int] = (155, 28, 28)) -> bytes:
+    """A small valid PNG or JPEG (Pillow); another colour makes different bytes."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), colour).save(buffer, format=kind)
+    return buffer.getvalue()
+
+
+PDF_BYTES = pdf_bytes()
+PNG_BYTES = image_bytes()
 _counter = itertools.count(1)
 
 

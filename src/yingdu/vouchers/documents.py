@@ -24,7 +24,8 @@ def voucher_certificate_html(view: VoucherView) -> str:
 
 def voucher_certificate_pdf(view: VoucherView) -> bytes:
     """The certificate as PDF, with the CJK font embedded (Debian's fonts-noto-cjk)."""
-    return html_to_pdf(voucher_certificate_html(view))
+    return html_to_pdf(voucher_certificate_html(view),
+                       css=render_to_string("vouchers/certificate.css", {"font": CJK_FONT}))
 
 
 STATEMENT_COLUMNS = ("序号", "核销编号", "确认时间", "券号", "企业", "订单号", "服务类别", "金额（元）")

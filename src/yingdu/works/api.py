@@ -1,6 +1,5 @@
 from datetime import date, datetime
 
-from django.http import FileResponse
 from django.utils import timezone
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
@@ -8,7 +7,7 @@ from ninja.security import django_auth
 
 from yingdu.enterprises.selectors import enterprise_of_user
 from yingdu.errors import Forbidden, NotFound
-from yingdu.files import open_stored
+from yingdu.files import stored_file_response
 
 from . import selectors, services
 
@@ -175,8 +174,8 @@ def release_record(request, work_id: int, payload: Form[ReleaseIn], screenshot: 
 @router.get("/{int:work_id}/releases/{int:release_id}/screenshot", auth=django_auth, summary="下载上线截图")
 def release_screenshot(request, work_id: int, release_id: int):
     release = selectors.work_release_get(selectors.work_get_for(request.user, work_id), release_id)
-    return FileResponse(open_stored(category="release_screenshots", sha256=release.screenshot_sha256),
-                        content_type=release.screenshot_content_type)
+    return stored_file_response(category="release_screenshots", sha256=release.screenshot_sha256,
+                                content_type=release.screenshot_content_type, filename=release.screenshot_filename)
 
 
 @router.get("/{int:work_id}/distributions", response=list[DistributionOut], auth=django_auth,
@@ -202,5 +201,6 @@ def distribution_file(request, work_id: int, distribution_id: int, kind: str):
     if kind not in ("agreement", "listing"):
         raise NotFound("未找到", code="not_found")
     category = "overseas_agreements" if kind == "agreement" else "overseas_listings"
-    return FileResponse(open_stored(category=category, sha256=getattr(distribution, f"{kind}_sha256")),
-                        content_type=getattr(distribution, f"{kind}_content_type"))
+    return stored_file_response(category=category, sha256=getattr(distribution, f"{kind}_sha256"),
+                                content_type=getattr(distribution, f"{kind}_content_type"),
+                                filename=getattr(distribution, f"{kind}_filename"))

@@ -63,7 +63,8 @@ class ReleaseForm(forms.Form):
     went_live_on = forms.DateField(label=_("上线日期"), widget=DATE)
     licence_number = forms.CharField(label=_("上线备案号或发行许可证号"), max_length=80,
                                      help_text=_("按片头标注填写，如“（总局）网剧审字（2022）第001号”或上线备案号"))
-    screenshot = forms.FileField(label=_("上线页面截图"), help_text=_("PNG、JPEG 或 PDF，最大 10 MB"))
+    screenshot = forms.FileField(label=_("上线页面截图"), help_text=_("PNG 或 JPEG 图片，最大 10 MB"),
+                                 widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}))
     supersedes = forms.IntegerField(label=_("更正的记录编号（可选）"), required=False, min_value=1,
                                     help_text=_("更正已有记录时填写其编号（#）；原记录保留并标注“已被更正”"))
     reason = forms.CharField(label=_("更正说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -11,7 +11,7 @@ from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import user_roles
 from yingdu.enterprises.models import EnterpriseState
 from yingdu.errors import Conflict, DomainError, Forbidden, NotFound
-from yingdu.files import store_upload
+from yingdu.files import IMAGE_ONLY, IMAGE_OR_PDF, store_upload
 from yingdu.transparency.services import log_append
 
 from .checks import LicenceNumberProblem, form_problems, licence_number_check
@@ -177,11 +177,11 @@ def _clean_url(url: str, *, required: bool) -> str:
     return url
 
 
-def _store(upload, *, category: str, label: str, field_name: str):
+def _store(upload, *, category: str, label: str, field_name: str, kinds: frozenset[str] = IMAGE_OR_PDF):
     if upload is None:
         raise DomainError(str(MSG_FILE_REQUIRED).format(label=label), code="file_required", field=field_name)
     try:
-        return store_upload(upload=upload, category=category)
+        return store_upload(upload=upload, category=category, kinds=kinds)
     except DomainError as error:
         error.field = field_name
         raise
@@ -213,7 +213,8 @@ def work_release_record(*, work: Work, actor, platform: str, url: str, went_live
         number = licence_number_check(licence_number, went_live_on=went_live_on)
     except LicenceNumberProblem as problem:
         raise DomainError(problem.message, code=problem.code, field="licence_number") from None
-    stored = _store(screenshot, category="release_screenshots", label="上线页面截图", field_name="screenshot")
+    stored = _store(screenshot, category="release_screenshots", label="上线页面截图", field_name="screenshot",
+                    kinds=IMAGE_ONLY)
     try:
         with transaction.atomic():
             previous = _superseded_row(WorkRelease, work=work, supersedes_id=supersedes_id, reason=reason)

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -9,7 +9,7 @@ from yingdu.accounts.permissions import login_required, role_required
 from yingdu.accounts.selectors import user_roles
 from yingdu.enterprises.selectors import enterprise_of_user
 from yingdu.errors import DomainError
-from yingdu.files import open_stored
+from yingdu.files import stored_file_response
 
 from . import selectors, services
 from .forms import DistributionForm, ReleaseForm, WorkDeclareForm, WorkDetailsForm
@@ -143,5 +143,6 @@ def work_file(request, work_id: int, kind: str, row_id: int):
     row = getattr(work, relation).filter(pk=row_id).first()
     if row is None:
         raise Http404
-    return FileResponse(open_stored(category=category, sha256=getattr(row, f"{prefix}_sha256")),
-                        content_type=getattr(row, f"{prefix}_content_type"))
+    return stored_file_response(category=category, sha256=getattr(row, f"{prefix}_sha256"),
+                                content_type=getattr(row, f"{prefix}_content_type"),
+                                filename=getattr(row, f"{prefix}_filename"))

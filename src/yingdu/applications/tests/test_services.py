@@ -18,7 +18,7 @@ from yingdu.applications.selectors import application_queue, application_sla
 from yingdu.errors import DomainError
 from yingdu.policy.models import PolicyVersion
 from yingdu.testing.clients import verified
-from yingdu.testing.factories import make_enterprise, make_staff, make_user
+from yingdu.testing.factories import make_enterprise, make_staff, make_user, pdf_bytes
 from yingdu.transparency.models import LogEntry
 from yingdu.works.services import work_distribution_record
 
@@ -90,7 +90,7 @@ def test_full_workflow_computes_the_amount_and_logs_every_step(enterprise, meter
         application=application, actor=reviewer, items=["授权链文件"], message="请补充剧本授权", now=now)
     assert application.status == ApplicationStatus.SUPPLEMENT_REQUESTED
     services.application_material_upload(application=application, code="authenticity_commitment",
-                                         upload=pdf("承诺书2.pdf", b"%PDF-1.4 v2"), actor=member, now=now)
+                                         upload=pdf("承诺书2.pdf", pdf_bytes("v2")), actor=member, now=now)
     application = services.application_resubmit(application=application, actor=member, now=now,
                                                 response="已补充")
     assert application.status == ApplicationStatus.UNDER_REVIEW

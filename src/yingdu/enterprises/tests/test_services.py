@@ -9,6 +9,7 @@ from yingdu.errors import DomainError
 from yingdu.testing.clients import verified
 from yingdu.testing.duties import two_people
 from yingdu.testing.factories import (
+    PDF_BYTES,
     PNG_BYTES,
     enterprise_details,
     licence_pdf,
@@ -79,7 +80,7 @@ def test_an_oversized_licence_is_refused(settings):
     settings.UPLOAD_MAX_BYTES = 100
     with pytest.raises(DomainError) as caught:
         services.enterprise_register(user=make_user(), details=enterprise_details(),
-                                     licence=licence_pdf(data=b"%PDF-" + b"x" * 200), now=timezone.now())
+                                     licence=licence_pdf(data=PDF_BYTES + b"x" * 200), now=timezone.now())
     assert caught.value.code == "file_too_large"
     assert Enterprise.objects.count() == 0
 

@@ -13,7 +13,7 @@
       var chart = window.echarts.getInstanceByDom(element) || window.echarts.init(element, null, { renderer: "canvas" });
       chart.setOption({
         animation: false,
-        tooltip: { trigger: "axis", confine: true },
+        tooltip: { trigger: "axis", confine: true, renderMode: "richText" },
         legend: { type: "scroll", top: 0 },
         grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
         xAxis: { type: "category", data: data.days.map(function (day) { return day.slice(5); }) },

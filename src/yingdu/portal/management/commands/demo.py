@@ -1,4 +1,5 @@
 import base64
+import io
 import json
 import secrets
 from datetime import timedelta
@@ -12,6 +13,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from PIL import Image
+from pypdf import PdfWriter
 
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import user_get_by_username
@@ -54,7 +57,21 @@ DEMO_CATALOGUE = [
     ("video-gen-second", "视频生成（每秒成片）", "model_service", "秒", 30),
     ("tts-1k-chars", "配音合成（千字）", "model_service", "千字", 50),
 ]
-DEMO_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _demo_pdf() -> bytes:
+    """A blank one-page A4 PDF: uploads are decoded (yingdu.files), so the demo's files must be real ones."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _demo_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (390, 240), (245, 246, 248)).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 class Command(BaseCommand):
@@ -105,7 +122,7 @@ class Command(BaseCommand):
             name=company, uscc=uscc, registered_address="北京市怀柔区雁栖镇影都大道1号",
             legal_representative=person, contact_name=person, contact_phone="13800138000",
         )
-        licence = SimpleUploadedFile("营业执照.pdf", DEMO_PDF, content_type="application/pdf")
+        licence = SimpleUploadedFile("营业执照.pdf", _demo_pdf(), content_type="application/pdf")
         enterprise = enterprise_services.enterprise_register(user=user, details=details, licence=licence, now=now)
         if state in {"verified", "disqualified"}:
             enterprise = enterprise_services.enterprise_verify(
@@ -191,12 +208,12 @@ class Command(BaseCommand):
             work_release_record(
                 work=work, actor=member, platform="hongguo", url="https://hongguo.example.cn/drama/xinghe-2026",
                 went_live_on=went_live_on, licence_number=f"（京）网剧审字（{went_live_on.year}）第088号",
-                screenshot=SimpleUploadedFile("上线截图.pdf", DEMO_PDF, content_type="application/pdf"), now=now)
+                screenshot=SimpleUploadedFile("上线截图.png", _demo_png(), content_type="image/png"), now=now)
         # the workflow of the last days: the review clock has run for a week and a half when the demo starts
         application = applications.application_create(work=work, actor=member, now=now - timedelta(days=11))
         applications.application_material_upload(
             application=application, code="authenticity_commitment", actor=member, now=now - timedelta(days=11),
-            upload=SimpleUploadedFile("真实性承诺书.pdf", DEMO_PDF, content_type="application/pdf"))
+            upload=SimpleUploadedFile("真实性承诺书.pdf", _demo_pdf(), content_type="application/pdf"))
         application = applications.application_submit(application=application, actor=member,
                                                       now=now - timedelta(days=11))
         application = applications.application_accept(application=application, actor=reviewer,
