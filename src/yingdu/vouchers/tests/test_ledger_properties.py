@@ -46,6 +46,7 @@ def make_machine(*, enterprise, approver, member, metered, finance):  # noqa: C9
             self.today = date(2030, 2, 1)
             self.applications = 0
             self.orders = 0
+            self.repayments = 0
             self.expected_balance: dict[int, int] = {}
             self.budget_used: dict[int, int] = {}
 
@@ -151,7 +152,9 @@ def make_machine(*, enterprise, approver, member, metered, finance):  # noqa: C9
             if claim is None:
                 return
             amount = min(amount, claim.outstanding_fen)
-            services.recovery_repayment_record(claim=claim, amount_fen=amount, reference=f"R-{self.orders}-{index}",
+            # each receipt has its own reference: one reference with two amounts is refused, rightly
+            self.repayments += 1
+            services.recovery_repayment_record(claim=claim, amount_fen=amount, reference=f"R-{self.repayments}",
                                                received_on=self.today, actor=finance, now=at(self.today, 18))
 
         @invariant()
