@@ -6,6 +6,7 @@ from django.db.models import Count, QuerySet
 
 from yingdu.errors import DomainError, NotFound
 from yingdu.tlog import ProofError, Receipt, prove_consistency, prove_inclusion
+from yingdu.tlog.tiles import TILE_WIDTH, Tile, entry_bundle, read_tile, tile_exists
 
 from .keys import verifier_keys
 from .models import LogEntry, LogHead, SignedCheckpoint, StoredHash, WitnessCosignature
@@ -118,3 +119,23 @@ def entry_counts_by_type() -> list[tuple[str, int]]:
 
 def published_verifier_keys() -> list[str]:
     return [key.format() for key in verifier_keys()]
+
+
+def signed_tree_size() -> int:
+    """The size of the latest signed checkpoint: tiles and proofs are served up to it and no further."""
+    return _signed_size_limit()
+
+
+def tile_content(tile: Tile) -> bytes:
+    """A C2SP tlog-tiles tile or entry bundle computed from the stored hashes and entries; NotFound beyond the tree."""
+    if not tile_exists(tile, tree_size=_signed_size_limit()):
+        raise NotFound("该瓦片超出已签名的日志范围", code="log_tile_not_found", detail={"tile": tile.path()})
+    if tile.is_entries:
+        first = tile.index * TILE_WIDTH
+        rows = LogEntry.objects.filter(index__gte=first, index__lt=first + tile.width).order_by("index")
+        entries = [bytes(entry) if not isinstance(entry, str) else entry.encode("utf-8")
+                   for entry in rows.values_list("entry", flat=True)]
+        if len(entries) != tile.width:
+            raise ProofError(f"entries {first}…{first + tile.width - 1} are missing from the database")
+        return entry_bundle(entries)
+    return read_tile(tile, hash_reader=DatabaseHashReader())
