@@ -3,6 +3,7 @@
 import functools
 import logging
 import os
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -44,9 +45,38 @@ def verifier_keys() -> list[VerifierKey]:
     return keys
 
 
+@dataclass(frozen=True)
+class ConfiguredWitness:
+    url: str
+    key: CosignatureVerifierKey
+
+
+def configured_witnesses() -> list[ConfiguredWitness]:
+    """The witnesses the log submits checkpoints to (LOG_WITNESSES: "<URL prefix> <cosignature vkey>" items)."""
+    witnesses = []
+    for item in settings.LOG_WITNESSES:
+        url, _, key_text = item.partition(" ")
+        if not url.startswith(("http://", "https://")) or not key_text.strip():
+            raise ImproperlyConfigured(f"YINGDU_LOG_WITNESSES: {item!r} is not '<http(s) URL> <witness vkey>'")
+        try:
+            key = CosignatureVerifierKey.parse(key_text.strip())
+        except NoteError as error:
+            raise ImproperlyConfigured(f"YINGDU_LOG_WITNESSES: {error}") from None
+        witnesses.append(ConfiguredWitness(url=url, key=key))
+    return witnesses
+
+
+def witness_quorum() -> int:
+    """How many distinct configured witnesses must cosign a checkpoint for it to count as witnessed."""
+    if settings.LOG_WITNESS_QUORUM is not None:
+        return settings.LOG_WITNESS_QUORUM
+    return len(configured_witnesses())
+
+
 def witness_keys() -> list[CosignatureVerifierKey]:
-    """The witnesses whose cosignatures are accepted (LOG_WITNESS_KEYS, C2SP vkey text with signature type 0x04)."""
-    keys: list[CosignatureVerifierKey] = []
+    """The witnesses whose cosignatures are accepted (LOG_WITNESS_KEYS, C2SP vkey text with signature type 0x04,
+    and the keys of LOG_WITNESSES)."""
+    keys: list[CosignatureVerifierKey] = [witness.key for witness in configured_witnesses()]
     for text in settings.LOG_WITNESS_KEYS:
         try:
             key = CosignatureVerifierKey.parse(text)

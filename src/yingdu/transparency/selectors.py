@@ -2,13 +2,13 @@
 
 from collections.abc import Sequence
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from yingdu.errors import DomainError, NotFound
 from yingdu.tlog import ProofError, Receipt, prove_consistency, prove_inclusion
 from yingdu.tlog.tiles import TILE_WIDTH, Tile, entry_bundle, read_tile, tile_exists
 
-from .keys import verifier_keys
+from .keys import configured_witnesses, verifier_keys, witness_keys, witness_quorum
 from .models import LogEntry, LogHead, SignedCheckpoint, StoredHash, WitnessCosignature
 
 MAX_ENTRIES_PAGE = 1000
@@ -90,9 +90,9 @@ def entries_page(*, start: int, end: int | None) -> tuple[list[LogEntry], int | 
     return entries, (stop if stop < end else None)
 
 
-def receipt_for(*, leaf_index: int) -> Receipt:
-    """A C2SP tlog-proof receipt of one entry against the latest signed checkpoint."""
-    latest = checkpoint_latest()
+def receipt_for(*, leaf_index: int, witnessed: bool = False) -> Receipt:
+    """A C2SP tlog-proof receipt of one entry against the latest signed (or the latest witnessed) checkpoint."""
+    latest = checkpoint_latest_witnessed() if witnessed else checkpoint_latest()
     if latest is None or leaf_index >= latest.tree_size or leaf_index < 0:
         raise NotFound("该条目尚未被已签名的检查点覆盖", code="log_entry_not_covered")
     proof = prove_inclusion(leaf_index=leaf_index, tree_size=latest.tree_size, hashes=DatabaseHashReader())
@@ -139,3 +139,39 @@ def tile_content(tile: Tile) -> bytes:
             raise ProofError(f"entries {first}…{first + tile.width - 1} are missing from the database")
         return entry_bundle(entries)
     return read_tile(tile, hash_reader=DatabaseHashReader())
+
+
+def witness_cosigned_size(*, witness_name: str, key_id: int, at_most: int) -> int:
+    """The largest checkpoint size, at most at_most, that this witness key cosigned for the log (0 if none)."""
+    size = (WitnessCosignature.objects.filter(witness_name=witness_name, key_id=key_id,
+                                              checkpoint__tree_size__lte=at_most)
+            .aggregate(size=Max("checkpoint__tree_size"))["size"])
+    return size or 0
+
+
+def _witnessed_checkpoints() -> QuerySet[SignedCheckpoint]:
+    quorum = witness_quorum()
+    keys = witness_keys()
+    return (SignedCheckpoint.objects
+            .annotate(witnessed_by=Count("cosignatures", filter=Q(cosignatures__key_id__in=[k.key_id for k in keys],
+                                                                   cosignatures__witness_name__in=[k.name for k in keys])))
+            .filter(witnessed_by__gte=quorum))
+
+
+def checkpoint_latest_witnessed() -> SignedCheckpoint | None:
+    """The latest checkpoint cosigned by at least the quorum of configured witnesses (all of them when quorum is 0)."""
+    return _witnessed_checkpoints().order_by("-tree_size").first()
+
+
+def checkpoint_is_witnessed(checkpoint: SignedCheckpoint) -> bool:
+    return _witnessed_checkpoints().filter(pk=checkpoint.pk).exists()
+
+
+def checkpoint_needs_witnesses() -> bool:
+    """True when witnesses are configured and one of them has not cosigned the latest checkpoint."""
+    witnesses = configured_witnesses()
+    latest = checkpoint_latest()
+    if not witnesses or latest is None:
+        return False
+    have = set(latest.cosignatures.values_list("witness_name", "key_id"))
+    return any((w.key.name, w.key.key_id) not in have for w in witnesses)
