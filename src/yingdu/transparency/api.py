@@ -9,6 +9,7 @@ from ninja import Router, Schema
 from yingdu.errors import DomainError, NotFound
 
 from . import selectors
+from .keys import key_rotation_statements
 from .services import (
     MSG_COSIGNED_NOTE_INVALID,
     MSG_NO_WITNESSED_CHECKPOINT,
@@ -110,6 +111,16 @@ def receipt(request, leaf_index: int, witnessed: bool = False):
 @router.get("/verifier-keys", response=list[str], summary="检查点验证公钥（C2SP vkey）")
 def verifier_keys(request):
     return selectors.published_verifier_keys()
+
+
+@router.get("/trust-policy", summary="yingdu-verify --witness-policy 信任策略文件（须与线下获得的副本核对，text/plain）")
+def trust_policy(request):
+    return HttpResponse(selectors.published_trust_policy(), content_type="text/plain; charset=utf-8")
+
+
+@router.get("/key-rotations", response=list[str], summary="密钥轮换声明（旧密钥签名的 signed note，按顺序）")
+def key_rotations(request):
+    return key_rotation_statements()
 
 
 @router.post("/cosignatures", response=CosignaturesOut,

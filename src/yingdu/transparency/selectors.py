@@ -8,7 +8,7 @@ from yingdu.errors import DomainError, NotFound
 from yingdu.tlog import ProofError, Receipt, prove_consistency, prove_inclusion
 from yingdu.tlog.tiles import TILE_WIDTH, Tile, entry_bundle, read_tile, tile_exists
 
-from .keys import configured_witnesses, verifier_keys, witness_keys, witness_quorum
+from .keys import configured_witnesses, log_keys, log_origin, verifier_keys, witness_keys, witness_quorum
 from .models import LogEntry, LogHead, SignedCheckpoint, StoredHash, WitnessCosignature
 
 MAX_ENTRIES_PAGE = 1000
@@ -119,6 +119,23 @@ def entry_counts_by_type() -> list[tuple[str, int]]:
 
 def published_verifier_keys() -> list[str]:
     return [key.format() for key in verifier_keys()]
+
+
+def published_trust_policy() -> str:
+    """The trust policy file for `yingdu-verify --witness-policy`: log keys with their validity, witnesses, quorum.
+
+    Served for convenience; its value comes from being compared with a copy obtained out of band (docs/decisions.md).
+    """
+    lines = [f"# yingdu-verify trust policy for {log_origin()}", "# compare with the copy published out of band",
+             "# before pinning it (README, Witnesses)"]
+    for log_key in log_keys():
+        bounds = f" first={log_key.first_size}" if log_key.first_size else ""
+        bounds += f" last={log_key.last_size}" if log_key.last_size is not None else ""
+        lines.append(f"log {log_key.key.format()}{bounds}")
+    lines.extend(f"witness {key.format()}" for key in witness_keys())
+    if witness_keys():
+        lines.append(f"quorum {witness_quorum()}")
+    return "\n".join(lines) + "\n"
 
 
 def signed_tree_size() -> int:
