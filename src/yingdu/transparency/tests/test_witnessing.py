@@ -113,3 +113,14 @@ def test_a_rotation_statement_is_signed_by_the_current_key_and_published(tmp_pat
     policy = TrustPolicy.parse(f"log {signing_key().verifier_key.format()}\n").with_rotations(published)
     assert [(k.first_size, k.last_size) for k in policy.log_keys] == [(0, checkpoint.tree_size),
                                                                        (checkpoint.tree_size, None)]
+
+
+def test_the_transparency_page_says_how_to_pin_the_trust_policy(witness_servers):
+    log_append(events=sample_entries(2), now=timezone.now())
+    checkpoint_sign_when_grown.call()
+    page = Client().get("/transparency/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "--witness-policy trust.txt" in html and "/api/v1/log/trust-policy" in html
+    assert f"witness {WITNESS_A.verifier_key.format()}" in html and "quorum 2" in html
+    assert "最新已见证检查点" in html
