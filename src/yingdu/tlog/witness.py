@@ -248,11 +248,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--listen", default="127.0.0.1:8380", metavar="HOST:PORT", help="address to listen on")
 
 
-def run(options: dict, *, out=sys.stdout) -> int:
+def run(options: dict, *, out=None) -> int:
+    out = out or sys.stdout
     key_path = Path(options["key"])
     if options.get("generate_key"):
         key = CosignerKey.generate(name=options["generate_key"])
-        descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            print(f"yingdu witness: {key_path} exists; refusing to overwrite a key", file=sys.stderr)
+            return 2
         with os.fdopen(descriptor, "w") as handle:
             handle.write(key.format() + "\n")
         print(key.verifier_key.format(), file=out, flush=True)

@@ -98,3 +98,18 @@ def test_unknown_log_403_bad_key_400_bad_requests(witness):
 def test_request_body_round_trip():
     body = format_add_checkpoint(old_size=5, proof=[b"\x01" * 32], signed_note="n\n")
     assert parse_add_checkpoint(body) == (5, [b"\x01" * 32], "n\n")
+
+
+def test_generate_key_prints_the_verifier_key_and_never_overwrites(tmp_path, capsys):
+    from yingdu.tlog.cosignature import CosignatureVerifierKey
+    from yingdu.tlog.witness import main
+
+    key_file = tmp_path / "w.key"
+    assert main(["--key", str(key_file), "--generate-key", "w.example/w"]) == 0
+    vkey = CosignatureVerifierKey.parse(capsys.readouterr().out.strip())
+    assert CosignerKey.parse(key_file.read_text()).verifier_key == vkey
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    before = key_file.read_text()
+    assert main(["--key", str(key_file), "--generate-key", "w.example/w"]) == 2
+    assert key_file.read_text() == before
+    assert main(["--key", str(key_file)]) == 2  # serving needs --state and --log-key
