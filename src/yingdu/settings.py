@@ -285,10 +285,22 @@ WHITENOISE_USE_FINDERS = _env_bool("WHITENOISE_USE_FINDERS", DEVELOPMENT)
 # The transparency log: its origin line (also the signing key's name) and verifier keys of earlier signing keys,
 # still accepted after a rotation (C2SP vkey text, separated by newlines or commas).
 LOG_ORIGIN = os.environ.get("YINGDU_LOG_ORIGIN", "yingdu.huairou.example/log")
+# Older verifier keys still published, each "<vkey> [first=N] [last=N]": the tree sizes it signed (docs/decisions.md).
 LOG_PREVIOUS_VERIFIER_KEYS = _env_lines("YINGDU_LOG_PREVIOUS_VERIFIER_KEYS")
+# The first tree size the current signing key signs (after a rotation: the size in the rotation statement).
+LOG_SIGNING_KEY_FIRST_SIZE = int(os.environ.get("YINGDU_LOG_SIGNING_KEY_FIRST_SIZE", "0"))
+# Files holding key rotation statements (signed by the old key), in rotation order; published with the keys.
+LOG_KEY_ROTATIONS = _env_lines("YINGDU_LOG_KEY_ROTATIONS")
 # Witnesses whose cosignatures (C2SP tlog-cosignature, vkey text with type 0x04) are accepted and served with the
 # checkpoint; separated by newlines or commas.
 LOG_WITNESS_KEYS = _env_lines("YINGDU_LOG_WITNESS_KEYS")
+# Witnesses the log submits each new checkpoint to (C2SP tlog-witness add-checkpoint): "<submission URL prefix>
+# <cosignature vkey>" items separated by newlines or commas; their keys are accepted as above. A checkpoint is
+# "witnessed" once LOG_WITNESS_QUORUM distinct configured witnesses cosigned it (default: all those with a URL).
+LOG_WITNESSES = _env_lines("YINGDU_LOG_WITNESSES")
+LOG_WITNESS_QUORUM = int(os.environ["YINGDU_LOG_WITNESS_QUORUM"]) if os.environ.get("YINGDU_LOG_WITNESS_QUORUM") \
+    else None
+LOG_WITNESS_TIMEOUT_SECONDS = float(os.environ.get("YINGDU_LOG_WITNESS_TIMEOUT_SECONDS", "5"))
 
 # Background and periodic work: Django's tasks framework with the django-tasks-db backend, which keeps the queue in
 # the platform's own database (SQLite or PostgreSQL); `yingdu worker` runs the tasks and the periodic schedule.

@@ -3,6 +3,7 @@ from django.urls import include, path
 from yingdu.api import api
 from yingdu.metering import monitor_views as metering_monitor_views
 from yingdu.portal import views as portal_views
+from yingdu.transparency import tile_views
 
 urlpatterns = [
     path("", include("yingdu.portal.urls")),
@@ -18,6 +19,8 @@ urlpatterns = [
     path("audits/", include("yingdu.audits.urls")),
     path("duties/", include("yingdu.duties.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # C2SP tlog-tiles beside the log API (its /checkpoint is /api/v1/log/checkpoint).
+    path("api/v1/log/tile/<path:tile_path>", tile_views.tile, name="log_tile"),
     path("api/v1/", api.urls),
     path("healthz", portal_views.healthz, name="healthz"),
     path("metrics", metering_monitor_views.metrics, name="metrics"),

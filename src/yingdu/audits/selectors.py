@@ -9,6 +9,7 @@ from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import user_roles
 from yingdu.errors import NotFound
 from yingdu.transparency.models import SignedCheckpoint
+from yingdu.transparency.selectors import cosigned_note
 from yingdu.vouchers.models import Voucher
 
 from .events import draw_fields
@@ -59,8 +60,12 @@ def draw_get(quarter: str) -> SpotCheckDraw:
 
 
 def draw_document(draw: SpotCheckDraw) -> dict:
-    """The published JSON of a draw (public; input of `yingdu-verify draw`)."""
-    return {**draw_fields(draw), "drawn_at": draw.drawn_at.isoformat(), "log_index": draw.log_index}
+    """The published JSON of a draw (public; input of `yingdu-verify draw`). `checkpoint_cosigned` is the draw's
+    checkpoint with the witness cosignatures received so far (read at serving time, not part of the draw's entry)."""
+    signed = SignedCheckpoint.objects.filter(tree_size=draw.checkpoint_tree_size).first()
+    cosigned = cosigned_note(signed) if signed is not None and signed.note == draw.checkpoint_note else None
+    return {**draw_fields(draw), "drawn_at": draw.drawn_at.isoformat(), "log_index": draw.log_index,
+            "checkpoint_cosigned": cosigned}
 
 
 def user_may_see_cases(user) -> bool:

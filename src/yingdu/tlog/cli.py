@@ -24,10 +24,11 @@ from yingdu.tlog._text import decode_base64
 from yingdu.tlog.checkpoint import Checkpoint
 from yingdu.tlog.errors import NoteError, ProofError, ReceiptError
 from yingdu.tlog.hashing import HASH_SIZE, leaf_hash
-from yingdu.tlog.keys import SIGNER_KEY_PREFIX, VerifierKey
-from yingdu.tlog.note import verify_note
-from yingdu.tlog.proofs import verify_consistency
-from yingdu.tlog.receipt import verify_receipt
+from yingdu.tlog.keys import SIGNER_KEY_PREFIX
+from yingdu.tlog.note import split_note
+from yingdu.tlog.policy import LogKey, TrustPolicy
+from yingdu.tlog.proofs import verify_consistency, verify_inclusion
+from yingdu.tlog.receipt import Receipt
 from yingdu.tlog.storage import MemoryHashStore
 
 EXIT_VERIFIED = 0
@@ -39,6 +40,7 @@ MAX_RESPONSE_BYTES = 64 << 20
 PROGRESS_INTERVAL_SECONDS = 1.0
 
 CHECKPOINT_PATH = "/api/v1/log/checkpoint"
+WITNESSED_CHECKPOINT_PATH = "/api/v1/log/checkpoint/witnessed"
 CONSISTENCY_PROOF_PATH = "/api/v1/log/proof/consistency"
 ENTRIES_PATH = "/api/v1/log/entries"
 
@@ -77,14 +79,17 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 all verified, 1 verification failed, 2 unusable input.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    key_help = "trusted verifier key (name+keyid+base64), or a file of such keys one per line; repeatable"
+    key_help = ("trusted verifier key (name+keyid+base64, optionally followed by first=N last=N, the tree sizes it "
+                "may sign), or a file of such keys one per line; repeatable; needed unless --witness-policy names "
+                "the log's keys")
     origin_help = "require this checkpoint origin"
 
     receipt = commands.add_parser("receipt", help="verify a receipt (C2SP tlog-proof) for an entry file")
     receipt.add_argument("receipt_file", metavar="RECEIPT_FILE")
     receipt.add_argument("entry_file", metavar="ENTRY_FILE", help="the exact bytes of the logged entry")
-    receipt.add_argument("--key", action="append", required=True, help=key_help)
+    receipt.add_argument("--key", action="append", default=[], help=key_help)
     receipt.add_argument("--origin", help=origin_help)
+    _add_trust_arguments(receipt, state=True)
     receipt.set_defaults(run=_run_receipt)
 
     consistency = commands.add_parser("consistency", help="verify that one checkpoint extends another")
@@ -93,13 +98,15 @@ def _build_parser() -> argparse.ArgumentParser:
     consistency.add_argument(
         "--proof", required=True, metavar="FILE", help="consistency proof, one base64 hash per line"
     )
-    consistency.add_argument("--key", action="append", required=True, help=key_help)
+    consistency.add_argument("--key", action="append", default=[], help=key_help)
     consistency.add_argument("--origin", help=origin_help)
+    _add_trust_arguments(consistency, state=False)
     consistency.set_defaults(run=_run_consistency)
 
     log = commands.add_parser("log", help="verify a live log's checkpoint, its consistency and optionally every entry")
     log.add_argument("--url", required=True, help="base URL of the platform, e.g. https://example.org")
-    log.add_argument("--key", action="append", required=True, help=key_help)
+    log.add_argument("--key", action="append", default=[], help=key_help)
+    _add_trust_arguments(log, state=False)
     log.add_argument("--state", metavar="FILE", help="JSON file keeping the last verified checkpoint")
     log.add_argument("--full", action="store_true", help="download every entry and recompute the root hash")
     log.add_argument("--origin", help=origin_help)
@@ -107,33 +114,86 @@ def _build_parser() -> argparse.ArgumentParser:
 
     draw = commands.add_parser("draw", help="recompute a published quarterly spot-check draw")
     draw.add_argument("draw_file", metavar="FILE", help="the published draw JSON (/api/v1/audits/draws/QUARTER)")
-    draw.add_argument("--key", action="append", required=True, help=key_help)
+    draw.add_argument("--key", action="append", default=[], help=key_help)
     draw.add_argument("--origin", help=origin_help)
+    _add_trust_arguments(draw, state=True)
     draw.set_defaults(run=_run_draw)
     return parser
 
 
+def _add_trust_arguments(command: argparse.ArgumentParser, *, state: bool) -> None:
+    command.add_argument("--witness-policy", metavar="FILE",
+                         help="trust policy file (log keys with their validity, witnesses, quorum), distributed out "
+                              "of band: refuse any checkpoint not signed by a valid log key and cosigned by the quorum")
+    command.add_argument("--rotation", action="append", default=[], metavar="FILE",
+                         help="a key rotation statement signed by a trusted log key; repeatable, applied in order")
+    if state:
+        command.add_argument("--state", metavar="FILE",
+                             help="JSON file keeping the last verified checkpoint: refuse a checkpoint that does not "
+                                  "extend it (or is not extended by it), then keep the larger one")
+        command.add_argument("--url", help="base URL of the platform, to fetch consistency proofs for --state")
+
+
 def _run_receipt(arguments: argparse.Namespace) -> str:
-    keys = _load_keys(arguments.key)
+    policy = _load_policy(arguments)
     receipt_text = _read_text(arguments.receipt_file, what="receipt file")
     entry = _read_bytes(arguments.entry_file, what="entry file")
     try:
-        receipt = verify_receipt(receipt_text, entry=entry, verifier_keys=keys, origin=arguments.origin)
+        receipt = Receipt.parse(receipt_text)
     except ReceiptError as error:
         raise VerificationFailed(f"receipt: {error}") from None
-    except NoteError as error:
-        raise VerificationFailed(f"receipt checkpoint: {error}") from None
+    checkpoint = _verified_checkpoint(receipt.signed_checkpoint, policy, what="receipt checkpoint",
+                                      origin=arguments.origin)
+    try:
+        verify_inclusion(leaf_hash=leaf_hash(entry), leaf_index=receipt.leaf_index, tree_size=checkpoint.tree_size,
+                         proof=receipt.inclusion_proof, root_hash=checkpoint.root_hash)
     except ProofError as error:
         raise VerificationFailed(f"receipt inclusion proof: {error}") from None
-    checkpoint = receipt.checkpoint
-    return (
+    report = (
         f"entry {receipt.leaf_index} (leaf hash {leaf_hash(entry).hex()}) is included in "
         f"{checkpoint.origin} at tree size {checkpoint.tree_size}"
     )
+    return report + _check_state(arguments, policy, receipt.signed_checkpoint, checkpoint)
+
+
+def _check_state(arguments: argparse.Namespace, policy: TrustPolicy, signed_checkpoint: str,
+                 checkpoint: Checkpoint) -> str:
+    """With --state, check that the checkpoint and the one kept there are consistent, then keep the larger one."""
+    if not arguments.state:
+        return ""
+    state_path = Path(arguments.state)
+    if not state_path.exists():
+        _print_line(f"note: {state_path} does not exist yet; starting from this checkpoint", file=sys.stderr)
+        _save_state(state_path, signed_checkpoint)
+        return ""
+    previous = _verified_checkpoint(_load_state(state_path), policy, what="checkpoint in the state file",
+                                    origin=arguments.origin)
+    if previous.origin != checkpoint.origin:
+        raise VerificationFailed(f"checkpoint is for log {checkpoint.origin!r}, the state file for {previous.origin!r}")
+    if previous.tree_size == checkpoint.tree_size:
+        if previous.root_hash != checkpoint.root_hash:
+            raise VerificationFailed(f"the checkpoint and the state file disagree on the root hash at tree size "
+                                     f"{checkpoint.tree_size}: the log has forked")
+        return ", the same tree as the state file"
+    if not arguments.url:
+        raise UnusableInput(f"the checkpoint (tree size {checkpoint.tree_size}) and the state file (tree size "
+                            f"{previous.tree_size}) differ in size: give --url to fetch a consistency proof")
+    older, newer = sorted([previous, checkpoint], key=lambda c: c.tree_size)
+    _check_log_consistency(_base_url(arguments.url), older, newer)
+    if checkpoint.tree_size > previous.tree_size:
+        _save_state(state_path, signed_checkpoint)
+    return f", consistent with the state file's tree size {previous.tree_size}"
+
+
+def _base_url(url: str) -> str:
+    base_url = url.rstrip("/")
+    if urllib.parse.urlsplit(base_url).scheme not in ("http", "https"):
+        raise UnusableInput(f"--url must be an http or https URL, not {url!r}")
+    return base_url
 
 
 def _run_consistency(arguments: argparse.Namespace) -> str:
-    keys = _load_keys(arguments.key)
+    keys = _load_policy(arguments)
     old = _verified_checkpoint(
         _read_text(arguments.old, what="old checkpoint file"), keys, what="old checkpoint", origin=arguments.origin
     )
@@ -149,18 +209,20 @@ def _run_consistency(arguments: argparse.Namespace) -> str:
 
 
 def _run_log(arguments: argparse.Namespace) -> str:
-    keys = _load_keys(arguments.key)
-    base_url = arguments.url.rstrip("/")
-    if urllib.parse.urlsplit(base_url).scheme not in ("http", "https"):
-        raise UnusableInput(f"--url must be an http or https URL, not {arguments.url!r}")
+    keys = _load_policy(arguments)
+    base_url = _base_url(arguments.url)
     state_path = Path(arguments.state) if arguments.state else None
 
+    # With a witness quorum to meet, read the latest checkpoint the log says is witnessed (and check that it is).
+    checkpoint_path = WITNESSED_CHECKPOINT_PATH if keys.quorum else CHECKPOINT_PATH
     try:
-        signed_checkpoint = _http_get(base_url + CHECKPOINT_PATH, what="checkpoint").decode("utf-8")
+        signed_checkpoint = _http_get(base_url + checkpoint_path, what="checkpoint").decode("utf-8")
     except UnicodeDecodeError:
         raise VerificationFailed("checkpoint: the served checkpoint is not UTF-8 text") from None
     checkpoint = _verified_checkpoint(signed_checkpoint, keys, what="served checkpoint", origin=arguments.origin)
     report = [f"{checkpoint.origin} at tree size {checkpoint.tree_size} is signed"]
+    if keys.quorum:
+        report.append(f"cosigned by at least {keys.quorum} of {len(keys.witnesses)} witnesses")
 
     if state_path is not None and state_path.exists():
         previous = _verified_checkpoint(
@@ -185,19 +247,36 @@ def _run_log(arguments: argparse.Namespace) -> str:
 
 
 def _run_draw(arguments: argparse.Namespace) -> str:
-    keys = _load_keys(arguments.key)
+    policy = _load_policy(arguments)
     try:
         document = json.loads(_read_text(arguments.draw_file, what="draw file"))
     except json.JSONDecodeError:
         raise UnusableInput(f"draw file {arguments.draw_file} is not JSON") from None
+    if not isinstance(document, dict) or not isinstance(document.get("checkpoint"), str):
+        raise VerificationFailed("draw: published draw has no 'checkpoint' text")
+    # The draw names its checkpoint; the platform serves it again with the witnesses' cosignatures beside it.
+    signed_checkpoint = document["checkpoint"]
+    if policy.quorum:
+        cosigned = document.get("checkpoint_cosigned")
+        if not isinstance(cosigned, str):
+            raise VerificationFailed("draw: the published draw carries no cosigned checkpoint")
+        try:
+            same_text = split_note(cosigned)[0] == split_note(signed_checkpoint)[0]
+        except NoteError as error:
+            raise VerificationFailed(f"draw checkpoint: {error}") from None
+        if not same_text:
+            raise VerificationFailed("draw: the cosigned checkpoint is not the draw's checkpoint")
+        signed_checkpoint = cosigned
+    checkpoint = _verified_checkpoint(signed_checkpoint, policy, what="draw checkpoint", origin=arguments.origin)
     try:
-        verified = draw_verify(document, verifier_keys=keys, origin=arguments.origin)
+        verified = draw_verify(document, verifier_keys=[log_key.key for log_key in policy.log_keys],
+                               origin=arguments.origin)
     except DrawError as error:
         raise VerificationFailed(f"draw: {error}") from None
     return (
         f"draw {verified.quarter}: {len(verified.chosen)} of {verified.candidate_count} candidates chosen, "
         f"recomputed from the checkpoint of {verified.checkpoint.origin} at tree size {verified.checkpoint.tree_size}"
-    )
+    ) + _check_state(arguments, policy, signed_checkpoint, checkpoint)
 
 
 def _check_log_consistency(base_url: str, previous: Checkpoint, checkpoint: Checkpoint) -> None:
@@ -279,15 +358,33 @@ def _recompute_root(base_url: str, checkpoint: Checkpoint) -> None:
 
 
 def _verified_checkpoint(
-    signed_checkpoint: str, keys: list[VerifierKey], *, what: str, origin: str | None
+    signed_checkpoint: str, policy: TrustPolicy, *, what: str, origin: str | None
 ) -> Checkpoint:
     try:
-        return verify_note(signed_checkpoint, verifier_keys=keys, origin=origin)
+        return policy.verify_checkpoint(signed_checkpoint, origin=origin)
     except NoteError as error:
         raise VerificationFailed(f"{what}: {error}") from None
 
 
-def _load_keys(values: Sequence[str]) -> list[VerifierKey]:
+def _load_policy(arguments: argparse.Namespace) -> TrustPolicy:
+    """The trust policy file (if any), the --key keys added to it, then the rotation statements applied."""
+    policy = TrustPolicy(log_keys=())
+    if arguments.witness_policy:
+        try:
+            policy = TrustPolicy.parse(_read_text(arguments.witness_policy, what="witness policy file"))
+        except NoteError as error:
+            raise UnusableInput(f"--witness-policy {arguments.witness_policy}: {error}") from None
+    policy = policy.with_log_keys(_load_keys(arguments.key))
+    if not policy.log_keys:
+        raise UnusableInput("no log verifier key: give --key, or a --witness-policy file with 'log' lines")
+    statements = [_read_text(path, what="rotation statement") for path in arguments.rotation]
+    try:
+        return policy.with_rotations(statements)
+    except NoteError as error:
+        raise VerificationFailed(f"rotation statement: {error}") from None
+
+
+def _load_keys(values: Sequence[str]) -> list[LogKey]:
     keys = []
     for value in values:
         path = Path(value)
@@ -302,7 +399,7 @@ def _load_keys(values: Sequence[str]) -> list[VerifierKey]:
             if text.startswith(SIGNER_KEY_PREFIX):
                 raise UnusableInput("--key was given a private signer key; give the public verifier key")
             try:
-                keys.append(VerifierKey.parse(text))
+                keys.append(LogKey.parse(text))
             except NoteError as error:
                 raise UnusableInput(f"--key {value}: {error}") from None
     return keys

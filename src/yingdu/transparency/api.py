@@ -6,10 +6,16 @@ from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Router, Schema
 
-from yingdu.errors import DomainError
+from yingdu.errors import DomainError, NotFound
 
 from . import selectors
-from .services import MSG_COSIGNED_NOTE_INVALID, checkpoint_ensure_current, witness_cosignature_add
+from .keys import key_rotation_statements
+from .services import (
+    MSG_COSIGNED_NOTE_INVALID,
+    MSG_NO_WITNESSED_CHECKPOINT,
+    checkpoint_ensure_current,
+    witness_cosignature_add,
+)
 
 router = Router(tags=["防篡改日志"])
 
@@ -60,6 +66,16 @@ def checkpoint(request):
     return response
 
 
+@router.get("/checkpoint/witnessed", summary="最新一个达到见证法定数的检查点及其见证签名（text/plain）")
+def checkpoint_witnessed(request):
+    signed = selectors.checkpoint_latest_witnessed()
+    if signed is None:
+        raise NotFound(MSG_NO_WITNESSED_CHECKPOINT, code="log_no_witnessed_checkpoint")
+    response = HttpResponse(selectors.cosigned_note(signed), content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
 @router.get("/entries", response=EntriesOut, summary="日志条目 [start, end)，每页最多1000条")
 def entries(request, start: int = 0, end: int | None = None):
     rows, next_index = selectors.entries_page(start=start, end=end)
@@ -84,16 +100,27 @@ def proof_consistency(request, old_size: int, new_size: int, response: HttpRespo
     return ConsistencyOut(old_size=old_size, new_size=new_size, proof=[_b64(h) for h in proof])
 
 
-@router.get("/receipts/{int:leaf_index}", summary="条目回执（C2SP tlog-proof，text/plain）")
-def receipt(request, leaf_index: int):
+@router.get("/receipts/{int:leaf_index}",
+            summary="条目回执（C2SP tlog-proof，text/plain）；witnessed=true 时针对最新已见证的检查点")
+def receipt(request, leaf_index: int, witnessed: bool = False):
     checkpoint_ensure_current(now=timezone.now())
-    text = selectors.receipt_for(leaf_index=leaf_index).format()
+    text = selectors.receipt_for(leaf_index=leaf_index, witnessed=witnessed).format()
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 
 @router.get("/verifier-keys", response=list[str], summary="检查点验证公钥（C2SP vkey）")
 def verifier_keys(request):
     return selectors.published_verifier_keys()
+
+
+@router.get("/trust-policy", summary="yingdu-verify --witness-policy 信任策略文件（须与线下获得的副本核对，text/plain）")
+def trust_policy(request):
+    return HttpResponse(selectors.published_trust_policy(), content_type="text/plain; charset=utf-8")
+
+
+@router.get("/key-rotations", response=list[str], summary="密钥轮换声明（旧密钥签名的 signed note，按顺序）")
+def key_rotations(request):
+    return key_rotation_statements()
 
 
 @router.post("/cosignatures", response=CosignaturesOut,

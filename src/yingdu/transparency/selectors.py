@@ -2,12 +2,13 @@
 
 from collections.abc import Sequence
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from yingdu.errors import DomainError, NotFound
 from yingdu.tlog import ProofError, Receipt, prove_consistency, prove_inclusion
+from yingdu.tlog.tiles import TILE_WIDTH, Tile, entry_bundle, read_tile, tile_exists
 
-from .keys import verifier_keys
+from .keys import configured_witnesses, log_keys, log_origin, verifier_keys, witness_keys, witness_quorum
 from .models import LogEntry, LogHead, SignedCheckpoint, StoredHash, WitnessCosignature
 
 MAX_ENTRIES_PAGE = 1000
@@ -89,9 +90,9 @@ def entries_page(*, start: int, end: int | None) -> tuple[list[LogEntry], int | 
     return entries, (stop if stop < end else None)
 
 
-def receipt_for(*, leaf_index: int) -> Receipt:
-    """A C2SP tlog-proof receipt of one entry against the latest signed checkpoint."""
-    latest = checkpoint_latest()
+def receipt_for(*, leaf_index: int, witnessed: bool = False) -> Receipt:
+    """A C2SP tlog-proof receipt of one entry against the latest signed (or the latest witnessed) checkpoint."""
+    latest = checkpoint_latest_witnessed() if witnessed else checkpoint_latest()
     if latest is None or leaf_index >= latest.tree_size or leaf_index < 0:
         raise NotFound("该条目尚未被已签名的检查点覆盖", code="log_entry_not_covered")
     proof = prove_inclusion(leaf_index=leaf_index, tree_size=latest.tree_size, hashes=DatabaseHashReader())
@@ -118,3 +119,76 @@ def entry_counts_by_type() -> list[tuple[str, int]]:
 
 def published_verifier_keys() -> list[str]:
     return [key.format() for key in verifier_keys()]
+
+
+def published_trust_policy() -> str:
+    """The trust policy file for `yingdu-verify --witness-policy`: log keys with their validity, witnesses, quorum.
+
+    Served for convenience; its value comes from being compared with a copy obtained out of band (docs/decisions.md).
+    """
+    lines = [f"# yingdu-verify trust policy for {log_origin()}", "# compare with the copy published out of band",
+             "# before pinning it (README, Witnesses)"]
+    for log_key in log_keys():
+        bounds = f" first={log_key.first_size}" if log_key.first_size else ""
+        bounds += f" last={log_key.last_size}" if log_key.last_size is not None else ""
+        lines.append(f"log {log_key.key.format()}{bounds}")
+    lines.extend(f"witness {key.format()}" for key in witness_keys())
+    if witness_keys():
+        lines.append(f"quorum {witness_quorum()}")
+    return "\n".join(lines) + "\n"
+
+
+def signed_tree_size() -> int:
+    """The size of the latest signed checkpoint: tiles and proofs are served up to it and no further."""
+    return _signed_size_limit()
+
+
+def tile_content(tile: Tile) -> bytes:
+    """A C2SP tlog-tiles tile or entry bundle computed from the stored hashes and entries; NotFound beyond the tree."""
+    if not tile_exists(tile, tree_size=_signed_size_limit()):
+        raise NotFound("该瓦片超出已签名的日志范围", code="log_tile_not_found", detail={"tile": tile.path()})
+    if tile.is_entries:
+        first = tile.index * TILE_WIDTH
+        rows = LogEntry.objects.filter(index__gte=first, index__lt=first + tile.width).order_by("index")
+        entries = [bytes(entry) if not isinstance(entry, str) else entry.encode("utf-8")
+                   for entry in rows.values_list("entry", flat=True)]
+        if len(entries) != tile.width:
+            raise ProofError(f"entries {first}…{first + tile.width - 1} are missing from the database")
+        return entry_bundle(entries)
+    return read_tile(tile, hash_reader=DatabaseHashReader())
+
+
+def witness_cosigned_size(*, witness_name: str, key_id: int, at_most: int) -> int:
+    """The largest checkpoint size, at most at_most, that this witness key cosigned for the log (0 if none)."""
+    size = (WitnessCosignature.objects.filter(witness_name=witness_name, key_id=key_id,
+                                              checkpoint__tree_size__lte=at_most)
+            .aggregate(size=Max("checkpoint__tree_size"))["size"])
+    return size or 0
+
+
+def _witnessed_checkpoints() -> QuerySet[SignedCheckpoint]:
+    quorum = witness_quorum()
+    keys = witness_keys()
+    return (SignedCheckpoint.objects
+            .annotate(witnessed_by=Count("cosignatures", filter=Q(cosignatures__key_id__in=[k.key_id for k in keys],
+                                                                   cosignatures__witness_name__in=[k.name for k in keys])))
+            .filter(witnessed_by__gte=quorum))
+
+
+def checkpoint_latest_witnessed() -> SignedCheckpoint | None:
+    """The latest checkpoint cosigned by at least the quorum of configured witnesses (all of them when quorum is 0)."""
+    return _witnessed_checkpoints().order_by("-tree_size").first()
+
+
+def checkpoint_is_witnessed(checkpoint: SignedCheckpoint) -> bool:
+    return _witnessed_checkpoints().filter(pk=checkpoint.pk).exists()
+
+
+def checkpoint_needs_witnesses() -> bool:
+    """True when witnesses are configured and one of them has not cosigned the latest checkpoint."""
+    witnesses = configured_witnesses()
+    latest = checkpoint_latest()
+    if not witnesses or latest is None:
+        return False
+    have = set(latest.cosignatures.values_list("witness_name", "key_id"))
+    return any((w.key.name, w.key.key_id) not in have for w in witnesses)

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -29,12 +30,13 @@ from yingdu.tlog import (
     verify_consistency,
     verify_cosignature,
 )
+from yingdu.tlog.witness import SIZE_CONTENT_TYPE, format_add_checkpoint, submit_checkpoint
 
 from .canonical import canonical_json
 from .catalogue import CATALOGUE, CatalogueError
-from .keys import log_origin, signing_key, verifier_keys, witness_keys
+from .keys import configured_witnesses, log_origin, signing_key, verifier_keys, witness_keys
 from .models import LogEntry, LogHead, SignedCheckpoint, StoredHash, WitnessCosignature
-from .selectors import DatabaseHashReader, checkpoint_latest, log_head
+from .selectors import DatabaseHashReader, checkpoint_latest, log_head, witness_cosigned_size
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,7 @@ MSG_WITNESS_UNKNOWN = _("签名不是来自已配置的见证方")
 MSG_COSIGNATURE_INVALID = _("见证签名无效")
 MSG_COSIGNATURE_FROM_FUTURE = _("见证签名的时间晚于当前时间")
 MSG_COSIGNATURE_MISSING = _("提交的检查点没有见证签名")
+MSG_NO_WITNESSED_CHECKPOINT = _("尚无达到见证法定数的检查点")
 
 # Witness clocks may run a little ahead of ours; a cosignature dated further ahead is refused.
 COSIGNATURE_CLOCK_SKEW_SECONDS = 300
@@ -241,3 +244,67 @@ def witness_cosignature_add(*, signed_note_text: str, now: datetime) -> Cosignat
             row.save()
             stored.append(row)
     return CosignaturesAdded(checkpoint=signed, stored=stored)
+
+
+@dataclass(frozen=True)
+class WitnessOutcome:
+    """What one witness answered to a checkpoint: its HTTP status (None when unreachable) and a short reason."""
+
+    witness: str
+    status: int | None
+    detail: str
+
+    @property
+    def cosigned(self) -> bool:
+        return self.status == 200
+
+
+def checkpoint_witness(*, checkpoint: SignedCheckpoint, now: datetime) -> list[WitnessOutcome]:
+    """Submit a signed checkpoint to each configured witness that has not cosigned it yet (C2SP tlog-witness
+    add-checkpoint, with a consistency proof from the size the witness last cosigned) and store the cosignatures.
+
+    Network calls happen outside any transaction, with the configured timeout; a witness that refuses or cannot be
+    reached is reported and logged, never fatal: the checkpoint then simply stays unwitnessed by it.
+    """
+    outcomes = []
+    have = set(checkpoint.cosignatures.values_list("witness_name", "key_id"))
+    for witness in configured_witnesses():
+        name = witness.key.name
+        if (name, witness.key.key_id) in have:
+            continue
+        old_size = witness_cosigned_size(witness_name=name, key_id=witness.key.key_id, at_most=checkpoint.tree_size)
+        result = None
+        try:
+            for _attempt in range(2):
+                proof = (prove_consistency(old_size=old_size, new_size=checkpoint.tree_size,
+                                           hashes=DatabaseHashReader())
+                         if 0 < old_size < checkpoint.tree_size else [])
+                body = format_add_checkpoint(old_size=old_size, proof=proof, signed_note=checkpoint.note)
+                result = submit_checkpoint(url=witness.url, body=body, timeout=settings.LOG_WITNESS_TIMEOUT_SECONDS)
+                if result.status != 409 or not result.content_type.startswith(SIZE_CONTENT_TYPE):
+                    break
+                # The witness holds another size: retry once from it if it is one this log could have signed.
+                try:
+                    witness_size = int(result.body.strip())
+                except ValueError:
+                    break
+                if witness_size == old_size or not 0 <= witness_size <= checkpoint.tree_size:
+                    break
+                old_size = witness_size
+        except OSError as error:
+            logger.warning("witness %s unreachable for checkpoint %s: %s", name, checkpoint.tree_size, error)
+            outcomes.append(WitnessOutcome(witness=name, status=None, detail=str(error)))
+            continue
+        if result.status != 200:
+            logger.warning("witness %s refused checkpoint %s: HTTP %s %s", name, checkpoint.tree_size, result.status,
+                           result.body.strip()[:200])
+            outcomes.append(WitnessOutcome(witness=name, status=result.status, detail=result.body.strip()[:200]))
+            continue
+        try:
+            witness_cosignature_add(signed_note_text=checkpoint.note + result.body, now=now)
+        except DomainError as error:
+            logger.warning("witness %s answered an unusable cosignature: %s", name, error.detail)
+            outcomes.append(WitnessOutcome(witness=name, status=502, detail=str(error.message)))
+            continue
+        outcomes.append(WitnessOutcome(witness=name, status=200, detail="cosigned"))
+    return outcomes

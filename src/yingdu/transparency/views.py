@@ -14,6 +14,8 @@ def transparency_page(request):
         "checkpoint_note": selectors.cosigned_note(checkpoint),
         "verifier_keys": selectors.published_verifier_keys(),
         "counts": selectors.entry_counts_by_type(),
+        "witnessed": selectors.checkpoint_latest_witnessed(),
+        "trust_policy": selectors.published_trust_policy(),
         "origin": log_origin(),
         "base_url": request.build_absolute_uri("/").rstrip("/"),
     })
