@@ -8,6 +8,8 @@ from ninja.security import django_auth
 
 from yingdu.accounts.models import STAFF_ROLES
 from yingdu.accounts.selectors import user_roles
+from yingdu.api_errors import errors
+from yingdu.api_types import Id, Text, Token, TokenList
 from yingdu.errors import Forbidden
 from yingdu.works.selectors import work_get_for
 
@@ -49,13 +51,13 @@ class ApplicationOut(Schema):
 
 
 class CreateIn(Schema):
-    work_id: int
+    work_id: Id
     overseas_claimed: bool = False
 
 
 class TransitionIn(Schema):
-    reason: str = ""
-    items: list[str] = []
+    reason: Text = ""
+    items: TokenList = []
 
 
 class ConditionOut(Schema):
@@ -110,7 +112,7 @@ class QueueRowOut(Schema):
 
 
 @router.get("", response=list[ApplicationOut], auth=django_auth, summary="可见的申请列表")
-def application_list(request, status: str | None = None):
+def application_list(request, status: Token | None = None):
     queryset = selectors.applications_visible_to(request.user)
     if status:
         queryset = queryset.filter(status=status)
@@ -118,6 +120,7 @@ def application_list(request, status: str | None = None):
 
 
 @router.post("", response={201: ApplicationOut}, auth=django_auth, summary="为作品创建申请草稿")
+@errors(work_not_found=404, application_exists=409)
 def application_create(request, payload: CreateIn):
     work = work_get_for(request.user, payload.work_id)
     return 201, services.application_create(work=work, actor=request.user, now=timezone.now(),
@@ -143,13 +146,15 @@ def _sla_out(sla):
 
 
 @router.get("/{int:application_id}", response=ApplicationOut, auth=django_auth, summary="申请详情")
-def application_detail(request, application_id: int):
+@errors(application_not_found=404)
+def application_detail(request, application_id: Id):
     return selectors.application_get_for(request.user, application_id)
 
 
 @router.get("/{int:application_id}/precheck", response=PrecheckOut, auth=django_auth,
             summary="条件自检：每项条件是否满足及原因")
-def application_precheck(request, application_id: int):
+@errors(application_not_found=404)
+def application_precheck(request, application_id: Id):
     application = selectors.application_get_for(request.user, application_id)
     result = precheck(application, today=timezone.localdate())
     return {"passed": result.passed, "conditions": result.conditions, "materials": result.materials}
@@ -157,7 +162,8 @@ def application_precheck(request, application_id: int):
 
 @router.get("/{int:application_id}/timeline", response=TimelineOut, auth=django_auth,
             summary="进度与审核时限（工作日）")
-def application_timeline(request, application_id: int):
+@errors(application_not_found=404)
+def application_timeline(request, application_id: Id):
     application = selectors.application_get_for(request.user, application_id)
     sla = selectors.application_sla(application, today=timezone.localdate())
     return {"sla": _sla_out(sla), "steps": selectors.application_timeline(application, sla=sla)}
@@ -165,7 +171,8 @@ def application_timeline(request, application_id: int):
 
 @router.post("/{int:application_id}/materials", response={201: MaterialOut}, auth=django_auth,
              summary="上传申报材料（草稿或待补充材料时）")
-def material_upload(request, application_id: int, code: Form[str], upload: File[UploadedFile]):
+@errors(material_unknown=400, application_not_found=404)
+def material_upload(request, application_id: Id, code: Form[Token], upload: File[UploadedFile]):
     application = selectors.application_get_for(request.user, application_id)
     material = services.application_material_upload(application=application, code=code, upload=upload,
                                                     actor=request.user, now=timezone.now())
@@ -175,14 +182,16 @@ def material_upload(request, application_id: int, code: Form[str], upload: File[
 
 @router.post("/{int:application_id}/topup", response={201: ApplicationOut}, auth=django_auth,
              summary="已批准作品出海后申请出海追加")
-def application_topup(request, application_id: int):
+@errors(application_not_found=404, topup_not_possible=409)
+def application_topup(request, application_id: Id):
     base = selectors.application_get_for(request.user, application_id)
     return 201, services.application_topup_create(base=base, actor=request.user, now=timezone.now())
 
 
 @router.get("/{int:application_id}/notices/{kind}", auth=django_auth,
             summary="通知书 PDF：acceptance（受理）/ supplement（补充材料）/ decision（决定）")
-def application_notice(request, application_id: int, kind: str):
+@errors(application_not_found=404, notice_not_found=404)
+def application_notice(request, application_id: Id, kind: Token):
     application = selectors.application_get_for(request.user, application_id)
     sla = selectors.application_sla(application, today=timezone.localdate())
     response = HttpResponse(documents.notice_pdf(application, kind, sla=sla), content_type="application/pdf")
@@ -193,7 +202,8 @@ def application_notice(request, application_id: int, kind: str):
 @router.post("/{int:application_id}/{action}", response=ApplicationOut, auth=django_auth,
              summary="流程操作：submit / accept / start_review / request_supplement / resubmit / approve / reject / "
                      "withdraw")
-def application_transition(request, application_id: int, action: str, payload: TransitionIn):
+@errors(role_not_allowed=403, application_not_found=404, unknown_action=404, transition_not_allowed=409)
+def application_transition(request, application_id: Id, action: Token, payload: TransitionIn):
     application = selectors.application_get_for(request.user, application_id)
     return services.application_transition_by_action(application=application, action=action, actor=request.user,
                                                      now=timezone.now(), reason=payload.reason, items=payload.items)
