@@ -6,7 +6,6 @@ body before it reaches the database (SQLite and PostgreSQL both store integers a
 
 import json
 import re
-from datetime import date
 from typing import Annotated, Any
 
 from django.conf import settings
@@ -43,14 +42,15 @@ Limit = Annotated[int, Field(ge=1, le=PAGE_LIMIT_MAX, description=f"每页条数
 Page = Annotated[int, Field(ge=1, le=DB_INT_MAX // PAGE_LIMIT_MAX, description="页码（从 1 开始）")]
 # Counts stored in 32-bit integer columns (PositiveIntegerField is `integer` on PostgreSQL).
 Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
-Token = Annotated[str, Field(max_length=TOKEN_MAX_LENGTH)]
-Line = Annotated[str, Field(max_length=LINE_MAX_LENGTH)]
-Text = Annotated[str, Field(max_length=TEXT_MAX_LENGTH)]
+# No string may hold a NUL character: PostgreSQL text cannot store or compare one (a query with it is a DataError).
+NO_NUL = r"^[^\x00]*$"
+Token = Annotated[str, Field(max_length=TOKEN_MAX_LENGTH, pattern=NO_NUL)]
+Line = Annotated[str, Field(max_length=LINE_MAX_LENGTH, pattern=NO_NUL)]
+Text = Annotated[str, Field(max_length=TEXT_MAX_LENGTH, pattern=NO_NUL)]
 TokenList = Annotated[list[Token], Field(max_length=LIST_MAX_ITEMS)]
 LineList = Annotated[list[Line], Field(max_length=LIST_MAX_ITEMS)]
-# Dates: the platform's years (a calendar year on either side of any policy period is far inside this range).
+# Calendar years: the platform's years (any policy period and its published calendars are far inside this range).
 Year = Annotated[int, Field(ge=2000, le=2100, description="公历年份")]
-Day = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
 
 MSG_JSON_INVALID = _("请求正文不是有效的 JSON")
 MSG_JSON_TOO_DEEP = _("请求正文的 JSON 嵌套层数超过 {depth} 层")

@@ -7,7 +7,7 @@ from ninja.security import django_auth
 from yingdu.accounts.models import STAFF_ROLES
 from yingdu.accounts.selectors import user_roles
 from yingdu.api_errors import errors
-from yingdu.api_types import Id
+from yingdu.api_types import NO_NUL, Id
 from yingdu.errors import Forbidden, NotFound
 
 from . import selectors, services
@@ -35,13 +35,13 @@ class ProposalOut(Schema):
 
 
 class NoteIn(Schema):
-    note: str = Field("", max_length=2000)
+    note: str = Field("", max_length=2000, pattern=NO_NUL)
 
 
 class RecusalIn(Schema):
-    case_kind: str = Field(max_length=32)
-    case_id: int = Field(ge=1, le=2**63 - 1)
-    reason: str = Field(max_length=2000)
+    case_kind: str = Field(max_length=32, pattern=NO_NUL)
+    case_id: Id
+    reason: str = Field(max_length=2000, pattern=NO_NUL)
 
 
 class RecusalOut(Schema):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from ninja import Router, Schema
 
 from yingdu.api_errors import errors
-from yingdu.api_types import TEXT_MAX_LENGTH, Index
+from yingdu.api_types import NO_NUL, TEXT_MAX_LENGTH, Index
 from yingdu.errors import DomainError
 
 from . import selectors
@@ -106,7 +106,8 @@ def verifier_keys(request):
              summary="提交见证签名：请求体为带本日志签名和见证签名行的检查点（C2SP tlog-cosignature，text/plain）",
              openapi_extra={"requestBody": {"required": True,
                                             "content": {"text/plain": {"schema": {"type": "string",
-                                                                                 "maxLength": TEXT_MAX_LENGTH}}}}})
+                                                                                 "maxLength": TEXT_MAX_LENGTH,
+                                                                                 "pattern": NO_NUL}}}}})
 @errors(cosigned_note_invalid=400, witness_unknown=403)
 def cosignatures(request):
     try:
@@ -114,8 +115,8 @@ def cosignatures(request):
     except UnicodeDecodeError:
         raise DomainError(MSG_COSIGNED_NOTE_INVALID, code="cosigned_note_invalid",
                           detail={"reason": "the body is not UTF-8 text"}) from None
-    if len(text) > TEXT_MAX_LENGTH:
+    if len(text) > TEXT_MAX_LENGTH or "\x00" in text:
         raise DomainError(MSG_COSIGNED_NOTE_INVALID, code="cosigned_note_invalid",
-                          detail={"reason": f"longer than {TEXT_MAX_LENGTH} characters"})
+                          detail={"reason": f"longer than {TEXT_MAX_LENGTH} characters or holds NUL"})
     added = witness_cosignature_add(signed_note_text=text, now=timezone.now())
     return CosignaturesOut(tree_size=added.checkpoint.tree_size, stored=[row.witness_name for row in added.stored])
