@@ -65,7 +65,8 @@ def _version_out(version) -> dict:
 class QuoteIn(Schema):
     cost: Token
     overseas: bool = False
-    prior_works: Count | None = None
+    # negative counts reach the service, which refuses them with its own code (prior_works_invalid)
+    prior_works: Annotated[int, Field(ge=-(2**31), le=2**31 - 1)] | None = None
     on: date | None = None
 
 
