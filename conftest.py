@@ -56,3 +56,10 @@ def _fresh_axes(settings):
 
     settings.AXES_ENABLED = True
     cache.clear()  # the login spraying counts (accounts.throttle) start empty in every test
+
+
+@pytest.fixture(autouse=True)
+def _declared_api_errors(settings):
+    """Every API error answer a test provokes must be declared by its operation (yingdu.api_errors), unless the run
+    records them instead (YINGDU_API_ERRORS_RECORD=file, to find what to declare)."""
+    settings.API_ERRORS_STRICT = not settings.API_ERRORS_RECORD

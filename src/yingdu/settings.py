@@ -184,6 +184,14 @@ UPLOAD_ROOT = Path(os.environ.get("YINGDU_UPLOAD_ROOT", VAR_DIR / "uploads")).re
 UPLOAD_MAX_BYTES = int(os.environ.get("YINGDU_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+# JSON request bodies of the API (issue 15): the largest legitimate one is an ingest batch of 5,000 usage records
+# (about 1 KB each with a signature), so 8 MiB; a larger body is refused with 413 `request_too_large`.
+API_JSON_MAX_BYTES = int(os.environ.get("YINGDU_API_JSON_MAX_BYTES", str(8 * 1024 * 1024)))
+# With it, an API error answer that its operation does not declare (yingdu.api_errors) is a server error; the test
+# suite turns it on so that every refusal a test or the fuzz provokes must be in the OpenAPI document.
+API_ERRORS_STRICT = os.environ.get("YINGDU_API_ERRORS_STRICT") == "1"
+# A file to which undeclared error answers are appended (one JSON line each) instead, to find what to declare.
+API_ERRORS_RECORD = os.environ.get("YINGDU_API_ERRORS_RECORD") or None
 
 # Path of the Ed25519 key that signs log checkpoints (used by the transparency app).
 LOG_SIGNING_KEY_PATH = Path(os.environ.get("YINGDU_LOG_SIGNING_KEY", VAR_DIR / "log_signing.key"))

@@ -1,6 +1,7 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from yingdu.api import api
+from yingdu.api import not_found as api_not_found
 from yingdu.metering import monitor_views as metering_monitor_views
 from yingdu.portal import views as portal_views
 from yingdu.transparency import tile_views
@@ -21,7 +22,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # C2SP tlog-tiles beside the log API (its /checkpoint is /api/v1/log/checkpoint).
     path("api/v1/log/tile/<path:tile_path>", tile_views.tile, name="log_tile"),
+    path("api/v1/", api_not_found),
     path("api/v1/", api.urls),
+    re_path(r"^api/v1/", api_not_found),
     path("healthz", portal_views.healthz, name="healthz"),
     path("metrics", metering_monitor_views.metrics, name="metrics"),
 ]

@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 from ninja.security import django_auth
 
+from yingdu.api_errors import errors
+from yingdu.api_types import Id, Line, Page, Text, Token
 from yingdu.errors import Forbidden
 
 from .admin_selectors import user_for_admin, user_grant_for_admin, users_page
@@ -66,17 +68,18 @@ class GrantOut(Schema):
 
 
 class GrantIn(Schema):
-    role: str
-    reason: str = ""
+    role: Token
+    reason: Text = ""
 
 
 class ReasonIn(Schema):
-    reason: str = ""
+    reason: Text = ""
 
 
 @router.get("", response=UserPageOut, auth=django_auth, summary="用户列表与搜索（系统管理员）",
             description="q 按用户名、姓名或机构名称搜索；每页 25 个。")
-def users_list(request, q: str = "", page: int = 1):
+@errors(admin_only=403)
+def users_list(request, q: Line = "", page: Page = 1):
     _require_admin(request)
     found = users_page(q, page)
     return UserPageOut(count=found.paginator.count, page=found.number, pages=found.paginator.num_pages,
@@ -85,7 +88,9 @@ def users_list(request, q: str = "", page: int = 1):
 
 @router.post("/{int:user_id}/roles", response={201: GrantOut}, auth=django_auth,
              summary="授予工作人员角色（系统管理员，须填理由）")
-def users_role_grant(request, user_id: int, payload: GrantIn):
+@errors(second_person_required=202, reason_required=400, role_unknown=400, admin_only=403, role_grant_self=403,
+        user_not_found=404)
+def users_role_grant(request, user_id: Id, payload: GrantIn):
     _require_admin(request)
     grant = role_grant(user=user_for_admin(user_id), role=payload.role, reason=payload.reason, actor=request.user,
                        now=timezone.now())
@@ -94,7 +99,8 @@ def users_role_grant(request, user_id: int, payload: GrantIn):
 
 @router.post("/{int:user_id}/roles/{int:grant_id}/revoke", response=GrantOut, auth=django_auth,
              summary="撤销工作人员角色（系统管理员，须填理由）")
-def users_role_revoke(request, user_id: int, grant_id: int, payload: ReasonIn):
+@errors(reason_required=400, admin_only=403, role_grant_not_found=404, user_not_found=404)
+def users_role_revoke(request, user_id: Id, grant_id: Id, payload: ReasonIn):
     _require_admin(request)
     grant = user_grant_for_admin(user_for_admin(user_id), grant_id)
     return role_revoke(grant=grant, reason=payload.reason, actor=request.user, now=timezone.now())
@@ -102,7 +108,8 @@ def users_role_revoke(request, user_id: int, grant_id: int, payload: ReasonIn):
 
 @router.post("/{int:user_id}/deactivate", response=UserOut, auth=django_auth,
              summary="停用账户并结束其全部登录会话（系统管理员，须填理由）")
-def users_deactivate(request, user_id: int, payload: ReasonIn):
+@errors(reason_required=400, admin_only=403, user_deactivate_self=403, user_not_found=404, user_already_inactive=409)
+def users_deactivate(request, user_id: Id, payload: ReasonIn):
     _require_admin(request)
     user = user_for_admin(user_id)
     user_deactivate(user=user, reason=payload.reason, actor=request.user, now=timezone.now())
@@ -111,7 +118,8 @@ def users_deactivate(request, user_id: int, payload: ReasonIn):
 
 @router.post("/{int:user_id}/reactivate", response=UserOut, auth=django_auth,
              summary="重新启用账户（系统管理员，须填理由）")
-def users_reactivate(request, user_id: int, payload: ReasonIn):
+@errors(reason_required=400, admin_only=403, user_not_found=404, user_already_active=409)
+def users_reactivate(request, user_id: Id, payload: ReasonIn):
     _require_admin(request)
     user = user_for_admin(user_id)
     user_reactivate(user=user, reason=payload.reason, actor=request.user, now=timezone.now())

@@ -5,20 +5,23 @@ from django.utils import timezone
 from ninja import Router, Schema
 from ninja.security import django_auth
 
+from yingdu.api_errors import errors
+from yingdu.api_types import Line
+
 from .services_self import user_password_change, user_profile_update
 
 router = Router(tags=["账户"])
 
 
 class PasswordChangeIn(Schema):
-    old_password: str
-    new_password: str
+    old_password: Line
+    new_password: Line
 
 
 class ProfileIn(Schema):
-    display_name: str
-    phone: str = ""
-    email: str = ""
+    display_name: Line
+    phone: Line = ""
+    email: Line = ""
 
 
 class ProfileOut(Schema):
@@ -35,6 +38,7 @@ def _profile(user) -> ProfileOut:
 
 
 @router.post("/me/password", response=ProfileOut, auth=django_auth, summary="修改自己的密码")
+@errors(old_password_wrong=400)
 def password_change(request, payload: PasswordChangeIn):
     user_password_change(user=request.user, old_password=payload.old_password, new_password=payload.new_password,
                          now=timezone.now())
@@ -48,6 +52,7 @@ def profile(request):
 
 
 @router.put("/me/profile", response=ProfileOut, auth=django_auth, summary="修改姓名、电话、电子邮箱")
+@errors(email_invalid=400, field_required=400, phone_invalid=400)
 def profile_update(request, payload: ProfileIn):
     user_profile_update(user=request.user, display_name=payload.display_name, phone=payload.phone,
                         email=payload.email, now=timezone.now())

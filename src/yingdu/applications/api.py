@@ -9,6 +9,8 @@ from ninja.security import django_auth
 
 from yingdu.accounts.models import STAFF_ROLES
 from yingdu.accounts.selectors import user_roles
+from yingdu.api_errors import errors
+from yingdu.api_types import NO_NUL, Id, Index, Text, Token, TokenList
 from yingdu.errors import Forbidden
 from yingdu.files import stored_file_response
 from yingdu.works.selectors import work_get_for
@@ -72,13 +74,13 @@ class ApplicationOut(Schema):
 
 
 class CreateIn(Schema):
-    work_id: int
+    work_id: Id
     overseas_claimed: bool = False
 
 
 class TransitionIn(Schema):
-    reason: str = ""
-    items: list[str] = []
+    reason: Text = ""
+    items: TokenList = []
 
 
 class ConditionOut(Schema):
@@ -163,7 +165,7 @@ class InvoiceOut(Schema):
 
 
 class InvoiceWithdrawIn(Schema):
-    reason: str = ""
+    reason: Text = ""
 
 
 class QueueRowOut(Schema):
@@ -172,7 +174,7 @@ class QueueRowOut(Schema):
 
 
 @router.get("", response=list[ApplicationOut], auth=django_auth, summary="可见的申请列表")
-def application_list(request, status: str | None = None):
+def application_list(request, status: Token | None = None):
     queryset = selectors.applications_visible_to(request.user)
     if status:
         queryset = queryset.filter(status=status)
@@ -180,6 +182,7 @@ def application_list(request, status: str | None = None):
 
 
 @router.post("", response={201: ApplicationOut}, auth=django_auth, summary="为作品创建申请草稿")
+@errors(work_not_found=404, application_exists=409)
 def application_create(request, payload: CreateIn):
     work = work_get_for(request.user, payload.work_id)
     return 201, services.application_create(work=work, actor=request.user, now=timezone.now(),
@@ -197,7 +200,7 @@ QueueBadge = Literal[("",) + selectors.QUEUE_BADGES]
 def application_queue(request, limit: int = Query(QUEUE_LIMIT_DEFAULT, ge=1, le=QUEUE_LIMIT_MAX),
                       offset: int = Query(0, ge=0, le=QUEUE_OFFSET_MAX),
                       status: QueueStatus = "", badge: QueueBadge = "",
-                      q: str = Query("", max_length=selectors.QUEUE_SEARCH_MAX_LENGTH)):
+                      q: str = Query("", max_length=selectors.QUEUE_SEARCH_MAX_LENGTH, pattern=NO_NUL)):
     if not (user_roles(request.user) & STAFF_ROLES):
         raise Forbidden("只有工作人员可以查看审核队列", code="forbidden")
     return [{"application": row.application, "sla": _sla_out(row.sla)}
@@ -216,13 +219,15 @@ def _sla_out(sla):
 
 
 @router.get("/{int:application_id}", response=ApplicationOut, auth=django_auth, summary="申请详情")
-def application_detail(request, application_id: int):
+@errors(application_not_found=404)
+def application_detail(request, application_id: Id):
     return selectors.application_get_for(request.user, application_id)
 
 
 @router.get("/{int:application_id}/precheck", response=PrecheckOut, auth=django_auth,
             summary="条件自检：每项条件是否满足及原因")
-def application_precheck(request, application_id: int):
+@errors(application_not_found=404)
+def application_precheck(request, application_id: Id):
     application = selectors.application_get_for(request.user, application_id)
     result = precheck(application, today=timezone.localdate())
     return {"passed": result.passed, "conditions": result.conditions, "materials": result.materials}
@@ -230,7 +235,8 @@ def application_precheck(request, application_id: int):
 
 @router.get("/{int:application_id}/timeline", response=TimelineOut, auth=django_auth,
             summary="进度与审核时限（工作日）")
-def application_timeline(request, application_id: int):
+@errors(application_not_found=404)
+def application_timeline(request, application_id: Id):
     application = selectors.application_get_for(request.user, application_id)
     sla = selectors.application_sla(application, today=timezone.localdate())
     return {"sla": _sla_out(sla), "steps": selectors.application_timeline(application, sla=sla)}
@@ -238,7 +244,8 @@ def application_timeline(request, application_id: int):
 
 @router.post("/{int:application_id}/materials", response={201: MaterialOut}, auth=django_auth,
              summary="上传申报材料（草稿或待补充材料时）")
-def material_upload(request, application_id: int, code: Form[str], upload: File[UploadedFile]):
+@errors(material_unknown=400, application_not_found=404)
+def material_upload(request, application_id: Id, code: Form[Token], upload: File[UploadedFile]):
     application = selectors.application_get_for(request.user, application_id)
     material = services.application_material_upload(application=application, code=code, upload=upload,
                                                     actor=request.user, now=timezone.now())
@@ -248,14 +255,16 @@ def material_upload(request, application_id: int, code: Form[str], upload: File[
 
 @router.post("/{int:application_id}/topup", response={201: ApplicationOut}, auth=django_auth,
              summary="已批准作品出海后申请出海追加")
-def application_topup(request, application_id: int):
+@errors(application_not_found=404, topup_not_possible=409)
+def application_topup(request, application_id: Id):
     base = selectors.application_get_for(request.user, application_id)
     return 201, services.application_topup_create(base=base, actor=request.user, now=timezone.now())
 
 
 @router.get("/{int:application_id}/notices/{kind}", auth=django_auth,
             summary="通知书 PDF：acceptance（受理）/ supplement（补充材料）/ decision（决定）")
-def application_notice(request, application_id: int, kind: str):
+@errors(application_not_found=404, notice_not_found=404)
+def application_notice(request, application_id: Id, kind: Token):
     application = selectors.application_get_for(request.user, application_id)
     sla = selectors.application_sla(application, today=timezone.localdate())
     response = HttpResponse(documents.notice_pdf(application, kind, sla=sla), content_type="application/pdf")
@@ -265,16 +274,21 @@ def application_notice(request, application_id: int, kind: str):
 
 @router.get("/{int:application_id}/invoices", response=list[InvoiceOut], auth=django_auth,
             summary="申报的发票（含已撤回的）")
-def invoice_list(request, application_id: int):
+@errors(application_not_found=404)
+def invoice_list(request, application_id: Id):
     return list(selectors.application_invoices(selectors.application_get_for(request.user, application_id)))
 
 
 @router.post("/{int:application_id}/invoices", response={201: InvoiceOut}, auth=django_auth,
              summary="申报算力发票（企业成员；草稿或待补充材料时；multipart：invoice_code 全电发票留空、invoice_number、"
                      "issued_on、seller_uscc、amount_fen 不含税、tax_fen、upload PDF 或 OFD）")
-def invoice_declare(request, application_id: int, invoice_number: Form[str], issued_on: Form[date],
-                    seller_uscc: Form[str], amount_fen: Form[int], tax_fen: Form[int], upload: File[UploadedFile],
-                    invoice_code: Form[str] = ""):
+@errors(application_not_found=404, not_enterprise_member=403, invoice_closed=409, invoice_duplicate=409,
+        invoice_code_format=400, invoice_number_format=400, invoice_date_future=400, invoice_seller_uscc=400,
+        invoice_seller_not_provider=400, invoice_amount_not_positive=400, invoice_tax_negative=400,
+        file_empty=400, file_too_large=400, file_type_not_allowed=400, file_damaged=400)
+def invoice_declare(request, application_id: Id, invoice_number: Form[Token], issued_on: Form[date],
+                    seller_uscc: Form[Token], amount_fen: Form[Index], tax_fen: Form[Index],
+                    upload: File[UploadedFile], invoice_code: Form[Token] = ""):
     application = selectors.application_get_for(request.user, application_id)
     invoice = services.application_invoice_declare(
         application=application, invoice_code=invoice_code, invoice_number=invoice_number, issued_on=issued_on,
@@ -285,7 +299,9 @@ def invoice_declare(request, application_id: int, invoice_number: Form[str], iss
 
 @router.post("/{int:application_id}/invoices/{int:invoice_id}/withdraw", response=InvoiceOut, auth=django_auth,
              summary="撤回误报的发票（企业成员；需填写理由）")
-def invoice_withdraw(request, application_id: int, invoice_id: int, payload: InvoiceWithdrawIn):
+@errors(application_not_found=404, invoice_not_found=404, not_enterprise_member=403, invoice_closed=409,
+        invoice_already_withdrawn=409, reason_required=400)
+def invoice_withdraw(request, application_id: Id, invoice_id: Id, payload: InvoiceWithdrawIn):
     invoice = selectors.application_invoice_get_for(request.user, application_id, invoice_id)
     services.application_invoice_withdraw(invoice=invoice, reason=payload.reason, actor=request.user,
                                           now=timezone.now())
@@ -294,7 +310,8 @@ def invoice_withdraw(request, application_id: int, invoice_id: int, payload: Inv
 
 @router.get("/{int:application_id}/invoices/{int:invoice_id}/file", auth=django_auth,
             summary="发票文件（本企业成员和工作人员）")
-def invoice_file(request, application_id: int, invoice_id: int):
+@errors(application_not_found=404, invoice_not_found=404)
+def invoice_file(request, application_id: Id, invoice_id: Id):
     invoice = selectors.application_invoice_get_for(request.user, application_id, invoice_id)
     return stored_file_response(category="application_invoices", sha256=invoice.sha256,
                                 content_type=invoice.content_type, filename=f"invoice-{invoice.pk}")
@@ -303,7 +320,9 @@ def invoice_file(request, application_id: int, invoice_id: int):
 @router.post("/{int:application_id}/{action}", response=ApplicationOut, auth=django_auth,
              summary="流程操作：submit / accept / start_review / request_supplement / resubmit / approve / reject / "
                      "withdraw")
-def application_transition(request, application_id: int, action: str, payload: TransitionIn):
+@errors(role_not_allowed=403, application_not_found=404, unknown_action=404, transition_not_allowed=409,
+        notice_incomplete=409, objection_pending=409)
+def application_transition(request, application_id: Id, action: Token, payload: TransitionIn):
     application = selectors.application_get_for(request.user, application_id)
     return services.application_transition_by_action(application=application, action=action, actor=request.user,
                                                      now=timezone.now(), reason=payload.reason, items=payload.items)

@@ -7,6 +7,8 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.security import django_auth
 
+from yingdu.api_errors import errors
+from yingdu.api_types import Id, Text, Token
 from yingdu.errors import DomainError, Forbidden
 
 from . import selectors, services
@@ -87,18 +89,18 @@ class CaseDetailOut(CaseOut):
 
 
 class FindingIn(Schema):
-    outcome: str
-    summary: str
-    corrective_action: str = ""
+    outcome: Token
+    summary: Text
+    corrective_action: Text = ""
 
 
 class ReviewIn(Schema):
-    decision: str
-    reason: str
+    decision: Token
+    reason: Text
 
 
 class ResponseIn(Schema):
-    text: str
+    text: Text
 
 
 def _case_out(case) -> dict:
@@ -137,12 +139,14 @@ def draw_list(request):
 
 
 @router.get("/draws/{quarter}", summary="一个季度的抽签（公开 JSON；yingdu-verify draw FILE --key KEY 可独立重算）")
-def draw_detail(request, quarter: str):
+@errors(draw_not_found=404)
+def draw_detail(request, quarter: Token):
     return selectors.draw_document(selectors.draw_get(quarter))
 
 
 @router.get("/cases", response=list[CaseOut], auth=django_auth,
             summary="抽查案件列表（审计员、系统管理员看全部；企业看本企业的）")
+@errors(role_not_allowed=403)
 def case_list(request):
     if not selectors.user_may_see_cases(request.user):
         raise Forbidden(MSG_CASES_ROLE, code="role_not_allowed")
@@ -150,13 +154,15 @@ def case_list(request):
 
 
 @router.get("/cases/{int:case_id}", response=CaseDetailOut, auth=django_auth, summary="抽查案件详情")
-def case_detail(request, case_id: int):
+@errors(case_not_found=404)
+def case_detail(request, case_id: Id):
     return _case_detail(selectors.case_get_for(request.user, case_id))
 
 
 @router.post("/cases/{int:case_id}/findings", response={201: FindingOut}, auth=django_auth,
              summary="记录检查结论：compliant / issues（须写整改要求）/ fraud（待第二人复核）（审计员、系统管理员）")
-def finding_record(request, case_id: int, payload: FindingIn):
+@errors(role_not_allowed=403, case_not_found=404)
+def finding_record(request, case_id: Id, payload: FindingIn):
     case = selectors.case_get_for(request.user, case_id)
     finding = services.case_finding_record(case=case, outcome=payload.outcome, summary=payload.summary,
                                            corrective_action=payload.corrective_action, actor=request.user,
@@ -166,7 +172,8 @@ def finding_record(request, case_id: int, payload: FindingIn):
 
 @router.post("/findings/{int:finding_id}/review", response=FindingOut, auth=django_auth,
              summary="复核欺诈认定：confirm（撤销全部算力券并取消资格）或 decline（须非记录人）")
-def finding_review(request, finding_id: int, payload: ReviewIn):
+@errors(four_eyes=403, case_not_found=404)
+def finding_review(request, finding_id: Id, payload: ReviewIn):
     finding = selectors.finding_get_for(request.user, finding_id)
     review = {"confirm": services.case_fraud_confirm, "decline": services.case_fraud_decline}.get(payload.decision)
     if review is None:
@@ -176,7 +183,8 @@ def finding_review(request, finding_id: int, payload: ReviewIn):
 
 @router.post("/cases/{int:case_id}/responses", response={201: ResponseOut}, auth=django_auth,
              summary="企业提交书面说明和证明材料（multipart：text、evidence 文件；政策异议期内）")
-def response_file(request, case_id: int, payload: Form[ResponseIn], evidence: File[list[UploadedFile]] = None):
+@errors(case_not_found=404)
+def response_file(request, case_id: Id, payload: Form[ResponseIn], evidence: File[list[UploadedFile]] = None):
     case = selectors.case_get_for(request.user, case_id)
     response = services.case_response_file(case=case, text=payload.text, evidence=evidence or [],
                                            actor=request.user, now=timezone.now())

@@ -6,6 +6,8 @@ from ninja.security import django_auth
 
 from yingdu.accounts.models import STAFF_ROLES
 from yingdu.accounts.selectors import user_roles
+from yingdu.api_errors import errors
+from yingdu.api_types import NO_NUL, Id
 from yingdu.errors import Forbidden, NotFound
 
 from . import selectors, services
@@ -33,13 +35,13 @@ class ProposalOut(Schema):
 
 
 class NoteIn(Schema):
-    note: str = Field("", max_length=2000)
+    note: str = Field("", max_length=2000, pattern=NO_NUL)
 
 
 class RecusalIn(Schema):
-    case_kind: str = Field(max_length=32)
-    case_id: int = Field(ge=1, le=2**63 - 1)
-    reason: str = Field(max_length=2000)
+    case_kind: str = Field(max_length=32, pattern=NO_NUL)
+    case_id: Id
+    reason: str = Field(max_length=2000, pattern=NO_NUL)
 
 
 class RecusalOut(Schema):
@@ -63,6 +65,7 @@ def _open_proposal(request, proposal_id: int):
 
 
 @router.get("/proposals", response=list[ProposalOut], auth=django_auth, summary="等待第二人确认的提议（按您的角色）")
+@errors(staff_only=403)
 def proposal_list(request):
     _require_staff(request)
     return list(selectors.proposals_open_for(request.user)[:200])
@@ -70,7 +73,8 @@ def proposal_list(request):
 
 @router.post("/proposals/{int:proposal_id}/confirm", response={200: ProposalOut}, auth=django_auth,
              summary="确认提议并执行（须为提议人以外、可办理该事项的工作人员）")
-def proposal_confirm(request, proposal_id: int, payload: NoteIn):
+@errors(staff_only=403, proposal_not_found=404)
+def proposal_confirm(request, proposal_id: Id, payload: NoteIn):
     proposal = _open_proposal(request, proposal_id)
     services.proposal_confirm(proposal=proposal, actor=request.user, now=timezone.now(), note=payload.note)
     proposal.refresh_from_db()
@@ -79,12 +83,14 @@ def proposal_confirm(request, proposal_id: int, payload: NoteIn):
 
 @router.post("/proposals/{int:proposal_id}/refuse", response={200: ProposalOut}, auth=django_auth,
              summary="驳回提议（提议人调用即撤回）")
-def proposal_refuse(request, proposal_id: int, payload: NoteIn):
+@errors(staff_only=403, proposal_not_found=404)
+def proposal_refuse(request, proposal_id: Id, payload: NoteIn):
     proposal = _open_proposal(request, proposal_id)
     return services.proposal_refuse(proposal=proposal, actor=request.user, note=payload.note, now=timezone.now())
 
 
 @router.post("/recusals", response={201: RecusalOut}, auth=django_auth, summary="声明回避")
+@errors(staff_only=403, case_not_found=404)
 def recusal_declare(request, payload: RecusalIn):
     _require_staff(request)
     case = case_get(payload.case_kind, payload.case_id)

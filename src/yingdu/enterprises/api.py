@@ -5,6 +5,8 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.security import django_auth
 
+from yingdu.api_errors import errors
+from yingdu.api_types import Id, Line, Text, Token
 from yingdu.errors import DomainError
 from yingdu.files import stored_file_response
 
@@ -48,16 +50,16 @@ class StateChangeOut(Schema):
 
 
 class RegisterIn(Schema):
-    name: str
-    uscc: str
-    registered_address: str
-    legal_representative: str
-    contact_name: str
-    contact_phone: str
+    name: Line
+    uscc: Token
+    registered_address: Line
+    legal_representative: Line
+    contact_name: Line
+    contact_phone: Line
 
 
 class TransitionIn(Schema):
-    reason: str = ""
+    reason: Text = ""
     effective_on: date | None = None
     huairou_confirmed: bool = False
 
@@ -70,7 +72,7 @@ class UsccCheckOut(Schema):
 
 
 @router.get("", response=list[EnterpriseOut], auth=django_auth, summary="可见的企业列表")
-def enterprise_list(request, state: str | None = None):
+def enterprise_list(request, state: Token | None = None):
     queryset = selectors.enterprises_visible_to(request.user)
     if state:
         queryset = queryset.filter(state=state)
@@ -78,6 +80,7 @@ def enterprise_list(request, state: str | None = None):
 
 
 @router.post("", response={201: EnterpriseOut}, auth=django_auth, summary="登记企业（当前账户成为企业成员）")
+@errors(field_required=400, uscc_length=400, staff_cannot_join=409)
 def enterprise_register(request, payload: Form[RegisterIn], licence: File[UploadedFile]):
     enterprise = services.enterprise_register(
         user=request.user, details=services.EnterpriseDetails(**payload.dict()), licence=licence, now=timezone.now()
@@ -86,7 +89,7 @@ def enterprise_register(request, payload: Form[RegisterIn], licence: File[Upload
 
 
 @router.get("/uscc/{code}", response=UsccCheckOut, summary="校验统一社会信用代码（公开）")
-def uscc_validate(request, code: str):
+def uscc_validate(request, code: Token):
     try:
         return UsccCheckOut(valid=True, normalized=services.uscc_check(code))
     except DomainError as error:
@@ -94,17 +97,20 @@ def uscc_validate(request, code: str):
 
 
 @router.get("/{int:enterprise_id}", response=EnterpriseOut, auth=django_auth, summary="企业详情")
-def enterprise_detail(request, enterprise_id: int):
+@errors(enterprise_not_found=404)
+def enterprise_detail(request, enterprise_id: Id):
     return selectors.enterprise_get_for(request.user, enterprise_id)
 
 
 @router.get("/{int:enterprise_id}/history", response=list[StateChangeOut], auth=django_auth, summary="状态变更记录")
-def enterprise_history(request, enterprise_id: int):
+@errors(enterprise_not_found=404)
+def enterprise_history(request, enterprise_id: Id):
     return list(selectors.enterprise_history(selectors.enterprise_get_for(request.user, enterprise_id)))
 
 
 @router.get("/{int:enterprise_id}/licence", auth=django_auth, summary="下载营业执照")
-def enterprise_licence(request, enterprise_id: int):
+@errors(enterprise_not_found=404)
+def enterprise_licence(request, enterprise_id: Id):
     enterprise = selectors.enterprise_get_for(request.user, enterprise_id)
     return stored_file_response(category="licences", sha256=enterprise.licence_sha256,
                                 content_type=enterprise.licence_content_type, filename=enterprise.licence_filename)
@@ -112,7 +118,9 @@ def enterprise_licence(request, enterprise_id: int):
 
 @router.post("/{int:enterprise_id}/{action}", response=EnterpriseOut, auth=django_auth,
              summary="状态操作：verify / reject / resubmit / disqualify / reinstate")
-def enterprise_transition(request, enterprise_id: int, action: str, payload: TransitionIn):
+@errors(second_person_required=202, huairou_not_confirmed=400, enterprise_not_found=404, unknown_action=404,
+        transition_not_allowed=409)
+def enterprise_transition(request, enterprise_id: Id, action: Token, payload: TransitionIn):
     enterprise = selectors.enterprise_get_for(request.user, enterprise_id)
     return services.enterprise_transition_by_action(
         enterprise=enterprise, action=action, actor=request.user, reason=payload.reason, now=timezone.now(),

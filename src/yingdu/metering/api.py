@@ -1,6 +1,5 @@
 """Usage ingestion API for providers (API key) and usage reads for providers and enterprises."""
 
-import json
 from datetime import date, datetime
 from typing import Annotated
 
@@ -11,6 +10,8 @@ from ninja.security import APIKeyHeader, HttpBearer, django_auth
 from pydantic import Field
 
 from yingdu.accounts.selectors import user_staff_roles
+from yingdu.api_errors import errors, reads_json
+from yingdu.api_types import Id, Limit, Offset, Text, Token, json_body_check_size, json_loads_bounded
 from yingdu.errors import DomainError, Forbidden
 from yingdu.works.selectors import work_get_for
 
@@ -104,15 +105,17 @@ class UsageRecordOut(Schema):
 
 def _parse_body(request) -> tuple[str, str | None, list]:
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
+    body = request.body
     try:
         if content_type == "application/x-ndjson":
-            lines = [line for line in request.body.decode("utf-8").splitlines() if line.strip()]
+            json_body_check_size(body)
+            lines = [line for line in body.decode("utf-8").splitlines() if line.strip()]
             if not lines:
                 raise ValueError("empty")
-            header = json.loads(lines[0])
-            records = [json.loads(line) for line in lines[1:]]
+            header = json_loads_bounded(lines[0])
+            records = [json_loads_bounded(line) for line in lines[1:]]
         else:
-            header = json.loads(request.body)
+            header = json_loads_bounded(body)
             records = header.get("records") if isinstance(header, dict) else None
     except (ValueError, UnicodeDecodeError):
         raise DomainError("请求正文不是有效的 JSON / NDJSON", code="invalid_request") from None
@@ -129,6 +132,9 @@ def _parse_body(request) -> tuple[str, str | None, list]:
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": {"type": "object"}},
                  "application/x-ndjson": {"schema": {"type": "string"}}}}})
+@reads_json
+@errors(batch_empty=400, batch_signature_invalid=400, batch_too_large=400, signing_key_not_valid=400,
+        signing_key_unknown=400)
 def usage_records_ingest(request):
     key_id, signature, records = _parse_body(request)
     try:
@@ -147,8 +153,8 @@ def usage_records_ingest(request):
 
 @router.get("/usage-records", response=list[UsageRecordOut], auth=[*PROVIDER_AUTH, django_auth],
             summary="查询用量记录（服务商看本服务商的，企业看本企业的）")
-def usage_records_list(request, work_id: int | None = None, status: str | None = None,
-                       limit: Annotated[int, Field(ge=1, le=1000)] = 100, offset: Annotated[int, Field(ge=0)] = 0):
+def usage_records_list(request, work_id: Id | None = None, status: Token | None = None, limit: Limit = 100,
+                       offset: Offset = 0):
     if getattr(request, "provider", None) is not None:
         queryset = selectors.usage_records_visible_to_provider(request.provider)
     else:
@@ -177,8 +183,8 @@ class AnomalyOut(Schema):
 
 
 class AttachIn(Schema):
-    work_id: int
-    reason: str
+    work_id: Id
+    reason: Text
 
 
 class AttributionOut(Schema):
@@ -211,14 +217,16 @@ def _require_staff(request) -> None:
             summary="用量异常标记（工作人员）",
             description="近 days 天（默认 14）的异常标记：超出制作周期、同一 GPU/节点被两家企业同时使用、单日突增、"
                         "迟报（> 72 小时）、时长类单位数量超出上限。每条含中文原因与相关记录（最多 10 条）。")
-def anomalies_list(request, days: int = monitoring.ANOMALY_DAYS):
+@errors(staff_only=403)
+def anomalies_list(request, days: Annotated[int, Field(ge=1, le=31)] = monitoring.ANOMALY_DAYS):
     _require_staff(request)
-    return monitoring.anomaly_report(now=timezone.now(), days=max(1, min(days, 31)))
+    return monitoring.anomaly_report(now=timezone.now(), days=days)
 
 
 @router.post("/metering/usage-records/{int:record_pk}/attribution", response={201: AttributionOut},
              auth=django_auth, summary="把待归属记录归属到作品（审核员、系统管理员）")
-def usage_record_attach(request, record_pk: int, payload: AttachIn):
+@errors(staff_only=403, usage_record_not_found=404, record_already_attributed=409)
+def usage_record_attach(request, record_pk: Id, payload: AttachIn):
     _require_staff(request)
     record = selectors.quarantined_records().filter(pk=record_pk).first()
     if record is None:

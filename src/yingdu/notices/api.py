@@ -2,12 +2,16 @@
 
 import json
 from datetime import date, datetime
+from typing import Annotated
 
 from django.utils import timezone
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.security import django_auth
+from pydantic import Field
 
+from yingdu.api_errors import errors
+from yingdu.api_types import LIST_MAX_ITEMS, Id, Index, Text, Token
 from yingdu.errors import DomainError
 from yingdu.works.selectors import work_get_for
 
@@ -99,27 +103,27 @@ class NoticeDetailOut(NoticeOut):
 
 
 class NoticeIn(Schema):
-    work_id: int
+    work_id: Id
     period_start_on: date
     period_end_on: date
 
 
 class ClaimDecisionIn(Schema):
-    record_id: int
-    quantity: str | int
-    reason: str = ""
+    record_id: Id
+    quantity: Token | Index
+    reason: Text = ""
 
 
 class DecisionIn(Schema):
-    decision: str
-    reason: str = ""
+    decision: Token
+    reason: Text = ""
     # decided quantities (partial uphold); claims not listed are upheld as claimed
-    claims: list[ClaimDecisionIn] = []
+    claims: Annotated[list[ClaimDecisionIn], Field(max_length=LIST_MAX_ITEMS)] = []
 
 
 class ObjectionIn(Schema):
-    explanation: str
-    claims: str = ""
+    explanation: Text
+    claims: Text = ""
 
 
 def _objection_out(objection) -> dict:
@@ -171,7 +175,7 @@ def _notice_detail(notice) -> dict:
 
 @router.get("/notices", response=list[NoticeOut], auth=django_auth,
             summary="数据告知书列表（企业看本企业的，工作人员看全部）")
-def notice_list(request, work_id: int | None = None):
+def notice_list(request, work_id: Id | None = None):
     queryset = selectors.notices_visible_to(request.user)
     if work_id is not None:
         queryset = queryset.filter(work_id=work_id)
@@ -180,7 +184,8 @@ def notice_list(request, work_id: int | None = None):
 
 @router.get("/notices/{int:notice_id}", response=NoticeDetailOut, auth=django_auth,
             summary="数据告知书详情（企业成员首次查看即为送达）")
-def notice_detail(request, notice_id: int):
+@errors(notice_not_found=404)
+def notice_detail(request, notice_id: Id):
     notice = selectors.notice_get_for(request.user, notice_id)
     notice = services.data_notice_show_to(notice=notice, user=request.user, now=timezone.now())
     return _notice_detail(notice)
@@ -188,12 +193,14 @@ def notice_detail(request, notice_id: int):
 
 @router.get("/notices/{int:notice_id}/pdf", auth=django_auth,
             summary="数据告知书 PDF（与详情同权限；企业成员首次打开即为送达）")
-def notice_pdf(request, notice_id: int):
+@errors(notice_not_found=404)
+def notice_pdf(request, notice_id: Id):
     return documents.notice_pdf_response(request, selectors.notice_get_for(request.user, notice_id))
 
 
 @router.post("/notices", response={201: NoticeDetailOut}, auth=django_auth,
              summary="出具数据告知书（审核员、审计员、系统管理员）")
+@errors(role_not_allowed=403, work_not_found=404)
 def notice_issue(request, payload: NoticeIn):
     work = work_get_for(request.user, payload.work_id)
     notice = services.data_notice_issue(work=work, period_start_on=payload.period_start_on,
@@ -205,7 +212,9 @@ def notice_issue(request, payload: NoticeIn):
              auth=django_auth,
              summary="出具补充告知书：列出告知后才计入该作品补贴的用量记录（审核员、审计员、系统管理员）；"
                      "异议期截止日待官方日历时列入待出具（202）；无需补充时 409 notice_nothing_to_supplement")
-def notice_supplement(request, work_id: int):
+@errors(role_not_allowed=403, work_not_found=404, notice_nothing_to_supplement=409, conflict_of_interest=403,
+        recused=403)
+def notice_supplement(request, work_id: Id):
     work = work_get_for(request.user, work_id)
     result = services.data_notice_supplement(work=work, actor=request.user, now=timezone.now())
     if result is None:
@@ -231,7 +240,8 @@ def _parse_claims(text: str) -> list[tuple[int, str]]:
 
 @router.post("/notices/{int:notice_id}/objections", response={201: ObjectionOut}, auth=django_auth,
              summary="对告知书提出异议（企业成员；multipart：explanation、evidence 文件、可选 claims JSON）")
-def objection_file(request, notice_id: int, payload: Form[ObjectionIn],
+@errors(notice_not_found=404, objection_already_open=409, objection_late=409)
+def objection_file(request, notice_id: Id, payload: Form[ObjectionIn],
                    evidence: File[list[UploadedFile]] = None):
     notice = selectors.notice_get_for(request.user, notice_id)
     objection = services.objection_file(notice=notice, explanation=payload.explanation, evidence=evidence or [],
@@ -241,7 +251,9 @@ def objection_file(request, notice_id: int, payload: Form[ObjectionIn],
 
 @router.post("/objections/{int:objection_id}/decision", response=ObjectionOut, auth=django_auth,
              summary="处理异议：uphold（采纳，可按条目给出决定数量及理由）或 reject（不予采纳，须说明理由）（审核员）")
-def objection_decide(request, objection_id: int, payload: DecisionIn):
+@errors(second_person_required=202, decision_claim_reason_required=400, decision_claim_unknown=400,
+        decision_quantity_out_of_range=400, role_not_allowed=403, objection_not_found=404)
+def objection_decide(request, objection_id: Id, payload: DecisionIn):
     objection = selectors.objection_get_for(request.user, objection_id)
     claims = [services.ClaimDecision(record_id=item.record_id, quantity=item.quantity, reason=item.reason)
               for item in payload.claims]

@@ -1,10 +1,12 @@
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.security import django_auth
 
+from yingdu.api_errors import errors
+from yingdu.api_types import Count, Line, Text, Token, Year
 from yingdu.errors import DomainError
 from yingdu.rules.workdays import SpecialDay
 
@@ -13,6 +15,8 @@ from .events import special_days_data
 from .terms import version_terms
 
 router = Router(tags=["政策与测算"])
+# The longest count of working days the API computes: about ten years, far past any published calendar.
+WORKDAYS_MAX = 2500
 calendar_router = Router(tags=["工作日历"])
 workdays_router = Router(tags=["工作日历"])
 
@@ -59,9 +63,10 @@ def _version_out(version) -> dict:
 
 
 class QuoteIn(Schema):
-    cost: str
+    cost: Token
     overseas: bool = False
-    prior_works: int | None = None
+    # negative counts reach the service, which refuses them with its own code (prior_works_invalid)
+    prior_works: Annotated[int, Field(ge=-(2**31), le=2**31 - 1)] | None = None
     on: date | None = None
 
 
@@ -74,16 +79,16 @@ class QuoteOut(Schema):
 
 
 class DraftCreateIn(Schema):
-    version_id: str
-    title: str
-    change_note: str = ""
+    version_id: Token
+    title: Line
+    change_note: Text = ""
     copy_in_force: bool = True
     terms: dict = {}
 
 
 class DraftUpdateIn(Schema):
-    title: str | None = None
-    change_note: str | None = None
+    title: Line | None = None
+    change_note: Text | None = None
     terms: dict = {}
 
 
@@ -105,11 +110,14 @@ class DiffOut(Schema):
 
 
 @router.get("/current", response=PolicyVersionOut, summary="现行政策版本（公开；on 指定日期，默认今天）")
+@errors(policy_not_in_force=404)
 def policy_current(request, on: date | None = None):
     return _version_out(selectors.policy_version_require_in_force(on=on or timezone.localdate()))
 
 
 @router.post("/quote", response=QuoteOut, summary="测算补贴金额（公开；与 yingdu quote 命令结果相同）")
+@errors(money_empty=400, money_negative=400, money_not_a_number=400, money_too_many_decimals=400,
+        prior_works_invalid=400, policy_not_in_force=404, annual_limit_reached=409)
 def policy_quote(request, payload: QuoteIn):
     result = selectors.policy_quote(cost=payload.cost, overseas=payload.overseas, prior_works=payload.prior_works,
                                     on=payload.on or timezone.localdate())
@@ -122,12 +130,14 @@ def policy_versions(request):
 
 
 @router.get("/versions/{version_id}", response=PolicyVersionOut, summary="一个政策版本")
-def policy_version(request, version_id: str):
+@errors(policy_version_not_found=404)
+def policy_version(request, version_id: Token):
     return _version_out(selectors.policy_version_get_for(request.user, version_id))
 
 
 @router.get("/versions/{version_id}/diff", response=DiffOut, summary="与现行版本相比的差异")
-def policy_version_diff(request, version_id: str):
+@errors(policy_version_not_found=404)
+def policy_version_diff(request, version_id: Token):
     version = selectors.policy_version_get_for(request.user, version_id)
     base = selectors.policy_version_in_force(on=timezone.localdate())
     return {"version_id": version.version_id, "base_version_id": base.version_id if base else None,
@@ -135,6 +145,7 @@ def policy_version_diff(request, version_id: str):
 
 
 @router.post("/drafts", response={201: PolicyVersionOut}, auth=django_auth, summary="新建草稿（管理员）")
+@errors(policy_term_invalid=400, policy_version_id_invalid=400, role_not_allowed=403)
 def policy_draft_create(request, payload: DraftCreateIn):
     version = services.policy_version_create_draft(
         version_id=payload.version_id, title=payload.title, change_note=payload.change_note,
@@ -145,7 +156,8 @@ def policy_draft_create(request, payload: DraftCreateIn):
 
 @router.patch("/versions/{version_id}", response=PolicyVersionOut, auth=django_auth,
               summary="修改草稿（管理员；已发布版本不能修改）")
-def policy_draft_update(request, version_id: str, payload: DraftUpdateIn):
+@errors(policy_version_not_found=404, policy_version_published=409)
+def policy_draft_update(request, version_id: Token, payload: DraftUpdateIn):
     version = selectors.policy_version_get_for(request.user, version_id)
     changes = dict(payload.terms)
     if payload.title is not None:
@@ -158,7 +170,8 @@ def policy_draft_update(request, version_id: str, payload: DraftUpdateIn):
 
 @router.post("/versions/{version_id}/publish", response=PolicyVersionOut, auth=django_auth,
              summary="发布草稿并指定生效日期（管理员）")
-def policy_version_publish(request, version_id: str, payload: PublishIn):
+@errors(policy_version_not_found=404, policy_version_published=409)
+def policy_version_publish(request, version_id: Token, payload: PublishIn):
     version = selectors.policy_version_get_for(request.user, version_id)
     return _version_out(services.policy_version_publish(version=version, effective_from=payload.effective_from,
                                                         actor=request.user, now=timezone.now()))
@@ -190,13 +203,13 @@ def _year_out(year_version, special_days: list[SpecialDay]) -> dict:
 
 
 class ScheduleIn(Schema):
-    content: str
+    content: Text
     format: Literal["csv", "json"] = "csv"
 
 
 class SchedulePublishIn(ScheduleIn):
-    source: str
-    based_on_version: int | None = None
+    source: Token
+    based_on_version: Count | None = None
 
 
 class ChangedDayOut(Schema):
@@ -219,12 +232,14 @@ def calendar_years(request):
 
 
 @calendar_router.get("/{int:year}", response=CalendarYearOut, summary="一年的放假与调休上班日（现行版本）")
-def calendar_year(request, year: int):
+@errors(calendar_year_missing=404)
+def calendar_year(request, year: Year):
     return _year_out(*selectors.calendar_year_require(year))
 
 
 @calendar_router.post("/preview", response=SchedulePreviewOut, auth=django_auth,
                       summary="预览导入的年度日程与现行版本的差异（管理员；不写入）")
+@errors(schedule_file_invalid=400, role_not_allowed=403)
 def calendar_preview(request, payload: ScheduleIn):
     preview = services.calendar_year_import_preview(text=payload.content, fmt=payload.format, actor=request.user)
     return {
@@ -238,6 +253,7 @@ def calendar_preview(request, payload: ScheduleIn):
 
 @calendar_router.post("/publish", response={201: CalendarYearOut}, auth=django_auth,
                       summary="发布年度日程为该年的新版本（管理员）")
+@errors(schedule_file_invalid=400, role_not_allowed=403)
 def calendar_publish(request, payload: SchedulePublishIn):
     preview = services.calendar_year_import_preview(text=payload.content, fmt=payload.format, actor=request.user)
     year_version = services.calendar_year_publish(
@@ -268,7 +284,8 @@ class DayKindOut(Schema):
 
 
 @workdays_router.get("/add", response=AddOut, summary="START 之后的第 N 个工作日（START 当天不计）")
-def workdays_add(request, start: date, n: int):
+@errors(calendar_year_missing=400, working_days_negative=400)
+def workdays_add(request, start: date, n: Annotated[int, Field(ge=-WORKDAYS_MAX, le=WORKDAYS_MAX)]):
     if n < 0:
         raise DomainError(MSG_WORKING_DAYS_NEGATIVE, code="working_days_negative", field="n")
     calendar = selectors.work_calendar()
@@ -277,6 +294,7 @@ def workdays_add(request, start: date, n: int):
 
 
 @workdays_router.get("/between", response=BetweenOut, summary="START 之后到 END（含）的工作日数")
+@errors(calendar_year_missing=400)
 def workdays_between(request, start: date, end: date):
     calendar = selectors.work_calendar()
     return {"start": start, "end": end, "working_days": calendar.working_days_between(start_on=start, end_on=end),
@@ -284,6 +302,7 @@ def workdays_between(request, start: date, end: date):
 
 
 @workdays_router.get("/is", response=DayKindOut, summary="某日是 workday、holiday 还是 weekend")
+@errors(calendar_year_missing=400)
 def workdays_is(request, day: date):
     calendar = selectors.work_calendar()
     return {"day": day, "kind": str(calendar.day_kind(day)), "provisional": calendar.is_provisional(day)}

@@ -6,6 +6,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Router, Schema
 
+from yingdu.api_errors import errors
+from yingdu.api_types import NO_NUL, TEXT_MAX_LENGTH, Index
 from yingdu.errors import DomainError, NotFound
 
 from . import selectors
@@ -67,6 +69,7 @@ def checkpoint(request):
 
 
 @router.get("/checkpoint/witnessed", summary="最新一个达到见证法定数的检查点及其见证签名（text/plain）")
+@errors(log_no_witnessed_checkpoint=404)
 def checkpoint_witnessed(request):
     signed = selectors.checkpoint_latest_witnessed()
     if signed is None:
@@ -77,7 +80,8 @@ def checkpoint_witnessed(request):
 
 
 @router.get("/entries", response=EntriesOut, summary="日志条目 [start, end)，每页最多1000条")
-def entries(request, start: int = 0, end: int | None = None):
+@errors(log_range_invalid=400)
+def entries(request, start: Index = 0, end: Index | None = None):
     rows, next_index = selectors.entries_page(start=start, end=end)
     return EntriesOut(
         entries=[EntryOut(index=row.index, type=row.event_type, entry=_b64(row.entry), leaf_hash=_b64(row.leaf_hash))
@@ -87,14 +91,16 @@ def entries(request, start: int = 0, end: int | None = None):
 
 
 @router.get("/proof/inclusion", response=InclusionOut, summary="包含证明（RFC 9162 §2.1.3）")
-def proof_inclusion(request, leaf_index: int, tree_size: int, response: HttpResponse):
+@errors(log_range_invalid=400)
+def proof_inclusion(request, leaf_index: Index, tree_size: Index, response: HttpResponse):
     proof = selectors.inclusion_proof(leaf_index=leaf_index, tree_size=tree_size)
     response["Cache-Control"] = IMMUTABLE
     return InclusionOut(leaf_index=leaf_index, tree_size=tree_size, proof=[_b64(h) for h in proof])
 
 
 @router.get("/proof/consistency", response=ConsistencyOut, summary="一致性证明（RFC 9162 §2.1.4）")
-def proof_consistency(request, old_size: int, new_size: int, response: HttpResponse):
+@errors(log_range_invalid=400)
+def proof_consistency(request, old_size: Index, new_size: Index, response: HttpResponse):
     proof = selectors.consistency_proof(old_size=old_size, new_size=new_size)
     response["Cache-Control"] = IMMUTABLE
     return ConsistencyOut(old_size=old_size, new_size=new_size, proof=[_b64(h) for h in proof])
@@ -102,7 +108,8 @@ def proof_consistency(request, old_size: int, new_size: int, response: HttpRespo
 
 @router.get("/receipts/{int:leaf_index}",
             summary="条目回执（C2SP tlog-proof，text/plain）；witnessed=true 时针对最新已见证的检查点")
-def receipt(request, leaf_index: int, witnessed: bool = False):
+@errors(log_entry_not_covered=404)
+def receipt(request, leaf_index: Index, witnessed: bool = False):
     checkpoint_ensure_current(now=timezone.now())
     text = selectors.receipt_for(leaf_index=leaf_index, witnessed=witnessed).format()
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
@@ -126,12 +133,18 @@ def key_rotations(request):
 @router.post("/cosignatures", response=CosignaturesOut,
              summary="提交见证签名：请求体为带本日志签名和见证签名行的检查点（C2SP tlog-cosignature，text/plain）",
              openapi_extra={"requestBody": {"required": True,
-                                            "content": {"text/plain": {"schema": {"type": "string"}}}}})
+                                            "content": {"text/plain": {"schema": {"type": "string",
+                                                                                 "maxLength": TEXT_MAX_LENGTH,
+                                                                                 "pattern": NO_NUL}}}}})
+@errors(cosigned_note_invalid=400, witness_unknown=403)
 def cosignatures(request):
     try:
         text = request.body.decode("utf-8")
     except UnicodeDecodeError:
         raise DomainError(MSG_COSIGNED_NOTE_INVALID, code="cosigned_note_invalid",
                           detail={"reason": "the body is not UTF-8 text"}) from None
+    if len(text) > TEXT_MAX_LENGTH or "\x00" in text:
+        raise DomainError(MSG_COSIGNED_NOTE_INVALID, code="cosigned_note_invalid",
+                          detail={"reason": f"longer than {TEXT_MAX_LENGTH} characters or holds NUL"})
     added = witness_cosignature_add(signed_note_text=text, now=timezone.now())
     return CosignaturesOut(tree_size=added.checkpoint.tree_size, stored=[row.witness_name for row in added.stored])

@@ -6,6 +6,8 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 from ninja.security import django_auth
 
+from yingdu.api_errors import errors
+from yingdu.api_types import Id, Limit, Line, Text, Token
 from yingdu.errors import Forbidden, NotFound
 from yingdu.metering.api import PROVIDER_AUTH
 from yingdu.rules.money import Money, MoneyParseError
@@ -49,12 +51,12 @@ class VoucherDetailOut(VoucherOut):
 
 
 class RedemptionIn(Schema):
-    voucher_number: str
-    code: str = ""
-    order_ref: str
-    category: str
-    amount: str
-    description: str = ""
+    voucher_number: Token
+    code: Token = ""
+    order_ref: Line
+    category: Token
+    amount: Token
+    description: Text = ""
 
 
 class RedemptionOut(Schema):
@@ -73,8 +75,8 @@ class RedemptionOut(Schema):
 
 
 class CodeIn(Schema):
-    provider_id: int | None = None
-    max_amount: str | None = None
+    provider_id: Id | None = None
+    max_amount: Token | None = None
 
 
 class CodeOut(Schema):
@@ -94,12 +96,12 @@ class CodeCreatedOut(CodeOut):
 
 
 class ReasonIn(Schema):
-    reason: str
+    reason: Text
 
 
 class RevokeIn(Schema):
-    reason: str
-    source: str = "finance"
+    reason: Text
+    source: Token = "finance"
 
 
 class RevocationOut(Schema):
@@ -191,7 +193,7 @@ def _key_provider(request):
 
 
 @vouchers_router.get("", response=list[VoucherOut], auth=django_auth, summary="我可见的算力券")
-def vouchers_list(request, status: str | None = None):
+def vouchers_list(request, status: Token | None = None):
     queryset = selectors.vouchers_visible_to(request.user)
     if status:
         queryset = queryset.filter(status=status)
@@ -200,7 +202,8 @@ def vouchers_list(request, status: str | None = None):
 
 @vouchers_router.get("/{number}", response={200: VoucherDetailOut, 404: ErrorOut}, auth=django_auth,
                      summary="算力券详情与流水")
-def voucher_detail(request, number: str):
+@errors(voucher_not_found=404)
+def voucher_detail(request, number: Token):
     voucher = selectors.voucher_get_for(request.user, number)
     [view] = selectors.voucher_views([voucher])
     history = [{"id": t.pk, "kind": t.kind, "amount_fen": t.amount_fen, "reason": t.reason, "at": t.created_at,
@@ -212,7 +215,9 @@ def voucher_detail(request, number: str):
 @vouchers_router.post("/{number}/revoke", response={200: RevocationOut, 403: ErrorOut, 404: ErrorOut,
                                                     409: ErrorOut}, auth=django_auth,
                       summary="撤销算力券（财务）：余额作废，已核销金额形成追回债权")
-def voucher_revoke(request, number: str, payload: RevokeIn):
+@errors(second_person_required=202, field_required=400, role_not_allowed=403, voucher_not_found=404,
+        voucher_not_revocable=409)
+def voucher_revoke(request, number: Token, payload: RevokeIn):
     voucher = selectors.voucher_get_for(request.user, number)
     revocation = services.voucher_revoke(voucher=voucher, reason=payload.reason, actor=request.user,
                                          now=timezone.now(), source=payload.source)
@@ -222,7 +227,8 @@ def voucher_revoke(request, number: str, payload: RevokeIn):
 
 @vouchers_router.get("/{number}/codes", response={200: list[CodeOut], 404: ErrorOut}, auth=django_auth,
                      summary="算力券的核销码（不含码本身）")
-def codes_list(request, number: str):
+@errors(voucher_not_found=404)
+def codes_list(request, number: Token):
     voucher = selectors.voucher_get_for(request.user, number)
     codes = selectors.redemption_codes_visible_to(request.user).filter(voucher=voucher)
     return [_code_out(view) for view in selectors.redemption_code_views(codes, now=timezone.now())]
@@ -239,7 +245,9 @@ CODE_DESCRIPTION = f"""
 @vouchers_router.post("/{number}/codes", response={201: CodeCreatedOut, 400: ErrorOut, 404: ErrorOut,
                                                    409: ErrorOut}, auth=django_auth,
                       summary="生成核销码（企业成员）", description=CODE_DESCRIPTION)
-def code_create(request, number: str, payload: CodeIn):
+@errors(provider_not_local=400, redemption_code_limit_above_available=400, voucher_not_found=404,
+        voucher_not_active=409)
+def code_create(request, number: Token, payload: CodeIn):
     voucher = selectors.voucher_get_for(request.user, number)
     provider = None
     if payload.provider_id is not None:
@@ -255,7 +263,8 @@ def code_create(request, number: str, payload: CodeIn):
 
 @vouchers_router.post("/{number}/codes/{int:code_id}/revoke", response={200: CodeOut, 404: ErrorOut, 409: ErrorOut},
                       auth=django_auth, summary="作废核销码（企业成员）")
-def code_revoke(request, number: str, code_id: int):
+@errors(voucher_not_found=404, redemption_code_not_active=409)
+def code_revoke(request, number: Token, code_id: Id):
     voucher = selectors.voucher_get_for(request.user, number)
     code = selectors.redemption_code_get_for(request.user, code_id)
     if code.voucher_id != voucher.pk:
@@ -284,6 +293,11 @@ SUBMIT_DESCRIPTION = """
 @redemptions_router.post("", response={200: RedemptionOut, 201: RedemptionOut, 400: ErrorOut, 403: ErrorOut,
                                        404: ErrorOut, 409: ErrorOut, 429: ErrorOut},
                          auth=PROVIDER_AUTH, summary="提交核销（服务商）", description=SUBMIT_DESCRIPTION)
+@errors(money_empty=400, money_not_a_number=400, money_too_many_decimals=400, order_ref_invalid=400,
+        redemption_category_ineligible=400, redemption_code_required=400, voucher_number_invalid=400,
+        provider_not_local=403, voucher_or_code_invalid=404, redemption_code_limit_exceeded=409,
+        redemption_conflict=409, voucher_expired=409, voucher_insufficient_balance=409, voucher_not_active=409,
+        redemption_code_locked=429)
 def redemption_submit(request, payload: RedemptionIn):
     result = redemptions.redemption_submit(
         provider=request.provider, voucher_number=payload.voucher_number, code=payload.code,
@@ -295,7 +309,7 @@ def redemption_submit(request, payload: RedemptionIn):
 
 @redemptions_router.get("", response=list[RedemptionOut], auth=[*PROVIDER_AUTH, django_auth],
                         summary="核销记录（服务商看自己的，企业看自己券的）")
-def redemptions_list(request, status: str | None = None, limit: int = 100):
+def redemptions_list(request, status: Token | None = None, limit: Limit = 100):
     provider = _key_provider(request)
     queryset = (selectors.redemptions_of_provider(provider) if provider is not None
                 else selectors.redemptions_visible_to(request.user))
@@ -315,7 +329,8 @@ def statements_list(request):
 
 @redemptions_router.get("/statements/{int:statement_id}", response={200: StatementDetailOut, 404: ErrorOut},
                         auth=[*PROVIDER_AUTH, django_auth], summary="结算单明细")
-def statement_detail(request, statement_id: int):
+@errors(statement_not_found=404)
+def statement_detail(request, statement_id: Id):
     provider = _key_provider(request)
     if provider is not None:
         statement = selectors.statements_of_provider(provider).filter(pk=statement_id).first()
@@ -329,7 +344,8 @@ def statement_detail(request, statement_id: int):
 
 @redemptions_router.get("/{int:redemption_id}", response={200: RedemptionOut, 404: ErrorOut},
                         auth=[*PROVIDER_AUTH, django_auth], summary="一条核销记录")
-def redemption_detail(request, redemption_id: int):
+@errors(redemption_not_found=404)
+def redemption_detail(request, redemption_id: Id):
     provider = _key_provider(request)
     if provider is not None:
         return _redemption_out(selectors.redemption_get_for_provider(provider, redemption_id))
@@ -345,7 +361,8 @@ def _redemption_for_member(request, redemption_id: int) -> Redemption:
 @redemptions_router.post("/{int:redemption_id}/confirm", response={200: RedemptionOut, 404: ErrorOut,
                                                                   409: ErrorOut},
                          auth=django_auth, summary="企业确认核销（此时才从券余额划转给服务商）")
-def redemption_confirm(request, redemption_id: int):
+@errors(redemption_not_found=404, redemption_not_pending=409)
+def redemption_confirm(request, redemption_id: Id):
     redemption = _redemption_for_member(request, redemption_id)
     redemption = redemptions.redemption_confirm(redemption=redemption, actor=request.user, now=timezone.now())
     return _redemption_out(redemption)
@@ -354,7 +371,8 @@ def redemption_confirm(request, redemption_id: int):
 @redemptions_router.post("/{int:redemption_id}/reject", response={200: RedemptionOut, 400: ErrorOut,
                                                                  404: ErrorOut, 409: ErrorOut},
                          auth=django_auth, summary="企业拒绝核销（预留金额释放）")
-def redemption_reject(request, redemption_id: int, payload: ReasonIn):
+@errors(field_required=400, redemption_not_found=404, redemption_not_pending=409)
+def redemption_reject(request, redemption_id: Id, payload: ReasonIn):
     redemption = _redemption_for_member(request, redemption_id)
     redemption = redemptions.redemption_reject(redemption=redemption, reason=payload.reason, actor=request.user,
                                             now=timezone.now())

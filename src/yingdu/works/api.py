@@ -5,6 +5,8 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.security import django_auth
 
+from yingdu.api_errors import errors
+from yingdu.api_types import Count, Id, Line, LineList, Text, Token, TokenList
 from yingdu.enterprises.selectors import enterprise_of_user
 from yingdu.errors import Forbidden, NotFound
 from yingdu.files import stored_file_response
@@ -45,12 +47,12 @@ class WorkOut(Schema):
 
 
 class FactsIn(Schema):
-    episode_count: int
-    episode_min_seconds: int
-    episode_max_seconds: int
-    aspect_ratio: str
-    ai_techniques: list[str]
-    overseas_titles: list[str] = []
+    episode_count: Count
+    episode_min_seconds: Count
+    episode_max_seconds: Count
+    aspect_ratio: Token
+    ai_techniques: TokenList
+    overseas_titles: LineList = []
 
     def facts(self) -> services.WorkFacts:
         data = self.dict()
@@ -60,27 +62,27 @@ class FactsIn(Schema):
 
 
 class DeclareIn(FactsIn):
-    title: str
-    form: str
-    project_tag: str
+    title: Line
+    form: Token
+    project_tag: Token
     production_start_on: date
     production_end_on: date
 
 
 class DetailsIn(FactsIn):
-    title: str
-    form: str
-    reason: str = ""
+    title: Line
+    form: Token
+    reason: Text = ""
 
 
 class ReleaseIn(Schema):
-    platform: str
-    platform_name: str = ""
-    url: str
+    platform: Token
+    platform_name: Line = ""
+    url: Line
     went_live_on: date
-    licence_number: str
-    supersedes_id: int | None = None
-    reason: str = ""
+    licence_number: Line
+    supersedes_id: Id | None = None
+    reason: Text = ""
 
 
 class ReleaseOut(Schema):
@@ -98,14 +100,14 @@ class ReleaseOut(Schema):
 
 
 class DistributionIn(Schema):
-    territory: str
-    platform: str
-    platform_name: str = ""
-    listed_title: str
-    url: str = ""
+    territory: Token
+    platform: Token
+    platform_name: Line = ""
+    listed_title: Line
+    url: Line = ""
     went_live_on: date
-    supersedes_id: int | None = None
-    reason: str = ""
+    supersedes_id: Id | None = None
+    reason: Text = ""
 
 
 class DistributionOut(Schema):
@@ -129,6 +131,7 @@ def work_list(request):
 
 
 @router.post("", response={201: WorkOut}, auth=django_auth, summary="登记作品（含集数、单集时长、画幅、AI技术）")
+@errors(aspect_ratio_mismatch=400, field_required=400, work_form_invalid=400, not_enterprise_member=403)
 def work_declare(request, payload: DeclareIn):
     enterprise = enterprise_of_user(request.user)
     if enterprise is None:
@@ -141,18 +144,21 @@ def work_declare(request, payload: DeclareIn):
 
 
 @router.get("/{int:work_id}", response=WorkOut, auth=django_auth, summary="作品详情")
-def work_detail(request, work_id: int):
+@errors(work_not_found=404)
+def work_detail(request, work_id: Id):
     return selectors.work_get_for(request.user, work_id)
 
 
 @router.get("/{int:work_id}/details", response=list[DetailsOut], auth=django_auth, summary="作品信息的全部版本")
-def work_details_history(request, work_id: int):
+@errors(work_not_found=404)
+def work_details_history(request, work_id: Id):
     return list(selectors.work_details_history(selectors.work_get_for(request.user, work_id)))
 
 
 @router.post("/{int:work_id}/details", response={201: DetailsOut}, auth=django_auth,
              summary="记录作品信息的新版本（更正须说明理由）")
-def work_details_record(request, work_id: int, payload: DetailsIn):
+@errors(field_required=400, work_form_invalid=400, work_not_found=404)
+def work_details_record(request, work_id: Id, payload: DetailsIn):
     work = selectors.work_get_for(request.user, work_id)
     details = services.work_details_record(work=work, actor=request.user, title=payload.title, form=payload.form,
                                            facts=payload.facts(), reason=payload.reason, now=timezone.now())
@@ -160,19 +166,22 @@ def work_details_record(request, work_id: int, payload: DetailsIn):
 
 
 @router.get("/{int:work_id}/releases", response=list[ReleaseOut], auth=django_auth, summary="上线记录（含已被更正的）")
-def release_list(request, work_id: int):
+@errors(work_not_found=404)
+def release_list(request, work_id: Id):
     return list(selectors.work_releases_all(selectors.work_get_for(request.user, work_id)))
 
 
 @router.post("/{int:work_id}/releases", response={201: ReleaseOut}, auth=django_auth, summary="登记上线记录")
-def release_record(request, work_id: int, payload: Form[ReleaseIn], screenshot: File[UploadedFile]):
+@errors(platform_invalid=400, work_not_found=404)
+def release_record(request, work_id: Id, payload: Form[ReleaseIn], screenshot: File[UploadedFile]):
     work = selectors.work_get_for(request.user, work_id)
     return 201, services.work_release_record(work=work, actor=request.user, screenshot=screenshot,
                                              now=timezone.now(), **payload.dict())
 
 
 @router.get("/{int:work_id}/releases/{int:release_id}/screenshot", auth=django_auth, summary="下载上线截图")
-def release_screenshot(request, work_id: int, release_id: int):
+@errors(release_not_found=404, work_not_found=404)
+def release_screenshot(request, work_id: Id, release_id: Id):
     release = selectors.work_release_get(selectors.work_get_for(request.user, work_id), release_id)
     return stored_file_response(category="release_screenshots", sha256=release.screenshot_sha256,
                                 content_type=release.screenshot_content_type, filename=release.screenshot_filename)
@@ -180,13 +189,15 @@ def release_screenshot(request, work_id: int, release_id: int):
 
 @router.get("/{int:work_id}/distributions", response=list[DistributionOut], auth=django_auth,
             summary="出海发行记录（含已被更正的）")
-def distribution_list(request, work_id: int):
+@errors(work_not_found=404)
+def distribution_list(request, work_id: Id):
     return list(selectors.work_distributions_all(selectors.work_get_for(request.user, work_id)))
 
 
 @router.post("/{int:work_id}/distributions", response={201: DistributionOut}, auth=django_auth,
              summary="登记出海发行（协议、海外上线证明、片名对应）")
-def distribution_record(request, work_id: int, payload: Form[DistributionIn], agreement: File[UploadedFile],
+@errors(field_required=400, platform_invalid=400, work_not_found=404)
+def distribution_record(request, work_id: Id, payload: Form[DistributionIn], agreement: File[UploadedFile],
                         listing_evidence: File[UploadedFile]):
     work = selectors.work_get_for(request.user, work_id)
     return 201, services.work_distribution_record(work=work, actor=request.user, agreement=agreement,
@@ -196,7 +207,8 @@ def distribution_record(request, work_id: int, payload: Form[DistributionIn], ag
 
 @router.get("/{int:work_id}/distributions/{int:distribution_id}/{kind}", auth=django_auth,
             summary="下载出海协议（agreement）或海外上线证明（listing）")
-def distribution_file(request, work_id: int, distribution_id: int, kind: str):
+@errors(distribution_not_found=404, work_not_found=404)
+def distribution_file(request, work_id: Id, distribution_id: Id, kind: Token):
     distribution = selectors.work_distribution_get(selectors.work_get_for(request.user, work_id), distribution_id)
     if kind not in ("agreement", "listing"):
         raise NotFound("未找到", code="not_found")
