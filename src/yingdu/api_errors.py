@@ -24,6 +24,9 @@ JSON_BODY = {"request_too_large": 413, "json_too_deep": 400}
 AUTHENTICATION = {"not_authenticated": 401}
 SESSION = {"forbidden": 403, "password_change_required": 403}
 PATH = {"not_found": 404}
+# what yingdu.files.store_upload refuses, for any operation that takes a file
+FILE_UPLOAD = {"file_empty": 400, "file_too_large": 400, "file_type_not_allowed": 400, "file_damaged": 400,
+               "file_not_image": 400}
 
 
 def errors(**codes: int) -> Callable:
@@ -67,7 +70,19 @@ def automatic_errors(operation, *, path: str) -> dict[str, int]:
             found.update(SESSION)
     if "{" in path:
         found.update(PATH)
+    if _takes_files(operation):
+        found.update(FILE_UPLOAD)
     return found
+
+
+def _takes_files(operation) -> bool:
+    """The operation takes an uploaded file (a File parameter, alone or in a multipart body with form fields)."""
+    from ninja.files import UploadedFile
+
+    def is_file(annotation) -> bool:
+        return annotation is UploadedFile or UploadedFile in getattr(annotation, "__args__", ())
+
+    return any(is_file(field.annotation) for model in operation.models for field in model.model_fields.values())
 
 
 def _is_session_auth(auth) -> bool:

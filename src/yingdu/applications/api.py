@@ -1,16 +1,17 @@
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.http import HttpResponse
 from django.utils import timezone
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.security import django_auth
+from pydantic import Field
 
 from yingdu.accounts.models import STAFF_ROLES
 from yingdu.accounts.selectors import user_roles
 from yingdu.api_errors import errors
-from yingdu.api_types import NO_NUL, Id, Index, Text, Token, TokenList
+from yingdu.api_types import DB_INT_MAX, NO_NUL, TOKEN_MAX_LENGTH, Id, Text, Token, TokenList
 from yingdu.errors import Forbidden
 from yingdu.files import stored_file_response
 from yingdu.works.selectors import work_get_for
@@ -190,6 +191,9 @@ def application_create(request, payload: CreateIn):
 
 
 QUEUE_LIMIT_DEFAULT, QUEUE_LIMIT_MAX, QUEUE_OFFSET_MAX = 50, 200, 10_000_000
+# a declared amount in fen: signed within the database's range, so that the service answers a zero or negative
+# amount with its own code (invoice_amount_not_positive, invoice_tax_negative)
+Fen = Annotated[int, Field(ge=-DB_INT_MAX, le=DB_INT_MAX)]
 QueueStatus = Literal[("",) + tuple(status.value for status in OPEN_STATUSES)]
 QueueBadge = Literal[("",) + selectors.QUEUE_BADGES]
 
@@ -284,11 +288,10 @@ def invoice_list(request, application_id: Id):
                      "issued_on、seller_uscc、amount_fen 不含税、tax_fen、upload PDF 或 OFD）")
 @errors(application_not_found=404, not_enterprise_member=403, invoice_closed=409, invoice_duplicate=409,
         invoice_code_format=400, invoice_number_format=400, invoice_date_future=400, invoice_seller_uscc=400,
-        invoice_seller_not_provider=400, invoice_amount_not_positive=400, invoice_tax_negative=400,
-        file_empty=400, file_too_large=400, file_type_not_allowed=400, file_damaged=400)
+        invoice_seller_not_provider=400, invoice_amount_not_positive=400, invoice_tax_negative=400)
 def invoice_declare(request, application_id: Id, invoice_number: Form[Token], issued_on: Form[date],
-                    seller_uscc: Form[Token], amount_fen: Form[Index], tax_fen: Form[Index],
-                    upload: File[UploadedFile], invoice_code: Form[Token] = ""):
+                    seller_uscc: Form[Token], amount_fen: Form[Fen], tax_fen: Form[Fen], upload: File[UploadedFile],
+                    invoice_code: str = Form("", max_length=TOKEN_MAX_LENGTH, pattern=NO_NUL)):
     application = selectors.application_get_for(request.user, application_id)
     invoice = services.application_invoice_declare(
         application=application, invoice_code=invoice_code, invoice_number=invoice_number, issued_on=issued_on,
