@@ -70,8 +70,11 @@ def work_unnoticed_records(work, *, start_on: date | None = None, end_on: date |
 
 
 def work_notice_gap(work) -> int:
-    """How many original records count for the work but are on none of its notices (0 when the enterprise has been
-    told of every record the subsidy pays for)."""
+    """How many original records count for the work but are on none of its issued notices: what a supplementary
+    notice must tell before approval. A work with no issued notice yet has no gap: its first notice (issued at
+    review start, or owed until the official calendar allows it) lists every record."""
+    if not DataNotice.objects.filter(work=work).exists():
+        return 0
     return work_unnoticed_records(work).filter(corrects__isnull=True).count()
 
 

@@ -2,11 +2,12 @@
 approved (issue 14, item 1): a quarantined record attributed later, a provider's late record."""
 
 import json
-from datetime import date
+from datetime import date, datetime
 from fractions import Fraction
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from yingdu.accounts.models import Role
@@ -30,7 +31,7 @@ from yingdu.testing.factories import (
 )
 from yingdu.transparency.models import LogEntry
 
-from .conftest import at, evidence
+from .conftest import SHANGHAI, at, evidence
 from .test_calendar_life import official_2027
 from .test_counted_records import ingest
 
@@ -105,6 +106,8 @@ def test_a_record_attributed_after_the_notice_is_told_by_a_supplementary_notice_
     assert fen(case.first.cost_microfen + supplement.cost_microfen) == approved.verified_cost_fen == 102_000
 
 
+# pages and the API act at the request's time: the days of the case, not the real date
+@time_machine.travel(datetime(2026, 9, 23, 10, tzinfo=SHANGHAI), tick=False)
 def test_a_late_record_blocks_approval_until_staff_issue_the_supplementary_notice_from_the_application_page(case):
     # the provider pushes a record of March after the notice was issued
     [late] = ingest(case.meter, case.enterprise.uscc, [(case.work.project_tag, "10", "2026-03-05T09:00:00+08:00")],
@@ -140,6 +143,7 @@ def test_a_late_record_blocks_approval_until_staff_issue_the_supplementary_notic
     assert approve().status == "approved"
 
 
+@time_machine.travel(datetime(2026, 9, 23, 10, tzinfo=SHANGHAI), tick=False)
 def test_the_supplement_api_issues_refuses_and_hides_other_enterprises_works(case):
     url = f"/api/v1/works/{case.work.pk}/notices/supplement"
     staff = client_for(case.reviewer)
