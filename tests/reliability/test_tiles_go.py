@@ -5,11 +5,11 @@ import base64
 import os
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from yingdu.testing.events import sample_entries, sample_entry
 from yingdu.transparency.keys import verifier_keys
@@ -19,6 +19,9 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(shutil.which("go") is None, reason="go is not installed (make system-deps)"),
 ]
+
+# made at one fixed moment, not the real clock
+NOW = datetime(2026, 9, 21, 2, 0, tzinfo=UTC)
 
 CLIENT_SOURCE = Path(__file__).parent / "go" / "tileclient"
 GOPATH = "/usr/share/gocode"
@@ -42,10 +45,10 @@ def run_client(binary: Path, *arguments: str) -> subprocess.CompletedProcess:
 
 
 def test_go_sumdb_tlog_reads_and_proves_every_entry_through_the_tiles(live_server, tile_client):
-    log_append(events=sample_entries(300), now=timezone.now())
-    old = checkpoint_sign(now=timezone.now())
-    log_append(events=sample_entries(270, start=300), now=timezone.now())
-    new = checkpoint_sign(now=timezone.now())
+    log_append(events=sample_entries(300), now=NOW)
+    old = checkpoint_sign(now=NOW)
+    log_append(events=sample_entries(270, start=300), now=NOW)
+    new = checkpoint_sign(now=NOW)
     prefix = f"{live_server.url}/api/v1/log"
     key = verifier_keys()[0].format()
 

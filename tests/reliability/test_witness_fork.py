@@ -5,9 +5,9 @@ made with the log's real key (an entry rewritten and a checkpoint re-signed at t
 import subprocess
 import sys
 import urllib.request
+from datetime import UTC, datetime
 
 import pytest
-from django.utils import timezone
 
 from yingdu.testing.events import sample_entries, sample_entry
 from yingdu.tlog import MemoryHashStore, leaf_hash, stored_hash_count
@@ -17,6 +17,11 @@ from yingdu.transparency.selectors import checkpoint_latest_witnessed
 from yingdu.transparency.services import canonical_entry, checkpoint_sign, checkpoint_witness, log_append
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# The log acts at one fixed moment, not the real clock. The witness is a separate process that timestamps its
+# cosignatures with its own clock, and the log refuses a cosignature from its future: the moment is therefore one
+# after any date these tests run on.
+NOW = datetime(2099, 1, 4, 2, 0, tzinfo=UTC)
 
 
 def yingdu(*arguments: str, **kwargs):
@@ -76,13 +81,13 @@ def test_witness_cosigns_the_log_and_refuses_a_fork_that_the_witnessed_verifier_
     policy = tmp_path / "trust.txt"
     policy.write_text(f"# pinned out of band\nlog {log_key}\nwitness {witness_vkey}\nquorum 1\n")
 
-    log_append(events=sample_entries(20), now=timezone.now())
-    first = checkpoint_sign(now=timezone.now())
-    assert [o.status for o in checkpoint_witness(checkpoint=first, now=timezone.now())] == [200]
-    log_append(events=sample_entries(5, start=20), now=timezone.now())
-    honest = checkpoint_sign(now=timezone.now())
+    log_append(events=sample_entries(20), now=NOW)
+    first = checkpoint_sign(now=NOW)
+    assert [o.status for o in checkpoint_witness(checkpoint=first, now=NOW)] == [200]
+    log_append(events=sample_entries(5, start=20), now=NOW)
+    honest = checkpoint_sign(now=NOW)
     # The second submission carries a consistency proof from the size the witness cosigned.
-    assert [o.status for o in checkpoint_witness(checkpoint=honest, now=timezone.now())] == [200]
+    assert [o.status for o in checkpoint_witness(checkpoint=honest, now=NOW)] == [200]
     assert checkpoint_latest_witnessed() == honest
 
     state = tmp_path / "verifier-state.json"
@@ -101,11 +106,11 @@ def test_witness_cosigns_the_log_and_refuses_a_fork_that_the_witnessed_verifier_
     assert ok.returncode == 0, ok.stderr
 
     fork_entry(3)
-    forked = checkpoint_sign(now=timezone.now())
+    forked = checkpoint_sign(now=NOW)
     assert forked.tree_size == honest.tree_size and bytes(forked.root_hash) != bytes(honest.root_hash)
 
     # The witness refuses: same size, another root (409), even once told its own latest size.
-    outcomes = checkpoint_witness(checkpoint=forked, now=timezone.now())
+    outcomes = checkpoint_witness(checkpoint=forked, now=NOW)
     assert [o.status for o in outcomes] == [409]
     assert not WitnessCosignature.objects.exists() and checkpoint_latest_witnessed() is None
     assert f'"size": {honest.tree_size}' in witness_state.read_text()

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from yingdu.applications import services
@@ -19,19 +18,23 @@ from .support import draft, eligible_works
 pytestmark = pytest.mark.django_db
 
 
+# the steps of the first test, all at one fixed moment (a Monday in September 2026, Beijing morning)
+MOMENT = datetime(2026, 9, 21, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
 def test_acceptance_supplement_and_decision_notices_are_pdfs_with_a_cjk_font(enterprise, meter, reviewer,
                                                                             approver, tmp_path):
     [work] = eligible_works(enterprise, meter, 1)
     member = verified(enterprise.registered_by)
-    application = services.application_submit(application=draft(work), actor=member, now=timezone.now())
+    application = services.application_submit(application=draft(work, now=MOMENT), actor=member, now=MOMENT)
     client = client_for(enterprise.registered_by)
     assert client.get(f"/applications/{application.pk}/notices/acceptance.pdf").status_code == 404
-    services.application_accept(application=application, actor=reviewer, now=timezone.now())
-    services.application_start_review(application=application, actor=reviewer, now=timezone.now())
+    services.application_accept(application=application, actor=reviewer, now=MOMENT)
+    services.application_start_review(application=application, actor=reviewer, now=MOMENT)
     services.application_request_supplement(application=application, actor=reviewer, items=["授权书"],
-                                             message="请补充", now=timezone.now())
-    services.application_resubmit(application=application, actor=member, now=timezone.now())
-    services.application_approve(application=application, actor=approver, now=timezone.now())
+                                             message="请补充", now=MOMENT)
+    services.application_resubmit(application=application, actor=member, now=MOMENT)
+    services.application_approve(application=application, actor=approver, now=MOMENT)
     for kind in ("acceptance", "supplement", "decision"):
         response = client.get(f"/applications/{application.pk}/notices/{kind}.pdf")
         assert response.status_code == 200 and response["Content-Type"] == "application/pdf"

@@ -9,7 +9,6 @@ from decimal import Decimal
 from io import BytesIO
 
 import pytest
-from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from yingdu.applications import services
@@ -19,23 +18,27 @@ from yingdu.xlsx import DATE_FORMAT, DATETIME_FORMAT, YUAN_FORMAT, Yuan, write_c
 
 from .support import declare, draft, member_of, meter_usage, release
 
+# every step of these applications happens at one fixed moment (a Monday in September 2026, Beijing morning)
+MOMENT = datetime(2026, 9, 21, 2, 0, tzinfo=UTC)
+
 pytestmark = pytest.mark.django_db
 
 FORMULA_TITLE = '=HYPERLINK("http://x","y")'
 
 
 def _submitted(enterprise, meter, title: str):
-    work = declare(enterprise, title=title)
+    work = declare(enterprise, title=title, now=MOMENT)
     meter_usage(meter, [work])
-    release(work)
-    return services.application_submit(application=draft(work), actor=member_of(enterprise), now=timezone.now())
+    release(work, now=MOMENT)
+    return services.application_submit(application=draft(work, now=MOMENT), actor=member_of(enterprise),
+                                       now=MOMENT)
 
 
 def _approved(enterprise, meter, reviewer, approver, title: str):
     application = _submitted(enterprise, meter, title)
-    services.application_accept(application=application, actor=reviewer, now=timezone.now())
-    services.application_start_review(application=application, actor=reviewer, now=timezone.now())
-    return services.application_approve(application=application, actor=approver, now=timezone.now())
+    services.application_accept(application=application, actor=reviewer, now=MOMENT)
+    services.application_start_review(application=application, actor=reviewer, now=MOMENT)
+    return services.application_approve(application=application, actor=approver, now=MOMENT)
 
 
 def _sheet(content: bytes):
@@ -46,7 +49,7 @@ def _sheet(content: bytes):
 
 def test_a_formula_title_is_a_text_cell_with_quote_prefix_in_the_queue_export(enterprise, meter, reviewer):
     application = _submitted(enterprise, meter, FORMULA_TITLE)
-    services.application_accept(application=application, actor=reviewer, now=timezone.now())
+    services.application_accept(application=application, actor=reviewer, now=MOMENT)
     export = client_for(reviewer).get("/applications/export/queue.xlsx")
     assert export.status_code == 200
     sheet, header, rows = _sheet(export.content)
@@ -105,7 +108,7 @@ def test_money_dates_and_times_have_their_types_and_formats():
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is optional (apt-get install libreoffice-calc)")
 def test_libreoffice_evaluates_no_formula_from_the_export(enterprise, meter, reviewer, tmp_path):
     application = _submitted(enterprise, meter, FORMULA_TITLE)
-    services.application_accept(application=application, actor=reviewer, now=timezone.now())
+    services.application_accept(application=application, actor=reviewer, now=MOMENT)
     source = tmp_path / "queue.xlsx"
     source.write_bytes(client_for(reviewer).get("/applications/export/queue.xlsx").content)
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to",

@@ -2,9 +2,10 @@
 
 import json
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
 
 from yingdu.applications import services
 from yingdu.applications import urls as application_urls
@@ -19,6 +20,9 @@ from .support import draft, eligible_works, pdf, png
 
 pytestmark = pytest.mark.django_db
 
+# the fixture's records are made at one fixed moment (a Monday in September 2026, Beijing morning)
+MOMENT = datetime(2026, 9, 21, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+
 
 @pytest.fixture
 def foreign(enterprise, meter):
@@ -27,12 +31,12 @@ def foreign(enterprise, meter):
     distribution = work_distribution_record(
         work=work, actor=verified(enterprise.registered_by), territory="美国", platform="reelshort",
         listed_title="Lost", went_live_on=work.production_start_on, agreement=pdf(), listing_evidence=pdf(),
-        now=timezone.now())
-    application = draft(work)
+        now=MOMENT)
+    application = draft(work, now=MOMENT)
     invoice = services.application_invoice_declare(
         application=application, invoice_code="", invoice_number="2" * 20, issued_on=work.production_start_on,
         seller_uscc=meter.provider.uscc, amount_fen=100, tax_fen=6, upload=pdf("发票.pdf"),
-        actor=verified(enterprise.registered_by), now=timezone.now())
+        actor=verified(enterprise.registered_by), now=MOMENT)
     return {"work": work.pk, "release": work.releases.get().pk, "distribution": distribution.pk,
             "application": application.pk, "material": application.materials.get().pk, "invoice": invoice.pk}
 

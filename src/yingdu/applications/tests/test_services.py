@@ -296,11 +296,12 @@ def test_approval_issues_a_voucher_with_the_fixed_amount(enterprise, meter, revi
     from yingdu.vouchers.models import Voucher
 
     [work] = eligible_works(enterprise, meter, 1)
-    application = services.application_submit(application=draft(work), actor=member_of(enterprise),
-                                              now=timezone.now())
-    services.application_accept(application=application, actor=reviewer, now=timezone.now())
-    services.application_start_review(application=application, actor=reviewer, now=timezone.now())
-    application = services.application_approve(application=application, actor=approver, now=timezone.now())
+    moment = at(date(2026, 9, 21))
+    application = services.application_submit(application=draft(work, now=moment), actor=member_of(enterprise),
+                                              now=moment)
+    services.application_accept(application=application, actor=reviewer, now=moment)
+    services.application_start_review(application=application, actor=reviewer, now=moment)
+    application = services.application_approve(application=application, actor=approver, now=moment)
     voucher = Voucher.objects.get(application_id=application.pk)
     assert voucher.amount_fen == application.approved_amount_fen == 240_000
     assert application.transitions.get(action="approve").detail["approved_amount_fen"] == voucher.amount_fen

@@ -127,7 +127,6 @@ def test_the_draws_are_listed_publicly_on_the_transparency_page(q3_works):
 
 def test_with_a_witness_policy_the_verifier_needs_the_draw_checkpoint_cosigned_by_the_quorum(
         q3_works, tmp_path, settings, capsys):
-    from django.utils import timezone
 
     from yingdu.tlog import CosignerKey, cosign_checkpoint
     from yingdu.tlog.cli import main
@@ -149,7 +148,7 @@ def test_with_a_witness_policy_the_verifier_needs_the_draw_checkpoint_cosigned_b
     assert status == 1 and "quorum" in error
     text = draw.checkpoint_note.split("\n\n")[0] + "\n"
     cosignature = cosign_checkpoint(text=text, cosigner_key=witness, timestamp=int(AFTER_Q3.timestamp()))
-    witness_cosignature_add(signed_note_text=draw.checkpoint_note + cosignature.format(), now=timezone.now())
+    witness_cosignature_add(signed_note_text=draw.checkpoint_note + cosignature.format(), now=AFTER_Q3)
     state = tmp_path / "state.json"
     assert verify("--state", str(state)) == (0, "note: " + str(state) + " does not exist yet; starting from this "
                                                     "checkpoint\n")

@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -80,7 +82,8 @@ def test_an_oversized_licence_is_refused(settings):
     settings.UPLOAD_MAX_BYTES = 100
     with pytest.raises(DomainError) as caught:
         services.enterprise_register(user=make_user(), details=enterprise_details(),
-                                     licence=licence_pdf(data=PDF_BYTES + b"x" * 200), now=timezone.now())
+                                     licence=licence_pdf(data=PDF_BYTES + b"x" * 200),
+                                     now=datetime(2026, 9, 21, 2, 0, tzinfo=UTC))
     assert caught.value.code == "file_too_large"
     assert Enterprise.objects.count() == 0
 

@@ -1,11 +1,11 @@
 """The log in the C2SP tlog-tiles layout, from outside: paths, contents, cache headers, 404 beyond the tree."""
 
 import hashlib
+from datetime import UTC, datetime
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
-from django.utils import timezone
 
 from yingdu.testing.events import sample_entries
 from yingdu.tlog import MemoryHashStore, node_hash
@@ -15,12 +15,15 @@ from yingdu.transparency.services import checkpoint_sign, log_append
 
 pytestmark = pytest.mark.django_db
 
+# the log's entries and checkpoints are made at one fixed moment, not the real clock
+NOW = datetime(2026, 9, 21, 2, 0, tzinfo=UTC)
+
 PREFIX = "/api/v1/log"
 
 
 def grow(count: int, start: int = 0):
-    log_append(events=sample_entries(count, start=start), now=timezone.now())
-    return checkpoint_sign(now=timezone.now())
+    log_append(events=sample_entries(count, start=start), now=NOW)
+    return checkpoint_sign(now=NOW)
 
 
 def get(path: str):
@@ -83,7 +86,7 @@ def test_entry_bundles_hash_to_the_level_zero_tile():
 
 def test_tiles_beyond_the_signed_tree_are_not_found():
     grow(300)
-    log_append(events=sample_entries(10, start=300), now=timezone.now())  # appended, not yet signed
+    log_append(events=sample_entries(10, start=300), now=NOW)  # appended, not yet signed
     for path in ["0/001", "0/001.p/45", "entries/001.p/45", "0/002.p/1", "1/000.p/2", "2/000.p/1", "0/005",
                  "0/1", "nonsense", "0/001.p/300"]:
         response = get(path)

@@ -2,11 +2,10 @@
 stored files are served back as what they are (images inline, PDFs as attachments, never sniffed)."""
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 
 from yingdu.accounts.models import Role
 from yingdu.enterprises import services as enterprise_services
@@ -33,6 +32,9 @@ from yingdu.testing.factories import (
 )
 from yingdu.works import services
 from yingdu.works.models import OverseasDistribution, WorkRelease
+
+# made at one fixed moment, not the real clock
+NOW = datetime(2026, 9, 21, 2, 0, tzinfo=UTC)
 
 NUMBER = "（京）网剧审字（2026）第018号"
 JPEG_BYTES = image_bytes("JPEG")
@@ -126,7 +128,7 @@ def test_a_pdf_screenshot_through_the_api_is_a_400_with_the_code_and_the_field(w
 def test_a_truncated_licence_is_refused_and_registers_nothing():
     with pytest.raises(DomainError) as caught:
         enterprise_services.enterprise_register(
-            user=make_user(), details=enterprise_details(), now=timezone.now(),
+            user=make_user(), details=enterprise_details(), now=NOW,
             licence=SimpleUploadedFile("执照.png", PNG_BYTES[:-20], content_type="image/png"))
     assert caught.value.code == "file_damaged"
 
@@ -135,7 +137,7 @@ def _record_release(work, data: bytes, name: str):
     return services.work_release_record(
         work=work, actor=verified(work.enterprise.registered_by), platform="hongguo",
         url="https://hongguo.example.cn/drama/1", went_live_on=date(2026, 4, 20), licence_number=NUMBER,
-        screenshot=SimpleUploadedFile(name, data, content_type="application/octet-stream"), now=timezone.now())
+        screenshot=SimpleUploadedFile(name, data, content_type="application/octet-stream"), now=NOW)
 
 
 @pytest.mark.django_db
@@ -158,7 +160,7 @@ def test_a_pdf_is_served_as_an_attachment_with_a_pdf_filename(work):
     member = verified(work.enterprise.registered_by)
     distribution = services.work_distribution_record(
         work=work, actor=member, territory="东南亚", platform="other", platform_name="Viu", listed_title="Drama",
-        went_live_on=date(2026, 5, 1), now=timezone.now(),
+        went_live_on=date(2026, 5, 1), now=NOW,
         agreement=SimpleUploadedFile('协议"终稿".PDF', PDF_BYTES, content_type="text/html"),
         listing_evidence=SimpleUploadedFile("证明.png", PNG_BYTES, content_type="image/png"))
     assert OverseasDistribution.objects.get(pk=distribution.pk).agreement_content_type == "application/pdf"
