@@ -9,12 +9,12 @@ from django.contrib.auth.views import LoginView
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yingdu.errors import DomainError
+from yingdu.redirects import safe_next
 
 from .forms import LoginForm, TokenForm
 from .selectors import user_confirmed_totp_device, user_granted_staff_roles, user_is_otp_verified
@@ -22,14 +22,6 @@ from .services import totp_device_confirm, totp_device_start
 from .throttle import login_spray_record_failure, login_spray_refused
 
 MSG_THROTTLED = "尝试次数过多，请稍等几秒后再输入新的动态验证码。"
-
-
-def _safe_next(request, default: str = "portal:dashboard") -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
-                                                     require_https=request.is_secure()):
-        return candidate
-    return reverse(default)
 
 
 class PortalLoginView(LoginView):
@@ -81,7 +73,7 @@ def two_factor(request):
     if device is None:
         return redirect("accounts:two_factor_setup")
     if user_is_otp_verified(request.user):
-        return redirect(_safe_next(request))
+        return redirect(safe_next(request))
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         allowed, _details = device.verify_is_allowed()
@@ -89,10 +81,10 @@ def two_factor(request):
             form.add_error("token", MSG_THROTTLED)
         elif device.verify_token(form.cleaned_data["token"].strip()):
             otp_login(request, device)
-            return redirect(_safe_next(request))
+            return redirect(safe_next(request))
         else:
             form.add_error("token", "动态验证码不正确或已过期。")
-    return render(request, "accounts/two_factor.html", {"form": form, "next": _safe_next(request)})
+    return render(request, "accounts/two_factor.html", {"form": form, "next": safe_next(request)})
 
 
 def two_factor_setup(request):
@@ -112,13 +104,13 @@ def two_factor_setup(request):
         else:
             otp_login(request, device)
             messages.success(request, "双因素认证已启用。")
-            return redirect(_safe_next(request))
+            return redirect(safe_next(request))
     if device is None:
         device = totp_device_start(user=request.user, now=timezone.now())
     qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4)
     secret = _base32(device.bin_key)
     return render(request, "accounts/two_factor_setup.html",
-                  {"form": form, "qr_svg": qr_svg, "secret": secret, "next": _safe_next(request)})
+                  {"form": form, "qr_svg": qr_svg, "secret": secret, "next": safe_next(request)})
 
 
 def _base32(key: bytes) -> str:

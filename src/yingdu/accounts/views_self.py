@@ -18,6 +18,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yingdu.errors import DomainError
+from yingdu.redirects import safe_next
 
 from .forms import TokenForm
 from .forms_self import (
@@ -46,7 +47,7 @@ from .services_self import (
     user_password_change,
     user_profile_update,
 )
-from .views import _base32, _safe_next
+from .views import _base32
 
 # Password reset requests: at most this many per e-mail address, and per client address, per hour.
 RESET_LIMIT_PER_EMAIL = 3
@@ -176,7 +177,7 @@ def two_factor_recovery(request):
     if not user_granted_staff_roles(request.user):
         return redirect("portal:dashboard")
     if user_is_otp_verified(request.user):
-        return redirect(_safe_next(request))
+        return redirect(safe_next(request))
     form = RecoveryCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -186,8 +187,8 @@ def two_factor_recovery(request):
         else:
             otp_login(request, device)
             messages.warning(request, _("您已用恢复码登录，该恢复码已失效。如身份验证器丢失，请重新绑定并生成新的恢复码。"))
-            return redirect(_safe_next(request))
-    return render(request, "accounts/two_factor_recovery.html", {"form": form, "next": _safe_next(request)})
+            return redirect(safe_next(request))
+    return render(request, "accounts/two_factor_recovery.html", {"form": form, "next": safe_next(request)})
 
 
 @login_required

@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from yingdu.accounts.models import STAFF_ROLES, Role
@@ -10,6 +9,7 @@ from yingdu.accounts.permissions import role_required
 from yingdu.accounts.selectors import user_roles
 from yingdu.errors import DomainError, SecondPersonRequired
 from yingdu.files import stored_file_response
+from yingdu.redirects import safe_next
 from yingdu.works.selectors import work_get_for
 
 from . import documents, selectors, services
@@ -67,22 +67,20 @@ def notice_supplement(request, work_id: int):
         work = work_get_for(request.user, work_id)
     except DomainError:
         raise Http404 from None
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = ""
+    back = safe_next(request, default="notices:list")
     try:
         result = services.data_notice_supplement(work=work, actor=request.user, now=timezone.now())
     except DomainError as error:
         messages.error(request, str(error.message))
-        return redirect(back or "notices:list")
+        return redirect(back)
     if result is None:
         messages.info(request, str(services.MSG_NOTHING_TO_SUPPLEMENT))
-        return redirect(back or "notices:list")
+        return redirect(back)
     if isinstance(result, DataNotice):
         messages.success(request, f"补充告知书（编号 {result.pk}）已出具，企业可在其异议期内提出异议。")
         return redirect("notices:detail", notice_id=result.pk)
     messages.info(request, str(result.reason))
-    return redirect(back or "notices:list")
+    return redirect(back)
 
 
 def _detail(request, notice, *, objection_form=None, decision_form=None, status=200):

@@ -140,6 +140,9 @@ def test_a_late_record_blocks_approval_until_staff_issue_the_supplementary_notic
     again = staff.post(reverse("notices:supplement", args=[case.work.pk]), {"next": page}, follow=True)
     assert str(services.MSG_NOTHING_TO_SUPPLEMENT) in again.content.decode()
     assert DataNotice.objects.filter(supplements=case.first).count() == 1
+    # a "next" to another site is not followed
+    away = staff.post(reverse("notices:supplement", args=[case.work.pk]), {"next": "https://evil.example/x"})
+    assert away.status_code == 302 and away["Location"] == reverse("notices:list")
     assert approve().status == "approved"
 
 
