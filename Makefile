@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# Where `make run` serves: `make run YINGDU_BIND=0.0.0.0:8080` (or the variable in the environment) changes it.
+YINGDU_BIND ?= 127.0.0.1:8000
 # An interpreter of Python >= 3.12: PYTHON=... overrides; otherwise the first suitable one found.
 PYTHON ?= $(shell for c in python3.13 /root/.pyenv/versions/3.13*/bin/python3 /usr/bin/python3.13 python3.12 /root/.pyenv/versions/3.12*/bin/python3 python3; do \
 	  p=$$(command -v $$c 2>/dev/null) || continue; \
@@ -15,7 +17,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: static help run test test-sqlite test-postgres test-e2e test-timeshift lint bench install system-deps postgres messages vendor clean
 
 help:
-	@echo "make run    — set up, migrate, load demo data and serve at http://127.0.0.1:8000"
+	@echo "make run    — set up, migrate, load demo data and serve at http://$(YINGDU_BIND) (make run YINGDU_BIND=host:port)"
 	@echo "make test   — set up and run the whole suite on SQLite, PostgreSQL and in Chromium"
 	@echo "make bench  — run the benchmarks and write docs/benchmarks.md"
 
@@ -73,7 +75,7 @@ run: install
 	$(BIN)/yingdu migrate --no-input -v0
 	$(BIN)/yingdu demo
 	$(BIN)/yingdu worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
-	  $(BIN)/yingdu serve
+	  $(BIN)/yingdu serve --bind $(YINGDU_BIND)
 
 # PostgreSQL: on the development and CI machines a cluster listens on 127.0.0.1:5432 (trust auth, database test).
 postgres:
