@@ -51,6 +51,13 @@ def _isolated_uploads(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _quick_password_hashing(settings):
+    """Argon2 at its smallest cost (yingdu.testing.hashers): production's cost is a second per hash on these
+    machines; test_security checks that production hashes with Argon2id."""
+    settings.PASSWORD_HASHERS = ["yingdu.testing.hashers.QuickArgon2PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_axes(settings):
     from django.core.cache import cache
 
