@@ -93,13 +93,18 @@ test: install system-deps postgres
 lint: install
 	$(BIN)/ruff check src tests bench
 
+# The non-browser passes run in parallel worker processes (pytest-xdist), a test file per worker at a time; `make test
+# TEST_WORKERS=0` runs them in one process.
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadfile
+
 test-sqlite: install
 	@echo "== unit and integration tests on SQLite"
-	env -u DATABASE_URL YINGDU_EVENT_COVERAGE=1 $(BIN)/python -m pytest -q -m "not e2e"
+	env -u DATABASE_URL YINGDU_EVENT_COVERAGE=1 $(BIN)/python -m pytest -q -m "not e2e" $(PYTEST_PARALLEL)
 
 test-postgres: install postgres
 	@echo "== unit and integration tests on PostgreSQL ($(PG_URL))"
-	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -m "not e2e"
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -m "not e2e" $(PYTEST_PARALLEL)
 
 # The non-browser suite on SQLite with the clock moved (libfaketime, a relative offset so that child processes and
 # the Asia/Shanghai zone agree) to this year's Beijing New Year's Eve 23:30 and to 15 July next year, both computed
@@ -111,7 +116,7 @@ test-timeshift: install system-deps
 	  offset=$$(( $$(date -d "$$target" +%s) - $$(date +%s) )); \
 	  echo "== unit and integration tests on SQLite with the clock at $$target (FAKETIME=$$(printf '%+d' $$offset)s)"; \
 	  env -u DATABASE_URL faketime -f "$$(printf '%+d' $$offset)s" \
-	    $(BIN)/python -m pytest -q -m "not e2e" || exit 1; \
+	    $(BIN)/python -m pytest -q -m "not e2e" $(PYTEST_PARALLEL) || exit 1; \
 	done
 
 test-e2e: install system-deps
