@@ -72,8 +72,8 @@ def crawl(page, base_url: str, start: str, checked_kinds: set[str], person: str 
             continue
         visited.add(path)
         kind = page_kind(path)
-        if "<id>" in kind:  # an object's page offers each person other actions: checked for each
-            kind = f"{person} {kind}"
+        if url == start or ("<id>" in kind and not path.startswith("/policy/")):
+            kind = f"{person} {kind}"  # a workbench and an object's page offer each person other things
         page.set_viewport_size({"width": 1280, "height": 900})
         try:
             response = page.goto(url)
