@@ -51,6 +51,19 @@ $(ECHARTS_JS):
 	cp var/npm/package/LICENSE var/npm/package/NOTICE $(dir $@)
 	cp var/npm/package/dist/echarts.min.js $@.tmp && mv $@.tmp $@
 
+# axe-core, pinned, from its npm package: the browser tests inject it into every page they check for accessibility
+# (tests/e2e/test_accessibility.py). Test-only, git-ignored under var/; this step does nothing once it exists.
+AXE_VERSION := 4.11.0
+AXE_JS := var/npm/axe-core-$(AXE_VERSION)/axe.min.js
+
+$(AXE_JS):
+	@command -v npm >/dev/null || { echo "npm is needed once to fetch axe-core $(AXE_VERSION) (apt-get install npm)" >&2; exit 1; }
+	@mkdir -p var/npm/axe
+	cd var/npm/axe && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null
+	@mkdir -p $(dir $@)
+	tar -xzf var/npm/axe/axe-core-$(AXE_VERSION).tgz -C $(dir $@) --strip-components=1 package/axe.min.js package/LICENSE
+	@test -s $@
+
 # gettext compiles the translation catalogues; Chromium and a CJK font are needed by browser tests and PDFs;
 # WeasyPrint renders PDF notices with Pango; poppler-utils' pdffonts lets the tests check the embedded CJK font.
 system-deps:
@@ -119,9 +132,9 @@ test-timeshift: install system-deps
 	    $(BIN)/python -m pytest -q -m "not e2e" $(PYTEST_PARALLEL) || exit 1; \
 	done
 
-test-e2e: install system-deps
+test-e2e: install system-deps $(AXE_JS)
 	@echo "== browser journeys in Debian's Chromium (headless)"
-	env -u DATABASE_URL DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/python -m pytest -q -m e2e tests/e2e
+	env -u DATABASE_URL DJANGO_ALLOW_ASYNC_UNSAFE=true YINGDU_AXE_JS=$(AXE_JS) $(BIN)/python -m pytest -q -m e2e tests/e2e
 
 bench: install
 	$(BIN)/python -m bench
