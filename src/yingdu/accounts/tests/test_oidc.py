@@ -220,3 +220,13 @@ def test_an_unreachable_provider_sends_back_to_the_login_page(settings):
     response = client.get("/accounts/oidc/authenticate/")
     assert response.status_code == 302 and response["Location"] == "/accounts/login/"
     assert "统一身份认证服务暂时无法访问" in client.get("/accounts/login/").content.decode()
+
+
+def test_tampering_with_a_linked_identity_is_named():
+    from yingdu.testing.tamper import assert_tampering_is_named
+
+    user = make_user("tamper_linked")
+    identity_link(user=user, issuer="https://id.example.gov.cn", subject="110101199001011234",
+                  proof=IDENTITY_PROOF_PASSWORD, now=NOW)
+    make_user("tamper_other")  # a user the identity could be moved to
+    assert_tampering_is_named(LinkedIdentity)
