@@ -14,7 +14,7 @@ PYTHON ?= $(shell for c in python3.13 /root/.pyenv/versions/3.13*/bin/python3 /u
 	  $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; break; }; done)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: static help run test test-sqlite test-postgres test-e2e test-timeshift lint bench install system-deps postgres messages vendor clean
+.PHONY: oidc-provider static help run test test-sqlite test-postgres test-e2e test-timeshift lint bench install system-deps postgres messages vendor clean
 
 help:
 	@echo "make run    — set up, migrate, load demo data and serve at http://$(YINGDU_BIND) (make run YINGDU_BIND=host:port)"
@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-install: $(STAMP) messages vendor static
+install: $(STAMP) messages vendor static oidc-provider
 
 # Static files collected and compressed (gzip, Brotli) once here, not at each start of the server: `yingdu
 # static_collect` does nothing when the collected set still matches its sources (yingdu/staticfiles.py).
@@ -63,6 +63,20 @@ $(AXE_JS):
 	@mkdir -p $(dir $@)
 	tar -xzf var/npm/axe/axe-core-$(AXE_VERSION).tgz -C $(dir $@) --strip-components=1 package/axe.min.js package/LICENSE
 	@test -s $@
+
+# panva's oidc-provider, pinned, from npm into var/oidc-provider: the real OpenID Connect provider that the sign-in
+# tests start (yingdu/testing/oidc_provider.mjs). Needs node >= 18 and npm; does nothing once installed.
+OIDC_PROVIDER_VERSION := 8.8.1
+OIDC_PROVIDER_STAMP := var/oidc-provider/.installed-$(OIDC_PROVIDER_VERSION)
+
+oidc-provider: $(OIDC_PROVIDER_STAMP)
+
+$(OIDC_PROVIDER_STAMP):
+	@command -v npm >/dev/null || { echo "npm is needed once to fetch oidc-provider $(OIDC_PROVIDER_VERSION) (apt-get install npm)" >&2; exit 1; }
+	@mkdir -p var/oidc-provider
+	@[ -f var/oidc-provider/package.json ] || echo '{"private": true}' > var/oidc-provider/package.json
+	cd var/oidc-provider && npm install --silent --no-audit --no-fund oidc-provider@$(OIDC_PROVIDER_VERSION) >/dev/null
+	@touch $@
 
 # gettext compiles the translation catalogues; Chromium and a CJK font are needed by browser tests and PDFs;
 # WeasyPrint renders PDF notices with Pango; poppler-utils' pdffonts lets the tests check the embedded CJK font.
