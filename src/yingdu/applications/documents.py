@@ -6,6 +6,7 @@ from django.utils import timezone
 from yingdu.errors import NotFound
 from yingdu.i18n import in_chinese
 from yingdu.pdf import CJK_FONT, html_to_pdf
+from yingdu.rules.money import Money
 
 from .models import ApplicationStatus
 from .selectors import base_figures
@@ -32,7 +33,9 @@ def _context(application, kind: str, *, sla) -> dict:
                  "decision": timezone.localdate(application.decided_at) if application.decided_at else None}[kind]
     return {"application": application, "title": NOTICE_KINDS[kind], "kind": kind, "sla": sla,
             "base": base_figures(application.approved_detail),
-            "supplement": supplement, "issued_on": issued_on, "font": CJK_FONT}
+            "supplement": supplement, "issued_on": issued_on, "font": CJK_FONT,
+            "approved_capital": (Money(application.approved_amount_fen).format_capital()
+                                 if application.approved_amount_fen is not None else "")}
 
 
 @in_chinese

@@ -67,6 +67,43 @@ def round_fen(value: Fraction | Decimal | int, *, rule: RoundingRule | str = Rou
     return sign * (whole + int(round_away))
 
 
+_CAPITAL_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_CAPITAL_SECTIONS = ("", "万", "亿")
+
+
+def _capital_group(number: int) -> str:
+    """0 < number < 10,000 in capitals, a zero inside written once (壹仟零伍拾), none at the end."""
+    text, zero_pending = "", False
+    for digit, unit in zip(f"{number:04d}", ("仟", "佰", "拾", ""), strict=True):
+        if digit == "0":
+            zero_pending = bool(text)
+            continue
+        if zero_pending:
+            text, zero_pending = text + "零", False
+        text += _CAPITAL_DIGITS[int(digit)] + unit
+    return text
+
+
+def _capital_whole(whole: int) -> str:
+    """A positive whole number of yuan in capitals by sections of four digits (万, 亿); a gap of zeros between
+    written digits is one 零 (壹万零伍, 壹亿零壹万)."""
+    groups = []
+    while whole:
+        whole, group = divmod(whole, 10_000)
+        groups.append(group)
+    text, zero_pending = "", False
+    for index in reversed(range(len(groups))):
+        group = groups[index]
+        if group == 0:
+            zero_pending = bool(text)
+            continue
+        if text and (zero_pending or group < 1000):
+            text += "零"
+        text += _capital_group(group) + _CAPITAL_SECTIONS[index]
+        zero_pending = False
+    return text
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class Money:
     """An amount of money in integer fen (1 yuan = 100 fen); never a float."""
@@ -110,6 +147,24 @@ class Money:
     def format_display(self) -> str:
         """Yuan with thousands separators and two decimals, e.g. "19,500.00" (the page form)."""
         return self._format(",")
+
+    def format_capital(self) -> str:
+        """The amount in Chinese capitals (人民币大写) as official documents write it, e.g. 12,345.67 yuan is
+        壹万贰仟叁佰肆拾伍元陆角柒分 and 100.00 yuan is 壹佰元整. Amounts below 1 万亿 yuan, not negative."""
+        if self.fen < 0:
+            raise ValueError("a negative amount has no capital form")
+        whole, cents = divmod(self.fen, FEN_PER_YUAN)
+        jiao, fen = divmod(cents, 10)
+        if whole >= 10_000 ** len(_CAPITAL_SECTIONS):
+            raise ValueError("amount too large for its capital form")
+        text = _capital_whole(whole) + "元" if whole else ""
+        if not jiao and not fen:
+            return (text or "零元") + "整"
+        if jiao:
+            text += _CAPITAL_DIGITS[jiao] + "角"
+        elif whole:
+            text += "零"  # 壹元零伍分
+        return text + (_CAPITAL_DIGITS[fen] + "分" if fen else "整")
 
     def __str__(self) -> str:
         return self.format_yuan()

@@ -7,6 +7,7 @@ from yingdu.i18n import in_chinese
 from yingdu.metering.models import ServiceCategory
 from yingdu.pdf import CJK_FONT, html_to_pdf
 from yingdu.rules.money import Money
+from yingdu.works.models import Work
 from yingdu.xlsx import BOLD, SheetWriter, Yuan, workbook_bytes
 
 from .models import SettlementStatement
@@ -19,6 +20,8 @@ def voucher_certificate_html(view: VoucherView) -> str:
     categories = [ServiceCategory(value).label for value in voucher.eligible_service_categories]
     return render_to_string("vouchers/certificate.html", {
         "voucher": voucher, "view": view, "amount": Money(voucher.amount_fen).format_display(),
+        "amount_capital": Money(voucher.amount_fen).format_capital(),
+        "work_title": Work.objects.filter(pk=voucher.work_id).values_list("title", flat=True).first() or "",
         "categories": categories, "font": CJK_FONT})
 
 

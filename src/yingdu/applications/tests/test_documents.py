@@ -10,6 +10,7 @@ import time_machine
 from openpyxl import load_workbook
 
 from yingdu.applications import services
+from yingdu.rules.money import Money
 from yingdu.testing.clients import client_for, verified
 from yingdu.testing.pdf import embedded_font_names, pdf_text
 
@@ -67,6 +68,9 @@ def test_an_event_at_half_past_midnight_beijing_is_dated_with_the_beijing_date_e
         timeline = client.get(f"/api/v1/applications/{application.pk}/timeline").json()
     assert "2026年6月10日" in acceptance and "2026年6月9日" not in acceptance
     assert "决定日期：2026年6月10日" in decision.replace(" ", "")
+    application.refresh_from_db()
+    capital = Money(application.approved_amount_fen).format_capital()
+    assert f"（大写：人民币{capital}）" in "".join(decision.split())
     assert decisions["Content-Disposition"].endswith('decisions-2026-06-10.xlsx"')
     assert queue["Content-Disposition"].endswith('queue-2026-06-10.xlsx"')
     sheet = load_workbook(BytesIO(decisions.content)).active

@@ -196,3 +196,70 @@ def test_round_fen_is_within_one_fen_and_integer(value, rule):
 def test_round_fen_is_monotonic(first, second, rule):
     low, high = sorted((first, second))
     assert round_fen(low, rule=rule) <= round_fen(high, rule=rule)
+
+
+# --- amounts in capitals (人民币大写) ----------------------------------------------------------------------------
+
+CAPITALS = {
+    0: "零元整",
+    5: "伍分",
+    50: "伍角整",
+    56: "伍角陆分",
+    100: "壹元整",
+    105: "壹元零伍分",
+    1_050: "壹拾元伍角整",
+    100_000: "壹仟元整",
+    105_000: "壹仟零伍拾元整",
+    100_500: "壹仟零伍元整",
+    1_000_500: "壹万零伍元整",
+    1_050_000: "壹万零伍佰元整",
+    1_100_000: "壹万壹仟元整",
+    1_234_567: "壹万贰仟叁佰肆拾伍元陆角柒分",
+    2_000_000: "贰万元整",  # the regular cap per work
+    2_600_000: "贰万陆仟元整",  # the overseas cap per work
+    10_000_000_000: "壹亿元整",
+    10_001_000_000: "壹亿零壹万元整",
+    100_000_000_500: "壹拾亿零伍元整",
+    1_000_000_000_000: "壹佰亿元整",
+}
+
+
+@pytest.mark.parametrize("fen,capital", CAPITALS.items())
+def test_amounts_in_capitals_as_official_documents_write_them(fen, capital):
+    assert Money(fen).format_capital() == capital
+
+
+def _read_capital(text: str) -> int:
+    """An independent reader of capitals back to fen, for the round trip below."""
+    digits = {c: i for i, c in enumerate("零壹贰叁肆伍陆柒捌玖")}
+    units = {"拾": 10, "佰": 100, "仟": 1000}
+    yuan_text, _, cents_text = text.partition("元") if "元" in text else ("", "", text)
+    total = section = number = 0
+    for char in yuan_text:
+        if char in digits:
+            number = digits[char]
+        elif char in units:
+            section, number = section + number * units[char], 0
+        elif char == "万":
+            total, section, number = total + (section + number) * 10_000, 0, 0
+        elif char == "亿":
+            total, section, number = (total + section + number) * 100_000_000, 0, 0
+    yuan = total + section + number
+    jiao = digits[cents_text[cents_text.index("角") - 1]] if "角" in cents_text else 0
+    fen = digits[cents_text[cents_text.index("分") - 1]] if "分" in cents_text else 0
+    return yuan * 100 + jiao * 10 + fen
+
+
+@given(st.integers(min_value=0, max_value=10**14 - 1))
+def test_capitals_read_back_to_the_same_amount(fen):
+    capital = Money(fen).format_capital()
+    assert _read_capital(capital) == fen
+    assert "零零" not in capital and not capital.startswith("零") or capital == "零元整"
+    assert capital.endswith(("整", "分"))
+
+
+def test_negative_and_huge_amounts_have_no_capital_form():
+    with pytest.raises(ValueError):
+        Money(-1).format_capital()
+    with pytest.raises(ValueError):
+        Money(10**14).format_capital()

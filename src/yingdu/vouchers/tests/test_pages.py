@@ -8,9 +8,10 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from yingdu.accounts.models import Role
+from yingdu.rules.money import Money
 from yingdu.testing.clients import client_for, verified
 from yingdu.testing.factories import make_enterprise, make_staff, make_user
-from yingdu.testing.pdf import embedded_font_names
+from yingdu.testing.pdf import embedded_font_names, pdf_text
 from yingdu.testing.redemptions import code_for, redeem_with_code
 from yingdu.vouchers import redemptions
 from yingdu.vouchers.ledger import ledger_check_record
@@ -99,6 +100,10 @@ def test_certificate_is_a_pdf_with_an_embedded_cjk_font(voucher, member, tmp_pat
     assert response.content.startswith(b"%PDF")
     fonts = embedded_font_names(response.content, tmp_path)
     assert any("CJK" in name for name in fonts), fonts
+    text = "".join(pdf_text(response.content, tmp_path).split())
+    # the amount in capitals beside the figures, and the application by its number
+    assert f"人民币{Money(voucher.amount_fen).format_capital()}" in text
+    assert f"#{voucher.application_id}" in text
 
 
 @pytest.mark.parametrize("role", [Role.APPROVER, Role.REVIEWER, Role.AUDITOR])
