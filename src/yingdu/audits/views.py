@@ -203,6 +203,9 @@ def draw_detail(request, quarter: str):
 def draw_confirm(request, quarter: str):
     """GET: what the draw will do, with the button; POST: draw (a second click or a concurrent run draws nothing)."""
     state = _quarter_or_404(request, quarter)
+    if request.method == "POST" and not state.drawable:
+        messages.error(request, state.refusal)
+        return redirect("audits:draw_detail", quarter=state.code)
     if request.method == "POST":
         try:
             services.draw_run(quarter=state.code, actor=request.user, now=timezone.now())

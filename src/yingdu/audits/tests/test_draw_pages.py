@@ -79,8 +79,11 @@ def test_a_quarter_without_a_checkpoint_at_its_end_says_why_and_offers_no_button
 
 
 def test_a_quarter_without_candidates_needs_no_draw(auditor, clock):
-    page = client_for(auditor).get("/audits/draws/2026Q3/").content.decode()
+    client = client_for(auditor)
+    page = client.get("/audits/draws/2026Q3/").content.decode()
     assert "没有可抽查的候选，无需抽签" in page and "/audits/draws/2026Q3/run" not in page
+    refused = client.post("/audits/draws/2026Q3/run", follow=True).content.decode()
+    assert "无需抽签" in refused and not SpotCheckDraw.objects.exists()
 
 
 @pytest.mark.parametrize("path", ["/audits/draws/2026Q4/", "/audits/draws/2026Q4/run", "/audits/draws/2026Q9/",

@@ -289,6 +289,10 @@ class Command(BaseCommand):
         try:
             data_notice_issue(work=work, period_start_on=work.production_start_on,
                               period_end_on=work.production_end_on, actor=SYSTEM, now=story.days_before_end(37))
+        except DomainError as error:
+            # a year with only a provisional calendar: the notice is owed and the approval goes ahead without it
+            self.stderr.write(f"the past quarter's data notice was not issued: {error.code}: {error.message}")
+        try:
             applications.application_approve(application=application, now=story.days_before_end(20),
                                              actor=trusted_actor(user_get_by_username("approver")),
                                              reason="符合条件，予以支持")
