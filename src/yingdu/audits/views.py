@@ -189,10 +189,7 @@ def _verify_commands(request, draw) -> list[str]:
 def draw_detail(request, quarter: str):
     state = _quarter_or_404(request, quarter)
     draw = state.draw
-    cases = []
-    if draw is not None:
-        ranked = {case.work_id: case for case in draw.cases.select_related("work", "enterprise")}
-        cases = [ranked[work_id] for work_id in draw.chosen_ids if work_id in ranked]
+    cases = draw.cases.select_related("work", "enterprise").order_by("rank") if draw is not None else []
     return render(request, "audits/draw_detail.html", {
         "state": state, "draw": draw, "cases": cases,
         "verify_commands": _verify_commands(request, draw) if draw is not None else [],

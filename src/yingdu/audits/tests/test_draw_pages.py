@@ -61,7 +61,7 @@ def test_confirming_draws_once_and_shows_the_chosen_works_seed_and_verify_comman
 
     # a double click: the second POST draws nothing and says why
     again = client.post("/audits/draws/2026Q3/run", follow=True).content.decode()
-    assert "已经抽过签" in again
+    assert "每季度只抽一次" in again
     assert SpotCheckDraw.objects.count() == 1 and SpotCheckCase.objects.count() == 3
 
 
