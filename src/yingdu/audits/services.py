@@ -191,6 +191,20 @@ def draw_run(*, quarter: str, actor, now: datetime) -> SpotCheckDraw:
     return draw
 
 
+def draw_auto(*, now: datetime) -> SpotCheckDraw | None:
+    """The platform's own draw of the last ended quarter once the policy's working day after its end has come and no
+    auditor has drawn it (the periodic task); None when nothing is due."""
+    quarter = selectors.draw_auto_due(now=now)
+    if quarter is None:
+        return None
+    try:
+        return draw_run(quarter=str(quarter), actor=SYSTEM, now=now)
+    except DomainError as error:
+        # an auditor's draw in the meantime (draw_exists) or a refusal the page shows too
+        logger.warning("automatic draw of %s not made: %s", quarter, error.code)
+        return None
+
+
 def _cases_open(*, draw: SpotCheckDraw, due_on, due_on_provisional: bool, window, now: datetime) -> list[dict]:
     """Open a case for each drawn work; their entries, each case's followed by its notice's."""
     from yingdu.works.models import Work

@@ -6,6 +6,9 @@ app_name = "audits"
 
 urlpatterns = [
     path("", views.case_list, name="case_list"),
+    path("draws/", views.draw_list, name="draw_list"),
+    path("draws/<str:quarter>/", views.draw_detail, name="draw_detail"),
+    path("draws/<str:quarter>/run", views.draw_confirm, name="draw_run"),
     path("cases/<int:case_id>/", views.case_detail, name="case_detail"),
     path("cases/<int:case_id>/check", views.case_check, name="case_check"),
     path("cases/<int:case_id>/note", views.case_note, name="case_note"),

@@ -12,6 +12,7 @@ from yingdu.accounts.selectors import user_roles
 from yingdu.applications.selectors import applications_with_invoice_difference, work_invoice_reconciliation
 from yingdu.errors import DomainError
 from yingdu.files import stored_file_response
+from yingdu.transparency.selectors import published_verifier_keys
 
 from . import selectors, services
 from .forms import CheckForm, EvidenceForm, FindingForm, NoteForm, ResponseForm, ReviewForm
@@ -156,3 +157,60 @@ def evidence_download(request, case_id: int, evidence_id: int):
         raise Http404
     return stored_file_response(category=services.EVIDENCE_CATEGORY, sha256=evidence.sha256,
                                 content_type=evidence.content_type, filename=evidence.filename)
+
+
+# --- the quarterly draw: auditors only ----------------------------------------------------------------------------
+
+
+def _quarter_or_404(request, quarter: str):
+    try:
+        return selectors.draw_quarter_get_for(request.user, quarter, now=timezone.now())
+    except DomainError:
+        raise Http404 from None
+
+
+@role_required(Role.AUDITOR)
+def draw_list(request):
+    try:
+        quarters = selectors.draw_quarters_for(request.user, now=timezone.now())
+    except DomainError:
+        raise Http404 from None
+    return render(request, "audits/draw_list.html", {"quarters": quarters})
+
+
+def _verify_commands(request, draw) -> list[str]:
+    """The commands that fetch the published draw and recompute it with the log's public key."""
+    url = request.build_absolute_uri(f"/api/v1/audits/draws/{draw.quarter}")
+    return [f"curl -fsS -o draw-{draw.quarter}.json {url}",
+            f"yingdu-verify draw draw-{draw.quarter}.json --key '{published_verifier_keys()[0]}'"]
+
+
+@role_required(Role.AUDITOR)
+def draw_detail(request, quarter: str):
+    state = _quarter_or_404(request, quarter)
+    draw = state.draw
+    cases = draw.cases.select_related("work", "enterprise").order_by("rank") if draw is not None else []
+    return render(request, "audits/draw_detail.html", {
+        "state": state, "draw": draw, "cases": cases,
+        "verify_commands": _verify_commands(request, draw) if draw is not None else [],
+    })
+
+
+@role_required(Role.AUDITOR)
+def draw_confirm(request, quarter: str):
+    """GET: what the draw will do, with the button; POST: draw (a second click or a concurrent run draws nothing)."""
+    state = _quarter_or_404(request, quarter)
+    if request.method == "POST" and not state.drawable:
+        messages.error(request, state.refusal)
+        return redirect("audits:draw_detail", quarter=state.code)
+    if request.method == "POST":
+        try:
+            services.draw_run(quarter=state.code, actor=request.user, now=timezone.now())
+        except DomainError as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(request, f"{state.code} 已抽签，抽中作品的检查案件已开启。")
+        return redirect("audits:draw_detail", quarter=state.code)
+    if not state.drawable:
+        return redirect("audits:draw_detail", quarter=state.code)
+    return render(request, "audits/draw_confirm.html", {"state": state})

@@ -68,6 +68,9 @@ class DraftForm(forms.Form):
     conflict_lookback_months = forms.IntegerField(
         label=_("回避追溯期（月）"), min_value=0, max_value=120, required=False,
         help_text=_("工作人员离开企业或服务商后，在此期限内不得办理其事项；留空表示不限期限"))
+    spot_check_auto_draw_working_days = forms.IntegerField(
+        label=_("季度结束后自动抽签（工作日）"), min_value=1, max_value=60, required=False,
+        help_text=_("季度结束后第几个工作日审计员仍未抽签时，由平台自动抽签；留空表示不自动抽签"))
 
     @classmethod
     def initial_from(cls, version: PolicyVersion) -> dict:

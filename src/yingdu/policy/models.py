@@ -54,6 +54,10 @@ class PolicyVersion(models.Model):
     # months after leaving an enterprise or provider during which a staff member may not act on its cases;
     # null (versions from before the term existed): the link never lapses
     conflict_lookback_months = models.PositiveSmallIntegerField("回避追溯期（月）", null=True, blank=True)
+    # working days after a quarter's end at which the platform draws that quarter's spot checks itself, when no
+    # auditor has; null (the default, and versions from before the term existed): only the auditor's button draws
+    spot_check_auto_draw_working_days = models.PositiveSmallIntegerField("季度结束后自动抽签（工作日）", null=True,
+                                                                         blank=True)
     rounding_rule = models.CharField("舍入规则", max_length=16, choices=RoundingRuleChoice.choices,
                                      default=RoundingRuleChoice.HALF_UP)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

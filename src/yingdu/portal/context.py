@@ -36,6 +36,8 @@ def navigation(request):
             items.append((_("待复核"), reverse("duties:index")))
         if roles & {Role.AUDITOR, Role.ADMIN}:
             items.append((_("监督抽查"), reverse("audits:case_list")))
+        if Role.AUDITOR in roles:
+            items.append((_("季度抽签"), reverse("audits:draw_list")))
         if Role.ADMIN in roles:
             items.append((_("政策管理"), reverse("policy:manage")))
             items.append((_("算力服务商"), reverse("metering:providers")))

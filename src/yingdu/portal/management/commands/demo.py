@@ -2,8 +2,10 @@ import base64
 import io
 import json
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
@@ -59,6 +61,38 @@ DEMO_CATALOGUE = [
 ]
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+PAST_WORK_TAG = "yundan-demo"
+
+
+@dataclass(frozen=True)
+class DemoStory:
+    """The demo's moments, relative to the end of the last ended quarter (00:00 Beijing time of the current quarter's
+    first day), so that on any date the programme started in a quarter that has ended: a work of that quarter was
+    approved (a voucher issued: a draw candidate) and a checkpoint signed before its end, and the auditor can draw it.
+    Every quarter has at least 90 days, so every moment below lies inside it."""
+
+    quarter_end_at: datetime
+
+    @classmethod
+    def before(cls, now: datetime) -> "DemoStory":
+        today = now.astimezone(SHANGHAI).date()
+        quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+        return cls(quarter_end_at=datetime.combine(quarter_start, time.min, SHANGHAI))
+
+    def days_before_end(self, days: int, hour: int = 10) -> datetime:
+        return self.quarter_end_at - timedelta(days=days) + timedelta(hours=hour)
+
+    @property
+    def setup_at(self) -> datetime:
+        return self.days_before_end(80, hour=9)
+
+    @property
+    def checkpoint_at(self) -> datetime:
+        """The checkpoint the quarter's draw takes its seed from: signed in the quarter's last hours."""
+        return self.quarter_end_at - timedelta(hours=2)
+
+
 def _demo_pdf() -> bytes:
     """A blank one-page A4 PDF: uploads are decoded (yingdu.files), so the demo's files must be real ones."""
     writer = PdfWriter()
@@ -83,22 +117,33 @@ class Command(BaseCommand):
         credentials_path = Path(settings.VAR_DIR) / "demo_credentials.json"
         credentials = json.loads(credentials_path.read_text()) if credentials_path.exists() else {}
         now = timezone.now()
+        # the programme starts in the last ended quarter, so that its draw can be shown on any date (DemoStory)
+        story = DemoStory.before(now)
+        setup_at = story.setup_at
         with transaction.atomic():
             password = credentials.setdefault("password", "Demo-" + secrets.token_urlsafe(9))
-            admin = self._user(credentials, "admin", "系统管理员 刘洋", password, now)
+            admin = self._user(credentials, "admin", "系统管理员 刘洋", password, setup_at)
             for username, name, role in STAFF:
-                user = self._user(credentials, username, name, password, now)
-                role_grant(user=user, role=role, actor=SYSTEM, now=now)
+                user = self._user(credentials, username, name, password, setup_at)
+                role_grant(user=user, role=role, actor=SYSTEM, now=setup_at)
                 device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
                 if device is None:
-                    device = totp_device_issue(user=user, name="演示身份验证器", actor=SYSTEM, now=now)
+                    device = totp_device_issue(user=user, name="演示身份验证器", actor=SYSTEM, now=setup_at)
                 credentials.setdefault("totp", {})[username] = base64.b32encode(device.bin_key).decode().rstrip("=")
             reviewer = trusted_actor(user_get_by_username("reviewer"))
             auditor = trusted_actor(user_get_by_username("auditor"))
             trusted_actor(admin)
             for username, person, company, uscc, state in ENTERPRISES:
-                self._enterprise(credentials, username, person, company, uscc, state, password, reviewer, auditor, now)
-            self._provider(credentials, password, now, admin)
+                self._enterprise(credentials, username, person, company, uscc, state, password, reviewer, auditor,
+                                 setup_at)
+            provider_setup = self._provider(credentials, password, setup_at, admin)
+            past_application = None
+            if provider_setup is not None:
+                past_application = self._past_quarter_work(*provider_setup, story)
+                self._demo_usage(*provider_setup, now)
+        if past_application is not None:
+            self._past_quarter_decision(past_application, story)
+        with transaction.atomic():
             review_started = self._application(now)
         if review_started is not None:
             self._data_notice(review_started, now)
@@ -138,7 +183,7 @@ class Command(BaseCommand):
         username, person, name = PROVIDER
         if user_get_by_username(username) is not None:
             credentials.setdefault("users", {})[username] = person
-            return
+            return None
         operator = trusted_actor(self._user(credentials, username, person, password, now))
         provider = metering.provider_register(name=name, uscc=PROVIDER_USCC, is_local=True, operator=operator,
                                               actor=admin, now=now)
@@ -150,18 +195,16 @@ class Command(BaseCommand):
             private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())).decode() + "\n")
         key_path.chmod(0o600)
         public_key = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        # Demo prices take effect at the start of the year so that this year's demo usage can be priced; the
-        # catalogue service refuses a start in the past, so the demo records them as entered on that day.
-        year_start = now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+        # the key and the prices take effect when the demo programme starts (``now`` here is the story's start)
         signing_key = metering.signing_key_add(
             provider=provider, public_key_base64=base64.b64encode(public_key).decode(), label="演示签名密钥",
-            valid_from=year_start, valid_until=None, actor=operator, now=year_start)
+            valid_from=now, valid_until=None, actor=operator, now=now)
         for sku, sku_name, category, unit, price in DEMO_CATALOGUE:
             metering.catalogue_price_add(provider=provider, sku=sku, name=sku_name, category=category, unit=unit,
-                                         price_fen=price, effective_from=year_start, actor=operator, now=year_start)
+                                         price_fen=price, effective_from=now, actor=operator, now=now)
         _key, api_key = metering.api_key_create(provider=provider, label="演示上报", actor=operator, now=now)
         credentials["provider"] = {"api_key": api_key, "key_file": str(key_path), "key_id": signing_key.key_id}
-        self._demo_usage(private_key, signing_key.key_id, provider, now)
+        return private_key, signing_key.key_id, provider
 
     def _demo_usage(self, private_key, key_id, provider, now):
         """A work of the verified demo enterprise, and a few weeks of signed usage pushed through ingestion."""
@@ -185,6 +228,77 @@ class Command(BaseCommand):
         body = signed_batch(records, private_key)
         usage_batch_ingest(provider=provider, key_id=key_id, records=body["records"],
                            batch_signature=body["batch_signature"], now=now)
+
+    def _past_quarter_work(self, private_key, key_id, provider, story: DemoStory):
+        """《云端来信》 of the verified enterprise, made in the last ended quarter: declared, metered, released and
+        applied for, in review before the quarter's last month (its approval follows, outside this transaction)."""
+        from yingdu.applications import services as applications
+        from yingdu.push import signed_batch
+
+        enterprise = enterprise_of_user(user_get_by_username("huairou_film"))
+        if enterprise is None or enterprise.works.filter(project_tag=PAST_WORK_TAG).exists():
+            return None
+        member = trusted_actor(enterprise.registered_by)
+        reviewer = trusted_actor(user_get_by_username("reviewer"))
+        declared_at = story.days_before_end(75)
+        work = work_declare(
+            enterprise=enterprise, actor=member, title="云端来信", form="micro_drama", project_tag=PAST_WORK_TAG,
+            production_start_on=declared_at.astimezone(SHANGHAI).date(),
+            production_end_on=story.days_before_end(45).astimezone(SHANGHAI).date(), now=declared_at)
+        work_details_record(work=work, actor=member, title=work.title, form=work.form, now=declared_at, facts=WorkFacts(
+            episode_count=40, episode_min_seconds=60, episode_max_seconds=120, aspect_ratio="9:16",
+            ai_techniques=["script_generation", "video_generation", "voice_synthesis"], overseas_titles=[]))
+        records = []
+        for day in range(20):
+            began = story.days_before_end(72 - day, hour=1)
+            for job, (sku, quantity) in enumerate((("gpu-a100-hour", "5"), ("video-gen-second", "90"))):
+                records.append({
+                    "record_id": f"demo-past-{day:02d}-{job}", "enterprise_uscc": enterprise.uscc,
+                    "project_tag": PAST_WORK_TAG, "sku": sku, "quantity": quantity,
+                    "started_at": began.isoformat(), "ended_at": (began + timedelta(hours=2)).isoformat(),
+                    "node_id": f"node-{day % 4}", "gpu_id": f"GPU-{day % 8}"})
+        body = signed_batch(records, private_key)
+        usage_batch_ingest(provider=provider, key_id=key_id, records=body["records"],
+                           batch_signature=body["batch_signature"], now=story.days_before_end(50))
+        went_live_on = story.days_before_end(42).astimezone(SHANGHAI).date()
+        work_release_record(
+            work=work, actor=member, platform="hongguo", url="https://hongguo.example.cn/drama/yundan",
+            went_live_on=went_live_on, licence_number=f"（京）网剧审字（{went_live_on.year}）第061号",
+            screenshot=SimpleUploadedFile("上线截图.png", _demo_png(), content_type="image/png"),
+            now=story.days_before_end(41))
+        applied_at = story.days_before_end(40)
+        application = applications.application_create(work=work, actor=member, now=applied_at)
+        applications.application_material_upload(
+            application=application, code="authenticity_commitment", actor=member, now=applied_at,
+            upload=SimpleUploadedFile("真实性承诺书.pdf", _demo_pdf(), content_type="application/pdf"))
+        application = applications.application_submit(application=application, actor=member, now=applied_at)
+        application = applications.application_accept(application=application, actor=reviewer,
+                                                      now=story.days_before_end(39), reason="材料齐全，予以受理")
+        return applications.application_start_review(application=application, actor=reviewer,
+                                                     now=story.days_before_end(38), issue_data_notice=False)
+
+    def _past_quarter_decision(self, application, story: DemoStory):
+        """The usage statement of 《云端来信》, its approval (a voucher issued: the quarter's draw candidate) after the
+        objection window, and the checkpoint signed in the quarter's last hours (the draw's seed)."""
+        from yingdu.applications import services as applications
+        from yingdu.errors import DomainError
+        from yingdu.notices.services import data_notice_issue
+        from yingdu.transparency.services import checkpoint_sign
+
+        work = application.work
+        try:
+            data_notice_issue(work=work, period_start_on=work.production_start_on,
+                              period_end_on=work.production_end_on, actor=SYSTEM, now=story.days_before_end(37))
+        except DomainError as error:
+            # a year with only a provisional calendar: the notice is owed and the approval goes ahead without it
+            self.stderr.write(f"the past quarter's data notice was not issued: {error.code}: {error.message}")
+        try:
+            applications.application_approve(application=application, now=story.days_before_end(20),
+                                             actor=trusted_actor(user_get_by_username("approver")),
+                                             reason="符合条件，予以支持")
+        except DomainError as error:
+            self.stderr.write(f"the past quarter's work was not approved: {error.code}: {error.message}")
+        checkpoint_sign(now=story.checkpoint_at)
 
     def _application(self, now):
         """星河迷途 released, with one application in review (submitted, accepted and reviewed in the last days),
