@@ -311,7 +311,7 @@ def draw_fields(draw: SpotCheckDraw) -> dict:
         "candidates": list(draw.candidate_ids),
         "sample_size": len(draw.chosen_ids),
         "chosen": list(draw.chosen_ids),
-        "ranking_seed": bytes(draw.ranking_seed if draw.ranking_seed is not None else draw.checkpoint_root_hash).hex(),
+        "ranking_seed": draw.ranking_seed_hex,
         "ungrindable": draw.ungrindable,
         "witness_quorum": draw.witness_quorum,
         "commitments": list(draw.commitments),

@@ -45,6 +45,10 @@ class SpotCheckDraw(models.Model):
         return bytes(self.checkpoint_root_hash).hex()
 
     @property
+    def ranking_seed_hex(self) -> str:
+        return bytes(self.ranking_seed if self.ranking_seed is not None else self.checkpoint_root_hash).hex()
+
+    @property
     def checkpoint_root_hash_base64(self) -> str:
         return base64.b64encode(bytes(self.checkpoint_root_hash)).decode()
 
