@@ -6,7 +6,7 @@ root with the reveals, and `yingdu-verify draw` checks all of it. The witnesses 
 import base64
 import hashlib
 import json
-import threading
+from contextlib import ExitStack
 from datetime import date
 
 import pytest
@@ -25,9 +25,9 @@ from yingdu.audits.draw import (
 )
 from yingdu.audits.models import DrawCommitment, SpotCheckDraw
 from yingdu.errors import DomainError
+from yingdu.testing.witnesses import witness_serving
 from yingdu.tlog import CosignerKey, SignerKey, sign_note
 from yingdu.tlog.cli import main as verify_main
-from yingdu.tlog.witness import Witness, make_server
 from yingdu.transparency.keys import log_origin, signing_key
 from yingdu.transparency.models import LogEntry
 from yingdu.transparency.selectors import inclusion_proof, published_verifier_keys
@@ -56,24 +56,21 @@ class Clock:
 def witnesses(tmp_path, settings):
     """Two witnesses over HTTP, each with its own key, state and clock; the settings name both (quorum 2)."""
     running = {}
-    for key in (WITNESS_A, WITNESS_B):
-        clock = Clock()
-        witness = Witness(cosigner_key=key, log_keys=[signing_key().verifier_key],
-                          state_path=tmp_path / f"{key.name[0]}.json", clock=clock)
-        server = make_server(witness, host="127.0.0.1", port=0)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        running[key.name] = (server, clock, witness)
-    settings.LOG_WITNESSES = [f"http://127.0.0.1:{server.server_port}/w {key.verifier_key.format()}"
-                              for key, (server, _c, _w) in zip((WITNESS_A, WITNESS_B), running.values(), strict=True)]
-    settings.LOG_WITNESS_TIMEOUT_SECONDS = 5
-    yield running
-    for server, _clock, _witness in running.values():
-        server.shutdown()
-        server.server_close()
+    with ExitStack() as stack:
+        for key in (WITNESS_A, WITNESS_B):
+            clock = Clock()
+            url, witness = stack.enter_context(witness_serving(
+                cosigner_key=key, log_keys=[signing_key().verifier_key], state_path=tmp_path / f"{key.name[0]}.json",
+                clock=clock))
+            running[key.name] = (stack, clock, witness, url)
+        settings.LOG_WITNESSES = [f"{running[key.name][3]} {key.verifier_key.format()}"
+                                  for key in (WITNESS_A, WITNESS_B)]
+        settings.LOG_WITNESS_TIMEOUT_SECONDS = 5
+        yield running
 
 
 def set_clocks(witnesses, moment) -> None:
-    for _server, clock, _witness in witnesses.values():
+    for _stack, clock, _witness, _url in witnesses.values():
         clock.now = moment.timestamp()
 
 
@@ -198,7 +195,7 @@ def test_an_operator_that_re_signs_after_the_quarter_end_or_picks_another_root_i
 
 def test_a_witness_reveals_nothing_before_the_quarter_end_and_an_early_reveal_is_refused(
         quarter_ready, witnesses, tmp_path, capsys):
-    _server, clock, witness = witnesses[WITNESS_A.name]
+    _stack, clock, witness, _url = witnesses[WITNESS_A.name]
     clock.now = Q3_LAST_HOUR.timestamp()
     answer = witness.draw_reveal(f"origin={log_origin()}&quarter=2026Q3")
     assert answer.status == 425 and "has not ended" in answer.body
@@ -247,9 +244,8 @@ def test_a_wrong_reveal_is_refused_by_the_verifier_and_not_used_by_the_platform(
 
 def test_a_withholding_witness_delays_the_draw_then_is_left_out_and_named(quarter_ready, witnesses, settings,
                                                                           tmp_path, capsys):
-    server, _clock, _witness = witnesses[WITNESS_B.name]
-    server.shutdown()
-    server.server_close()
+    # witness B stops answering: its address is replaced by one where nothing listens
+    settings.LOG_WITNESSES = [settings.LOG_WITNESSES[0], f"http://127.0.0.1:9/w {WITNESS_B.verifier_key.format()}"]
     settings.LOG_WITNESS_TIMEOUT_SECONDS = 1
     with pytest.raises(DomainError) as pending:
         services.draw_run(quarter="2026Q3", actor=SYSTEM, now=at(date(2026, 10, 2)))
