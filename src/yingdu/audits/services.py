@@ -252,7 +252,8 @@ def _draw_witnessed_seed(*, quarter: Quarter, now: datetime, quorum: int) -> _Wi
         raise DomainError(str(MSG_NO_CHECKPOINT).format(quarter=quarter, end=end_at.strftime("%Y-%m-%d %H:%M")),
                           code="draw_no_checkpoint", status=409, detail={**detail, "tree_size": size})
     note = cosigned_note(checkpoint)
-    cosigners = cosigned_before(note, witnesses=[witness.key for witness in urls.values()],
+    # counted among the committed witnesses, as `yingdu-verify draw` does without a pinned policy
+    cosigners = cosigned_before(note, witnesses=[urls[row.witness_key].key for row in included],
                                 end=quarter.end_timestamp)
     if len(cosigners) < quorum:
         raise Conflict(str(MSG_CHECKPOINT_UNWITNESSED).format(size=size, count=len(cosigners), quorum=quorum),
