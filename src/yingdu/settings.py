@@ -327,6 +327,9 @@ LOG_WITNESSES = _env_lines("YINGDU_LOG_WITNESSES")
 LOG_WITNESS_QUORUM = int(os.environ["YINGDU_LOG_WITNESS_QUORUM"]) if os.environ.get("YINGDU_LOG_WITNESS_QUORUM") \
     else None
 LOG_WITNESS_TIMEOUT_SECONDS = float(os.environ.get("YINGDU_LOG_WITNESS_TIMEOUT_SECONDS", "5"))
+# The quarterly draw with witnesses (quorum > 0) waits this long after the quarter end for every committed witness to
+# reveal its value; after it, a witness that has not revealed is left out and listed as withheld (docs/decisions.md).
+DRAW_REVEAL_WAIT_HOURS = int(os.environ.get("YINGDU_DRAW_REVEAL_WAIT_HOURS", "72"))
 
 # Background and periodic work: Django's tasks framework with the django-tasks-db backend, which keeps the queue in
 # the platform's own database (SQLite or PostgreSQL); `yingdu worker` runs the tasks and the periodic schedule.

@@ -23,6 +23,8 @@ class DrawSummaryOut(Schema):
     drawn_at: datetime
     checkpoint_tree_size: int
     seed: str
+    ranking_seed: str
+    ungrindable: bool
     candidate_count: int
     sample_size: int
     log_index: int | None
@@ -134,7 +136,8 @@ def _case_detail(case) -> dict:
 @router.get("/draws", response=list[DrawSummaryOut], summary="已公布的季度抽查抽签（公开）")
 def draw_list(request):
     return [{"quarter": d.quarter, "drawn_at": d.drawn_at, "checkpoint_tree_size": d.checkpoint_tree_size,
-             "seed": d.seed_hex, "candidate_count": len(d.candidate_ids), "sample_size": len(d.chosen_ids),
+             "seed": d.seed_hex, "ranking_seed": d.ranking_seed_hex, "ungrindable": d.ungrindable,
+             "candidate_count": len(d.candidate_ids), "sample_size": len(d.chosen_ids),
              "log_index": d.log_index} for d in selectors.draws_published()]
 
 

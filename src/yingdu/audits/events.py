@@ -27,6 +27,7 @@ from .models import (
     CaseResponse,
     CaseStatus,
     CheckItemResult,
+    DrawCommitment,
     FindingStatus,
     SpotCheckCase,
     SpotCheckDraw,
@@ -48,9 +49,10 @@ def _committed(digest: str, column: str) -> Committed:
 # --- the draw -------------------------------------------------------------------------------------------------
 
 DRAW = declare(
-    "audits.draw", version=2,
-    doc="A quarter's spot-check sample was drawn, seeded by the signed checkpoint at the quarter's end; everything "
-        "`yingdu-verify draw` needs to recompute it.",
+    "audits.draw", version=3,
+    doc="A quarter's spot-check sample was drawn, seeded by the quarter-end checkpoint combined (version 3, with "
+        "witnesses) with the values the witnesses committed to in advance and revealed after the quarter end; "
+        "everything `yingdu-verify draw` needs to recompute and check it.",
     fields={
         "at": AT,
         "draw": Field(Kind.INT, "draw id"),
@@ -59,9 +61,10 @@ DRAW = declare(
         "quarter": Field(Kind.STR, "e.g. 2026Q3"),
         "quarter_start_at": Field(Kind.TIME, "00:00 Asia/Shanghai of the quarter's first day"),
         "quarter_end_at": Field(Kind.TIME, "00:00 Asia/Shanghai of the next quarter's first day (exclusive)"),
-        "checkpoint": Field(Kind.STR, "the signed checkpoint note whose root hash is the seed"),
+        "checkpoint": Field(Kind.STR, "the signed checkpoint note (with the witnesses' cosignatures for a witnessed "
+                                      "draw) whose root hash goes into the seed"),
         "checkpoint_tree_size": Field(Kind.INT),
-        "seed": Field(Kind.HEX, "the checkpoint's root hash"),
+        "seed": Field(Kind.HEX, "the checkpoint's root hash (the ranking seed itself up to version 2)"),
         "candidate_rule": Field(Kind.STR, "which works were candidates"),
         "policy_version": Field(Kind.STR),
         "sample_rate": Field(Kind.STR, "exact decimal string, e.g. 0.1000"),
@@ -70,13 +73,49 @@ DRAW = declare(
         "sample_size": Field(Kind.INT),
         "chosen": Field(Kind.INTS, "chosen work ids, in ranking order"),
         "log_index": Field(Kind.INT, "the index of this entry in the log (published with the draw)", since=2),
+        "ranking_seed": Field(Kind.HEX, "the seed the ranking uses: SHA-256(root || revealed values in witness key "
+                                        "order) for a witnessed draw, else the root", since=3),
+        "ungrindable": Field(Kind.BOOL, "the seed has the witnesses' values; false: the operator could have chosen "
+                                        "the checkpoint, the draw is NOT ungrindable", since=3),
+        "witness_quorum": Field(Kind.INT, "how many witnesses the platform requires (0: none configured)", since=3),
+        "commitments": Field(Kind.ITEMS, "the witnesses' commitments in the quarter-end checkpoint", since=3, items={
+            "witness": Field(Kind.STR, "the witness's cosignature verifier key"),
+            "statement": Field(Kind.STR, "its signed commitment statement"),
+            "log_index": Field(Kind.INT, "index of its audits.draw_commitment entry"),
+            "entry": Field(Kind.STR, "that entry, base64"),
+            "inclusion_proof": Field(Kind.STRS, "inclusion proof of that entry in the checkpoint, base64 hashes")}),
+        "reveals": Field(Kind.ITEMS, "the witnesses' reveals, made after the quarter end", since=3, items={
+            "witness": Field(Kind.STR, "the witness's cosignature verifier key"),
+            "statement": Field(Kind.STR, "its signed reveal statement")}),
+        "withheld": Field(Kind.STRS, "committed witnesses that did not reveal in time (their values are left out)",
+                          since=3),
     },
     rows=[Row(SpotCheckDraw, key="draw", columns={
         "quarter": "quarter", "quarter_start_at": "quarter_start_at", "quarter_end_at": "quarter_end_at",
         "checkpoint_tree_size": "checkpoint_tree_size", "checkpoint_root_hash": "seed",
         "checkpoint_note": "checkpoint", "candidate_rule": "candidate_rule", "policy_version": "policy_version",
         "sample_rate": "sample_rate", "sample_minimum": "sample_minimum", "candidate_ids": "candidates",
-        "chosen_ids": "chosen", "drawn_at": "at", "drawn_by_id": "actor", "log_index": "log_index"})],
+        "chosen_ids": "chosen", "drawn_at": "at", "drawn_by_id": "actor", "log_index": "log_index",
+        "ranking_seed": "ranking_seed", "ungrindable": "ungrindable", "witness_quorum": "witness_quorum",
+        "commitments": "commitments", "reveals": "reveals", "withheld": "withheld"})],
+)
+
+DRAW_COMMITMENT = declare(
+    "audits.draw_commitment", version=1,
+    doc="A witness's signed commitment to its secret value for a quarter's draw (SHA-256 of the value), recorded "
+        "before the quarter starts; the value is revealed only after the quarter end (yingdu.audits.draw).",
+    fields={
+        "at": AT,
+        "draw_commitment": Field(Kind.INT, "commitment id"),
+        "quarter": Field(Kind.STR, "e.g. 2026Q4"),
+        "witness": Field(Kind.STR, "the witness's cosignature verifier key"),
+        "commitment": Field(Kind.DIGEST, "hex SHA-256 of the witness's value"),
+        "statement": Field(Kind.STR, "the witness's signed commitment statement"),
+        "log_index": Field(Kind.INT, "the index of this entry in the log"),
+    },
+    rows=[Row(DrawCommitment, key="draw_commitment", columns={
+        "quarter": "quarter", "witness_key": "witness", "commitment": "commitment", "statement": "statement",
+        "recorded_at": "at", "log_index": "log_index"})],
 )
 
 CASE_OPEN = declare(
@@ -272,12 +311,25 @@ def draw_fields(draw: SpotCheckDraw) -> dict:
         "candidates": list(draw.candidate_ids),
         "sample_size": len(draw.chosen_ids),
         "chosen": list(draw.chosen_ids),
+        "ranking_seed": draw.ranking_seed_hex,
+        "ungrindable": draw.ungrindable,
+        "witness_quorum": draw.witness_quorum,
+        "commitments": list(draw.commitments),
+        "reveals": list(draw.reveals),
+        "withheld": list(draw.withheld),
     }
 
 
 def draw_event(draw: SpotCheckDraw, *, actor) -> dict:
     return DRAW.build(at=event_time(draw.drawn_at), draw=draw.pk, actor=actor_ref(actor), log_index=draw.log_index,
                       **draw_fields(draw))
+
+
+def draw_commitment_event(commitment: DrawCommitment) -> dict:
+    return DRAW_COMMITMENT.build(at=event_time(commitment.recorded_at), draw_commitment=commitment.pk,
+                                 quarter=commitment.quarter, witness=commitment.witness_key,
+                                 commitment=commitment.commitment, statement=commitment.statement,
+                                 log_index=commitment.log_index)
 
 
 def case_opened_event(case: SpotCheckCase) -> dict:

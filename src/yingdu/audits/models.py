@@ -26,6 +26,13 @@ class SpotCheckDraw(models.Model):
     drawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="+")
     log_index = models.BigIntegerField(null=True, blank=True)
+    # a witnessed draw (entry version 3): seed = SHA-256(root || revealed values); otherwise the root itself
+    ranking_seed = models.BinaryField(max_length=32, null=True, blank=True)
+    ungrindable = models.BooleanField(default=False)
+    witness_quorum = models.PositiveIntegerField(default=0)
+    commitments = models.JSONField(default=list, blank=True, help_text="the witnesses' commitments, with proofs")
+    reveals = models.JSONField(default=list, blank=True, help_text="the witnesses' signed reveals")
+    withheld = models.JSONField(default=list, blank=True, help_text="committed witnesses that did not reveal")
 
     class Meta:
         ordering = ["-quarter"]
@@ -38,8 +45,31 @@ class SpotCheckDraw(models.Model):
         return bytes(self.checkpoint_root_hash).hex()
 
     @property
+    def ranking_seed_hex(self) -> str:
+        return bytes(self.ranking_seed if self.ranking_seed is not None else self.checkpoint_root_hash).hex()
+
+    @property
     def checkpoint_root_hash_base64(self) -> str:
         return base64.b64encode(bytes(self.checkpoint_root_hash)).decode()
+
+
+class DrawCommitment(models.Model):
+    """A witness's signed commitment to its value for a quarter's draw, appended to the log before the draw."""
+
+    quarter = models.CharField(max_length=6)
+    witness_key = models.CharField(max_length=255, help_text="the witness's cosignature verifier key (vkey text)")
+    commitment = models.CharField(max_length=64, help_text="hex SHA-256 of the value")
+    statement = models.TextField(help_text="the witness's signed commitment statement")
+    recorded_at = models.DateTimeField()
+    log_index = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["quarter", "witness_key"]
+        constraints = [models.UniqueConstraint(fields=["quarter", "witness_key"],
+                                               name="audits_one_draw_commitment_per_witness")]
+
+    def __str__(self) -> str:
+        return f"{self.quarter} {self.witness_key.split('+')[0]}"
 
 
 class CaseStatus(models.TextChoices):

@@ -76,7 +76,8 @@ def draw_document(draw: SpotCheckDraw) -> dict:
     """The published JSON of a draw (public; input of `yingdu-verify draw`). `checkpoint_cosigned` is the draw's
     checkpoint with the witness cosignatures received so far (read at serving time, not part of the draw's entry)."""
     signed = SignedCheckpoint.objects.filter(tree_size=draw.checkpoint_tree_size).first()
-    cosigned = cosigned_note(signed) if signed is not None and signed.note == draw.checkpoint_note else None
+    cosigned = (cosigned_note(signed) if signed is not None and draw.checkpoint_note.startswith(signed.note)
+                else None)
     return {**draw_fields(draw), "drawn_at": draw.drawn_at.isoformat(), "log_index": draw.log_index,
             "checkpoint_cosigned": cosigned}
 

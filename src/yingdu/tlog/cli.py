@@ -254,9 +254,14 @@ def _run_draw(arguments: argparse.Namespace) -> str:
         raise UnusableInput(f"draw file {arguments.draw_file} is not JSON") from None
     if not isinstance(document, dict) or not isinstance(document.get("checkpoint"), str):
         raise VerificationFailed("draw: published draw has no 'checkpoint' text")
-    # The draw names its checkpoint; the platform serves it again with the witnesses' cosignatures beside it.
+    ungrindable = document.get("ungrindable") is True
+    if policy.quorum and not ungrindable:
+        raise VerificationFailed(f"draw: the draw of {document.get('quarter')} is NOT ungrindable (its seed has no "
+                                 f"witness values) and the witness policy requires a quorum of {policy.quorum}")
+    # A witnessed draw's checkpoint carries the cosignatures made before the quarter end; an older draw's is served
+    # again with the cosignatures received so far.
     signed_checkpoint = document["checkpoint"]
-    if policy.quorum:
+    if policy.quorum and not ungrindable:
         cosigned = document.get("checkpoint_cosigned")
         if not isinstance(cosigned, str):
             raise VerificationFailed("draw: the published draw carries no cosigned checkpoint")
@@ -270,13 +275,25 @@ def _run_draw(arguments: argparse.Namespace) -> str:
     checkpoint = _verified_checkpoint(signed_checkpoint, policy, what="draw checkpoint", origin=arguments.origin)
     try:
         verified = draw_verify(document, verifier_keys=[log_key.key for log_key in policy.log_keys],
-                               origin=arguments.origin)
+                               origin=arguments.origin, witnesses=policy.witnesses if policy.quorum else None,
+                               quorum=policy.quorum)
     except DrawError as error:
         raise VerificationFailed(f"draw: {error}") from None
-    return (
+    report = (
         f"draw {verified.quarter}: {len(verified.chosen)} of {verified.candidate_count} candidates chosen, "
         f"recomputed from the checkpoint of {verified.checkpoint.origin} at tree size {verified.checkpoint.tree_size}"
-    ) + _check_state(arguments, policy, signed_checkpoint, checkpoint)
+    )
+    if verified.ungrindable:
+        report += (f"; ungrindable: seed from the values of {', '.join(verified.revealed)}, committed in that "
+                   f"checkpoint and revealed after the quarter end")
+        if verified.withheld:
+            report += f"; WITHHELD by {len(verified.withheld)} committed witnesses: " + ", ".join(
+                key.split("+")[0] for key in verified.withheld)
+        if not policy.quorum:
+            report += " (witnesses named by the draw itself; pin them with --witness-policy)"
+    else:
+        report += "; NOT ungrindable: the seed is the checkpoint's root alone, which the operator could choose"
+    return report + _check_state(arguments, policy, signed_checkpoint, checkpoint)
 
 
 def _check_log_consistency(base_url: str, previous: Checkpoint, checkpoint: Checkpoint) -> None:

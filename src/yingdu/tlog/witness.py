@@ -5,6 +5,11 @@ The witness keeps its own key and its own state: a JSON file with, per log origi
 the latest checkpoint it cosigned. Checking a submission against that state and persisting the new state happen
 under one lock (a thread lock and an exclusive lock on the state file), as the spec requires. Standard library and
 `cryptography` only: a second institution runs it with `yingdu witness` or `python -m yingdu.tlog.witness`.
+
+It is also one party of the quarterly draw's commit–reveal (yingdu.audits.draw): `GET <prefix>/draw/commitment?
+origin=O&quarter=2026Q4` answers its signed commitment to a per-quarter value at any time; `GET <prefix>/draw/reveal?
+…` answers the value, with the last checkpoint it cosigned before the quarter end, only once its own clock is past
+that end (425 Too Early before). For that it remembers, per log and quarter, the last checkpoint it cosigned.
 """
 
 import argparse
@@ -18,22 +23,26 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from yingdu.audits.draw import DrawError, Quarter, commitment_statement, reveal_statement
 from yingdu.tlog._text import parse_decimal
 from yingdu.tlog.checkpoint import Checkpoint
 from yingdu.tlog.cosignature import CosignerKey, cosign_checkpoint
 from yingdu.tlog.errors import NoteError, ProofError
-from yingdu.tlog.hashing import HASH_SIZE
+from yingdu.tlog.hashing import EMPTY_ROOT_HASH, HASH_SIZE
 from yingdu.tlog.keys import VerifierKey
 from yingdu.tlog.note import open_note, split_note
 from yingdu.tlog.proofs import verify_consistency
 
 ADD_CHECKPOINT_PATH = "/add-checkpoint"
+COMMITMENT_PATH = "/draw/commitment"
+REVEAL_PATH = "/draw/reveal"
 SIZE_CONTENT_TYPE = "text/x.tlog.size"
 MAX_PROOF_LINES = 63
 MAX_REQUEST_BYTES = 1 << 20
@@ -130,14 +139,56 @@ class Witness:
                         return _error(422, f"consistency proof from {old_size} does not verify: {error}")
             elif proof:
                 return _error(422, "the consistency proof from size 0 must be empty")
-            cosignature = cosign_checkpoint(text=text, cosigner_key=self.cosigner_key, timestamp=int(self.clock()))
+            timestamp = int(self.clock())
+            cosignature = cosign_checkpoint(text=text, cosigner_key=self.cosigner_key, timestamp=timestamp)
+            root = base64.b64encode(checkpoint.root_hash).decode("ascii")
+            # the last checkpoint cosigned in each quarter (Asia/Shanghai), for the draw's reveal
+            quarters = dict((latest or {}).get("quarters", {}))
+            quarters[str(Quarter.of_timestamp(timestamp))] = {"size": checkpoint.tree_size, "root": root}
             state[checkpoint.origin] = {
                 "size": checkpoint.tree_size,
-                "root": base64.b64encode(checkpoint.root_hash).decode("ascii"),
+                "root": root,
                 "checkpoint": signed_note,
+                "quarters": quarters,
             }
             save(state)
         return WitnessResponse(status=200, body=cosignature.format())
+
+    def _draw_request(self, query: str) -> tuple[str, Quarter] | WitnessResponse:
+        parameters = urllib.parse.parse_qs(query)
+        origin = (parameters.get("origin") or [""])[0]
+        try:
+            quarter = Quarter.parse((parameters.get("quarter") or [""])[0])
+        except DrawError as error:
+            return _error(400, f"bad request: {error}")
+        if origin not in self.log_keys:
+            return _error(404, f"unknown log {origin}")
+        return origin, quarter
+
+    def draw_commitment(self, query: str) -> WitnessResponse:
+        """The signed commitment to this witness's value for a log and quarter (any time)."""
+        request = self._draw_request(query)
+        if isinstance(request, WitnessResponse):
+            return request
+        origin, quarter = request
+        return WitnessResponse(status=200, body=commitment_statement(cosigner_key=self.cosigner_key, origin=origin,
+                                                                     quarter=quarter))
+
+    def draw_reveal(self, query: str) -> WitnessResponse:
+        """The value for a log and quarter, only after the quarter end by this witness's clock (425 before)."""
+        request = self._draw_request(query)
+        if isinstance(request, WitnessResponse):
+            return request
+        origin, quarter = request
+        now = int(self.clock())
+        if now < quarter.end_timestamp:
+            return _error(425, f"{quarter} has not ended: the value is revealed from {quarter.end_timestamp} on")
+        recorded = (self.latest(origin) or {}).get("quarters", {})
+        ended = [key for key in recorded if key <= str(quarter)]
+        last = recorded[max(ended)] if ended else {"size": 0, "root": base64.b64encode(EMPTY_ROOT_HASH).decode()}
+        return WitnessResponse(status=200, body=reveal_statement(
+            cosigner_key=self.cosigner_key, origin=origin, quarter=quarter, last_size=last["size"],
+            last_root=base64.b64decode(last["root"]), revealed_at=now))
 
     def _read_state(self) -> dict:
         try:
@@ -199,6 +250,11 @@ def make_server(witness: Witness, *, host: str, port: int) -> ThreadingHTTPServe
             return self._send(witness.add_checkpoint(body))
 
         def do_GET(self):  # noqa: N802
+            path, _, query = self.path.partition("?")
+            if path.endswith(COMMITMENT_PATH):
+                return self._send(witness.draw_commitment(query))
+            if path.endswith(REVEAL_PATH):
+                return self._send(witness.draw_reveal(query))
             if self.path == "/healthz":
                 return self._send(WitnessResponse(status=200, body=witness.cosigner_key.verifier_key.format() + "\n"))
             return self._send(_error(404, "not found"))
@@ -229,6 +285,19 @@ def submit_checkpoint(*, url: str, body: str, timeout: float) -> SubmissionResul
     request = urllib.request.Request(url.rstrip("/") + ADD_CHECKPOINT_PATH, data=body.encode("utf-8"), method="POST",
                                      headers={"Content-Type": "text/plain; charset=utf-8",
                                               "User-Agent": "yingdu-log"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return SubmissionResult(status=response.status, body=response.read(MAX_REQUEST_BYTES).decode("utf-8"),
+                                    content_type=response.headers.get("Content-Type", ""))
+    except urllib.error.HTTPError as error:
+        return SubmissionResult(status=error.code, body=error.read(MAX_REQUEST_BYTES).decode("utf-8", "replace"),
+                                content_type=error.headers.get("Content-Type", ""))
+
+
+def fetch_draw_statement(*, url: str, path: str, origin: str, quarter: str, timeout: float) -> SubmissionResult:
+    """GET a witness's draw commitment (COMMITMENT_PATH) or reveal (REVEAL_PATH) for a log and quarter."""
+    query = urllib.parse.urlencode({"origin": origin, "quarter": quarter})
+    request = urllib.request.Request(f"{url.rstrip('/')}{path}?{query}", headers={"User-Agent": "yingdu-log"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return SubmissionResult(status=response.status, body=response.read(MAX_REQUEST_BYTES).decode("utf-8"),

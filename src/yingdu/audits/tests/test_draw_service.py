@@ -125,9 +125,10 @@ def test_the_draws_are_listed_publicly_on_the_transparency_page(q3_works):
     assert Client().get("/api/v1/audits/draws/2025Q1").status_code == 404
 
 
-def test_with_a_witness_policy_the_verifier_needs_the_draw_checkpoint_cosigned_by_the_quorum(
+def test_a_draw_without_witnesses_says_it_is_not_ungrindable_and_a_witness_policy_refuses_it(
         q3_works, tmp_path, settings, capsys):
-
+    """Quorum 0: the seed is a checkpoint root the operator chose. The verifier says so, and one that pins a witness
+    policy refuses the draw even once its checkpoint is cosigned (a cosignature does not stop grinding)."""
     from yingdu.tlog import CosignerKey, cosign_checkpoint
     from yingdu.tlog.cli import main
     from yingdu.transparency.services import witness_cosignature_add
@@ -135,21 +136,19 @@ def test_with_a_witness_policy_the_verifier_needs_the_draw_checkpoint_cosigned_b
     witness = CosignerKey.from_seed(name="finance.example/w", seed=bytes([4]) * 32)
     settings.LOG_WITNESS_KEYS = [witness.verifier_key.format()]
     draw = services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+    assert not draw.ungrindable and bytes(draw.ranking_seed) == bytes(draw.checkpoint_root_hash)
+    text = draw.checkpoint_note.split("\n\n")[0] + "\n"
+    cosignature = cosign_checkpoint(text=text, cosigner_key=witness, timestamp=int(Q3_LAST_HOUR.timestamp()))
+    witness_cosignature_add(signed_note_text=draw.checkpoint_note + cosignature.format(), now=AFTER_Q3)
+    path = tmp_path / "draw.json"
+    document = Client().get("/api/v1/audits/draws/2026Q3").json()
+    assert document["ungrindable"] is False and document["checkpoint_cosigned"].endswith(cosignature.format())
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+    assert main(["draw", str(path), "--key", published_verifier_keys()[0]]) == 0
+    assert "NOT ungrindable" in capsys.readouterr().out
+
     policy = tmp_path / "trust.txt"
     policy.write_text(f"log {published_verifier_keys()[0]}\nwitness {witness.verifier_key.format()}\nquorum 1\n")
-    path = tmp_path / "draw.json"
-
-    def verify(*extra):
-        path.write_text(json.dumps(Client().get("/api/v1/audits/draws/2026Q3").json()), encoding="utf-8")
-        status = main(["draw", str(path), "--witness-policy", str(policy), *extra])
-        return status, capsys.readouterr().err
-
-    status, error = verify()
-    assert status == 1 and "quorum" in error
-    text = draw.checkpoint_note.split("\n\n")[0] + "\n"
-    cosignature = cosign_checkpoint(text=text, cosigner_key=witness, timestamp=int(AFTER_Q3.timestamp()))
-    witness_cosignature_add(signed_note_text=draw.checkpoint_note + cosignature.format(), now=AFTER_Q3)
-    state = tmp_path / "state.json"
-    assert verify("--state", str(state)) == (0, "note: " + str(state) + " does not exist yet; starting from this "
-                                                    "checkpoint\n")
-    assert verify("--state", str(state))[0] == 0
+    assert main(["draw", str(path), "--witness-policy", str(policy)]) == 1
+    assert "NOT ungrindable" in capsys.readouterr().err

@@ -56,8 +56,18 @@ def _entries_since(start: int) -> list[dict]:
 
 
 @pytest.fixture
-def oversight(q3_works, auditor, admin):
+def oversight(q3_works, auditor, admin, settings, tmp_path):
     """Every kind of row of oversight, written through the services."""
+    from yingdu.testing.witnesses import witness_serving
+    from yingdu.tlog import CosignerKey
+    from yingdu.transparency.keys import signing_key
+
+    key = CosignerKey.from_seed(name="finance.example/w", seed=bytes([23]) * 32)
+    with witness_serving(cosigner_key=key, log_keys=[signing_key().verifier_key], state_path=tmp_path / "w.json",
+                         clock=AFTER_Q3.timestamp) as (url, _witness):
+        # a witness's commitment to the next quarter's value; this quarter's draw is made without witnesses
+        settings.LOG_WITNESSES, settings.LOG_WITNESS_QUORUM = [f"{url} {key.verifier_key.format()}"], 0
+        assert len(services.draw_commitments_collect(quarter="2026Q4", now=AFTER_Q3)) == 1
     draw = services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     first, second, third = SpotCheckCase.objects.filter(draw=draw).order_by("rank")[:3]
     member = verified(first.enterprise.registered_by)

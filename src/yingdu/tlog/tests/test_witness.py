@@ -113,3 +113,44 @@ def test_generate_key_prints_the_verifier_key_and_never_overwrites(tmp_path, cap
     assert main(["--key", str(key_file), "--generate-key", "w.example/w"]) == 2
     assert key_file.read_text() == before
     assert main(["--key", str(key_file)]) == 2  # serving needs --state and --log-key
+
+
+# --- the draw's commit–reveal ----------------------------------------------------------------------------------
+
+Q3_END = 1_790_784_000  # 2026-10-01 00:00 Asia/Shanghai = 2026-09-30 16:00 UTC
+
+
+def test_the_quarter_end_is_midnight_in_shanghai():
+    from yingdu.audits.draw import Quarter
+
+    assert Quarter.parse("2026Q3").end_timestamp == Q3_END
+    assert Quarter.parse("2026Q4").end_timestamp == 1_798_732_800
+    assert str(Quarter.of_timestamp(Q3_END - 1)) == "2026Q3" and str(Quarter.of_timestamp(Q3_END)) == "2026Q4"
+
+
+def test_the_reveal_names_the_last_checkpoint_cosigned_before_the_quarter_end(tmp_path):
+    from yingdu.audits.draw import commitment_open, reveal_matches, reveal_open
+
+    clock = [Q3_END - 3600]
+    witness = Witness(cosigner_key=WITNESS_KEY, log_keys=[LOG_KEY.verifier_key], state_path=tmp_path / "s.json",
+                      clock=lambda: clock[0])
+    query = "origin=log.example/a&quarter=2026Q3"
+    entries = [bytes([i]) for i in range(8)]
+    before_end = tree(entries[:5])
+    assert add(witness, old=0, note=signed(before_end)).status == 200
+    assert witness.draw_reveal(query).status == 425
+    clock[0] = Q3_END + 10  # a checkpoint cosigned after the end does not move the quarter-end checkpoint
+    after_end = tree(entries)
+    proof = prove_consistency(old_size=5, new_size=8, hashes=after_end)
+    assert add(witness, old=5, note=signed(after_end), proof=proof).status == 200
+    answer = witness.draw_reveal(query)
+    assert answer.status == 200
+    reveal = reveal_open(answer.body, witness=WITNESS_KEY.verifier_key)
+    assert (reveal.last_size, reveal.last_root, reveal.revealed_at) == (5, before_end.root_hash(), Q3_END + 10)
+    commitment = commitment_open(witness.draw_commitment(query).body, witness=WITNESS_KEY.verifier_key)
+    reveal_matches(reveal, commitment)
+    # the next quarter's reveal names the later checkpoint; its value is another one
+    clock[0] = 1_798_732_800
+    later = reveal_open(witness.draw_reveal("origin=log.example/a&quarter=2026Q4").body,
+                        witness=WITNESS_KEY.verifier_key)
+    assert later.last_size == 8 and later.value != reveal.value

@@ -37,7 +37,9 @@ class Command(BaseCommand):
             raise CommandError(f"{error.code}: {error.message}") from error
         self.stdout.write(
             f"draw {draw.quarter}: {len(draw.chosen_ids)} of {len(draw.candidate_ids)} candidates chosen, "
-            f"seed {draw.seed_hex} (checkpoint tree size {draw.checkpoint_tree_size})"
+            f"seed {bytes(draw.ranking_seed).hex()} (checkpoint tree size {draw.checkpoint_tree_size}; "
+            + (f"ungrindable: {len(draw.reveals)} witness values" if draw.ungrindable else "NOT ungrindable: no witnesses")
+            + ")"
         )
         for work_id in draw.chosen_ids:
             self.stdout.write(f"  work {work_id}")
