@@ -168,3 +168,18 @@ def test_state_file_keeps_pushed_ids_and_forgets_old_ones(tmp_path):
     path.write_text("not json")
     with pytest.raises(InputError, match="not a yingdu-push state file"):
         State(str(path), keep_days=14)
+
+
+def test_recorded_sacct_of_a_real_single_node_slurm(mapping_file):
+    """Output of Debian's slurm-wlm 22.05.8 (provenance: fixtures/README.md), with and without job steps."""
+    result = slurm(mapping_file, (FIXTURES / "sacct-recorded.txt").read_text())
+    assert [(r["record_id"], r["project_tag"], r["quantity"], r["started_at"], r["ended_at"]) for r in result.records] \
+        == [("slurm:hr1:1", "drama-01", "0.003889", "2026-12-07T20:30:28+08:00", "2026-12-07T20:30:35+08:00"),
+            ("slurm:hr1:2", "drama-01", "0.001111", "2026-12-07T20:30:28+08:00", "2026-12-07T20:30:32+08:00"),
+            # account studio-night wins over the user's default WCKey '*drama-01'
+            ("slurm:hr1:3", "drama-02", "0.003333", "2026-12-07T20:30:36+08:00", "2026-12-07T20:30:39+08:00"),
+            ("slurm:hr1:5", "drama-01", "0.005278", "2026-12-07T20:30:42+08:00", "2026-12-07T20:31:01+08:00")]
+    assert {r["sku"] for r in result.records} == {"gpu-a100-hour"}
+    assert any("job 4 used no GPU time" in reason for reason in result.skipped)
+    with_steps = slurm(mapping_file, (FIXTURES / "sacct-recorded-steps.txt").read_text())
+    assert with_steps.records == result.records  # the steps (1.batch …) count nothing more

@@ -66,3 +66,14 @@ def test_the_platform_refuses_an_ingest_api_version_it_does_not_speak(platform):
     answer = json.load(refused.value)
     assert refused.value.code == 400 and answer["code"] == "ingest_api_unsupported"
     assert answer["detail"]["supported"] == ["1"]
+
+
+def test_recorded_real_sacct_output_lands_once(platform):
+    source = FIXTURES / "sacct-recorded.txt"
+    status, receipts, err = run_cli("from-slurm", source, "--map", platform.mapping, *platform.push_options)
+    assert status == 0, err
+    assert [(r["record_id"], r["status"], r["quarantine"]) for r in receipts] == [
+        (f"slurm:hr1:{job}", "accepted", None) for job in (1, 2, 3, 5)]
+    status, receipts, err = run_cli("from-slurm", source, "--map", platform.mapping, *platform.push_options)
+    assert status == 0 and [r["status"] for r in receipts] == ["duplicate"] * 4
+    assert UsageRecord.objects.filter(provider=platform.provider).count() == 4

@@ -17,7 +17,9 @@ The mapping file (TOML) says which enterprise, project tag and SKU a job belongs
     project_tag = "drama-01"
     sku = "gpu-a100-hour"                     # optional, overrides the default
 
-Keys may be shell-style patterns ("drama-*"); an exact key wins over a pattern, patterns are tried in file order.
+Keys may be shell-style patterns ("drama-*"). Each adapter tries its kinds in a fixed order (Slurm: explicit WCKey,
+comment, account, default WCKey; OpenCost: namespace, job; Prometheus: job); within a kind an exact key wins over a
+pattern, and patterns are tried in file order.
 """
 
 import fnmatch
@@ -77,13 +79,16 @@ class Mapping:
         return mapping
 
     def find(self, candidates: list[tuple[str, str]]) -> tuple[str, str, dict] | None:
-        """The first (kind, value) whose value the mapping names: exact keys first, then patterns in file order."""
+        """The first (kind, value) in order whose value the mapping names: within a kind an exact key, else the first
+        matching pattern in file order."""
         for kind, value in candidates:
-            if value and value in self.tables.get(kind, {}):
-                return kind, value, self.tables[kind][value]
-        for kind, value in candidates:
-            for key, entry in self.tables.get(kind, {}).items():
-                if value and any(c in key for c in "*?[") and fnmatch.fnmatchcase(value, key):
+            table = self.tables.get(kind, {})
+            if not value:
+                continue
+            if value in table:
+                return kind, value, table[value]
+            for key, entry in table.items():
+                if any(c in key for c in "*?[") and fnmatch.fnmatchcase(value, key):
                     return kind, value, entry
         return None
 
@@ -194,7 +199,11 @@ def from_slurm(lines, *, source: str, mapping: Mapping, zone: str = "Asia/Shangh
         if gpus == 0 or elapsed == 0:
             skipped.append(f"{where}: job {job} used no GPU time")
             continue
-        candidates = [("wckey", row["WCKey"].lstrip("*")), ("comment", row["Comment"]), ("account", row["Account"])]
+        # An explicit WCKey (--wckey) names the project most precisely; a default one ('*' before it: the user's
+        # default, not chosen for this job) only after the comment and the account.
+        wckey, default = row["WCKey"].lstrip("*"), row["WCKey"].startswith("*")
+        candidates = [("wckey", "" if default else wckey), ("comment", row["Comment"]), ("account", row["Account"]),
+                      ("wckey", wckey if default else "")]
         target = mapping.target(candidates, gpu_type=gpu_type, where=where)
         if target is None:
             problem = (f"{where}: job {job}: the mapping {mapping.path} names none of "
