@@ -57,7 +57,8 @@ $(ECHARTS_JS):
 	cp var/npm/package/LICENSE var/npm/package/NOTICE $(dir $@)
 	cp var/npm/package/dist/echarts.min.js $@.tmp && mv $@.tmp $@
 
-# gettext compiles the translation catalogues; Prometheus (a real server) is scraped by the yingdu-push adapter tests; Chromium and a CJK font are needed by browser tests and PDFs;
+# gettext compiles the translation catalogues; Prometheus and a single-node Slurm (slurmdbd on MariaDB, munge) are
+# started by the yingdu-push adapter tests; Chromium and a CJK font are needed by browser tests and PDFs;
 # WeasyPrint renders PDF notices with Pango; poppler-utils' pdffonts lets the tests check the embedded CJK font.
 system-deps:
 	@missing=""; \
@@ -68,6 +69,8 @@ system-deps:
 	command -v pdffonts >/dev/null || missing="$$missing poppler-utils"; \
 	command -v faketime >/dev/null || missing="$$missing faketime"; \
 	command -v prometheus >/dev/null || missing="$$missing prometheus"; \
+	command -v slurmctld >/dev/null || missing="$$missing slurmctld slurmd slurmdbd slurm-client munge"; \
+	command -v mariadbd >/dev/null || missing="$$missing mariadb-server"; \
 	command -v go >/dev/null || missing="$$missing golang-go"; \
 	[ -d /usr/share/gocode/src/golang.org/x/mod/sumdb ] || missing="$$missing golang-golang-x-mod-dev"; \
 	if [ -n "$$missing" ]; then echo "Installing Debian packages:$$missing"; \
