@@ -16,9 +16,9 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from yingdu_push.adapters import card_hours
 
 from yingdu.metering.models import UsageRecord
-from yingdu_push.adapters import card_hours
 
 from .conftest import run_cli
 
