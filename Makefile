@@ -14,22 +14,30 @@ PYTHON ?= $(shell for c in python3.13 /root/.pyenv/versions/3.13*/bin/python3 /u
 	  $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; break; }; done)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: oidc-provider static help run test test-sqlite test-postgres test-e2e test-timeshift lint bench install system-deps postgres messages vendor clean
+.PHONY: oidc-provider push-dist static help run test test-sqlite test-postgres test-e2e test-timeshift lint bench install system-deps postgres messages vendor clean
 
 help:
 	@echo "make run    — set up, migrate, load demo data and serve at http://$(YINGDU_BIND) (make run YINGDU_BIND=host:port)"
 	@echo "make test   — set up and run the whole suite on SQLite, PostgreSQL and in Chromium"
 	@echo "make bench  — run the benchmarks and write docs/benchmarks.md"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml push/pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "yingdu needs Python >= 3.12 (3.13 preferred): install it or pass PYTHON=/path/to/python3.13" >&2; exit 1; fi
 	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ./push
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
 install: $(STAMP) messages vendor static oidc-provider
+
+# The provider client as its own wheel (no Django): var/dist/yingdu_push-<version>-py3-none-any.whl. Providers install
+# it with `pip install yingdu_push-….whl` (or `pip install ./push` from a checkout); see push/README.md.
+push-dist: $(STAMP)
+	@rm -rf var/dist && mkdir -p var/dist
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir var/dist ./push
+	@ls var/dist/*.whl
 
 # Static files collected and compressed (gzip, Brotli) once here, not at each start of the server: `yingdu
 # static_collect` does nothing when the collected set still matches its sources (yingdu/staticfiles.py).
@@ -78,7 +86,8 @@ $(OIDC_PROVIDER_STAMP):
 	cd var/oidc-provider && npm install --silent --no-audit --no-fund oidc-provider@$(OIDC_PROVIDER_VERSION) >/dev/null
 	@touch $@
 
-# gettext compiles the translation catalogues; Chromium and a CJK font are needed by browser tests and PDFs;
+# gettext compiles the translation catalogues; Prometheus and a single-node Slurm (slurmdbd on MariaDB, munge) are
+# started by the yingdu-push adapter tests; Chromium and a CJK font are needed by browser tests and PDFs;
 # WeasyPrint renders PDF notices with Pango; poppler-utils' pdffonts lets the tests check the embedded CJK font.
 system-deps:
 	@missing=""; \
@@ -88,6 +97,9 @@ system-deps:
 	ldconfig -p 2>/dev/null | grep -q "libpango-1.0.so" || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	command -v pdffonts >/dev/null || missing="$$missing poppler-utils"; \
 	command -v faketime >/dev/null || missing="$$missing faketime"; \
+	command -v prometheus >/dev/null || missing="$$missing prometheus"; \
+	command -v slurmctld >/dev/null || missing="$$missing slurmctld slurmd slurmdbd slurm-client munge"; \
+	command -v mariadbd >/dev/null || missing="$$missing mariadb-server"; \
 	command -v go >/dev/null || missing="$$missing golang-go"; \
 	[ -d /usr/share/gocode/src/golang.org/x/mod/sumdb ] || missing="$$missing golang-golang-x-mod-dev"; \
 	if [ -n "$$missing" ]; then echo "Installing Debian packages:$$missing"; \

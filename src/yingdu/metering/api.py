@@ -52,7 +52,13 @@ NDJSON（`Content-Type: application/x-ndjson`）：第一行为 `{{"key_id": …
 
 每条记录的结果：`accepted`（含日志叶序号与叶哈希，`quarantine` 表示企业或作品尚未识别）、`duplicate`（原回执）、
 `conflict`（同一 record_id 内容不同，未作修改）、`invalid`（含错误代码与中文说明）。
+
+接口版本：客户端可用请求头 `X-Yingdu-Ingest-API: 1` 声明它所遵循的接口版本（`yingdu-push` 总是发送）；未声明按 1 处理，
+声明了平台不支持的版本则整批拒收（HTTP 400 `ingest_api_unsupported`，`detail.supported` 列出支持的版本）。
+应答头 `X-Yingdu-Ingest-API` 给出平台处理所用的版本。
 """
+INGEST_API_VERSIONS = ("1",)
+INGEST_API_HEADER = "X-Yingdu-Ingest-API"
 
 
 class RecordResultOut(Schema):
@@ -133,9 +139,13 @@ def _parse_body(request) -> tuple[str, str | None, list]:
                  "application/json": {"schema": {"type": "object"}},
                  "application/x-ndjson": {"schema": {"type": "string"}}}}})
 @reads_json
-@errors(batch_empty=400, batch_signature_invalid=400, batch_too_large=400, signing_key_not_valid=400,
-        signing_key_unknown=400)
+@errors(batch_empty=400, batch_signature_invalid=400, batch_too_large=400, ingest_api_unsupported=400,
+        signing_key_not_valid=400, signing_key_unknown=400)
 def usage_records_ingest(request):
+    version = request.headers.get(INGEST_API_HEADER, INGEST_API_VERSIONS[0]).strip()
+    if version not in INGEST_API_VERSIONS:
+        raise DomainError(f"平台不支持上报接口版本 {version[:20]}，支持的版本：{'、'.join(INGEST_API_VERSIONS)}；请升级 yingdu-push",
+                          code="ingest_api_unsupported", detail={"supported": list(INGEST_API_VERSIONS)})
     key_id, signature, records = _parse_body(request)
     try:
         results = usage_batch_ingest(provider=request.provider, key_id=key_id, records=records,
@@ -147,8 +157,10 @@ def usage_records_ingest(request):
         counts[result.status] += 1
     # Built from plain dicts that already have IngestOut's shape (the OpenAPI schema above); returning the response
     # directly skips re-validating a thousand results per batch.
-    return JsonResponse({**counts, "results": [result.as_dict() for result in results]},
-                        json_dumps_params={"ensure_ascii": False})
+    response = JsonResponse({**counts, "results": [result.as_dict() for result in results]},
+                            json_dumps_params={"ensure_ascii": False})
+    response[INGEST_API_HEADER] = version
+    return response
 
 
 @router.get("/usage-records", response=list[UsageRecordOut], auth=[*PROVIDER_AUTH, django_auth],

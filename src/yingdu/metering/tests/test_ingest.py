@@ -253,3 +253,16 @@ def test_the_documented_result_schema_matches_the_results_returned():
     from yingdu.metering.ingest import RecordResult
 
     assert list(RecordResultOut.model_fields) == [field.name for field in dataclasses.fields(RecordResult)]
+
+
+def test_the_ingest_api_version_is_declared_by_the_client_and_answered(setup):
+    enterprise, _work, meter = setup
+    body = json.dumps(signed_batch([usage_record(enterprise.uscc, "drama-01")], meter.private_key))
+    spoken = Client().post("/api/v1/usage-records", data=body, content_type="application/json",
+                           HTTP_X_API_KEY=meter.api_key, HTTP_X_YINGDU_INGEST_API="1")
+    assert spoken.status_code == 200 and spoken["X-Yingdu-Ingest-API"] == "1"
+    assert spoken.json()["accepted"] == 1
+    unknown = Client().post("/api/v1/usage-records", data=body, content_type="application/json",
+                            HTTP_X_API_KEY=meter.api_key, HTTP_X_YINGDU_INGEST_API="2")
+    assert unknown.status_code == 400 and unknown.json()["code"] == "ingest_api_unsupported"
+    assert UsageRecord.objects.count() == 1
