@@ -59,7 +59,8 @@ def monitor_anomalies(request):
     data = form.cleaned_data
     filters = monitoring.AnomalyFilters(kind=data["kind"], provider_id=data["provider"],
                                         enterprise_uscc=data["enterprise"].strip(), day=data["date"])
-    flags, next_after = monitoring.anomaly_flags(filters=filters, after=data["after"])
+    flags, next_after = monitoring.anomaly_flags(filters=filters, after=data["after"],
+                                                 limit=monitoring.ANOMALY_PAGE_SIZE)
     query = request.GET.copy()
     query.pop("after", None)
     first_query = query.urlencode()
