@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Count, F, Sum, When
 from django.db.models.functions import Coalesce, TruncHour
 
@@ -102,36 +102,35 @@ def _range_deltas(low: int, high: int) -> Deltas:
     return deltas
 
 
+UPSERT = """
+INSERT INTO {table} (period, bucket_start, provider_id, enterprise_uscc, project_tag, work_id, sku, quantity,
+                     cost_microfen, record_count)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (period, bucket_start, provider_id, enterprise_uscc, project_tag, COALESCE(work_id, 0), sku)
+DO UPDATE SET quantity = {table}.quantity + excluded.quantity,
+              cost_microfen = {table}.cost_microfen + excluded.cost_microfen,
+              record_count = {table}.record_count + excluded.record_count
+"""
+
+
 def _apply(deltas: Deltas) -> None:
-    """Add the deltas to the stored rollups (rows reaching zero are deleted); the caller holds the watermark lock."""
+    """Add the deltas to the stored rollups in one INSERT … ON CONFLICT DO UPDATE per row (PostgreSQL and SQLite);
+    rows that an attribution emptied are deleted. The caller holds the watermark lock."""
     changes = {key: sums for key, sums in deltas.sums.items() if not sums.is_zero()}
     if not changes:
         return
-    existing: dict[Key, UsageRollup] = {}
-    by_period: dict[str, set[datetime]] = defaultdict(set)
-    for period, start, *_rest in changes:
-        by_period[period].add(start)
-    for period, starts in by_period.items():
-        for row in UsageRollup.objects.filter(period=period, bucket_start__in=starts):
-            existing[_key_of(row)] = row
-    created, updated, emptied = [], [], []
-    for key, sums in changes.items():
-        row = existing.get(_normal(key))
-        if row is None:
-            period, start, provider_id, uscc, tag, work_id, sku = key
-            created.append(UsageRollup(period=period, bucket_start=start, provider_id=provider_id,
-                                       enterprise_uscc=uscc, project_tag=tag, work_id=work_id, sku=sku,
-                                       quantity=sums.quantity, cost_microfen=sums.cost_microfen,
-                                       record_count=sums.record_count))
-            continue
-        row.quantity += sums.quantity
-        row.cost_microfen += sums.cost_microfen
-        row.record_count += sums.record_count
-        (emptied if not row.record_count and not row.quantity and not row.cost_microfen else updated).append(row)
-    UsageRollup.objects.bulk_create(created, batch_size=2000)
-    UsageRollup.objects.bulk_update(updated, ["quantity", "cost_microfen", "record_count"], batch_size=2000)
-    if emptied:
-        UsageRollup.objects.filter(pk__in=[row.pk for row in emptied]).delete()
+    ops = connection.ops
+    rows = [(period, ops.adapt_datetimefield_value(start), provider_id, uscc, tag, work_id, sku,
+             ops.adapt_decimalfield_value(sums.quantity, 28, 6), sums.cost_microfen, sums.record_count)
+            for (period, start, provider_id, uscc, tag, work_id, sku), sums in changes.items()]
+    with connection.cursor() as cursor:
+        cursor.executemany(UPSERT.format(table=UsageRollup._meta.db_table), rows)
+    emptied: dict[str, set[datetime]] = defaultdict(set)
+    for (period, start, *_rest), sums in changes.items():
+        if sums.record_count < 0:  # only an attribution takes rows away
+            emptied[period].add(start)
+    for period, starts in emptied.items():
+        UsageRollup.objects.filter(period=period, bucket_start__in=starts, record_count=0).delete()
 
 
 def _normal(key: Key) -> Key:
