@@ -14,11 +14,12 @@ with what was there before it:
 Flags are derived (not audited; docs/decisions.md): a hint for staff, recomputable from the records.
 """
 
+import json
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 
 from yingdu.enterprises.selectors import enterprises_by_uscc
@@ -162,6 +163,22 @@ def _day_links(subject: tuple[str, str], day: date, enterprise_id: int | None) -
             rows.order_by("-cost_microfen", "pk").values_list("pk", "record_id")[:RECORD_LINKS_PER_FLAG]]
 
 
+def _insert_new(flags: list[AnomalyFlag]) -> None:
+    """Insert the flags whose key is not stored yet (one INSERT … ON CONFLICT DO NOTHING per flag; the ORM's
+    bulk_create cost most of a run when every late record is flagged)."""
+    if not flags:
+        return
+    ops = connection.ops
+    json_value = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    sql = (f"INSERT INTO {AnomalyFlag._meta.db_table} (key, kind, reason, provider_id, enterprise_uscc, project_tag, "
+           f"day, record_count, records, detected_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, {json_value}, %s) "
+           "ON CONFLICT (key) DO NOTHING")
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [
+            (f.key, f.kind, f.reason, f.provider_id, f.enterprise_uscc, f.project_tag, ops.adapt_datefield_value(f.day),
+             f.record_count, json.dumps(f.records), ops.adapt_datetimefield_value(f.detected_at)) for f in flags])
+
+
 def flags_for_range(low: int, high: int, *, now: datetime,
                     thresholds: AnomalyThresholds = DEFAULT_THRESHOLDS) -> int:
     """Store the flags of the records logged in [low, high) (and of records attributed there); return how many
@@ -185,7 +202,7 @@ def flags_for_range(low: int, high: int, *, now: datetime,
         if any(pk in by_pk for pk in flag.record_pks):
             first, second = sorted(flag.record_pks)
             stored.append(_stored(flag, key=f"{flag.kind}:{first}:{second}", by_pk=everyone, now=now))
-    AnomalyFlag.objects.bulk_create(stored, ignore_conflicts=True, batch_size=1000)
+    _insert_new(stored)
     _spike_flags(new, thresholds=thresholds, now=now)
     return len(new)
 
