@@ -5,6 +5,14 @@ import django.db.models.functions.comparison
 from django.db import migrations, models
 
 
+def create_watermarks(apps, schema_editor):
+    """Both monitoring watermarks at 0, so that two first runs of the task do not race to create them: the first
+    run then reads the whole log, in chunks."""
+    MonitorWatermark = apps.get_model("metering", "MonitorWatermark")
+    for name in ("usage_rollup", "anomaly_flags"):
+        MonitorWatermark.objects.get_or_create(name=name)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -61,4 +69,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(models.F('period'), models.F('bucket_start'), models.F('provider'), models.F('enterprise_uscc'), models.F('project_tag'), django.db.models.functions.comparison.Coalesce(models.F('work'), models.Value(0)), models.F('sku'), name='one_usage_rollup_per_key')],
             },
         ),
+        migrations.RunPython(create_watermarks, migrations.RunPython.noop),
     ]
