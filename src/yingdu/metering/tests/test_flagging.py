@@ -180,3 +180,19 @@ def test_the_live_fragment_shows_the_newest_flags_and_the_page_is_for_staff_only
         assert page(client_for(outsider)).status_code == 403
     assert page(Client())["Location"].startswith("/accounts/login/")
     assert page(client_for(reviewer, two_factor=False))["Location"].startswith("/accounts/2fa/")
+
+
+def test_the_worker_runs_the_task_while_the_log_has_grown(setup):
+    from yingdu.metering.flagging import anomalies_behind
+    from yingdu.metering.models import UsageRollup
+    from yingdu.metering.tasks import monitoring_refresh
+    from yingdu.periodic import periodic_tasks
+
+    _reviewer, first, _second, _work, meter = setup
+    [periodic] = [p for p in periodic_tasks() if p.task is monitoring_refresh]
+    ingest(meter, [usage_record(first.uscc, "one", record_id="x", quantity="100", **at(NOW - timedelta(hours=3)))])
+    assert periodic.when is anomalies_behind and anomalies_behind()
+    with time_machine.travel(NOW, tick=False):
+        monitoring_refresh.call()
+    assert not anomalies_behind()
+    assert UsageRollup.objects.exists() and flags_of("impossible_quantity") == {frozenset({"x"})}
