@@ -1,5 +1,6 @@
 """A reviewer opens the live monitoring dashboard: charts are drawn by the local ECharts, the page fits a phone."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -8,6 +9,7 @@ from django_otp.oath import totp
 from playwright.sync_api import expect
 
 from yingdu.accounts.models import Role
+from yingdu.metering.flagging import anomalies_advance
 from yingdu.metering.ingest import usage_batch_ingest
 from yingdu.push import signed_batch
 from yingdu.testing.clients import verified
@@ -48,6 +50,7 @@ def seed_usage(reviewer):
     body = signed_batch(records, meter.private_key)
     usage_batch_ingest(provider=meter.provider, key_id=body["key_id"], records=body["records"],
                        batch_signature=body["batch_signature"], now=now)
+    anomalies_advance(now=now)  # the worker's monitoring task: rollups, then anomaly flags
     return meter
 
 
@@ -81,6 +84,15 @@ def test_reviewer_sees_live_totals_charts_and_anomalies(live_server, page, scree
     assert_fits_width(page)
     screenshot(page, f"monitor-{width}")
 
-    impossible.get_by_role("link", name="impossible-e2e").click()
+    anomalies.get_by_role("link", name="全部异常标记（可按类型、服务商、企业、日期筛选）").click()
+    expect(page.get_by_role("heading", name="异常标记")).to_be_visible()
+    page.get_by_label("类型").select_option("impossible_quantity")
+    page.get_by_role("button", name="筛选").click()
+    expect(page).to_have_url(re.compile(r"kind=impossible_quantity"))
+    listed = page.get_by_test_id("anomalies").locator('[data-anomaly="impossible_quantity"]', has_text="impossible-e2e")
+    expect(listed).to_be_visible()
+    assert_fits_width(page)
+
+    listed.get_by_role("link", name="impossible-e2e").click()
     expect(page.get_by_role("heading", name="用量记录 impossible-e2e")).to_be_visible()
     assert_fits_width(page)

@@ -227,7 +227,8 @@ def _require_staff(request) -> None:
 
 @router.get("/metering/anomalies", response=list[AnomalyOut], auth=django_auth,
             summary="用量异常标记（工作人员）",
-            description="近 days 天（默认 14）的异常标记：超出制作周期、同一 GPU/节点被两家企业同时使用、单日突增、"
+            description="近 days 天（默认 14，按记录开始日或突增日）的异常标记，由后台任务检查全部新记录后存储，最新在前，"
+                        "最多 1000 条：超出制作周期、同一 GPU/节点被两家企业同时使用、单日突增、"
                         "迟报（> 72 小时）、时长类单位数量超出上限。每条含中文原因与相关记录（最多 10 条）。")
 @errors(staff_only=403)
 def anomalies_list(request, days: Annotated[int, Field(ge=1, le=31)] = monitoring.ANOMALY_DAYS):

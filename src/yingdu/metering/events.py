@@ -16,7 +16,17 @@ from yingdu.actors import actor_ref
 from yingdu.transparency.catalogue import Committed, Const, Derived, Field, Kind, Row, declare, not_audited
 from yingdu.transparency.services import commitment, event_time
 
-from .models import ApiKey, CatalogueEntry, IngestCounter, Provider, RecordOrigin, SigningKey
+from .models import (
+    AnomalyFlag,
+    ApiKey,
+    CatalogueEntry,
+    IngestCounter,
+    MonitorWatermark,
+    Provider,
+    RecordOrigin,
+    SigningKey,
+    UsageRollup,
+)
 
 # The projection (yingdu.audits.projections) that recomputes usage records and attributions.
 USAGE_PROJECTION = "usage"
@@ -208,6 +218,12 @@ USAGE_ATTRIBUTED = declare(
     projection=USAGE_PROJECTION,
 )
 
+not_audited(UsageRollup, reason="derived: hourly and daily sums of the usage records (and attributions) below a "
+                                "watermark, kept by the monitoring task for the dashboard; `yingdu usage_rollup_check` "
+                                "recomputes them from the audited records and reports any difference")
+not_audited(MonitorWatermark, reason="how far the monitoring task has read the log (a position, not a fact)")
+not_audited(AnomalyFlag, reason="derived: anomaly hints recomputed from the audited usage records by the rules in "
+                                "metering/anomalies.py; a flag decides nothing (no money, right or deadline moves)")
 not_audited(IngestCounter, reason="monitoring counters shown at /metrics (batches and records by outcome, refused "
                                   "batches and invalid records included, which write nothing else); they set no "
                                   "money, right or deadline, and every stored record is audited in its own row")

@@ -51,3 +51,20 @@ class ProviderRegisterForm(forms.Form):
         ("new", _("新建操作员账户（生成初始密码，仅显示一次）")), ("existing", _("使用已有账户（须未加入任何机构）"))])
     operator_username = forms.CharField(label=_("操作员用户名"), max_length=150)
     operator_display_name = forms.CharField(label=_("操作员姓名（新建时）"), max_length=100, required=False)
+
+
+class AnomalyFilterForm(forms.Form):
+    """The anomaly page's filters and keyset position, all in the URL (GET)."""
+
+    kind = forms.ChoiceField(label=_("类型"), required=False)
+    provider = forms.TypedChoiceField(label=_("服务商"), required=False, coerce=int, empty_value=None)
+    enterprise = forms.CharField(label=_("企业统一社会信用代码"), required=False, max_length=18)
+    date = forms.DateField(label=_("日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    after = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, kinds, providers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", _("全部")), *kinds]
+        self.fields["provider"].choices = [("", _("全部")), *((p.pk, p.name) for p in providers)]
+        self.fields["after"].error_messages["invalid"] = _("翻页位置无效，请从第一页开始。")
+        self.fields["after"].error_messages["min_value"] = _("翻页位置无效，请从第一页开始。")

@@ -191,3 +191,75 @@ class IngestCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+class RollupPeriod(models.TextChoices):
+    HOUR = "hour", _("小时")
+    DAY = "day", _("日")
+
+
+class UsageRollup(models.Model):
+    """Usage summed per hour or Beijing day of the start, per provider, enterprise, tag, counted work and SKU.
+
+    Derived data kept by the monitoring task (``rollups.py``) from the log-indexed records and attributions up to
+    its watermark; ``yingdu usage_rollup_check`` recomputes it from the raw rows and compares. ``work`` is the work
+    the row counts for (a correction follows its original; a quarantined record the work staff attributed it to).
+    """
+
+    period = models.CharField(max_length=4, choices=RollupPeriod.choices)
+    bucket_start = models.DateTimeField()
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
+    enterprise_uscc = models.CharField(max_length=18)
+    project_tag = models.CharField(max_length=64)
+    work = models.ForeignKey("works.Work", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    sku = models.CharField(max_length=64)
+    quantity = models.DecimalField(max_digits=28, decimal_places=6)
+    cost_microfen = models.BigIntegerField()
+    record_count = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(models.F("period"), models.F("bucket_start"), models.F("provider"),
+                                    models.F("enterprise_uscc"), models.F("project_tag"),
+                                    Coalesce(models.F("work"), models.Value(0)), models.F("sku"),
+                                    name="one_usage_rollup_per_key"),
+        ]
+        indexes = [models.Index(fields=["period", "bucket_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.bucket_start:%Y-%m-%d %H:%M} {self.provider_id} {self.enterprise_uscc}"
+
+
+class MonitorWatermark(models.Model):
+    """How far a monitoring task has read the log: every record and attribution below ``tree_size`` is counted."""
+
+    name = models.CharField(max_length=32, unique=True)
+    tree_size = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.tree_size}"
+
+
+class AnomalyFlag(models.Model):
+    """One anomaly found by the anomaly task, with its reason (derived from the records; a hint, not a decision)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=32)
+    reason = models.TextField()
+    provider = models.ForeignKey(Provider, null=True, on_delete=models.PROTECT, related_name="+")
+    enterprise_uscc = models.CharField(max_length=18)
+    project_tag = models.CharField(max_length=64)
+    # the Beijing day of the (first) record's start, or the spike's day
+    day = models.DateField()
+    record_count = models.IntegerField()
+    # [[pk, record_id], ...] of at most RECORD_LINKS_PER_FLAG records
+    records = models.JSONField(default=list)
+    detected_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "id"]), models.Index(fields=["day", "id"]),
+                   models.Index(fields=["enterprise_uscc", "id"])]
+
+    def __str__(self) -> str:
+        return self.key

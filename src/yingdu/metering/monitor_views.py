@@ -12,9 +12,9 @@ from yingdu.accounts.selectors import user_roles, user_staff_roles
 from yingdu.errors import DomainError
 from yingdu.works.selectors import works_visible_to
 
-from . import monitoring, selectors, services
-from .anomalies import DEFAULT_THRESHOLDS
-from .forms import AttachForm, ProviderRegisterForm
+from . import flagging, monitoring, selectors, services
+from .anomalies import DEFAULT_THRESHOLDS, KIND_LABELS
+from .forms import AnomalyFilterForm, AttachForm, ProviderRegisterForm
 from .metrics import CONTENT_TYPE, exposition
 
 QUARANTINE_PAGE_SIZE = 100
@@ -38,13 +38,37 @@ def monitor_live(request):
     })
 
 
+LIVE_ANOMALIES = 20
+
+
 @role_required(*STAFF_ROLES)
 def monitor_anomalies(request):
+    """Stored anomaly flags: the newest ones as the dashboard's live fragment, or the full page with filters (kind,
+    provider, enterprise, date) and keyset pagination (?after=<flag id>) in the URL."""
     now = timezone.now()
-    return render(request, "metering/monitor_anomalies.html", {
-        "flags": monitoring.anomaly_report(now=now), "days": monitoring.ANOMALY_DAYS, "now": now,
-        "thresholds": DEFAULT_THRESHOLDS, "late_hours": int(DEFAULT_THRESHOLDS.late_after.total_seconds() // 3600),
-    })
+    context = {"thresholds": DEFAULT_THRESHOLDS, "now": now, "checked_at": flagging.flags_checked_through(),
+               "late_hours": int(DEFAULT_THRESHOLDS.late_after.total_seconds() // 3600)}
+    if request.headers.get("X-Requested-With") == "fetch":
+        flags, _next = monitoring.anomaly_flags(limit=LIVE_ANOMALIES)
+        return render(request, "metering/monitor_anomalies.html", {**context, "flags": flags, "live": True})
+    form = AnomalyFilterForm(request.GET, kinds=[(str(kind), label) for kind, label in KIND_LABELS.items()],
+                             providers=selectors.providers_all())
+    if not form.is_valid():
+        return render(request, "metering/monitor_anomalies_page.html",
+                      {**context, "form": form, "flags": [], "next_after": None}, status=400)
+    data = form.cleaned_data
+    filters = monitoring.AnomalyFilters(kind=data["kind"], provider_id=data["provider"],
+                                        enterprise_uscc=data["enterprise"].strip(), day=data["date"])
+    flags, next_after = monitoring.anomaly_flags(filters=filters, after=data["after"],
+                                                 limit=monitoring.ANOMALY_PAGE_SIZE)
+    query = request.GET.copy()
+    query.pop("after", None)
+    first_query = query.urlencode()
+    if next_after is not None:
+        query["after"] = str(next_after)
+    return render(request, "metering/monitor_anomalies_page.html", {
+        **context, "form": form, "flags": flags, "next_after": next_after, "next_query": query.urlencode(),
+        "first_query": first_query, "first_page": data["after"] is None})
 
 
 @role_required(*Role.values)

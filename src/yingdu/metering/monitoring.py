@@ -6,31 +6,23 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from yingdu.enterprises.selectors import enterprises_by_uscc
 from yingdu.rules.money import Money, round_fen
 
-from .anomalies import (
-    DEFAULT_THRESHOLDS,
-    PROGRAMME_ZONE,
-    AnomalyThresholds,
-    Flag,
-    RecordFacts,
-    detect,
-    yuan_display,
-)
+from .anomalies import KIND_LABELS, PROGRAMME_ZONE, AnomalyKind, yuan_display
 from .counting import counted_work
 from .metrics import MetricFamily
-from .models import CatalogueEntry, IngestCounter, RecordStatus, UsageRecord
+from .models import AnomalyFlag, CatalogueEntry, IngestCounter, RecordStatus, RollupPeriod, UsageRecord, UsageRollup
+from .rollups import day_floor, hour_floor
 
 CHART_DAYS = 30
 TOTALS_LIMIT = 50
-# Anomalies are computed from the records of the last ANOMALY_DAYS (by start or by receipt), at most
-# ANOMALY_MAX_RECORDS of them, newest first; spikes are checked for each of those days.
+# The anomaly API's default window: flags of the last ANOMALY_DAYS days (flags are stored by the anomaly task,
+# flagging.py, over every record).
 ANOMALY_DAYS = 14
-ANOMALY_MAX_RECORDS = 200_000
 RECORD_LINKS_PER_FLAG = 10
 
 # The counters kept by the ingestion (services.ingest_counters_add), as (metric, label value) for /metrics.
@@ -58,17 +50,21 @@ def with_effective_work(queryset: QuerySet[UsageRecord]) -> QuerySet[UsageRecord
     return queryset.annotate(effective_work_id=counted_work(), effective_work_title=counted_work("title"))
 
 
-def usage_totals(*, now: datetime, records: QuerySet[UsageRecord] | None = None) -> dict[str, list[dict]]:
-    """Record counts and cost per enterprise, work and provider for the last 24 hours and 30 days (by start time)."""
-    records = UsageRecord.objects.all() if records is None else records
-    base = records.filter(started_at__gte=now - timedelta(days=30))
-    recent = Q(started_at__gte=now - timedelta(hours=24))
-    aggregates = {"records_24h": Count("id", filter=recent), "cost_24h": Sum("cost_microfen", filter=recent),
-                  "records_30d": Count("id"), "cost_30d": Sum("cost_microfen"),
-                  "quarantined_30d": Count("id", filter=Q(status=RecordStatus.QUARANTINED, attribution__isnull=True))}
+def usage_totals(*, now: datetime) -> dict[str, list[dict]]:
+    """Record counts and cost per enterprise, work and provider for the last 24 hours (the 24 hour buckets up to
+    the current one) and 30 days (the 30 Beijing days up to today), by start time, from the rollups."""
+    day_from = day_floor(now, days_back=CHART_DAYS - 1)
+    hour_from = hour_floor(now) - timedelta(hours=23)
+    recent = Q(period=RollupPeriod.HOUR, bucket_start__gte=hour_from)
+    month = Q(period=RollupPeriod.DAY, bucket_start__gte=day_from)
+    base = UsageRollup.objects.filter(recent | month)
+    aggregates = {"records_24h": Sum("record_count", filter=recent), "cost_24h": Sum("cost_microfen", filter=recent),
+                  "records_30d": Sum("record_count", filter=month), "cost_30d": Sum("cost_microfen", filter=month),
+                  "quarantined_30d": Sum("record_count", filter=month & Q(work__isnull=True))}
 
     def rows(queryset) -> list[dict]:
-        return [{**row, "cost_24h_yuan": yuan_display(row["cost_24h"] or 0),
+        return [{**row, "records_24h": row["records_24h"] or 0, "quarantined_30d": row["quarantined_30d"] or 0,
+                 "cost_24h_yuan": yuan_display(row["cost_24h"] or 0),
                  "cost_30d_yuan": yuan_display(row["cost_30d"] or 0)}
                 for row in queryset.order_by("-cost_30d")[:TOTALS_LIMIT]]
 
@@ -76,8 +72,8 @@ def usage_totals(*, now: datetime, records: QuerySet[UsageRecord] | None = None)
     names = {uscc: e.name for uscc, e in enterprises_by_uscc({r["enterprise_uscc"] for r in by_enterprise}).items()}
     for row in by_enterprise:
         row["enterprise_name"] = names.get(row["enterprise_uscc"], "")
-    by_work = rows(with_effective_work(base).values("enterprise_uscc", "project_tag", "effective_work_id",
-                                                    "effective_work_title").annotate(**aggregates))
+    by_work = rows(base.values("enterprise_uscc", "project_tag", effective_work_id=F("work_id"),
+                               effective_work_title=F("work__title")).annotate(**aggregates))
     by_provider = rows(base.values("provider_id", "provider__name").annotate(**aggregates))
     return {"enterprises": by_enterprise, "works": by_work, "providers": by_provider}
 
@@ -122,9 +118,14 @@ def _daily_rows(records: QuerySet[UsageRecord], *, days: list[date], fields: tup
 
 
 def provider_daily_charts(*, now: datetime, days: int = CHART_DAYS) -> dict:
-    """Daily cost (yuan) per provider and daily quantity per provider and unit, for the last ``days`` days."""
+    """Daily cost (yuan) per provider and daily quantity per provider and unit, for the last ``days`` days (from the
+    daily rollups)."""
     day_list = chart_days(now=now, days=days)
-    rows = list(_daily_rows(UsageRecord.objects.all(), days=day_list, fields=("provider_id", "provider__name", "sku")))
+    rows = list(UsageRollup.objects.filter(period=RollupPeriod.DAY, bucket_start__gte=_start_of(day_list[0]))
+                .values("bucket_start", "provider_id", "provider__name", "sku")
+                .annotate(cost=Sum("cost_microfen"), quantity=Sum("quantity")).order_by())
+    for row in rows:
+        row["day"] = row["bucket_start"].astimezone(PROGRAMME_ZONE).date()
     unit_at = _unit_book({(row["provider_id"], row["sku"]) for row in rows})
     cost: dict[object, _Series] = {}
     quantity: dict[object, _Series] = {}
@@ -158,44 +159,53 @@ def work_daily_cost_chart(records: QuerySet[UsageRecord], *, now: datetime, days
     return {"cost": _chart(day_list, series, "元")}
 
 
-def anomaly_record_facts(*, now: datetime, days: int = ANOMALY_DAYS,
-                         thresholds: AnomalyThresholds = DEFAULT_THRESHOLDS) -> list[RecordFacts]:
-    """The records the anomaly rules look at: started in the checked days and the trailing days before them, or
-    received in the checked days (late records); newest first, at most ANOMALY_MAX_RECORDS."""
-    checked_from = _start_of(chart_days(now=now, days=days)[0])
-    queryset = (with_effective_work(UsageRecord.objects.all())
-                .filter(Q(started_at__gte=checked_from - timedelta(days=thresholds.trailing_days))
-                        | Q(received_at__gte=checked_from))
-                .annotate(window_start=counted_work("production_start_on"),
-                          window_end=counted_work("production_end_on"))
-                .values("pk", "record_id", "provider_id", "enterprise_uscc", "project_tag", "sku", "quantity",
-                        "started_at", "ended_at", "received_at", "cost_microfen", "node_id", "gpu_id",
-                        "window_start", "window_end")
-                .order_by("-started_at")[:ANOMALY_MAX_RECORDS])
-    rows = list(queryset)
-    unit_at = _unit_book({(row["provider_id"], row["sku"]) for row in rows})
-    return [RecordFacts(
-        pk=row["pk"], record_id=row["record_id"], provider_id=row["provider_id"],
-        enterprise_uscc=row["enterprise_uscc"], project_tag=row["project_tag"], quantity=Decimal(row["quantity"]),
-        unit=unit_at(row["provider_id"], row["sku"], row["started_at"]), started_at=row["started_at"],
-        ended_at=row["ended_at"], received_at=row["received_at"], cost_microfen=row["cost_microfen"],
-        node_id=row["node_id"], gpu_id=row["gpu_id"],
-        window=(row["window_start"], row["window_end"]) if row["window_start"] else None,
-    ) for row in rows]
+ANOMALY_PAGE_SIZE = 50
 
 
-def anomaly_report(*, now: datetime, days: int = ANOMALY_DAYS,
-                   thresholds: AnomalyThresholds = DEFAULT_THRESHOLDS) -> list[dict]:
-    """Anomaly flags over recent usage, each with its reason and links to (at most 10 of) its records."""
-    facts = anomaly_record_facts(now=now, days=days, thresholds=thresholds)
-    by_pk = {fact.pk: fact for fact in facts}
-    flags: list[Flag] = detect(facts, spike_days=chart_days(now=now, days=days), thresholds=thresholds)
+@dataclass(frozen=True)
+class AnomalyFilters:
+    kind: str = ""
+    provider_id: int | None = None
+    enterprise_uscc: str = ""
+    day: date | None = None
+    since: date | None = None
+
+
+def anomaly_flags(*, filters: AnomalyFilters | None = None, after: int | None = None,
+                  limit: int = ANOMALY_PAGE_SIZE) -> tuple[list[dict], int | None]:
+    """A page of stored flags, newest first, after the flag id ``after`` (keyset); and the id to continue after, or
+    None on the last page."""
+    filters = filters or AnomalyFilters()
+    flags = AnomalyFlag.objects.all()
+    if filters.kind:
+        flags = flags.filter(kind=filters.kind)
+    if filters.provider_id is not None:
+        flags = flags.filter(provider_id=filters.provider_id)
+    if filters.enterprise_uscc:
+        flags = flags.filter(enterprise_uscc=filters.enterprise_uscc)
+    if filters.day is not None:
+        flags = flags.filter(day=filters.day)
+    if filters.since is not None:
+        flags = flags.filter(day__gte=filters.since)
+    if after is not None:
+        flags = flags.filter(pk__lt=after)
+    page = list(flags.order_by("-pk")[:limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
     return [{
-        "kind": str(flag.kind), "label": flag.label, "reason": flag.reason,
-        "enterprise_uscc": flag.enterprise_uscc, "project_tag": flag.project_tag, "day": flag.day,
-        "record_count": len(flag.record_pks),
-        "records": [{"id": pk, "record_id": by_pk[pk].record_id} for pk in flag.record_pks[:RECORD_LINKS_PER_FLAG]],
-    } for flag in flags]
+        "id": flag.pk, "kind": flag.kind, "label": KIND_LABELS.get(AnomalyKind(flag.kind), flag.kind)
+        if flag.kind in AnomalyKind else flag.kind, "reason": flag.reason,
+        "provider_id": flag.provider_id, "enterprise_uscc": flag.enterprise_uscc, "project_tag": flag.project_tag,
+        "day": flag.day, "record_count": flag.record_count, "detected_at": flag.detected_at,
+        "records": [{"id": pk, "record_id": record_id} for pk, record_id in flag.records[:RECORD_LINKS_PER_FLAG]],
+    } for flag in page], (page[-1].pk if more else None)
+
+
+def anomaly_report(*, now: datetime, days: int = ANOMALY_DAYS, limit: int = 1000) -> list[dict]:
+    """The stored flags of the last ``days`` Beijing days (of the records' start, or the spike's day), newest
+    first, at most ``limit``."""
+    since = chart_days(now=now, days=days)[0]
+    return anomaly_flags(filters=AnomalyFilters(since=since), limit=limit)[0]
 
 
 def ingest_counter_values() -> dict[str, int]:

@@ -25,6 +25,7 @@ from yingdu.metering.anomalies import (
     shared_hardware,
     unit_seconds,
 )
+from yingdu.metering.flagging import anomalies_advance
 from yingdu.metering.ingest import usage_batch_ingest
 from yingdu.metering.monitoring import anomaly_report
 from yingdu.push import signed_batch
@@ -163,7 +164,8 @@ def test_spike_flags_link_the_records_of_that_day_costliest_first():
     assert [f.record_pks for f in flags] == [(big.pk, small.pk)]
 
 
-# Through the database: records stored by the real ingestion, flags computed by monitoring.anomaly_report.
+# Through the database: records stored by the real ingestion, flags stored by the anomaly task and read by
+# monitoring.anomaly_report.
 
 @pytest.fixture
 def stored(db):
@@ -204,6 +206,7 @@ def test_stored_records_are_flagged_with_reasons_and_a_normal_one_is_not(stored)
     late = usage_record(second.uscc, "work-2", record_id="late", started_at="2026-11-25T09:00:00+08:00",
                         ended_at="2026-11-25T10:00:00+08:00", quantity="1")
     ingest(meter, [late], at("2026-11-28T10:00:01"))
+    anomalies_advance(now=now)
     flags = anomaly_report(now=now + timedelta(days=1))
     flagged = {(f["kind"], r["record_id"]) for f in flags for r in f["records"]}
     assert flagged == {("outside_production_window", "outside"), ("shared_gpu", "shared-a"),
@@ -219,6 +222,7 @@ def test_the_dashboard_links_flags_to_their_records(stored):
     record = usage_record(first.uscc, "work-1", record_id="too-much", quantity="100",
                           started_at=start.isoformat(), ended_at=(start + timedelta(hours=1)).isoformat())
     ingest(meter, [record], now)
+    anomalies_advance(now=now)
     page = client_for(reviewer).get("/metering/monitor/anomalies/").content.decode()
     from yingdu.metering.models import UsageRecord
     pk = UsageRecord.objects.get(record_id="too-much").pk
@@ -234,6 +238,7 @@ def test_the_anomalies_api_is_for_staff_only(stored):
     with time_machine.travel(now, tick=False):
         ingest(meter, [usage_record(first.uscc, "work-1", quantity="100", started_at=start.isoformat(),
                                     ended_at=(start + timedelta(hours=1)).isoformat())], now)
+        anomalies_advance(now=now)
         response = client_for(reviewer).get("/api/v1/metering/anomalies")
         assert response.status_code == 200
         assert [f["kind"] for f in response.json()] == ["impossible_quantity"]

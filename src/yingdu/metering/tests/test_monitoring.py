@@ -10,6 +10,7 @@ from django.utils import timezone
 from yingdu.accounts.models import Role
 from yingdu.metering.ingest import usage_batch_ingest
 from yingdu.metering.monitoring import chart_days, provider_daily_charts, usage_totals
+from yingdu.metering.rollups import rollups_advance
 from yingdu.push import signed_batch
 from yingdu.testing.clients import client_for, verified
 from yingdu.testing.factories import make_enterprise, make_metering_provider, make_staff, make_work, usage_record
@@ -44,6 +45,7 @@ def usage():
                    record_at(first, "jia-drama", now - timedelta(days=40), quantity="7"),
                    record_at(first, "unknown-tag", now - timedelta(hours=3), quantity="1")], now)
     ingest(dear, [record_at(second, "yi-drama", now - timedelta(days=3), quantity="4")], now)
+    rollups_advance(now=now)  # the monitoring task's step the dashboard reads
     return reviewer, first, second, cheap, dear, now
 
 
