@@ -3,8 +3,9 @@
 from datetime import date, datetime
 from typing import Annotated
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
 from pydantic import Field
@@ -13,12 +14,17 @@ from yingdu.accounts.selectors import user_staff_roles
 from yingdu.api_errors import errors, reads_json
 from yingdu.api_types import Id, Limit, Offset, Text, Token, json_body_check_size, json_loads_bounded
 from yingdu.errors import DomainError, Forbidden
+from yingdu.keyset import cursor_parse, query_without
+from yingdu.lists import filterset_qs_or_raise
 from yingdu.works.selectors import work_get_for
 
 from . import monitoring, selectors, services
+from .filters import UsageRecordFilter
 from .ingest import MAX_BATCH, BatchRefused, usage_batch_ingest
 
 router = Router(tags=["算力计量"])
+
+MSG_CURSOR_WITH_OFFSET = _("after 与 offset 不能同时使用：用游标翻页时请去掉 offset")
 
 
 class _KeyHeader(APIKeyHeader):
@@ -151,19 +157,48 @@ def usage_records_ingest(request):
                         json_dumps_params={"ensure_ascii": False})
 
 
+USAGE_LIST_DESCRIPTION = """
+从新到旧（按日志序号）。翻页用游标：响应头 `Link: <…?after=N>; rel="next"` 与 `X-Next-After: N`
+给出下一页；没有下一页时不带这两个头。`after` 为上一页最后一条的 `log_index`，新上报的记录不会使已取得的页重复或
+漏掉记录。`offset` 仍可使用（与 `after` 不能同时使用，否则 400 `cursor_with_offset`），但越往后越慢，请改用 `after`。
+筛选条件与网页（/metering/usage/records/）和 Excel 导出相同；无效的值返回 400 `filter_invalid`（detail.fields 为各字段的说明）。
+"""
+
+
 @router.get("/usage-records", response=list[UsageRecordOut], auth=[*PROVIDER_AUTH, django_auth],
-            summary="查询用量记录（服务商看本服务商的，企业看本企业的）")
-def usage_records_list(request, work_id: Id | None = None, status: Token | None = None, limit: Limit = 100,
-                       offset: Offset = 0):
-    if getattr(request, "provider", None) is not None:
-        queryset = selectors.usage_records_visible_to_provider(request.provider)
+            summary="查询用量记录（服务商看本服务商的，企业看本企业的）", description=USAGE_LIST_DESCRIPTION)
+@errors(cursor_invalid=400, cursor_with_offset=400, filter_invalid=400)
+def usage_records_list(request, response: HttpResponse, work_id: Id | None = None, status: Token | None = None,
+                       record_id: Token | None = None, enterprise_uscc: Token | None = None, sku: Token | None = None,
+                       started_from: date | None = None, started_to: date | None = None, after: Token | None = None,
+                       limit: Limit = 100, offset: Offset = 0):
+    provider = getattr(request, "provider", None)
+    if provider is not None:
+        queryset = selectors.usage_records_visible_to_provider(provider)
     else:
         queryset = selectors.usage_records_visible_to(request.user)
     if work_id is not None:
-        queryset = queryset.filter(work_id=work_id)
-    if status:
-        queryset = queryset.filter(status=status)
-    return list(queryset.order_by("-log_index")[offset:offset + limit])
+        # the work a record belongs to (its own, or the one staff attributed it to), within what the caller sees
+        queryset = queryset.filter(attributed_work_id=work_id)
+    data = {"status": status, "record_id": record_id, "enterprise_uscc": enterprise_uscc, "sku": sku,
+            "started_from": started_from, "started_to": started_to}
+    filterset = UsageRecordFilter({name: value for name, value in data.items() if value is not None},
+                                  queryset=queryset, request=request, show_provider=False)
+    queryset = filterset_qs_or_raise(filterset)
+    cursor = cursor_parse(after)
+    if cursor is not None and offset:
+        raise DomainError(MSG_CURSOR_WITH_OFFSET, code="cursor_with_offset", field="offset")
+    if cursor is not None:
+        queryset = queryset.filter(log_index__lt=cursor)
+    rows = list(queryset.order_by("-log_index")[offset:offset + limit + 1])
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_after = rows[-1].log_index
+        query = query_without(request.GET, "after", "offset")
+        link = request.build_absolute_uri(f"{request.path}?{query}{'&' if query else ''}after={next_after}")
+        response["Link"] = f'<{link}>; rel="next"'
+        response["X-Next-After"] = str(next_after)
+    return rows
 
 
 class AnomalyRecordOut(Schema):
