@@ -19,6 +19,7 @@ from yingdu.errors import DomainError
 PAGE_SIZE = 50
 
 MSG_CURSOR_INVALID = _("翻页位置无效：after 须为正整数（上一页最后一条的序号）")
+MSG_CURSOR_WITH_OFFSET = _("after 与 offset 不能同时使用：用游标翻页时请去掉 offset")
 
 
 @dataclass(frozen=True)
@@ -55,3 +56,24 @@ def query_without(params, *names: str) -> str:
     """The query string of ``params`` (a QueryDict) without ``names``, for links that replace them."""
     kept = [(name, value) for name, values in params.lists() if name not in names for value in values if value != ""]
     return urlencode(kept)
+
+
+def api_keyset_page(request, response, queryset: QuerySet, *, key: str, after: str | None, limit: int,
+                    offset: int = 0) -> list:
+    """One page of a list API, newest first by ``key``: below the cursor ``after`` (or at ``offset``, kept for
+    existing clients); when another page follows, the response carries ``Link: <…after=N>; rel="next"`` and
+    ``X-Next-After: N``. Raises cursor_invalid / cursor_with_offset (400)."""
+    cursor = cursor_parse(after)
+    if cursor is not None and offset:
+        raise DomainError(MSG_CURSOR_WITH_OFFSET, code="cursor_with_offset", field="offset", status=400)
+    if cursor is not None:
+        queryset = queryset.filter(**{f"{key}__lt": cursor})
+    rows = list(queryset.order_by(f"-{key}")[offset:offset + limit + 1])
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_after = getattr(rows[-1], key)
+        query = query_without(request.GET, "after", "offset")
+        link = request.build_absolute_uri(f"{request.path}?{query}{'&' if query else ''}after={next_after}")
+        response["Link"] = f'<{link}>; rel="next"'
+        response["X-Next-After"] = str(next_after)
+    return rows

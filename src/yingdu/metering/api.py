@@ -5,7 +5,6 @@ from typing import Annotated
 
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
 from pydantic import Field
@@ -14,7 +13,7 @@ from yingdu.accounts.selectors import user_staff_roles
 from yingdu.api_errors import errors, reads_json
 from yingdu.api_types import Id, Limit, Offset, Text, Token, json_body_check_size, json_loads_bounded
 from yingdu.errors import DomainError, Forbidden
-from yingdu.keyset import cursor_parse, query_without
+from yingdu.keyset import api_keyset_page
 from yingdu.lists import filterset_qs_or_raise
 from yingdu.works.selectors import work_get_for
 
@@ -23,8 +22,6 @@ from .filters import UsageRecordFilter
 from .ingest import MAX_BATCH, BatchRefused, usage_batch_ingest
 
 router = Router(tags=["算力计量"])
-
-MSG_CURSOR_WITH_OFFSET = _("after 与 offset 不能同时使用：用游标翻页时请去掉 offset")
 
 
 class _KeyHeader(APIKeyHeader):
@@ -184,21 +181,8 @@ def usage_records_list(request, response: HttpResponse, work_id: Id | None = Non
             "started_from": started_from, "started_to": started_to}
     filterset = UsageRecordFilter({name: value for name, value in data.items() if value is not None},
                                   queryset=queryset, request=request, show_provider=False)
-    queryset = filterset_qs_or_raise(filterset)
-    cursor = cursor_parse(after)
-    if cursor is not None and offset:
-        raise DomainError(MSG_CURSOR_WITH_OFFSET, code="cursor_with_offset", field="offset")
-    if cursor is not None:
-        queryset = queryset.filter(log_index__lt=cursor)
-    rows = list(queryset.order_by("-log_index")[offset:offset + limit + 1])
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_after = rows[-1].log_index
-        query = query_without(request.GET, "after", "offset")
-        link = request.build_absolute_uri(f"{request.path}?{query}{'&' if query else ''}after={next_after}")
-        response["Link"] = f'<{link}>; rel="next"'
-        response["X-Next-After"] = str(next_after)
-    return rows
+    return api_keyset_page(request, response, filterset_qs_or_raise(filterset), key="log_index", after=after,
+                           limit=limit, offset=offset)
 
 
 class AnomalyRecordOut(Schema):
