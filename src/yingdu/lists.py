@@ -5,11 +5,12 @@ narrow further, so no filter value reaches a row outside the user's scope. An in
 its field (pages) or 400 ``filter_invalid`` with the fields (APIs), never a silently ignored filter.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django import forms
 from django.core.paginator import Paginator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +27,23 @@ def day_start(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
 
 
-class DayFromFilter(django_filters.DateFilter):
+# Dates a filter accepts: the platform's years (as api_types.Year); outside them a day's bounds could overflow.
+FILTER_DATE_MIN = date(2000, 1, 1)
+FILTER_DATE_MAX = date(2100, 12, 31)
+MSG_DATE_RANGE = _("日期须在 2000-01-01 至 2100-12-31 之间")
+
+
+class DateFilter(django_filters.DateFilter):
+    """A date filter with a date picker, refusing dates outside the platform's years (an error beside the field)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}))
+        kwargs.setdefault("validators", [MinValueValidator(FILTER_DATE_MIN, MSG_DATE_RANGE),
+                                         MaxValueValidator(FILTER_DATE_MAX, MSG_DATE_RANGE)])
+        super().__init__(*args, **kwargs)
+
+
+class DayFromFilter(DateFilter):
     """Rows on or after a Beijing date, as a range on the datetime column (so that its index serves)."""
 
     def filter(self, qs, value):
@@ -35,17 +52,13 @@ class DayFromFilter(django_filters.DateFilter):
         return qs.filter(**{f"{self.field_name}__gte": day_start(value)})
 
 
-class DayToFilter(django_filters.DateFilter):
+class DayToFilter(DateFilter):
     """Rows on or before a Beijing date (before the start of the next day)."""
 
     def filter(self, qs, value):
         if value in (None, ""):
             return qs
         return qs.filter(**{f"{self.field_name}__lt": day_start(value + timedelta(days=1))})
-
-
-def date_input() -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date"})
 
 
 def filter_errors(filterset) -> dict[str, list[str]]:

@@ -3,7 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from yingdu.lists import date_input
+from yingdu.lists import DateFilter
 
 from .models import Application, ApplicationStatus
 
@@ -13,10 +13,8 @@ class ApplicationFilter(django_filters.FilterSet):
     enterprise = django_filters.CharFilter(label=_("企业名称或信用代码"), method="filter_enterprise", max_length=100)
     work = django_filters.CharFilter(label=_("作品名称"), field_name="work__title", lookup_expr="icontains",
                                      max_length=200)
-    submitted_from = django_filters.DateFilter(label=_("提交日期自"), field_name="submitted_on", lookup_expr="gte",
-                                               widget=date_input())
-    submitted_to = django_filters.DateFilter(label=_("提交日期至"), field_name="submitted_on", lookup_expr="lte",
-                                             widget=date_input())
+    submitted_from = DateFilter(label=_("提交日期自"), field_name="submitted_on", lookup_expr="gte")
+    submitted_to = DateFilter(label=_("提交日期至"), field_name="submitted_on", lookup_expr="lte")
 
     class Meta:
         model = Application

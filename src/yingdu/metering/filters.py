@@ -3,7 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from yingdu.lists import DayFromFilter, DayToFilter, date_input
+from yingdu.lists import DayFromFilter, DayToFilter
 from yingdu.works.models import Work
 from yingdu.works.selectors import works_visible_to
 
@@ -28,8 +28,8 @@ class UsageRecordFilter(django_filters.FilterSet):
     sku = django_filters.CharFilter(label="SKU", lookup_expr="exact", max_length=64)
     provider = django_filters.ModelChoiceFilter(label=_("服务商"), queryset=Provider.objects.order_by("name"),
                                                 empty_label=_("全部服务商"))
-    started_from = DayFromFilter(label=_("开始日期自"), field_name="started_at", widget=date_input())
-    started_to = DayToFilter(label=_("开始日期至"), field_name="started_at", widget=date_input())
+    started_from = DayFromFilter(label=_("开始日期自"), field_name="started_at")
+    started_to = DayToFilter(label=_("开始日期至"), field_name="started_at")
 
     class Meta:
         model = UsageRecord

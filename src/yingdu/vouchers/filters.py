@@ -3,7 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from yingdu.lists import DayFromFilter, DayToFilter, date_input
+from yingdu.lists import DayFromFilter, DayToFilter
 from yingdu.metering.models import Provider
 
 from .models import Redemption, RedemptionStatus, Voucher, VoucherStatus
@@ -20,8 +20,8 @@ class RedemptionFilter(django_filters.FilterSet):
                                                 empty_label=_("全部服务商"))
     enterprise_uscc = django_filters.CharFilter(label=_("企业统一社会信用代码"), field_name="voucher__enterprise__uscc",
                                                 method="filter_upper", max_length=18)
-    submitted_from = DayFromFilter(label=_("提交日期自"), field_name="submitted_at", widget=date_input())
-    submitted_to = DayToFilter(label=_("提交日期至"), field_name="submitted_at", widget=date_input())
+    submitted_from = DayFromFilter(label=_("提交日期自"), field_name="submitted_at")
+    submitted_to = DayToFilter(label=_("提交日期至"), field_name="submitted_at")
 
     class Meta:
         model = Redemption

@@ -131,7 +131,8 @@ def test_another_enterprises_work_or_a_bad_value_is_an_error_beside_the_field_no
     ingest(meter, [usage_record(mine.uscc, "mine-drama", record_id="a")])
     client = client_for(mine.registered_by)
     for query, field in (({"work": other_work.pk}, "work"), ({"status": "nonsense"}, "status"),
-                         ({"started_from": "2026-13-45"}, "started_from"), ({"work": "x"}, "work")):
+                         ({"started_from": "2026-13-45"}, "started_from"), ({"work": "x"}, "work"),
+                         ({"started_to": "9999-12-31"}, "started_to"), ({"started_from": "0001-01-01"}, "started_from")):
         response = client.get("/metering/usage/records/", query)
         assert response.status_code == 400
         listing = response.context["listing"]
@@ -140,6 +141,9 @@ def test_another_enterprises_work_or_a_bad_value_is_an_error_beside_the_field_no
     api = client.get("/api/v1/usage-records", {"status": "nonsense"})
     assert api.status_code == 400 and api.json()["code"] == "filter_invalid"
     assert "status" in api.json()["detail"]["fields"]
+    # the last representable day has no next day to bound it: refused as a field error, not a server error
+    api = client.get("/api/v1/usage-records", {"started_to": "9999-12-31"})
+    assert api.status_code == 400 and list(api.json()["detail"]["fields"]) == ["started_to"]
     assert client.get("/api/v1/usage-records", {"work_id": other_work.pk}).json() == []
 
 
