@@ -65,7 +65,7 @@ def _build(count: int) -> None:
     columns = ["provider", "record_id", "content_sha256", "enterprise_uscc", "project_tag", "sku", "quantity",
                "started_at", "ended_at", "node_id", "job_id", "gpu_id", "status", "quarantine_reason", "enterprise",
                "work", "category", "price_fen", "cost_microfen", "signing_key", "signature", "batch_root",
-               "batch_index", "batch_size", "log_index", "received_at"]
+               "batch_index", "batch_size", "log_index", "received_at", "attributed_enterprise", "attributed_work"]
     for first in range(0, count, BATCH):
         size = min(BATCH, count - first)
         now = timezone.now()
@@ -94,7 +94,7 @@ def _build(count: int) -> None:
                 ops.adapt_datetimefield_value(started), ops.adapt_datetimefield_value(started + timedelta(hours=2)),
                 record["node_id"], "", record["gpu_id"], RecordStatus.ACCEPTED, "", enterprise.pk, work.pk,
                 "compute", meter.price_fen, event["cost_microfen"], meter.signing_key.pk, b"\x00" * 64, batch_root,
-                position, size, entry.index, ops.adapt_datetimefield_value(now))
+                position, size, entry.index, ops.adapt_datetimefield_value(now), enterprise.pk, work.pk)
                 for position, (record, event, entry) in enumerate(zip(records, events, appended, strict=True))])
     checkpoint_sign(now=timezone.now())
 

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks_db",
     "csp",
+    "django_filters",
     "yingdu.transparency",
     "yingdu.accounts",
     "yingdu.enterprises",

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,10 +11,11 @@ from django.views.decorators.http import require_POST
 
 from yingdu.accounts.models import STAFF_ROLES, Role
 from yingdu.accounts.permissions import login_required, role_required
-from yingdu.accounts.selectors import user_roles
+from yingdu.accounts.selectors import user_roles, user_staff_roles
 from yingdu.confirm import Confirmation, confirmation_page, is_confirmed
 from yingdu.errors import DomainError
 from yingdu.files import stored_file_response
+from yingdu.lists import MSG_FILTER_INVALID, offset_list
 from yingdu.notices.selectors import notice_pending_for_work, work_notice_gap, work_notices_for, yuan_display
 from yingdu.notices.workflow import NOTICE_ISSUE_ROLES
 from yingdu.rules.money import Money
@@ -22,6 +23,7 @@ from yingdu.works.selectors import work_get_for
 
 from . import documents, exports, selectors, services
 from .eligibility import application_quote, precheck
+from .filters import ApplicationFilter
 from .forms import InvoiceForm, InvoiceWithdrawForm, MaterialForm, TransitionForm
 from .models import OPEN_STATUSES, ApplicationStatus
 from .workflow import TRANSITIONS, ApplicationAction
@@ -39,15 +41,14 @@ def _application_or_404(request, application_id: int):
 
 @role_required(Role.ENTERPRISE_MEMBER, *STAFF_ROLES)
 def application_list(request):
-    today = timezone.localdate()
-    applications = selectors.applications_visible_to(request.user)
-    status = request.GET.get("status", "")
-    if status in ApplicationStatus.values:
-        applications = applications.filter(status=status)
+    staff = bool(user_staff_roles(request.user))
+    listing = offset_list(request, ApplicationFilter(
+        request.GET, queryset=selectors.applications_visible_to(request.user).select_related("work", "enterprise"),
+        staff=staff))
     return render(request, "applications/list.html", {
-        "applications": applications[:300], "statuses": ApplicationStatus.choices, "status": status,
-        "today": today,
-    })
+        "applications": listing.rows, "listing": listing, "page": listing.page, "query": listing.query,
+        "staff": staff, "today": timezone.localdate(),
+    }, status=listing.status)
 
 
 QUEUE_PAGE_SIZE = 50
@@ -306,7 +307,11 @@ def export_queue(request):
 
 @role_required(*STAFF_ROLES)
 def export_decisions(request):
-    decided = selectors.applications_visible_to(request.user).filter(
+    """Decided applications, narrowed by the application list's filters (the same query string)."""
+    filterset = ApplicationFilter(request.GET, queryset=selectors.applications_visible_to(request.user))
+    if not filterset.is_valid():
+        return HttpResponseBadRequest(str(MSG_FILTER_INVALID), content_type="text/plain; charset=utf-8")
+    decided = filterset.qs.filter(
         status__in=(ApplicationStatus.APPROVED, ApplicationStatus.REJECTED)).order_by("decided_at", "id")
     return _xlsx(exports.decisions_workbook(decided), f"decisions-{timezone.localdate().isoformat()}.xlsx")
 

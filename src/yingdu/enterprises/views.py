@@ -11,10 +11,11 @@ from yingdu.accounts.permissions import login_required, role_required, staff_two
 from yingdu.accounts.selectors import user_roles
 from yingdu.errors import DomainError, SecondPersonRequired
 from yingdu.files import stored_file_response
+from yingdu.lists import offset_list
 
 from . import selectors, services
+from .filters import EnterpriseFilter
 from .forms import AccountAndEnterpriseForm, EnterpriseForm, TransitionForm
-from .models import EnterpriseState
 from .workflow import TRANSITIONS, transitions_available
 
 
@@ -85,18 +86,12 @@ def mine(request):
 
 @role_required(*STAFF_ROLES)
 def enterprise_list(request):
-    state = request.GET.get("state", "")
-    query = request.GET.get("q", "").strip()
-    enterprises = selectors.enterprises_visible_to(request.user)
-    if state in EnterpriseState.values:
-        enterprises = enterprises.filter(state=state)
-    if query:
-        enterprises = enterprises.filter(name__icontains=query) | enterprises.filter(uscc__icontains=query.upper())
-    counts = selectors.enterprise_state_counts()
-    states = [(value, label, counts.get(value, 0)) for value, label in EnterpriseState.choices]
+    filterset = EnterpriseFilter(request.GET, queryset=selectors.enterprises_visible_to(request.user),
+                                 state_counts=selectors.enterprise_state_counts())
+    listing = offset_list(request, filterset)
     return render(request, "enterprises/list.html", {
-        "enterprises": enterprises[:200], "states": states, "state": state, "q": query,
-    })
+        "enterprises": listing.rows, "listing": listing, "page": listing.page, "query": listing.query,
+    }, status=listing.status)
 
 
 @login_required

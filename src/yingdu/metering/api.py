@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Annotated
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import Router, Schema, Status
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
@@ -13,9 +13,12 @@ from yingdu.accounts.selectors import user_staff_roles
 from yingdu.api_errors import errors, reads_json
 from yingdu.api_types import Id, Limit, Offset, Text, Token, json_body_check_size, json_loads_bounded
 from yingdu.errors import DomainError, Forbidden
+from yingdu.keyset import api_keyset_page
+from yingdu.lists import filterset_qs_or_raise
 from yingdu.works.selectors import work_get_for
 
 from . import monitoring, selectors, services
+from .filters import UsageRecordFilter
 from .ingest import MAX_BATCH, BatchRefused, usage_batch_ingest
 
 router = Router(tags=["算力计量"])
@@ -163,19 +166,35 @@ def usage_records_ingest(request):
     return response
 
 
+USAGE_LIST_DESCRIPTION = """
+从新到旧（按日志序号）。翻页用游标：响应头 `Link: <…?after=N>; rel="next"` 与 `X-Next-After: N`
+给出下一页；没有下一页时不带这两个头。`after` 为上一页最后一条的 `log_index`，新上报的记录不会使已取得的页重复或
+漏掉记录。`offset` 仍可使用（与 `after` 不能同时使用，否则 400 `cursor_with_offset`），但越往后越慢，请改用 `after`。
+筛选条件与网页（/metering/usage/records/）和 Excel 导出相同；无效的值返回 400 `filter_invalid`（detail.fields 为各字段的说明）。
+"""
+
+
 @router.get("/usage-records", response=list[UsageRecordOut], auth=[*PROVIDER_AUTH, django_auth],
-            summary="查询用量记录（服务商看本服务商的，企业看本企业的）")
-def usage_records_list(request, work_id: Id | None = None, status: Token | None = None, limit: Limit = 100,
-                       offset: Offset = 0):
-    if getattr(request, "provider", None) is not None:
-        queryset = selectors.usage_records_visible_to_provider(request.provider)
+            summary="查询用量记录（服务商看本服务商的，企业看本企业的）", description=USAGE_LIST_DESCRIPTION)
+@errors(cursor_invalid=400, cursor_with_offset=400, filter_invalid=400)
+def usage_records_list(request, response: HttpResponse, work_id: Id | None = None, status: Token | None = None,
+                       record_id: Token | None = None, enterprise_uscc: Token | None = None, sku: Token | None = None,
+                       started_from: date | None = None, started_to: date | None = None, after: Token | None = None,
+                       limit: Limit = 100, offset: Offset = 0):
+    provider = getattr(request, "provider", None)
+    if provider is not None:
+        queryset = selectors.usage_records_visible_to_provider(provider)
     else:
         queryset = selectors.usage_records_visible_to(request.user)
     if work_id is not None:
-        queryset = queryset.filter(work_id=work_id)
-    if status:
-        queryset = queryset.filter(status=status)
-    return list(queryset.order_by("-log_index")[offset:offset + limit])
+        # the work a record belongs to (its own, or the one staff attributed it to), within what the caller sees
+        queryset = queryset.filter(attributed_work_id=work_id)
+    data = {"status": status, "record_id": record_id, "enterprise_uscc": enterprise_uscc, "sku": sku,
+            "started_from": started_from, "started_to": started_to}
+    filterset = UsageRecordFilter({name: value for name, value in data.items() if value is not None},
+                                  queryset=queryset, request=request, show_provider=False)
+    return api_keyset_page(request, response, filterset_qs_or_raise(filterset), key="log_index", after=after,
+                           limit=limit, offset=offset)
 
 
 class AnomalyRecordOut(Schema):

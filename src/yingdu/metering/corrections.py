@@ -12,7 +12,7 @@ from yingdu.transparency.canonical import canonical_json
 from yingdu.transparency.services import event_time, log_append, log_lock
 
 from .events import usage_corrected_event
-from .models import RecordOrigin, RecordStatus, UsageRecord
+from .models import RecordOrigin, RecordStatus, UsageAttribution, UsageRecord
 from .records import QUANTITY_DECIMALS
 
 
@@ -28,6 +28,15 @@ def usage_record_effective_quantity(record: UsageRecord) -> Decimal:
     """A record's quantity net of every correction appended to it so far."""
     corrections = record.corrections.aggregate(total=Sum("quantity"))["total"] or Decimal(0)
     return record.quantity + corrections
+
+
+def usage_record_attributed_of_correction(original: UsageRecord) -> dict:
+    """The attributed enterprise and work of a new correction of ``original``: its original's attribution, else the
+    original's own (UsageRecord.attributed_enterprise)."""
+    attribution = UsageAttribution.objects.filter(record=original).values("enterprise_id", "work_id").first()
+    if attribution is not None:
+        return {"attributed_enterprise_id": attribution["enterprise_id"], "attributed_work_id": attribution["work_id"]}
+    return {"attributed_enterprise_id": original.enterprise_id, "attributed_work_id": original.work_id}
 
 
 def correction_record_id(*, objection_id: int, original: UsageRecord) -> str:
@@ -75,6 +84,6 @@ def usage_corrections_append(*, requests: list[CorrectionRequest], objection_id:
                 status=RecordStatus.ACCEPTED, enterprise=original.enterprise, work=original.work,
                 category=original.category, price_fen=original.price_fen, cost_microfen=cost_microfen,
                 origin=RecordOrigin.OBJECTION, signing_key=None, signature=None, log_index=entry.index,
-                received_at=now,
+                received_at=now, **usage_record_attributed_of_correction(original),
             ))
     return created

@@ -18,7 +18,7 @@ from yingdu.transparency.services import PreparedEntry, log_append_prepared, log
 from yingdu.works.selectors import works_by_tag
 
 from .events import usage_event_builder
-from .models import CatalogueEntry, RecordStatus, SigningKey, UsageRecord
+from .models import CatalogueEntry, RecordStatus, SigningKey, UsageAttribution, UsageRecord
 from .records import ParsedRecord, RecordProblem, parse_record, signed_content
 from .services import ingest_counters_add
 
@@ -320,12 +320,20 @@ def _insert(*, provider, key, candidates: list[_Candidate], signatures, batch: _
     ops = connection.ops
     received_at = ops.adapt_datetimefield_value(now)
     batch_root = batch.root if batch else None
+    # a correction counts wherever its original's attribution put it (UsageRecord.attributed_enterprise)
+    originals = [c.original.pk for c in candidates if c.original is not None]
+    attributed = {record_id: (enterprise_id, work_id) for record_id, enterprise_id, work_id in
+                  UsageAttribution.objects.filter(record_id__in=originals).values_list(
+                      "record_id", "enterprise_id", "work_id")} if originals else {}
     values = []
     for candidate, entry in zip(candidates, appended, strict=True):
         record, position, price = candidate.record, candidate.position, candidate.price
         enterprise, work, quarantine, original = (candidate.enterprise, candidate.work, candidate.quarantine,
                                                   candidate.original)
         path = batch.paths[position] if batch else None
+        attributed_to = attributed.get(original.pk) if original else None
+        if attributed_to is None:
+            attributed_to = (enterprise.pk if enterprise else None, work.pk if work else None)
         values.append((
             provider.pk, record.record_id, candidate.digest, record.enterprise_uscc, record.project_tag, record.sku,
             ops.adapt_decimalfield_value(record.quantity, 24, 6), ops.adapt_datetimefield_value(record.started_at),
@@ -334,7 +342,7 @@ def _insert(*, provider, key, candidates: list[_Candidate], signatures, batch: _
             RecordStatus.QUARANTINED if quarantine else RecordStatus.ACCEPTED, quarantine,
             enterprise.pk if enterprise else None, work.pk if work else None, price.category, price.price_fen,
             record.quantity_micro * price.price_fen, key.pk, signatures[position], batch_root,
-            position if batch else None, batch.size if batch else None, path, entry.index, received_at,
+            position if batch else None, batch.size if batch else None, path, entry.index, received_at, *attributed_to,
         ))
         results[position] = RecordResult(position, record.record_id, "accepted", leaf_index=entry.index,
                                          leaf_hash=base64.b64encode(entry.leaf_hash).decode(),
@@ -343,5 +351,5 @@ def _insert(*, provider, key, candidates: list[_Candidate], signatures, batch: _
         "provider", "record_id", "content_sha256", "enterprise_uscc", "project_tag", "sku", "quantity", "started_at",
         "ended_at", "node_id", "job_id", "gpu_id", "corrects", "status", "quarantine_reason", "enterprise", "work",
         "category", "price_fen", "cost_microfen", "signing_key", "signature", "batch_root", "batch_index",
-        "batch_size", "batch_path", "log_index", "received_at",
+        "batch_size", "batch_path", "log_index", "received_at", "attributed_enterprise", "attributed_work",
     ], values)

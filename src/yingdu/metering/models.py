@@ -145,6 +145,12 @@ class UsageRecord(models.Model):
     batch_path = models.BinaryField(null=True)
     log_index = models.BigIntegerField(unique=True)
     received_at = models.DateTimeField()
+    # Derived: the enterprise and work the record belongs to (whose members see it) = COALESCE(its attribution's,
+    # its original's attribution's, its own). Set at ingestion and by attribution, checked by the database audit
+    # against those rows; it lets an enterprise's records be read by one index range instead of an OR of three joins.
+    attributed_enterprise = models.ForeignKey("enterprises.Enterprise", null=True, blank=True,
+                                              on_delete=models.PROTECT, related_name="+")
+    attributed_work = models.ForeignKey("works.Work", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -157,6 +163,8 @@ class UsageRecord(models.Model):
             models.Index(fields=["status"]),
             # a correction's original, or the record itself: how counting.py finds a work's rows in one query
             models.Index(Coalesce("corrects_id", "id"), name="usage_record_origin"),
+            models.Index(fields=["attributed_enterprise", "log_index"], name="usage_record_enterprise_log"),
+            models.Index(fields=["provider", "log_index"], name="usage_record_provider_log"),
         ]
 
     def __str__(self) -> str:

@@ -3,10 +3,11 @@
 import hashlib
 import hmac
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import user_roles, user_staff_roles
+from yingdu.enterprises.models import Enterprise
 from yingdu.errors import NotFound
 
 from .counting import work_counted_cost_microfen
@@ -41,10 +42,11 @@ def usage_records_visible_to(user) -> QuerySet[UsageRecord]:
     if Role.PROVIDER_OPERATOR in roles:
         return queryset.filter(provider__organisation_id=user.organisation_id)
     if Role.ENTERPRISE_MEMBER in roles:
-        # its own records, quarantined records staff attributed to one of its works, and their corrections
-        return queryset.filter(Q(enterprise__organisation_id=user.organisation_id)
-                               | Q(attribution__enterprise__organisation_id=user.organisation_id)
-                               | Q(corrects__attribution__enterprise__organisation_id=user.organisation_id))
+        # its own records, quarantined records staff attributed to one of its works, and their corrections: the
+        # stored attributed enterprise (one index range on (attributed_enterprise, log_index))
+        enterprise_id = Enterprise.objects.filter(organisation_id=user.organisation_id).values_list(
+            "pk", flat=True).first()
+        return queryset.filter(attributed_enterprise_id=enterprise_id) if enterprise_id else queryset.none()
     return queryset.none()
 
 

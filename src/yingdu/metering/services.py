@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.models import OrganisationKind, Role
@@ -224,7 +224,7 @@ def catalogue_price_add(*, provider: Provider, sku: str, name: str, category: st
 
 def usage_record_attach(*, record: UsageRecord, work, actor, reason: str, now: datetime) -> UsageAttribution:
     """Attribute a quarantined record to a work of the enterprise its USCC names: a new attribution row and a log
-    entry; the usage record itself is never edited."""
+    entry; of the usage record only the derived effective enterprise and work (with its corrections') are set."""
     if not (user_roles(actor) & ATTRIBUTION_ROLES):
         raise Forbidden(MSG_ATTRIBUTE_ROLE, code="role_not_allowed")
     if not reason.strip():
@@ -252,6 +252,8 @@ def usage_record_attach(*, record: UsageRecord, work, actor, reason: str, now: d
             attribution = UsageAttribution.objects.create(record=locked, work=work, enterprise=enterprise,
                                                           actor=actor, at=now, reason=reason.strip(),
                                                           commitment_salt=salt, log_index=entry.index)
+            UsageRecord.objects.filter(Q(pk=locked.pk) | Q(corrects=locked)).update(
+                attributed_enterprise=enterprise, attributed_work=work)
     except IntegrityError:
         raise Conflict(MSG_ATTRIBUTE_TWICE, code="record_already_attributed") from None
     _supplement_notice(work, now=now)

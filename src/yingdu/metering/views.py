@@ -3,7 +3,7 @@ import io
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -11,15 +11,49 @@ from django.views.decorators.http import require_POST
 from yingdu.accounts.models import Role
 from yingdu.accounts.permissions import role_required
 from yingdu.errors import DomainError
+from yingdu.lists import keyset_list
 from yingdu.works.selectors import works_visible_to
 
 from . import monitoring, selectors, services
 from .counting import counted_totals_by_work
+from .exports import usage_records_workbook
+from .filters import UsageRecordFilter
 from .forms import ApiKeyForm, CsvUploadForm, PriceForm, SigningKeyForm
 from .ingest import BatchRefused, usage_batch_ingest
 from .records import OPTIONAL_FIELDS, REQUIRED_FIELDS
 
 CSV_COLUMNS = (*REQUIRED_FIELDS, *OPTIONAL_FIELDS, "signature")
+# the newest records on the portal and the live usage page; every record is reached on the records page (filters, pages)
+RECENT_RECORDS = 20
+# an export holds at most this many records (newest first); a larger selection is narrowed by the filters
+EXPORT_MAX_RECORDS = 50_000
+
+
+def _record_filter(request) -> UsageRecordFilter:
+    """The records page's filters over what the user may see (a provider has no provider filter)."""
+    return UsageRecordFilter(request.GET, queryset=selectors.usage_records_visible_to(request.user),
+                             request=request, show_provider=selectors.provider_of_user(request.user) is None)
+
+
+@role_required(*Role.values)
+def usage_records(request):
+    """Every usage record the user may see, newest first, filtered and paged by log index (?after=)."""
+    listing = keyset_list(request, _record_filter(request), key="log_index")
+    return render(request, "metering/records.html", {"listing": listing}, status=listing.status)
+
+
+@role_required(*Role.values)
+def usage_records_export(request):
+    """The records page's selection (same filters) as an Excel workbook, newest first."""
+    filterset = _record_filter(request)
+    if not filterset.is_valid():
+        return render(request, "metering/records.html", {"listing": keyset_list(request, filterset, key="log_index")},
+                      status=400)
+    records = filterset.qs.select_related("provider", "attributed_work").order_by("-log_index")[:EXPORT_MAX_RECORDS]
+    response = HttpResponse(usage_records_workbook(records),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="usage-records-{timezone.localdate().isoformat()}.xlsx"'
+    return response
 
 
 def _provider_or_403(request):
@@ -37,7 +71,7 @@ def provider_portal(request):
         "api_keys": provider.api_keys.all(),
         "signing_keys": provider.signing_keys.all(),
         "catalogue": selectors.catalogue_of(provider),
-        "records": selectors.usage_records_visible_to(request.user).order_by("-log_index")[:50],
+        "records": selectors.usage_records_visible_to(request.user).order_by("-log_index")[:RECENT_RECORDS],
         "api_key_form": ApiKeyForm(), "signing_key_form": SigningKeyForm(), "price_form": PriceForm(),
         "csv_form": CsvUploadForm(),
     })
@@ -169,7 +203,7 @@ def enterprise_usage_live(request):
     now = timezone.now()
     return render(request, "metering/usage_live.html", {
         "totals": totals,
-        "recent": records.order_by("-log_index")[:30],
+        "recent": records.order_by("-log_index")[:RECENT_RECORDS],
         "charts": monitoring.work_daily_cost_chart(records, now=now),
         "now": now,
     })

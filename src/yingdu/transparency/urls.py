@@ -6,4 +6,5 @@ app_name = "transparency"
 
 urlpatterns = [
     path("", views.transparency_page, name="index"),
+    path("entries/", views.entry_list, name="entries"),
 ]

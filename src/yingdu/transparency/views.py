@@ -1,8 +1,12 @@
 from django.shortcuts import render
 from django.utils import timezone
 
+from yingdu.lists import keyset_list
+
 from . import selectors
+from .filters import LogEntryFilter
 from .keys import log_origin
+from .models import LogEntry
 from .services import checkpoint_ensure_current
 
 
@@ -19,3 +23,11 @@ def transparency_page(request):
         "origin": log_origin(),
         "base_url": request.build_absolute_uri("/").rstrip("/"),
     })
+
+
+def entry_list(request):
+    """Public page: the log's entries, newest first, by type, paged by index (?after=), each with its text."""
+    listing = keyset_list(request, LogEntryFilter(request.GET, queryset=LogEntry.objects.all()), key="index")
+    rows = [{"index": entry.index, "event_type": entry.event_type, "text": bytes(entry.entry).decode("utf-8", "replace")}
+            for entry in listing.rows]
+    return render(request, "transparency/entries.html", {"listing": listing, "entries": rows}, status=listing.status)

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Router, Schema, Status
 from ninja.security import django_auth
@@ -9,14 +10,19 @@ from ninja.security import django_auth
 from yingdu.api_errors import errors
 from yingdu.api_types import Id, Limit, Line, Text, Token
 from yingdu.errors import Forbidden, NotFound
+from yingdu.keyset import api_keyset_page
+from yingdu.lists import filterset_qs_or_raise
 from yingdu.metering.api import PROVIDER_AUTH
 from yingdu.rules.money import Money, MoneyParseError
 
 from . import redemptions, selectors, services
+from .filters import RedemptionFilter
 from .models import Redemption, SettlementStatement
 
 vouchers_router = Router(tags=["算力券"])
 redemptions_router = Router(tags=["算力券核销"])
+# a larger limit is cut to this page size, as before
+REDEMPTIONS_PAGE_MAX = 500
 
 
 class VoucherOut(Schema):
@@ -308,14 +314,25 @@ def redemption_submit(request, payload: RedemptionIn):
 
 
 @redemptions_router.get("", response=list[RedemptionOut], auth=[*PROVIDER_AUTH, django_auth],
-                        summary="核销记录（服务商看自己的，企业看自己券的）")
-def redemptions_list(request, status: Token | None = None, limit: Limit = 100):
+                        summary="核销记录（服务商看自己的，企业看自己券的）",
+                        description="从新到旧（按编号）。翻页用游标：有下一页时响应头 `Link: <…?after=N>; rel=\"next\"` "
+                                    "与 `X-Next-After: N`；`after` 为上一页最后一条的 id。筛选与网页 /vouchers/redemptions/ "
+                                    "相同；无效的值返回 400 `filter_invalid`。")
+@errors(cursor_invalid=400, filter_invalid=400)
+def redemptions_list(request, response: HttpResponse, status: Token | None = None, voucher: Token | None = None,
+                     order_ref: Line | None = None, submitted_from: date | None = None,
+                     submitted_to: date | None = None, after: Token | None = None,
+                     limit: Limit = 100):
     provider = _key_provider(request)
     queryset = (selectors.redemptions_of_provider(provider) if provider is not None
                 else selectors.redemptions_visible_to(request.user))
-    if status:
-        queryset = queryset.filter(status=status)
-    return [_redemption_out(r) for r in queryset.select_related("provider", "statement")[:max(1, min(limit, 500))]]
+    data = {"status": status, "voucher": voucher, "order_ref": order_ref, "submitted_from": submitted_from,
+            "submitted_to": submitted_to}
+    filterset = RedemptionFilter({name: value for name, value in data.items() if value is not None},
+                                 queryset=queryset.select_related("provider", "statement"), staff=False)
+    rows = api_keyset_page(request, response, filterset_qs_or_raise(filterset), key="id", after=after,
+                           limit=min(limit, REDEMPTIONS_PAGE_MAX))
+    return [_redemption_out(r) for r in rows]
 
 
 @redemptions_router.get("/statements", response=list[StatementOut], auth=[*PROVIDER_AUTH, django_auth],

@@ -6,6 +6,7 @@ app_name = "vouchers"
 
 urlpatterns = [
     path("", views.wallet, name="wallet"),
+    path("redemptions/", views.redemption_list, name="redemptions"),
     path("redemptions/<int:redemption_id>/confirm/", views.redemption_confirm, name="redemption_confirm"),
     path("redemptions/<int:redemption_id>/reject/", views.redemption_reject, name="redemption_reject"),
     path("codes/", views.redemption_code_create, name="code_create"),

@@ -15,11 +15,13 @@ from yingdu.accounts.selectors import user_roles
 from yingdu.confirm import Confirmation, confirmation_page, is_confirmed
 from yingdu.enterprises.selectors import enterprise_of_user
 from yingdu.errors import DomainError, NotFound, SecondPersonRequired
+from yingdu.lists import keyset_list, offset_list
 from yingdu.metering.selectors import provider_of_user
 from yingdu.rules.money import Money
 
 from . import redemptions, selectors, services
 from .documents import statement_workbook, voucher_certificate_pdf
+from .filters import RedemptionFilter, VoucherFilter
 from .forms import (
     PaymentForm,
     ReasonForm,
@@ -34,6 +36,8 @@ from .models import RedemptionStatus, VoucherStatus
 from .workflow import VOUCHER_READER_ROLES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# the newest redemptions on the provider's page; every one is reached on the redemptions page (filters, pages)
+RECENT_REDEMPTIONS = 20
 
 
 def _or_404(read, *args):
@@ -221,9 +225,21 @@ def provider_page(request):
             return redirect("vouchers:provider")
     return render(request, "vouchers/provider.html", {
         "provider": provider, "form": form,
-        "redemptions": selectors.redemptions_of_provider(provider).select_related("statement")[:100],
+        "redemptions": selectors.redemptions_of_provider(provider).select_related("statement")
+        .order_by("-id")[:RECENT_REDEMPTIONS],
         "statements": selectors.statements_of_provider(provider), "totals": selectors.provider_totals(provider),
     }, status=400 if form.errors else 200)
+
+
+@role_required(Role.PROVIDER_OPERATOR, Role.ENTERPRISE_MEMBER, *VOUCHER_READER_ROLES)
+def redemption_list(request):
+    """Every redemption the user may see (a provider its own, an enterprise those against its vouchers), newest first,
+    filtered and paged by id (?after=)."""
+    staff = provider_of_user(request.user) is None and enterprise_of_user(request.user) is None
+    filterset = RedemptionFilter(request.GET, queryset=selectors.redemptions_visible_to(request.user)
+                                 .select_related("statement", "voucher__enterprise"), staff=staff)
+    listing = keyset_list(request, filterset, key="id")
+    return render(request, "vouchers/redemptions.html", {"listing": listing, "staff": staff}, status=listing.status)
 
 
 @role_required(Role.PROVIDER_OPERATOR, Role.FINANCE)
@@ -240,14 +256,12 @@ def statement_export(request, statement_id: int):
 @role_required(*VOUCHER_READER_ROLES)
 def finance_overview(request):
     today = timezone.localdate()
-    status = request.GET.get("status", "")
-    vouchers = selectors.vouchers_visible_to(request.user)
-    if status in VoucherStatus.values:
-        vouchers = vouchers.filter(status=status)
+    listing = offset_list(request, VoucherFilter(request.GET, queryset=selectors.vouchers_visible_to(request.user)
+                                                 .order_by("-issued_at", "-id")))
     return render(request, "vouchers/finance.html", {
-        "budget": selectors.budget_overview(today=today), "views": selectors.voucher_views(vouchers[:200]),
-        "status": status, "statuses": VoucherStatus.choices, "ledger": ledger_check_latest(),
-    })
+        "budget": selectors.budget_overview(today=today), "views": selectors.voucher_views(listing.rows),
+        "listing": listing, "page": listing.page, "query": listing.query, "ledger": ledger_check_latest(),
+    }, status=listing.status)
 
 
 @role_required(Role.FINANCE)

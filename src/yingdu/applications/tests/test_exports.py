@@ -117,3 +117,24 @@ def test_libreoffice_evaluates_no_formula_from_the_export(enterprise, meter, rev
     with open(tmp_path / "queue.csv", encoding="utf-8") as converted:
         rows = list(csv.reader(converted))
     assert rows[1][rows[0].index("作品")] == FORMULA_TITLE
+
+
+def test_the_decisions_export_and_the_list_honour_the_same_filters(enterprise, meter, reviewer, approver):
+    for title in ("甲剧", "乙剧"):
+        _approved(enterprise, meter, reviewer, approver, title)
+    _submitted(enterprise, meter, "丙剧")
+    client = client_for(reviewer)
+    _sheet_, header, rows = _sheet(client.get("/applications/export/decisions.xlsx", {"work": "乙"}).content)
+    assert [row[header.index("作品")].value for row in rows] == ["乙剧"]
+    _sheet_, header, rows = _sheet(client.get("/applications/export/decisions.xlsx",
+                                              {"enterprise": enterprise.uscc}).content)
+    assert sorted(row[header.index("作品")].value for row in rows) == ["乙剧", "甲剧"]
+    _sheet_, header, rows = _sheet(client.get("/applications/export/decisions.xlsx",
+                                              {"enterprise": "没有这家企业"}).content)
+    assert rows == []
+    assert client.get("/applications/export/decisions.xlsx", {"submitted_from": "2026-99-01"}).status_code == 400
+    listing = client.get("/applications/", {"work": "剧", "status": "submitted"})
+    assert [a.work.title for a in listing.context["applications"]] == ["丙剧"]
+    # the enterprise's own list has no enterprise filter, and cannot reach another's applications
+    own = client_for(member_of(enterprise)).get("/applications/", {"work": "剧"})
+    assert "enterprise" not in own.context["listing"].form.fields and len(own.context["applications"]) == 3

@@ -8,6 +8,8 @@ from datetime import UTC
 from decimal import Context, Decimal
 
 from django.db import connection
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 
 from yingdu.metering.models import RecordOrigin, RecordStatus, SigningKey, UsageAttribution, UsageRecord
 from yingdu.notices.models import DataNotice
@@ -218,7 +220,24 @@ class UsageProjection(Projection):
         rows = UsageAttribution.objects.values("log_index", "pk", "record_id", "work_id", "enterprise_id", "actor_id",
                                                "at", "reason", "commitment_salt").iterator()
         self.attributions.compare(((row["log_index"], row) for row in rows), sink)
+        self._compare_attributed(sink)
         self._compare_notice_records(sink)
+
+    def _compare_attributed(self, sink: MismatchSink) -> None:
+        """The derived attributed enterprise and work of every record against the rows they derive from (the record,
+        its attribution, its original's attribution), which the entries have already been compared with."""
+        for column, own in (("attributed_enterprise_id", "enterprise_id"), ("attributed_work_id", "work_id")):
+            name = own.removesuffix("_id")
+            expected = Coalesce(f"attribution__{name}_id", f"corrects__attribution__{name}_id", own)
+            differs = (Q(**{f"{column}__isnull": True, "expected__isnull": False})
+                       | Q(**{f"{column}__isnull": False, "expected__isnull": True})
+                       | (Q(**{f"{column}__isnull": False, "expected__isnull": False})
+                          & ~Q(**{column: F("expected")})))
+            rows = UsageRecord._base_manager.annotate(expected=expected).filter(differs).values_list(
+                "pk", "log_index").order_by("log_index")
+            for pk, log_index in rows.iterator():
+                sink.add(Mismatch(USAGE_TABLE, pk, EDITED, (column,), log_index,
+                                  f"{column} is not the record's own, its attribution's or its original's"))
 
     def _compare_notice_records(self, sink: MismatchSink) -> None:
         """Each notice's frozen record list against its entry: rows named by id, missing ones by notice and index."""

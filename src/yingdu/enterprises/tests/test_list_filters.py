@@ -1,0 +1,31 @@
+"""The staff's enterprise list: filters by name or USCC and state in the URL, errors beside fields, pages of 50."""
+
+import pytest
+
+from yingdu.accounts.models import Role
+from yingdu.enterprises.models import EnterpriseState
+from yingdu.testing.clients import client_for, verified
+from yingdu.testing.factories import make_enterprise, make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+def _names(response) -> list[str]:
+    return [enterprise.name for enterprise in response.context["enterprises"]]
+
+
+def test_the_list_filters_by_name_uscc_and_state_and_pages():
+    reviewer = verified(make_staff(Role.REVIEWER))
+    verified_one = make_enterprise(verified_by=reviewer, name="雁栖影业有限公司")
+    pending = [make_enterprise(name=f"怀柔待审{n:02}有限公司") for n in range(52)]
+    client = client_for(reviewer)
+    assert _names(client.get("/enterprises/", {"q": "雁栖"})) == ["雁栖影业有限公司"]
+    assert _names(client.get("/enterprises/", {"q": verified_one.uscc.lower()})) == ["雁栖影业有限公司"]
+    assert _names(client.get("/enterprises/", {"state": EnterpriseState.VERIFIED})) == ["雁栖影业有限公司"]
+    first = client.get("/enterprises/", {"state": EnterpriseState.PENDING})
+    assert first.status_code == 200 and len(_names(first)) == 50 and first.context["page"].paginator.count == 52
+    second = client.get("/enterprises/", {"state": EnterpriseState.PENDING, "page": 2})
+    assert set(_names(first)) | set(_names(second)) == {e.name for e in pending}
+    assert 'state=pending&amp;page=2' in first.content.decode()
+    bad = client.get("/enterprises/", {"state": "nonsense"})
+    assert bad.status_code == 400 and _names(bad) == [] and "state" in bad.context["listing"].form.errors

@@ -1,0 +1,113 @@
+"""Filtered, paged lists shared by the pages, the list APIs and the Excel exports (django-filter FilterSets).
+
+Each list has one FilterSet, applied to the queryset its selector narrowed to what the user may see: a filter can only
+narrow further, so no filter value reaches a row outside the user's scope. An invalid filter value is an error beside
+its field (pages) or 400 ``filter_invalid`` with the fields (APIs), never a silently ignored filter.
+"""
+
+from datetime import date, datetime, time, timedelta
+
+import django_filters
+from django import forms
+from django.core.paginator import Paginator
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from yingdu.errors import DomainError
+
+from .keyset import KeysetPage, cursor_parse, keyset_page, query_without
+
+MSG_FILTER_INVALID = _("筛选条件无效，请按字段旁的提示修改")
+
+
+def day_start(day) -> datetime:
+    """The first moment of a Beijing calendar day (the platform's time zone), as an aware datetime."""
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
+
+
+# Dates a filter accepts: the platform's years (as api_types.Year); outside them a day's bounds could overflow.
+FILTER_DATE_MIN = date(2000, 1, 1)
+FILTER_DATE_MAX = date(2100, 12, 31)
+MSG_DATE_RANGE = _("日期须在 2000-01-01 至 2100-12-31 之间")
+
+
+class DateFilter(django_filters.DateFilter):
+    """A date filter with a date picker, refusing dates outside the platform's years (an error beside the field)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}))
+        kwargs.setdefault("validators", [MinValueValidator(FILTER_DATE_MIN, MSG_DATE_RANGE),
+                                         MaxValueValidator(FILTER_DATE_MAX, MSG_DATE_RANGE)])
+        super().__init__(*args, **kwargs)
+
+
+class DayFromFilter(DateFilter):
+    """Rows on or after a Beijing date, as a range on the datetime column (so that its index serves)."""
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        return qs.filter(**{f"{self.field_name}__gte": day_start(value)})
+
+
+class DayToFilter(DateFilter):
+    """Rows on or before a Beijing date (before the start of the next day)."""
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        return qs.filter(**{f"{self.field_name}__lt": day_start(value + timedelta(days=1))})
+
+
+def filter_errors(filterset) -> dict[str, list[str]]:
+    return {name: [str(error) for error in errors] for name, errors in filterset.form.errors.items()}
+
+
+def filterset_qs_or_raise(filterset) -> QuerySet:
+    """The filtered queryset; DomainError(filter_invalid, 400) with each field's errors when a value is invalid."""
+    if not filterset.is_valid():
+        raise DomainError(MSG_FILTER_INVALID, code="filter_invalid", detail={"fields": filter_errors(filterset)})
+    return filterset.qs
+
+
+class ListView:
+    """What a list page renders: the filter form, the rows of one page and the links to the next/first page."""
+
+    def __init__(self, *, filterset, rows, page: KeysetPage | None = None, paginator_page=None, query: str = "",
+                 error: str = "", status: int = 200):
+        self.filterset = filterset
+        self.rows = rows
+        self.keyset = page
+        self.page = paginator_page
+        self.query = query
+        self.error = error
+        self.status = status
+
+    @property
+    def form(self):
+        return self.filterset.form
+
+
+def keyset_list(request, filterset, *, key: str, size: int | None = None) -> ListView:
+    """A keyset-paged list page (?after=): invalid filters or cursor give an empty page, the errors and status 400."""
+    query = query_without(request.GET, "after", "page")
+    if not filterset.is_valid():
+        return ListView(filterset=filterset, rows=[], query=query, error=str(MSG_FILTER_INVALID), status=400)
+    try:
+        after = cursor_parse(request.GET.get("after"))
+    except DomainError as error:
+        return ListView(filterset=filterset, rows=[], query=query, error=str(error.message), status=400)
+    page = keyset_page(filterset.qs, key=key, after=after, **({"size": size} if size else {}))
+    return ListView(filterset=filterset, rows=page.items, page=page, query=query)
+
+
+def offset_list(request, filterset, *, per_page: int = 50) -> ListView:
+    """A short list paged by number (?page=) with Django's paginator, for lists that stay small (enterprises)."""
+    query = query_without(request.GET, "after", "page")
+    if not filterset.is_valid():
+        return ListView(filterset=filterset, rows=[], query=query, error=str(MSG_FILTER_INVALID), status=400)
+    paginator_page = Paginator(filterset.qs, per_page).get_page(request.GET.get("page"))
+    return ListView(filterset=filterset, rows=list(paginator_page.object_list), paginator_page=paginator_page,
+                    query=query)

@@ -1,0 +1,44 @@
+"""Filters of the usage record lists (page, provider portal, API, export): django-filter over the visible records."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from yingdu.lists import DayFromFilter, DayToFilter
+from yingdu.works.models import Work
+from yingdu.works.selectors import works_visible_to
+
+from .models import Provider, RecordStatus, UsageRecord
+
+
+def _works(request):
+    """The works the user may choose: their own (an API key's request has no user and chooses none)."""
+    if request is None or not request.user.is_authenticated:
+        return Work.objects.none()
+    return works_visible_to(request.user).order_by("title", "pk")
+
+
+class UsageRecordFilter(django_filters.FilterSet):
+    """Record id, enterprise USCC, work (only the user's own), status, SKU, provider (staff) and start dates."""
+
+    record_id = django_filters.CharFilter(label=_("记录编号"), lookup_expr="exact", max_length=128)
+    enterprise_uscc = django_filters.CharFilter(label=_("统一社会信用代码"), method="filter_uscc", max_length=18)
+    work = django_filters.ModelChoiceFilter(label=_("作品"), field_name="attributed_work", queryset=_works,
+                                            empty_label=_("全部作品"))
+    status = django_filters.ChoiceFilter(label=_("状态"), choices=RecordStatus.choices, empty_label=_("全部状态"))
+    sku = django_filters.CharFilter(label="SKU", lookup_expr="exact", max_length=64)
+    provider = django_filters.ModelChoiceFilter(label=_("服务商"), queryset=Provider.objects.order_by("name"),
+                                                empty_label=_("全部服务商"))
+    started_from = DayFromFilter(label=_("开始日期自"), field_name="started_at")
+    started_to = DayToFilter(label=_("开始日期至"), field_name="started_at")
+
+    class Meta:
+        model = UsageRecord
+        fields: list[str] = []
+
+    def __init__(self, *args, show_provider: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not show_provider:
+            del self.filters["provider"]
+
+    def filter_uscc(self, queryset, name, value):
+        return queryset.filter(enterprise_uscc=value.strip().upper()) if value.strip() else queryset
