@@ -94,11 +94,13 @@ def _enterprise_lists(user, *, today: date) -> list[WorkList]:
         _list("notices_in_window", _("异议期内的数据告知书"),
               notices_visible_to(user).filter(Q(objection_deadline_on__gte=today)
                                               | Q(objection_deadline_provisional=True,
-                                                  objection_deadline_on__isnull=False))
-              .order_by("objection_deadline_on", "id"),
+                                                  objection_deadline_on__isnull=False)
+                                              | Q(delivered_at__isnull=True))
+              .order_by(F("objection_deadline_on").asc(nulls_first=True), "id"),
               lambda n: WorkItem(label=_("告知书 %(number)s · %(title)s") % {"number": n.pk, "title": n.work.title},
                                  url=reverse("notices:detail", args=[n.pk]), due_on=n.objection_deadline_on,
-                                 note=_("如对用量数据有异议，请在截止日前提出")),
+                                 note=(_("如对用量数据有异议，请在截止日前提出") if n.objection_deadline_on
+                                       else _("新告知书：查看即送达，异议期自送达起计算"))),
               more_url=notices),
         _list("vouchers_expiring", _("设有有效期的算力券"),
               vouchers_visible_to(user).filter(status=VoucherStatus.ACTIVE, expires_on__gte=today,
