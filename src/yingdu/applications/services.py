@@ -363,7 +363,6 @@ def application_start_review(*, application: Application, actor, now, reason: st
 NEED_RELEASE = "release"
 NEED_MATERIAL_PREFIX = "material:"
 MSG_SUPPLEMENT_NEED_UNKNOWN = _("“{need}”不是可以要求补充的材料")
-MSG_SUPPLEMENT_NO_RELEASE = _("该作品没有现行的上线记录，不能要求更换上线页面截图")
 MSG_SUPPLEMENT_ITEM_UNANSWERED = _("请为“{item}”提供所需的文件")
 MSG_SUPPLEMENT_RELEASE_CHOICE = _("请选择要更换截图的上线记录")
 MSG_SUPPLEMENT_RELEASE_REASON = _("按补充材料要求更换上线页面截图")

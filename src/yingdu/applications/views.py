@@ -143,6 +143,7 @@ def _detail(request, application, *, invoice_form: InvoiceForm | None = None, st
                          if is_member and open_supplement is not None
                          and application.status == ApplicationStatus.SUPPLEMENT_REQUESTED else None),
         "answer_errors": answer_errors or {},
+        "answer_message": request.POST.get("message", "") if answer_errors else "",
         "need_choices": (services.supplement_need_choices(application, today=today)
                          if roles & STAFF_ROLES and application.status in OPEN_STATUSES else []),
         "pending_notices": notice_pending_for_work(application.work),

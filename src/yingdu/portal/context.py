@@ -49,6 +49,7 @@ def navigation(request):
     counts = workbench_counts(user, today=timezone.localdate()) if roles else {}
     return {
         "nav_items": [(label, url, counts.get(url, 0)) for label, url in items],
+        "nav_waiting_total": counts.get(reverse("portal:dashboard"), 0),
         "nav_role_labels": role_labels,
         "nav_needs_two_factor": bool(user is not None and user_granted_staff_roles(user)
                                      and not user_is_otp_verified(user)),

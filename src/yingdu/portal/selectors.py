@@ -214,7 +214,8 @@ def _four_eyes_list(user) -> WorkList:
 
 
 def workbench_for(user, *, today: date) -> list[WorkList]:
-    """Every list of waiting work for the user's roles, in a fixed order (enterprise, then staff roles)."""
+    """Every list of waiting work for the user's roles: those with items first, then the empty ones, each group in a
+    fixed order (enterprise, then staff roles)."""
     roles = user_roles(user)
     lists: list[WorkList] = []
     if Role.ENTERPRISE_MEMBER in roles:
@@ -231,7 +232,8 @@ def workbench_for(user, *, today: date) -> list[WorkList]:
         lists += _admin_lists(user, today=today)
     if roles & STAFF_ROLES:
         lists.append(_four_eyes_list(user))
-    return lists
+    # lists with waiting work first, each group in the fixed order
+    return sorted(lists, key=lambda work_list: work_list.count == 0)
 
 
 def workbench_counts(user, *, today: date) -> dict[str, int]:
