@@ -6,16 +6,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# Where `make run` serves: `make run YINGDU_BIND=0.0.0.0:8080` (or the variable in the environment) changes it.
+YINGDU_BIND ?= 127.0.0.1:8000
 # An interpreter of Python >= 3.12: PYTHON=... overrides; otherwise the first suitable one found.
 PYTHON ?= $(shell for c in python3.13 /root/.pyenv/versions/3.13*/bin/python3 /usr/bin/python3.13 python3.12 /root/.pyenv/versions/3.12*/bin/python3 python3; do \
 	  p=$$(command -v $$c 2>/dev/null) || continue; \
 	  $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; break; }; done)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: static help run test test-sqlite test-postgres test-e2e test-timeshift lint bench install system-deps postgres messages vendor clean
+.PHONY: oidc-provider static help run test test-sqlite test-postgres test-e2e test-timeshift lint bench install system-deps postgres messages vendor clean
 
 help:
-	@echo "make run    — set up, migrate, load demo data and serve at http://127.0.0.1:8000"
+	@echo "make run    — set up, migrate, load demo data and serve at http://$(YINGDU_BIND) (make run YINGDU_BIND=host:port)"
 	@echo "make test   — set up and run the whole suite on SQLite, PostgreSQL and in Chromium"
 	@echo "make bench  — run the benchmarks and write docs/benchmarks.md"
 
@@ -27,7 +29,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-install: $(STAMP) messages vendor static
+install: $(STAMP) messages vendor static oidc-provider
 
 # Static files collected and compressed (gzip, Brotli) once here, not at each start of the server: `yingdu
 # static_collect` does nothing when the collected set still matches its sources (yingdu/staticfiles.py).
@@ -48,6 +50,33 @@ $(ECHARTS_JS):
 	tar -xzf var/npm/echarts-$(ECHARTS_VERSION).tgz -C var/npm package/dist/echarts.min.js package/LICENSE package/NOTICE
 	cp var/npm/package/LICENSE var/npm/package/NOTICE $(dir $@)
 	cp var/npm/package/dist/echarts.min.js $@.tmp && mv $@.tmp $@
+
+# axe-core, pinned, from its npm package: the browser tests inject it into every page they check for accessibility
+# (tests/e2e/test_accessibility.py). Test-only, git-ignored under var/; this step does nothing once it exists.
+AXE_VERSION := 4.11.0
+AXE_JS := var/npm/axe-core-$(AXE_VERSION)/axe.min.js
+
+$(AXE_JS):
+	@command -v npm >/dev/null || { echo "npm is needed once to fetch axe-core $(AXE_VERSION) (apt-get install npm)" >&2; exit 1; }
+	@mkdir -p var/npm/axe
+	cd var/npm/axe && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null
+	@mkdir -p $(dir $@)
+	tar -xzf var/npm/axe/axe-core-$(AXE_VERSION).tgz -C $(dir $@) --strip-components=1 package/axe.min.js package/LICENSE
+	@test -s $@
+
+# panva's oidc-provider, pinned, from npm into var/oidc-provider: the real OpenID Connect provider that the sign-in
+# tests start (yingdu/testing/oidc_provider.mjs). Needs node >= 18 and npm; does nothing once installed.
+OIDC_PROVIDER_VERSION := 8.8.1
+OIDC_PROVIDER_STAMP := var/oidc-provider/.installed-$(OIDC_PROVIDER_VERSION)
+
+oidc-provider: $(OIDC_PROVIDER_STAMP)
+
+$(OIDC_PROVIDER_STAMP):
+	@command -v npm >/dev/null || { echo "npm is needed once to fetch oidc-provider $(OIDC_PROVIDER_VERSION) (apt-get install npm)" >&2; exit 1; }
+	@mkdir -p var/oidc-provider
+	@[ -f var/oidc-provider/package.json ] || echo '{"private": true}' > var/oidc-provider/package.json
+	cd var/oidc-provider && npm install --silent --no-audit --no-fund oidc-provider@$(OIDC_PROVIDER_VERSION) >/dev/null
+	@touch $@
 
 # gettext compiles the translation catalogues; Chromium and a CJK font are needed by browser tests and PDFs;
 # WeasyPrint renders PDF notices with Pango; poppler-utils' pdffonts lets the tests check the embedded CJK font.
@@ -73,7 +102,7 @@ run: install
 	$(BIN)/yingdu migrate --no-input -v0
 	$(BIN)/yingdu demo
 	$(BIN)/yingdu worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
-	  $(BIN)/yingdu serve
+	  $(BIN)/yingdu serve --bind $(YINGDU_BIND)
 
 # PostgreSQL: on the development and CI machines a cluster listens on 127.0.0.1:5432 (trust auth, database test).
 postgres:
@@ -91,13 +120,18 @@ test: install system-deps postgres
 lint: install
 	$(BIN)/ruff check src tests bench
 
+# The non-browser passes run in parallel worker processes (pytest-xdist), a test file per worker at a time; `make test
+# TEST_WORKERS=0` runs them in one process.
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadfile
+
 test-sqlite: install
 	@echo "== unit and integration tests on SQLite"
-	env -u DATABASE_URL YINGDU_EVENT_COVERAGE=1 $(BIN)/python -m pytest -q -m "not e2e"
+	env -u DATABASE_URL YINGDU_EVENT_COVERAGE=1 $(BIN)/python -m pytest -q -m "not e2e" $(PYTEST_PARALLEL)
 
 test-postgres: install postgres
 	@echo "== unit and integration tests on PostgreSQL ($(PG_URL))"
-	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -m "not e2e"
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -m "not e2e" $(PYTEST_PARALLEL)
 
 # The non-browser suite on SQLite with the clock moved (libfaketime, a relative offset so that child processes and
 # the Asia/Shanghai zone agree) to this year's Beijing New Year's Eve 23:30 and to 15 July next year, both computed
@@ -109,12 +143,12 @@ test-timeshift: install system-deps
 	  offset=$$(( $$(date -d "$$target" +%s) - $$(date +%s) )); \
 	  echo "== unit and integration tests on SQLite with the clock at $$target (FAKETIME=$$(printf '%+d' $$offset)s)"; \
 	  env -u DATABASE_URL faketime -f "$$(printf '%+d' $$offset)s" \
-	    $(BIN)/python -m pytest -q -m "not e2e" || exit 1; \
+	    $(BIN)/python -m pytest -q -m "not e2e" $(PYTEST_PARALLEL) || exit 1; \
 	done
 
-test-e2e: install system-deps
+test-e2e: install system-deps $(AXE_JS)
 	@echo "== browser journeys in Debian's Chromium (headless)"
-	env -u DATABASE_URL DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/python -m pytest -q -m e2e tests/e2e
+	env -u DATABASE_URL DJANGO_ALLOW_ASYNC_UNSAFE=true YINGDU_AXE_JS=$(AXE_JS) $(BIN)/python -m pytest -q -m e2e tests/e2e
 
 bench: install
 	$(BIN)/python -m bench

@@ -1,4 +1,7 @@
+import json
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -31,13 +34,32 @@ def _test_entry_type():
     CATALOGUE.validate = validate
 
 
+def _xdist_worker(config) -> str | None:
+    return getattr(config, "workerinput", {}).get("workerid")
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (`-n`), each worker process records the types it appended in a directory the controller
+    creates, and the controller checks their union."""
+    if EVENT_COVERAGE and _xdist_worker(config) is None:
+        os.environ["YINGDU_EVENT_COVERAGE_DIR"] = tempfile.mkdtemp(prefix="yingdu-events-")
+
+
 def pytest_sessionfinish(session, exitstatus):
-    if not EVENT_COVERAGE or exitstatus != 0 or session.testscollected < 500:
+    if not EVENT_COVERAGE:
+        return
+    shared = Path(os.environ["YINGDU_EVENT_COVERAGE_DIR"])
+    worker = _xdist_worker(session.config)
+    if worker is not None:
+        (shared / f"{worker}.json").write_text(json.dumps(sorted(_emitted)))
+        return
+    emitted = set(_emitted).union(*(json.loads(path.read_text()) for path in shared.glob("*.json")))
+    if exitstatus != 0 or session.testscollected < 500:
         return
     from yingdu.transparency.catalogue import CATALOGUE
 
     missing = sorted(declared.name for declared in CATALOGUE
-                     if declared.name not in _emitted and not declared.name.startswith("testing."))
+                     if declared.name not in emitted and not declared.name.startswith("testing."))
     if missing:
         session.config.get_terminal_writer().line(
             f"EVENT COVERAGE: no test appended an entry of these declared types: {', '.join(missing)}", red=True)
@@ -48,6 +70,13 @@ def pytest_sessionfinish(session, exitstatus):
 def _isolated_uploads(settings, tmp_path):
     """Uploaded files go to a per-test directory."""
     settings.UPLOAD_ROOT = tmp_path / "uploads"
+
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(settings):
+    """Argon2 at its smallest cost (yingdu.testing.hashers): production's cost is a second per hash on these
+    machines; test_security checks that production hashes with Argon2id."""
+    settings.PASSWORD_HASHERS = ["yingdu.testing.hashers.QuickArgon2PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

@@ -136,6 +136,8 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # OpenID Connect sign-in (accounts/oidc.py); answers only the callback of a sign-in it started
+    "yingdu.accounts.oidc.OidcBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -150,6 +152,20 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "portal:home"
 
+# OpenID Connect sign-in for enterprise and provider users (unified identity, 统一身份认证), with
+# mozilla-django-oidc. Off unless the issuer, client id and client secret are all set; the endpoints come from
+# the issuer's discovery document ({issuer}/.well-known/openid-configuration). README "Identity (OIDC)
+# configuration".
+YINGDU_OIDC = {
+    "issuer": os.environ.get("YINGDU_OIDC_ISSUER", "").strip().rstrip("/"),
+    "client_id": os.environ.get("YINGDU_OIDC_CLIENT_ID", "").strip(),
+    "client_secret": os.environ.get("YINGDU_OIDC_CLIENT_SECRET", ""),
+    "scopes": os.environ.get("YINGDU_OIDC_SCOPES", "openid profile email"),
+    # claims that pre-fill an enterprise registration when the provider asserts them
+    "uscc_claim": os.environ.get("YINGDU_OIDC_USCC_CLAIM", "uscc"),
+    "enterprise_name_claim": os.environ.get("YINGDU_OIDC_ENTERPRISE_NAME_CLAIM", "enterprise_name"),
+}
+
 # Login throttling: after AXES_FAILURE_LIMIT failures for one username from one address, that pair is
 # locked for AXES_COOLOFF_MINUTES.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
@@ -157,6 +173,8 @@ AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_MINUTES", "15")) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# the OpenID Connect callback carries no password (state, nonce and code protect it): not counted as a failure
+AXES_WHITELIST_CALLABLE = "yingdu.accounts.oidc.axes_not_a_password_attempt"
 AXES_VERBOSE = False
 AXES_ENABLED = _env_bool("AXES_ENABLED", True)
 # Failures are counted under the login name's case- and width-insensitive key (accounts.identity).

@@ -9,7 +9,18 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "var" / "screenshots"
+# axe-core from its npm package (`make test-e2e` fetches it; the Makefile passes its path)
+AXE_JS = ROOT / os.environ.get("YINGDU_AXE_JS", "var/npm/axe-core-4.11.0/axe.min.js")
+# what the accessibility checks refuse: axe's two highest impacts, on the WCAG 2.x A and AA rules and best practices
+AXE_IMPACTS = ("serious", "critical")
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+    "wcag22aa", "best-practice"]}, resultTypes: ["violations"]});
+  return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
+}"""
 
 
 def pytest_collection_modifyitems(items):
@@ -42,14 +53,24 @@ def screenshot():
     return take
 
 
+def overflow_culprits(page) -> list[str]:
+    """The elements that force sideways scrolling at the current viewport width (none when the page fits)."""
+    if page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1:
+        return []
+    return page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .slice(0, 5).map(e => e.tagName + '.' + e.className + ': ' + (e.textContent || '').slice(0, 60))""")
+
+
 def assert_fits_width(page) -> None:
     """Nothing on the page forces sideways scrolling at the current viewport width."""
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    if overflow > 1:
-        culprits = page.evaluate("""() => [...document.querySelectorAll('body *')]
-            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
-            .slice(0, 5).map(e => e.tagName + '.' + e.className + ': ' + (e.textContent || '').slice(0, 60))""")
-        raise AssertionError(f"page is {overflow}px wider than the viewport; widest elements: {culprits}")
+    culprits = overflow_culprits(page)
+    assert not culprits, f"page is wider than the viewport; widest elements: {culprits}"
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's serious and critical violations on the page as it is now (axe injected by an init script)."""
+    return [v for v in page.evaluate(AXE_RUN) if v["impact"] in AXE_IMPACTS]
 
 
 def log_in(page, base_url: str, username: str, *, device=None) -> None:

@@ -31,7 +31,7 @@ def test_admin_finds_a_user_and_deactivates_them(live_server, browser, page, scr
     page.set_viewport_size({"width": width, "height": 900})
     log_in(page, live_server.url, "chief", device=TOTPDevice.objects.get(user=admin))
     if width < 700:
-        page.locator("label.nav-toggle-label").click()  # the menu is folded on a phone
+        page.get_by_role("button", name="菜单").click()  # the menu is folded on a phone
     page.get_by_role("link", name="用户与角色").first.click()
     expect(page.get_by_role("heading", name="用户与角色")).to_be_visible()
     page.get_by_label("搜索").fill("刘离职")

@@ -144,6 +144,8 @@ def test_declare_precheck_submit_accept_supplement_resubmit_approve(live_server,
     log_in(page, base, "approver_journey", device=approver.totpdevice_set.get())
     page.goto(f"{base}/applications/{application.pk}/")
     act(page, "批准", 理由="符合达标即享条件")
+    expect(page.get_by_test_id("confirmation")).to_contain_text("2,400.00 元")  # asked first, with the amount
+    page.get_by_role("button", name="确认批准").click()
     expect(page.get_by_test_id("application-status")).to_have_text("已批准")
     expect(page.get_by_test_id("approved-amount")).to_have_text("2,400.00 元")
     expect(page.get_by_test_id("timeline")).to_contain_text("批准")

@@ -87,6 +87,10 @@ def test_voucher_is_issued_redeemed_confirmed_settled_and_revoked(live_server, p
     assert_fits_width(page)
     screenshot(page, f"voucher-pending-{width}")
     row.get_by_role("button", name="确认核销").click()
+    # the confirmation states the amount and that it cannot be undone, before anything is deducted
+    expect(page.get_by_test_id("confirmation")).to_contain_text("2,000.00 元")
+    expect(page.get_by_test_id("consequence")).to_contain_text("不能撤回")
+    page.get_by_role("button", name="确认核销").click()
     expect(page.get_by_text("已确认核销")).to_be_visible()
     expect(page.get_by_test_id("wallet-balance")).to_have_text("7,500.00")
     screenshot(page, f"voucher-confirmed-{width}")
@@ -103,6 +107,8 @@ def test_voucher_is_issued_redeemed_confirmed_settled_and_revoked(live_server, p
     expect(page.get_by_test_id("statement-status")).to_have_text("待付款")
     page.get_by_label("付款凭证号").fill("BOC-20261127-001")
     page.get_by_role("button", name="标记为已付款").click()
+    expect(page.get_by_test_id("confirmation")).to_contain_text("BOC-20261127-001")
+    page.get_by_role("button", name="确认标记为已付款").click()
     expect(page.get_by_text("须由另一名工作人员确认后生效")).to_be_visible()
     expect(page.get_by_test_id("statement-status")).to_have_text("待付款")
     statement_url = page.url

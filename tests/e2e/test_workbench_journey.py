@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def go_to_workbench(page) -> None:
     """Follow the navigation's 工作台 link (at phone width, behind the menu button)."""
-    toggle = page.locator("label.nav-toggle-label")
+    toggle = page.locator("button.nav-toggle")
     if toggle.is_visible():
         toggle.click()
     page.locator("nav.nav").get_by_role("link", name="工作台").click()

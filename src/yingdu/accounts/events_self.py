@@ -1,4 +1,5 @@
-"""Log entries of a user's own account: password change and reset, profile, recovery codes, two-factor renewal.
+"""Log entries of a user's own account: password change and reset, profile, recovery codes, two-factor renewal,
+linked sign-in identities.
 
 As in ``accounts.events``, a password hash, contact details and recovery codes appear only as salted commitments
 (the user's own salt), so that an edit of any of them in the database is still named by the audit.
@@ -12,7 +13,7 @@ from yingdu.transparency.catalogue import Committed, Const, Derived, Field, Kind
 from yingdu.transparency.services import commitment, event_time
 
 from .events import USER_COMMITTED, user_personal_commitment
-from .models import User
+from .models import LinkedIdentity, User
 
 _PERSONAL = Committed("personal_commitment", USER_COMMITTED, salt_column="commitment_salt")
 _PERSONAL_FIELD = Field(Kind.DIGEST, "commitment to login name, names, e-mail, phone and the (new) password hash")
@@ -101,6 +102,21 @@ TWO_FACTOR_RESET = declare(
     ],
 )
 
+IDENTITY_LINKED = declare(
+    "accounts.identity_linked",
+    doc="A user linked an OpenID Connect identity (issuer and subject) to their account, after proving the account "
+        "with its password or by registering it; that identity then signs in as the user. The subject appears only "
+        "as a commitment (the user's salt).",
+    fields={"at": Field(Kind.TIME), "user": Field(Kind.INT), "identity": Field(Kind.INT, "linked identity row id"),
+            "issuer": Field(Kind.STR, "the OpenID provider's issuer URL"),
+            "subject_commitment": Field(Kind.DIGEST, "commitment to the subject (sub claim)"),
+            "proof": Field(Kind.STR, "how the account was proven: password|registration")},
+    rows=[Row(LinkedIdentity, key="identity", columns={
+        "user_id": "user", "issuer": "issuer", "linked_at": "at",
+        "subject": Committed("subject_commitment", {"subject": "subject"}, salt_model=User, salt_key="user"),
+    })],
+)
+
 not_audited(StaticDevice, columns={
     "throttling_failure_timestamp": "throttling state updated at each failed code",
     "throttling_failure_count": "throttling state updated at each failed code",
@@ -150,3 +166,10 @@ def two_factor_reset_event(user: User, *, actor, totp_devices: list[int], static
     return TWO_FACTOR_RESET.build(at=event_time(now), user=user.pk, actor=actor_ref(actor),
                                   totp_devices=sorted(totp_devices), static_devices=sorted(static_devices),
                                   static_tokens=sorted(static_tokens))
+
+
+def identity_linked_event(identity: LinkedIdentity, *, proof: str, now) -> dict:
+    return IDENTITY_LINKED.build(
+        at=event_time(now), user=identity.user_id, identity=identity.pk, issuer=identity.issuer,
+        subject_commitment=commitment(salt=identity.user.commitment_salt, values={"subject": identity.subject}),
+        proof=proof)

@@ -97,3 +97,21 @@ class AccountStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {'reactivated' if self.is_active else 'deactivated'}"
+
+
+class LinkedIdentity(models.Model):
+    """An OpenID Connect identity (issuer and subject) that signs in as this user; linked once, on purpose."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="linked_identities")
+    issuer = models.CharField(max_length=300)
+    subject = models.CharField(max_length=255)
+    linked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="one_user_per_identity"),
+            models.UniqueConstraint(fields=["user", "issuer"], name="one_identity_per_user_and_issuer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.issuer}"

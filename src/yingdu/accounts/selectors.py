@@ -3,7 +3,7 @@
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .identity import username_key, username_normalise
-from .models import STAFF_ROLES, OrganisationKind, Role, RoleGrant, User
+from .models import STAFF_ROLES, LinkedIdentity, OrganisationKind, Role, RoleGrant, User
 
 
 def user_is_otp_verified(user) -> bool:
@@ -77,3 +77,17 @@ def staff_emails_with_role(role: str) -> list[str]:
     """E-mail addresses of active users who hold a staff role now (for alerts such as a failed database audit)."""
     users = User.objects.filter(is_active=True, role_grants__role=role, role_grants__revoked_at__isnull=True)
     return sorted(set(users.exclude(email="").values_list("email", flat=True)))
+
+
+def user_may_use_linked_identity(user) -> bool:
+    """Whether a user may sign in (or be linked) through OpenID Connect: active, and neither staff nor a Django admin
+    (staff sign in with their password and second factor only)."""
+    if not user.is_active or user.is_staff or user.is_superuser:
+        return False
+    return not RoleGrant.objects.filter(user=user, revoked_at__isnull=True).exists()
+
+
+def linked_identity_user(*, issuer: str, subject: str) -> User | None:
+    """The user an OpenID Connect identity signs in as, if it was linked."""
+    identity = LinkedIdentity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
+    return identity.user if identity else None

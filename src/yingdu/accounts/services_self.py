@@ -6,7 +6,7 @@ import re
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -17,6 +17,7 @@ from yingdu.transparency.services import log_append
 
 from .events_self import (
     RECOVERY_DEVICE_NAME,
+    identity_linked_event,
     password_changed_event,
     password_reset_event,
     profile_updated_event,
@@ -25,8 +26,8 @@ from .events_self import (
     two_factor_reenrolled_event,
     two_factor_reset_event,
 )
-from .models import Role, User
-from .selectors import user_granted_staff_roles, user_roles
+from .models import LinkedIdentity, Role, User
+from .selectors import user_granted_staff_roles, user_may_use_linked_identity, user_roles
 from .services import MSG_PASSWORD_WEAK, MSG_TOTP_INVALID
 
 RECOVERY_CODE_COUNT = 10
@@ -43,6 +44,13 @@ MSG_NOT_VERIFIED = _("请先完成双因素认证")
 MSG_RESET_ADMIN_ONLY = _("只有系统管理员可以重置他人的双因素认证")
 MSG_RESET_OWN = _("不能重置自己的双因素认证，请由另一位系统管理员操作")
 MSG_RESET_NOT_STAFF = _("该账户不是工作人员账户")
+MSG_IDENTITY_STAFF = _("工作人员账户不能使用统一身份认证登录，请使用用户名、密码和动态验证码登录")
+MSG_IDENTITY_TAKEN = _("该统一身份认证账号已关联另一个账户")
+MSG_IDENTITY_USER_HAS_ONE = _("该账户已关联另一个统一身份认证账号")
+
+# How the account was proven before an identity was linked to it (the entry's ``proof``).
+IDENTITY_PROOF_PASSWORD = "password"
+IDENTITY_PROOF_REGISTRATION = "registration"
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{4,19}$")
 
@@ -193,3 +201,30 @@ def two_factor_reset(*, user: User, actor, now) -> User:
                                                   static_devices=static_devices, static_tokens=static_tokens,
                                                   now=now)], now=now)
     return user
+
+
+def _identity_refuse_taken(*, user: User, issuer: str, subject: str) -> None:
+    if LinkedIdentity.objects.filter(issuer=issuer, subject=subject).exists():
+        raise Conflict(MSG_IDENTITY_TAKEN, code="identity_taken")
+    if LinkedIdentity.objects.filter(user=user, issuer=issuer).exists():
+        raise Conflict(MSG_IDENTITY_USER_HAS_ONE, code="identity_user_has_one")
+
+
+def identity_link(*, user: User, issuer: str, subject: str, proof: str, now) -> LinkedIdentity:
+    """Link an OpenID Connect identity to an account the person has just proven (password or registration); from
+    then on the identity signs in as that user. Staff accounts are refused: they keep password and second factor."""
+    if proof not in (IDENTITY_PROOF_PASSWORD, IDENTITY_PROOF_REGISTRATION):
+        raise ValueError(f"unknown proof {proof!r}")
+    if not user_may_use_linked_identity(user):
+        raise Forbidden(MSG_IDENTITY_STAFF, code="identity_staff_refused")
+    _identity_refuse_taken(user=user, issuer=issuer, subject=subject)
+    try:
+        with transaction.atomic():
+            User.objects.select_for_update().get(pk=user.pk)
+            identity = LinkedIdentity.objects.create(user=user, issuer=issuer, subject=subject, linked_at=now)
+            log_append(events=[identity_linked_event(identity, proof=proof, now=now)], now=now)
+    except IntegrityError:
+        # a concurrent link took the identity, or gave this user one, between the check and the insert
+        _identity_refuse_taken(user=user, issuer=issuer, subject=subject)
+        raise
+    return identity

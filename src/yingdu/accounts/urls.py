@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import admin_urls, views, views_self
+from . import admin_urls, views, views_oidc, views_self
 
 app_name = "accounts"
 
@@ -20,6 +20,9 @@ urlpatterns = [
          name="password_reset_confirm"),
     path("password/reset/done/", views_self.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("profile/", views_self.profile, name="profile"),
+    path("oidc/authenticate/", views_oidc.oidc_authenticate, name="oidc_authenticate"),
+    path("oidc/callback/", views_oidc.oidc_callback, name="oidc_callback"),
+    path("oidc/link/", views_oidc.oidc_link, name="oidc_link"),
 ]
 
 # the admin page of users and roles

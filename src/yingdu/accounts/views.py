@@ -17,6 +17,7 @@ from yingdu.errors import DomainError
 from yingdu.redirects import safe_next
 
 from .forms import LoginForm, TokenForm
+from .oidc import oidc_config
 from .selectors import user_confirmed_totp_device, user_granted_staff_roles, user_is_otp_verified
 from .services import totp_device_confirm, totp_device_start
 from .throttle import login_spray_record_failure, login_spray_refused
@@ -34,6 +35,9 @@ class PortalLoginView(LoginView):
         if login_spray_refused(request, request.POST.get("password", "")):
             return render(request, settings.AXES_LOCKOUT_TEMPLATE, status=429)
         return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "oidc_enabled": oidc_config() is not None}
 
     def form_invalid(self, form):
         if form.non_field_errors():

@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_POST
 from yingdu.accounts.models import STAFF_ROLES, Role
 from yingdu.accounts.permissions import login_required, role_required
 from yingdu.accounts.selectors import user_roles
+from yingdu.confirm import Confirmation, confirmation_page, is_confirmed
 from yingdu.errors import DomainError
 from yingdu.files import stored_file_response
 from yingdu.notices.selectors import notice_pending_for_work, work_notice_gap, work_notices_for, yuan_display
@@ -22,7 +24,7 @@ from . import documents, exports, selectors, services
 from .eligibility import application_quote, precheck
 from .forms import InvoiceForm, InvoiceWithdrawForm, MaterialForm, TransitionForm
 from .models import OPEN_STATUSES, ApplicationStatus
-from .workflow import TRANSITIONS
+from .workflow import TRANSITIONS, ApplicationAction
 
 QUEUE_BADGE_LABELS = [("intake", _("待受理")), ("overdue", _("已超期")), ("at_risk", _("临近截止")),
                       ("paused", _("已暂停")), ("on_track", _("正常")), ("unknown", _("日历未发布"))]
@@ -109,21 +111,26 @@ def application_detail(request, application_id: int):
     return _detail(request, _application_or_404(request, application_id))
 
 
+def _amount_preview(application) -> dict | None:
+    """The amount the application would be approved at now, with its explanation (None when not open)."""
+    if application.status not in OPEN_STATUSES or application.policy_version is None:
+        return None
+    try:
+        _quote, amount_fen, explanation, quote_detail = application_quote(application,
+                                                                          version=application.policy_version)
+    except DomainError as error:
+        return {"amount": "—", "explanation": str(error.message)}
+    return {"amount": Money(amount_fen).format_display(), "explanation": explanation,
+            "base": selectors.base_figures(quote_detail)}
+
+
 def _detail(request, application, *, invoice_form: InvoiceForm | None = None, status: int = 200,
             answer_errors: dict | None = None):
     today = timezone.localdate()
     roles = user_roles(request.user)
     sla = selectors.application_sla(application, today=today)
     check = precheck(application, today=today)
-    preview = None
-    if roles & STAFF_ROLES and application.status in OPEN_STATUSES and application.policy_version is not None:
-        try:
-            _quote, amount_fen, explanation, quote_detail = application_quote(application,
-                                                                              version=application.policy_version)
-            preview = {"amount": Money(amount_fen).format_display(), "explanation": explanation,
-                       "base": selectors.base_figures(quote_detail)}
-        except DomainError as error:
-            preview = {"amount": "—", "explanation": str(error.message)}
+    preview = _amount_preview(application) if roles & STAFF_ROLES else None
     is_member = Role.ENTERPRISE_MEMBER in roles
     work_notices = list(work_notices_for(request.user, application.work))
     for notice in work_notices:
@@ -160,6 +167,28 @@ def _detail(request, application, *, invoice_form: InvoiceForm | None = None, st
     }, status=status)
 
 
+# the decisions: approving issues vouchers (money), rejecting ends the applicant's claim (rights)
+CONFIRMED_ACTIONS = {ApplicationAction.APPROVE, ApplicationAction.REJECT}
+
+
+def _decision_confirmation(application, action: str, form: TransitionForm) -> Confirmation:
+    facts = [(_("申请"), f"#{application.pk}"), (_("企业"), application.enterprise.name),
+             (_("作品"), application.work.title)]
+    if action == ApplicationAction.APPROVE:
+        preview = _amount_preview(application)
+        if preview is not None:
+            facts.append((_("支持金额"), _("%(amount)s 元") % {"amount": preview["amount"]}))
+            facts.append((_("计算说明"), preview["explanation"]))
+        consequence = _("批准后，平台即按上述金额向该企业发放算力券并通知企业，此决定记入防篡改日志，不能撤回；"
+                        "发现错误只能另行撤销或追回。")
+    else:
+        consequence = _("不予支持的决定将通知申请企业并记入防篡改日志，不能撤回。")
+    if form.cleaned_data.get("reason"):
+        facts.append((_("理由"), form.cleaned_data["reason"]))
+    return Confirmation(action=str(TRANSITIONS[action].label), facts=facts, consequence=consequence,
+                        back_url=reverse("applications:detail", args=[application.pk]))
+
+
 @login_required
 @require_POST
 def application_transition(request, application_id: int, action: str):
@@ -168,6 +197,8 @@ def application_transition(request, application_id: int, action: str):
         raise Http404
     form = TransitionForm(request.POST)
     form.is_valid()
+    if action in CONFIRMED_ACTIONS and not is_confirmed(request):
+        return confirmation_page(request, _decision_confirmation(application, action, form))
     try:
         services.application_transition_by_action(
             application=application, action=action, actor=request.user, now=timezone.now(),

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from yingdu.accounts.models import OrganisationKind, Role
 from yingdu.accounts.selectors import user_roles
 from yingdu.accounts.services import organisation_add_member, organisation_create, user_register
+from yingdu.accounts.services_self import IDENTITY_PROOF_REGISTRATION, identity_link
 from yingdu.duties.cases import enterprise_case
 from yingdu.duties.rules import Step
 from yingdu.duties.services import four_eyes, require_independent
@@ -116,12 +117,17 @@ def enterprise_register(*, user, details: EnterpriseDetails, licence, now) -> En
 
 
 def enterprise_register_with_account(*, username: str, password: str, display_name: str, email: str,
-                                     details: EnterpriseDetails, licence, now) -> Enterprise:
-    """A newcomer's self-registration: the login and the enterprise are created together or not at all."""
+                                     details: EnterpriseDetails, licence, now,
+                                     identity: tuple[str, str] | None = None) -> Enterprise:
+    """A newcomer's self-registration: the login and the enterprise are created together or not at all; with
+    ``identity`` (OpenID Connect issuer and subject) the new login is linked to it in the same transaction."""
     _clean_details(details)
     with transaction.atomic():
         user = user_register(username=username, password=password, display_name=display_name,
                              phone=details.contact_phone, email=email, now=now)
+        if identity is not None:
+            issuer, subject = identity
+            identity_link(user=user, issuer=issuer, subject=subject, proof=IDENTITY_PROOF_REGISTRATION, now=now)
         return enterprise_register(user=user, details=details, licence=licence, now=now)
 
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from yingdu.accounts.models import STAFF_ROLES, Role
+from yingdu.accounts.oidc import PENDING_IDENTITY
 from yingdu.accounts.permissions import login_required, role_required, staff_two_factor_redirect
 from yingdu.accounts.selectors import user_roles
 from yingdu.errors import DomainError, SecondPersonRequired
@@ -40,7 +41,10 @@ def register(request):
         form_class = EnterpriseForm
     else:
         form_class = AccountAndEnterpriseForm
-    form = form_class(request.POST or None, request.FILES or None)
+    # a first-time OpenID Connect identity (accounts.oidc): its verified claims pre-fill the form, and the new
+    # account is linked to it
+    pending = None if request.user.is_authenticated else request.session.get(PENDING_IDENTITY)
+    form = form_class(request.POST or None, request.FILES or None, initial=_initial_from_identity(pending))
     if request.method == "POST" and form.is_valid():
         try:
             if request.user.is_authenticated:
@@ -51,14 +55,24 @@ def register(request):
                 enterprise = services.enterprise_register_with_account(
                     username=data["username"], password=data["password"], display_name=data["display_name"],
                     email=data["email"], details=form.details(), licence=data["licence"], now=timezone.now(),
+                    identity=(pending["issuer"], pending["subject"]) if pending else None,
                 )
+                request.session.pop(PENDING_IDENTITY, None)
                 login(request, enterprise.registered_by, backend="django.contrib.auth.backends.ModelBackend")
         except DomainError as error:
             _attach_error(form, error)
         else:
             messages.success(request, "企业登记已提交，等待区文促中心核验。")
             return redirect("enterprises:detail", enterprise_id=enterprise.pk)
-    return render(request, "enterprises/register.html", {"form": form})
+    return render(request, "enterprises/register.html", {"form": form, "pending": pending})
+
+
+def _initial_from_identity(pending: dict | None) -> dict:
+    if not pending:
+        return {}
+    initial = {"display_name": pending["name"], "contact_name": pending["name"], "email": pending["email"],
+               "uscc": pending["uscc"], "name": pending["enterprise_name"]}
+    return {key: value for key, value in initial.items() if value}
 
 
 @login_required

@@ -51,6 +51,8 @@ def navigation(request):
         "nav_items": [(label, url, counts.get(url, 0)) for label, url in items],
         "nav_waiting_total": counts.get(reverse("portal:dashboard"), 0),
         "nav_role_labels": role_labels,
+        # the user's roles, so that a page offers only the links and buttons its reader may use
+        "nav_roles": frozenset(str(role) for role in roles),
         "nav_needs_two_factor": bool(user is not None and user_granted_staff_roles(user)
                                      and not user_is_otp_verified(user)),
     }

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from yingdu.accounts.models import Role
 from yingdu.accounts.permissions import login_required, role_required
 from yingdu.accounts.selectors import user_roles
+from yingdu.confirm import Confirmation, confirmation_page, is_confirmed
 from yingdu.enterprises.selectors import enterprise_of_user
 from yingdu.errors import DomainError, NotFound, SecondPersonRequired
 from yingdu.metering.selectors import provider_of_user
@@ -151,6 +152,15 @@ def _member_redemption(request, redemption_id: int):
 @require_POST
 def redemption_confirm(request, redemption_id: int):
     redemption = _member_redemption(request, redemption_id)
+    if not is_confirmed(request):
+        return confirmation_page(request, Confirmation(
+            action=_("核销"),
+            facts=[(_("服务商"), redemption.provider.name), (_("订单号"), redemption.order_ref),
+                   (_("算力券"), redemption.voucher.number),
+                   (_("核销金额"), _("%(amount)s 元") % {"amount": Money(redemption.amount_fen).format_display()})],
+            consequence=_("确认后，该金额即从这张算力券的余额中扣减，由平台与服务商结算；确认不能撤回。"
+                          "如这笔订单不是你单位的，请返回并拒绝。"),
+            back_url=reverse("vouchers:wallet") + "#pending"))
     try:
         redemptions.redemption_confirm(redemption=redemption, actor=request.user, now=timezone.now())
     except DomainError as error:
@@ -287,6 +297,15 @@ def finance_statement(request, statement_id: int):
     statement = _or_404(selectors.statement_get_for, request.user, statement_id)
     form = PaymentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if not is_confirmed(request):
+            return confirmation_page(request, Confirmation(
+                action=_("标记为已付款"),
+                facts=[(_("结算单"), statement.number), (_("服务商"), statement.provider.name),
+                       (_("金额"), _("%(amount)s 元") % {"amount": Money(statement.total_fen).format_display()}),
+                       (_("付款凭证号"), form.cleaned_data["payment_reference"])],
+                consequence=_("标记后，这张结算单即记为已按上述凭证付款，记入防篡改日志，不能撤回；"
+                              "须由另一名财务人员以同一凭证号再次确认才生效（四眼原则）。"),
+                back_url=reverse("vouchers:statement", args=[statement.pk])))
         try:
             services.settlement_mark_paid(statement=statement, payment_reference=form.cleaned_data["payment_reference"],
                                           actor=request.user, now=timezone.now())

@@ -8,10 +8,17 @@ from yingdu.testing.factories import PASSWORD, make_enterprise, make_user
 pytestmark = pytest.mark.django_db
 
 
-def test_passwords_are_hashed_with_argon2():
+def test_passwords_are_hashed_with_argon2_at_a_real_cost(settings):
+    """The suite hashes at Argon2's smallest cost (conftest.py); production's hashers are checked here."""
+    from yingdu import settings as production
+
+    settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
     user = make_user("hashme")
     assert user.password.startswith("argon2$argon2id$")
     assert PASSWORD not in user.password
+    parameters = dict(pair.split("=") for pair in user.password.split("$")[3].split(","))
+    # OWASP's floor for Argon2id: 19 MiB of memory and two passes
+    assert int(parameters["m"]) >= 19 * 1024 and int(parameters["t"]) >= 2
 
 
 def test_repeated_failed_logins_lock_the_account_even_for_the_right_password(settings):

@@ -6,6 +6,7 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -209,3 +210,21 @@ def test_the_approve_button_is_not_offered_to_whoever_reviewed_the_application(q
     approve = reverse("applications:transition", args=[application.pk, "approve"])
     assert approve not in client_for(both).get(page).content.decode()
     assert approve in client_for(approver).get(page).content.decode()
+
+
+def test_approving_on_the_page_first_asks_with_the_amount_then_issues(queue, reviewer, approver):
+    application = services.application_start_review(application=queue["a_sep"], actor=reviewer,
+                                                    now=at(date(2026, 9, 8)))
+    url = reverse("applications:transition", args=[application.pk, "approve"])
+    client = client_for(approver)
+    with time_machine.travel(at(date(2026, 9, 9)), tick=False):
+        asked = client.post(url, {"reason": "符合达标即享条件"})
+        html = asked.content.decode()
+        application.refresh_from_db()
+        assert asked.status_code == 200 and application.status == "under_review"  # nothing decided yet
+        assert "请确认：批准" in html and application.work.title in html and "不能撤回" in html
+        assert 'name="reason" value="符合达标即享条件"' in html and 'name="confirmed" value="1"' in html
+        done = client.post(url, {"reason": "符合达标即享条件", "confirmed": "1"}, follow=True)
+    application.refresh_from_db()
+    assert done.status_code == 200 and application.status == "approved"
+    assert f"{application.approved_amount_display} 元" in html  # the amount asked about is the amount issued

@@ -25,11 +25,6 @@ Q3_LAST_HOUR = at(date(2026, 9, 30), 23)
 AFTER_Q3 = at(date(2026, 10, 9))
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """These tests create many users; Argon2's cost is tested elsewhere."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture
 def auditor(db):

@@ -33,10 +33,6 @@ NOW = datetime(2026, 11, 10, 10, tzinfo=SHANGHAI)
 IN_Q3 = datetime(2026, 8, 10, 10, tzinfo=SHANGHAI)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def staff(role: str):
     return verified(make_staff(role))

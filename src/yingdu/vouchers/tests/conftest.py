@@ -27,11 +27,6 @@ def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
 ISSUE_NOW = at(date(2030, 3, 1))
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """These tests create many users; Argon2's cost is tested elsewhere."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture(autouse=True)
 def _no_code_lockouts():

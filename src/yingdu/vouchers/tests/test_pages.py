@@ -52,7 +52,14 @@ def test_enterprise_confirms_and_rejects_in_the_wallet(voucher, member, metered)
     first = pending_redemption(metered, voucher, "PAGE-1")
     second = pending_redemption(metered, voucher, "PAGE-2", 100_000)
     client = client_for(member)
-    response = client.post(f"/vouchers/redemptions/{first.pk}/confirm/", follow=True)
+    asked = client.post(f"/vouchers/redemptions/{first.pk}/confirm/")
+    html = asked.content.decode()
+    # the first press asks, stating the amount and that it cannot be undone; nothing is deducted yet
+    assert asked.status_code == 200 and "请确认：核销" in html and "PAGE-1" in html and "2,500.00 元" in html
+    assert "不能撤回" in html and 'name="confirmed" value="1"' in html
+    first.refresh_from_db()
+    assert first.status == RedemptionStatus.PENDING
+    response = client.post(f"/vouchers/redemptions/{first.pk}/confirm/", {"confirmed": "1"}, follow=True)
     assert "已确认核销" in response.content.decode()
     response = client.post(f"/vouchers/redemptions/{second.pk}/reject/", {"reason": "未下此订单"}, follow=True)
     assert "已拒绝核销" in response.content.decode()
@@ -63,7 +70,9 @@ def test_enterprise_confirms_and_rejects_in_the_wallet(voucher, member, metered)
     assert voucher.account.balance_fen == 750_000
     other = make_enterprise(member=make_user(), verified_by=verified(make_staff(Role.REVIEWER)))
     third = pending_redemption(metered, voucher, "PAGE-3", 1)
-    assert client_for(other.registered_by).post(f"/vouchers/redemptions/{third.pk}/confirm/").status_code == 404
+    stranger = client_for(other.registered_by)
+    assert stranger.post(f"/vouchers/redemptions/{third.pk}/confirm/").status_code == 404
+    assert stranger.post(f"/vouchers/redemptions/{third.pk}/confirm/", {"confirmed": "1"}).status_code == 404
 
 
 def test_provider_redeems_on_its_page_with_errors_beside_the_field(voucher, metered):
@@ -122,12 +131,18 @@ def test_finance_settles_exports_revokes_and_records_repayment(voucher, member, 
         "period_end_on": today.isoformat()}, follow=True)
     assert "已生成结算单" in created.content.decode()
     statement = redemption.__class__.objects.get(pk=redemption.pk).statement
-    paid = client.post(f"/vouchers/finance/settlements/{statement.pk}/", {"payment_reference": "BANK-77"},
-                       follow=True)
+    asked = client.post(f"/vouchers/finance/settlements/{statement.pk}/", {"payment_reference": "BANK-77"})
+    html = asked.content.decode()
+    assert "请确认：标记为已付款" in html and statement.number in html and "BANK-77" in html and "四眼" in html
+    assert 'name="payment_reference" value="BANK-77"' in html  # the confirming form carries what was typed
+    statement.refresh_from_db()
+    assert statement.status != StatementStatus.PAID
+    paid = client.post(f"/vouchers/finance/settlements/{statement.pk}/",
+                       {"payment_reference": "BANK-77", "confirmed": "1"}, follow=True)
     assert "须由另一名工作人员确认后生效" in paid.content.decode()
     second = client_for(verified(make_staff(Role.FINANCE)))
-    paid = second.post(f"/vouchers/finance/settlements/{statement.pk}/", {"payment_reference": "BANK-77"},
-                       follow=True)
+    paid = second.post(f"/vouchers/finance/settlements/{statement.pk}/",
+                       {"payment_reference": "BANK-77", "confirmed": "1"}, follow=True)
     assert "已标记为已付款" in paid.content.decode()
     statement.refresh_from_db()
     assert statement.status == StatementStatus.PAID

@@ -1,0 +1,126 @@
+"""Every page each person can reach, checked as that person: axe-core finds no serious or critical violation, the
+page answers without an error, and it fits a 390 px phone. The pages are found by following the links of the demo
+data's pages (each kind of page once), not by a list that could go stale."""
+
+import json
+import re
+from collections import deque
+from datetime import datetime
+from urllib.parse import urldefrag, urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
+
+from yingdu.accounts.selectors import user_get_by_username
+
+from .conftest import AXE_JS, axe_violations, overflow_culprits
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# A Tuesday in an ordinary week: the demo's review started ten days before, its calendar years are published.
+DEMO_AT = datetime(2026, 11, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+PEOPLE = [None, "huairou_film", "yanqi_ai", "provider_op", "reviewer", "approver", "finance", "auditor", "admin"]
+# Links that leave the pages: files, the API, signing out, and pages that act on a GET-confirmed token.
+NOT_PAGES = re.compile(r"^/(api|static|media|i18n)/|/logout/|/password/reset/.+/|\.(pdf|xlsx|csv|json|txt|png|jpe?g)$"
+                       r"|/(download|export|file|licence|screenshot|evidence)(/|$)")
+PAGES_PER_PERSON = 60
+
+
+def page_kind(path: str) -> str:
+    """One check per kind of page: /works/12/ and /works/13/ are the same page."""
+    return re.sub(r"/(\d+|[0-9a-f-]{32,36}|HR-[0-9A-Z-]+|\d{4}Q\d)(?=/|$)", "/<id>", path)
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    with time_machine.travel(DEMO_AT, tick=True):
+        call_command("demo", stdout=open("/dev/null", "w"))
+        yield json.loads((tmp_path / "demo_credentials.json").read_text())
+
+
+def sign_in(page, base_url, username, password):
+    page.context.clear_cookies()
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    device = TOTPDevice.objects.filter(user=user_get_by_username(username), confirmed=True).first()
+    if device is not None:
+        expect(page.get_by_role("heading", name="双因素认证")).to_be_visible()
+        code = str(totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)).zfill(6)
+        page.get_by_label("动态验证码").fill(code)
+        page.get_by_role("button", name="验证").click()
+    expect(page.get_by_role("heading", name="工作台")).to_be_visible()
+
+
+def crawl(page, base_url: str, start: str, checked_kinds: set[str], person: str | None):
+    """The pages reachable from ``start`` by links, breadth first, each once, as (url, response, check): ``check`` is
+    true for the first page of a kind (across people; an object's page for each person). Pages of kinds already
+    checked are still opened, for their links."""
+    queue, visited = deque([start]), set()
+    while queue and len(visited) < PAGES_PER_PERSON:
+        url = queue.popleft()
+        path = urlsplit(url).path
+        if path in visited or NOT_PAGES.search(path):
+            continue
+        visited.add(path)
+        kind = page_kind(path)
+        if url == start or ("<id>" in kind and not path.startswith("/policy/")):
+            kind = f"{person} {kind}"  # a workbench and an object's page offer each person other things
+        page.set_viewport_size({"width": 1280, "height": 900})
+        try:
+            response = page.goto(url)
+        except PlaywrightError as error:  # a link to a download is not a page
+            if "Download is starting" in str(error):
+                continue
+            raise
+        if response is None or "text/html" not in (response.headers.get("content-type") or ""):
+            continue
+        check = kind not in checked_kinds
+        checked_kinds.add(kind)
+        yield url, response, check
+        for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
+            href = urldefrag(href)[0].split("?")[0]
+            if href.startswith(base_url) and urlsplit(href).path not in visited:
+                queue.append(href)
+
+
+def test_every_page_each_person_reaches_is_accessible_and_fits_a_phone(live_server, page, demo, screenshot):
+    """The people of the demo in turn (and a visitor first); a kind of page already checked for someone else is
+    not checked again, except each person's workbench and the pages of objects (whose actions differ by person)."""
+    assert AXE_JS.exists(), f"axe-core is missing at {AXE_JS}: `make test-e2e` fetches it"
+    page.context.add_init_script(path=str(AXE_JS))
+    problems, checked, seen_kinds = [], [], set()
+    for person in PEOPLE:
+        if person is None:
+            page.goto(f"{live_server.url}/")
+        else:
+            sign_in(page, live_server.url, person, demo["password"])
+        for url, response, check in crawl(page, live_server.url, page.url, seen_kinds, person):
+            path = urlsplit(url).path
+            where = f"{person or 'visitor'} {path}"
+            if response.status >= 400:
+                problems.append(f"{where}: HTTP {response.status}")
+                continue
+            if not check:
+                continue
+            checked.append(where)
+            for violation in axe_violations(page):
+                problems.append(f"{where}: axe {violation['impact']} {violation['id']} — {violation['help']} "
+                                f"at {violation['nodes']}")
+            page.set_viewport_size({"width": 390, "height": 844})
+            culprits = overflow_culprits(page)
+            if culprits:
+                problems.append(f"{where}: wider than a 390 px phone: {culprits}")
+            name = page_kind(path).strip("/").replace("/", "_").replace("<id>", "N") or "home"
+            screenshot(page, f"a11y-{person or 'visitor'}-{name}-390")
+    print(f"checked {len(checked)} pages:", *checked, sep="\n  ")
+    assert len(checked) >= 2 * len(PEOPLE), checked
+    assert not problems, "\n".join(problems)
