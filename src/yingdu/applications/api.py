@@ -82,6 +82,8 @@ class CreateIn(Schema):
 class TransitionIn(Schema):
     reason: Text = ""
     items: TokenList = []
+    # structured items of a supplement request: material:<checklist code> | release
+    needs: TokenList = []
 
 
 class ConditionOut(Schema):
@@ -324,8 +326,9 @@ def invoice_file(request, application_id: Id, invoice_id: Id):
              summary="流程操作：submit / accept / start_review / request_supplement / resubmit / approve / reject / "
                      "withdraw")
 @errors(role_not_allowed=403, application_not_found=404, unknown_action=404, transition_not_allowed=409,
-        notice_incomplete=409, objection_pending=409)
+        notice_incomplete=409, objection_pending=409, supplement_need_unknown=400, supplement_item_unanswered=409)
 def application_transition(request, application_id: Id, action: Token, payload: TransitionIn):
     application = selectors.application_get_for(request.user, application_id)
     return services.application_transition_by_action(application=application, action=action, actor=request.user,
-                                                     now=timezone.now(), reason=payload.reason, items=payload.items)
+                                                     now=timezone.now(), reason=payload.reason, items=payload.items,
+                                                     needs=payload.needs)

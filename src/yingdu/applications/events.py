@@ -62,10 +62,12 @@ _STEPS = {
         "{verified_cost_fen, amount_fen, policy_version}"),
     ApplicationAction.REQUEST_SUPPLEMENT: (
         "A reviewer asked for supplementary materials; the SLA clock pauses.",
-        "{supplement_request: its id, items: the materials asked for, paused_from}"),
+        "{supplement_request: its id, items: the materials asked for, paused_from, needs (since the structured "
+        "supplement; only when an item needs an upload): per item material:<code>|release|'' }"),
     ApplicationAction.RESUBMIT: (
         "The applicant answered the supplement request; the clock resumes and the amount is computed again.",
-        "{supplement_request, paused_from, paused_to, verified_cost_fen, amount_fen, policy_version}"),
+        "{supplement_request, paused_from, paused_to, verified_cost_fen, amount_fen, policy_version, answers (only when "
+        "the request had needs): [{item, material: id} | {item, release: id}]}"),
     ApplicationAction.APPROVE: (
         "An approver approved the application; the amount computed now is fixed (its voucher's entry follows).",
         "{verified_cost_fen, amount_fen, policy_version, approved_amount_fen}"),
@@ -118,12 +120,15 @@ _SUPPLEMENT_ROWS = {
     ApplicationAction.REQUEST_SUPPLEMENT: [Row(SupplementRequest, key=_REQUEST_KEY, columns={
         "application_id": "application", "items": Derived(lambda event: event["detail"]["items"], "`detail.items`"),
         "message": _reason_of_enterprise("message"), "requested_by_id": "actor", "requested_at": "at",
-        "requested_on": "on", "response": Const(""), "resumed_by_id": Const(None), "resumed_at": Const(None),
+        "requested_on": "on", "response": Const(""),
+        "needs": Derived(lambda event: event["detail"].get("needs", []), "`detail.needs`, else []"),
+        "answers": Const([]), "resumed_by_id": Const(None), "resumed_at": Const(None),
         "resumed_on": Const(None),
     })],
     ApplicationAction.RESUBMIT: [Row(SupplementRequest, key=_REQUEST_KEY, action="update", columns={
         "response": _reason_of_enterprise("response"), "resumed_by_id": "actor", "resumed_at": "at",
         "resumed_on": "on",
+        "answers": Derived(lambda event: event["detail"].get("answers", []), "`detail.answers`, else []"),
     })],
     **{action: [Row(SupplementRequest, key=Derived(lambda event, request: request, "each listed id"), action="update",
                     each="supplements_closed",

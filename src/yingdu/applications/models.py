@@ -137,6 +137,9 @@ class SupplementRequest(models.Model):
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="supplement_requests")
     items = models.JSONField("需补充的材料", default=list)
+    # per item what answers it: "material:<checklist code>" (an upload), "release" (a new release screenshot that
+    # supersedes a current release of the work) or "" (the applicant's message); empty for requests made before
+    needs = models.JSONField(default=list, blank=True)
     message = models.TextField("说明")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField()
@@ -146,6 +149,8 @@ class SupplementRequest(models.Model):
                                    related_name="+")
     resumed_at = models.DateTimeField(null=True, blank=True)
     resumed_on = models.DateField(null=True, blank=True)
+    # what answered each item at resubmission: [{"item": index, "material": id} | {"item": index, "release": id}]
+    answers = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["requested_at", "id"]

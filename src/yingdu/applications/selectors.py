@@ -358,3 +358,56 @@ def work_invoice_reconciliation(work) -> list[InvoiceReconciliation]:
     return [InvoiceReconciliation(application=application, figures=base_figures(application.approved_detail),
                                   invoices=list(application_invoices(application)))
             for application in work.applications.filter(status=ApplicationStatus.APPROVED).order_by("decided_at", "id")]
+
+
+@dataclass(frozen=True)
+class SupplementItem:
+    """One item of a supplement request: what is asked, what answers it (an upload), and what answered it."""
+
+    index: int
+    label: str
+    need: str
+    material: object | None = None
+    release: object | None = None
+    release_choices: tuple = ()
+
+    @property
+    def needs_upload(self) -> bool:
+        return bool(self.need)
+
+    @property
+    def field_key(self) -> str:
+        return f"item-{self.index}"
+
+    @property
+    def needs_release(self) -> bool:
+        return self.need == "release"
+
+
+@dataclass(frozen=True)
+class SupplementView:
+    request: object
+    items: list[SupplementItem]
+
+
+def supplement_items(request, *, for_answer: bool = False) -> SupplementView:
+    """The request's items with, item by item, the material or release that answered it (or, ``for_answer``, the
+    current releases of the work the applicant may replace)."""
+    from yingdu.works.selectors import work_releases_current
+
+    needs = list(request.needs) + [""] * (len(request.items) - len(request.needs))
+    answered = {answer["item"]: answer for answer in request.answers}
+    material_ids = [a["material"] for a in answered.values() if "material" in a]
+    release_ids = [a["release"] for a in answered.values() if "release" in a]
+    application = request.application
+    materials = application.materials.in_bulk(material_ids) if material_ids else {}
+    releases = application.work.releases.in_bulk(release_ids) if release_ids else {}
+    current = tuple(work_releases_current(application.work)) if for_answer and "release" in needs else ()
+    items = []
+    for index, label in enumerate(request.items):
+        answer = answered.get(index, {})
+        items.append(SupplementItem(index=index, label=label, need=needs[index],
+                                    material=materials.get(answer.get("material")),
+                                    release=releases.get(answer.get("release")),
+                                    release_choices=current if needs[index] == "release" else ()))
+    return SupplementView(request=request, items=items)

@@ -360,40 +360,152 @@ def application_start_review(*, application: Application, actor, now, reason: st
     return reviewed
 
 
+NEED_RELEASE = "release"
+NEED_MATERIAL_PREFIX = "material:"
+MSG_SUPPLEMENT_NEED_UNKNOWN = _("“{need}”不是可以要求补充的材料")
+MSG_SUPPLEMENT_ITEM_UNANSWERED = _("请为“{item}”提供所需的文件")
+MSG_SUPPLEMENT_RELEASE_CHOICE = _("请选择要更换截图的上线记录")
+MSG_SUPPLEMENT_RELEASE_REASON = _("按补充材料要求更换上线页面截图")
+RELEASE_NEED_LABEL = _("上线页面截图（替换现有上线记录的截图）")
+
+
+def supplement_need_choices(application: Application, *, today) -> list[tuple[str, str]]:
+    """What a reviewer may ask for item by item: the checklist materials the applicant uploads, and a new release
+    screenshot when the work has a current release; (need, label) pairs."""
+    from yingdu.works.selectors import work_releases_current
+
+    choices = [(f"{NEED_MATERIAL_PREFIX}{item['code']}", item["label"])
+               for item in _checklist_for(application, today=today) if item["code"] not in AUTO_MATERIALS]
+    if work_releases_current(application.work).exists():
+        choices.append((NEED_RELEASE, str(RELEASE_NEED_LABEL)))
+    return choices
+
+
 def application_request_supplement(*, application: Application, actor, items: list[str], message: str,
-                                   now) -> Application:
-    """Ask for supplementary materials (items and a message); the SLA clock pauses from today."""
-    items = [item.strip() for item in items if item and item.strip()]
+                                   now, needs: list[str] | None = None) -> Application:
+    """Ask for supplementary materials (items and a message); the SLA clock pauses from today.
+
+    ``needs`` are structured items (a checklist material to upload, a new release screenshot) listed before the
+    free-text ``items``; each is answered by its own upload on the answer form."""
+    choices = dict(supplement_need_choices(application, today=timezone.localdate(now))) if needs else {}
+    needs = list(dict.fromkeys(need.strip() for need in needs or () if need and need.strip()))
+    for need in needs:
+        if need not in choices:
+            raise DomainError(str(MSG_SUPPLEMENT_NEED_UNKNOWN).format(need=need), code="supplement_need_unknown",
+                              field="needs")
+    texts = [item.strip() for item in items if item and item.strip()]
+    items = [choices[need] for need in needs] + texts
     message = (message or "").strip()
     if not items:
         raise DomainError(MSG_SUPPLEMENT_ITEMS_REQUIRED, code="supplement_items_required", field="items")
     if not message:
         raise DomainError(MSG_SUPPLEMENT_MESSAGE_REQUIRED, code="supplement_message_required", field="message")
+    item_needs = needs + [""] * len(texts)
 
     def apply(locked: Application) -> dict:
         request = SupplementRequest.objects.create(
-            application=locked, items=items, message=message, requested_by=actor, requested_at=now,
-            requested_on=timezone.localdate(now))
-        return {"supplement_request": request.pk, "items": items, "paused_from": request.requested_on.isoformat()}
+            application=locked, items=items, needs=item_needs if needs else [], message=message,
+            requested_by=actor, requested_at=now, requested_on=timezone.localdate(now))
+        detail = {"supplement_request": request.pk, "items": items, "paused_from": request.requested_on.isoformat()}
+        if needs:
+            detail["needs"] = item_needs
+        return detail
 
     return _transition(application=application, action=ApplicationAction.REQUEST_SUPPLEMENT, actor=actor, now=now,
                        reason=message, apply=apply)
 
 
+def _supplement_answers(locked: Application, request: SupplementRequest) -> list[dict]:
+    """What answers each structured item of the request: the newest upload of its material, or the newest release
+    of the work, recorded since the request; an item without one is refused."""
+    from yingdu.works.selectors import work_releases_recorded_since
+
+    answers = []
+    for index, need in enumerate(request.needs):
+        found = None
+        if need.startswith(NEED_MATERIAL_PREFIX):
+            material = locked.materials.filter(code=need.removeprefix(NEED_MATERIAL_PREFIX),
+                                               uploaded_at__gte=request.requested_at).order_by("-uploaded_at", "-id")
+            found = {"item": index, "material": material.values_list("pk", flat=True).first()}
+        elif need == NEED_RELEASE:
+            release = work_releases_recorded_since(locked.work, since=request.requested_at).first()
+            found = {"item": index, "release": release.pk if release else None}
+        if found is None:
+            continue
+        if None in found.values():
+            raise Conflict(str(MSG_SUPPLEMENT_ITEM_UNANSWERED).format(item=request.items[index]),
+                           code="supplement_item_unanswered", field=f"item-{index}")
+        answers.append(found)
+    return answers
+
+
 def application_resubmit(*, application: Application, actor, now, response: str = "") -> Application:
-    """The applicant answers the open supplement request; the clock resumes and the amount is computed again."""
+    """The applicant answers the open supplement request; the clock resumes and the amount is computed again.
+
+    Each structured item must have been answered since the request (its material uploaded, a new release
+    recorded); what answered it is kept on the request, item by item."""
     def apply(locked: Application) -> dict:
         request = locked.supplement_requests.select_for_update().filter(resumed_on__isnull=True).order_by("-id").first()
+        answers = _supplement_answers(locked, request)
         request.response = (response or "").strip()
         request.resumed_by = actor
         request.resumed_at = now
         request.resumed_on = timezone.localdate(now)
+        request.answers = answers
         request.save()
-        return {"supplement_request": request.pk, "paused_from": request.requested_on.isoformat(),
-                "paused_to": request.resumed_on.isoformat(), **_compute_review_amount(locked, now)}
+        detail = {"supplement_request": request.pk, "paused_from": request.requested_on.isoformat(),
+                  "paused_to": request.resumed_on.isoformat()}
+        if request.needs:
+            detail["answers"] = answers
+        return {**detail, **_compute_review_amount(locked, now)}
 
     return _transition(application=application, action=ApplicationAction.RESUBMIT, actor=actor, now=now,
                        reason=response, apply=apply)
+
+
+def application_supplement_answer(*, application: Application, actor, now, message: str,
+                                  uploads: dict[int, object], release_choices: dict[int, int]) -> Application:
+    """Answer the open supplement request from one form: per item its upload (a checklist material, or a new
+    screenshot recorded as a release superseding the chosen current one, its other facts unchanged), then resubmit
+    with the message. All or nothing."""
+
+    _require_member(actor, application.enterprise)
+    request = application.supplement_requests.filter(resumed_on__isnull=True).order_by("-id").first()
+    if application.status != ApplicationStatus.SUPPLEMENT_REQUESTED or request is None:
+        raise Conflict(str(MSG_TRANSITION_NOT_ALLOWED).format(status=application.get_status_display(),
+                                                              action=TRANSITIONS[ApplicationAction.RESUBMIT].label),
+                       code="transition_not_allowed")
+    with transaction.atomic():
+        for index, need in enumerate(request.needs):
+            upload = uploads.get(index)
+            if need and upload is None:
+                raise DomainError(str(MSG_SUPPLEMENT_ITEM_UNANSWERED).format(item=request.items[index]),
+                                  code="supplement_item_unanswered", field=f"item-{index}")
+            try:
+                _supplement_item_answer(application, actor=actor, now=now, need=need, upload=upload,
+                                        release_id=release_choices.get(index))
+            except DomainError as error:
+                error.field = f"item-{index}"
+                raise
+        return application_resubmit(application=application, actor=actor, now=now, response=message)
+
+
+def _supplement_item_answer(application: Application, *, actor, now, need: str, upload, release_id) -> None:
+    """Record one item's upload: the checklist material, or the release that supersedes the chosen one."""
+    from yingdu.works.selectors import work_releases_current
+    from yingdu.works.services import work_release_record
+
+    if need.startswith(NEED_MATERIAL_PREFIX):
+        application_material_upload(application=application, code=need.removeprefix(NEED_MATERIAL_PREFIX),
+                                    upload=upload, actor=actor, now=now)
+    elif need == NEED_RELEASE:
+        current = work_releases_current(application.work).filter(pk=release_id).first()
+        if current is None:
+            raise DomainError(MSG_SUPPLEMENT_RELEASE_CHOICE, code="supplement_release_choice")
+        work_release_record(work=application.work, actor=actor, platform=current.platform,
+                            platform_name=current.platform_name, url=current.url, went_live_on=current.went_live_on,
+                            licence_number=current.licence_number, screenshot=upload, now=now,
+                            supersedes_id=current.pk, reason=str(MSG_SUPPLEMENT_RELEASE_REASON))
 
 
 def _require_told(application: Application) -> None:
@@ -460,7 +572,8 @@ def _close_open_supplements(locked: Application, *, actor, now) -> list[int]:
 
 
 def application_transition_by_action(*, application: Application, action: str, actor, now, reason: str = "",
-                                     items: list[str] | None = None) -> Application:
+                                     items: list[str] | None = None,
+                                     needs: list[str] | None = None) -> Application:
     """Dispatch a named action from a page or the API to its service."""
     if action == ApplicationAction.SUBMIT:
         return application_submit(application=application, actor=actor, now=now)
@@ -470,7 +583,7 @@ def application_transition_by_action(*, application: Application, action: str, a
         return application_start_review(application=application, actor=actor, now=now, reason=reason)
     if action == ApplicationAction.REQUEST_SUPPLEMENT:
         return application_request_supplement(application=application, actor=actor, items=items or [],
-                                              message=reason, now=now)
+                                              message=reason, now=now, needs=needs)
     if action == ApplicationAction.RESUBMIT:
         return application_resubmit(application=application, actor=actor, now=now, response=reason)
     if action == ApplicationAction.APPROVE:

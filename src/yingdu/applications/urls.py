@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:application_id>/topup/", views.application_topup, name="topup"),
     path("<int:application_id>/materials/", views.material_upload, name="material_upload"),
     path("<int:application_id>/materials/<int:material_id>/", views.material_file, name="material_file"),
+    path("<int:application_id>/supplement/answer/", views.supplement_answer, name="supplement_answer"),
     path("<int:application_id>/invoices/", views.invoice_declare, name="invoice_declare"),
     path("<int:application_id>/invoices/<int:invoice_id>/withdraw/", views.invoice_withdraw, name="invoice_withdraw"),
     path("<int:application_id>/invoices/<int:invoice_id>/file/", views.invoice_file, name="invoice_file"),

@@ -125,7 +125,8 @@ def _amount_preview(application) -> dict | None:
             "base": selectors.base_figures(quote_detail)}
 
 
-def _detail(request, application, *, invoice_form: InvoiceForm | None = None, status: int = 200):
+def _detail(request, application, *, invoice_form: InvoiceForm | None = None, status: int = 200,
+            answer_errors: dict | None = None):
     today = timezone.localdate()
     roles = user_roles(request.user)
     sla = selectors.application_sla(application, today=today)
@@ -137,13 +138,22 @@ def _detail(request, application, *, invoice_form: InvoiceForm | None = None, st
         notice.cost_yuan = yuan_display(notice.cost_microfen)
     notice_gap = work_notice_gap(application.work) if application.status in OPEN_STATUSES else 0
     can_change = application.status in (ApplicationStatus.DRAFT, ApplicationStatus.SUPPLEMENT_REQUESTED)
+    supplements = list(application.supplement_requests.select_related("requested_by").order_by("id"))
+    open_supplement = next((s for s in supplements if s.resumed_on is None), None)
     return render(request, "applications/detail.html", {
         "work_notices": work_notices, "notice_gap": notice_gap, "work_id": application.work_id,
         "can_supplement": bool(notice_gap and roles & NOTICE_ISSUE_ROLES),
         "application": application, "sla": sla, "precheck": check,
         "timeline": selectors.application_timeline(application, sla=sla),
         "history": [(t, TRANSITIONS[t.action].label) for t in selectors.application_history(application)],
-        "supplements": application.supplement_requests.select_related("requested_by").order_by("id"),
+        "supplements": [selectors.supplement_items(s) for s in supplements],
+        "answer_items": (selectors.supplement_items(open_supplement, for_answer=True)
+                         if is_member and open_supplement is not None
+                         and application.status == ApplicationStatus.SUPPLEMENT_REQUESTED else None),
+        "answer_errors": answer_errors or {},
+        "answer_message": request.POST.get("message", "") if answer_errors else "",
+        "need_choices": (services.supplement_need_choices(application, today=today)
+                         if roles & STAFF_ROLES and application.status in OPEN_STATUSES else []),
         "pending_notices": notice_pending_for_work(application.work),
         "actions": selectors.application_actions_for(application, request.user, roles), "form": TransitionForm(),
         "is_member": is_member, "is_staff_view": bool(roles & STAFF_ROLES), "preview": preview,
@@ -193,11 +203,33 @@ def application_transition(request, application_id: int, action: str):
     try:
         services.application_transition_by_action(
             application=application, action=action, actor=request.user, now=timezone.now(),
-            reason=form.cleaned_data.get("reason") or "", items=form.item_list())
+            reason=form.cleaned_data.get("reason") or "", items=form.item_list(), needs=request.POST.getlist("needs"))
     except DomainError as error:
         messages.error(request, str(error.message))
     else:
         messages.success(request, f"已{TRANSITIONS[action].label}。")
+    return redirect("applications:detail", application_id=application.pk)
+
+
+@role_required(Role.ENTERPRISE_MEMBER)
+@require_POST
+def supplement_answer(request, application_id: int):
+    """The applicant answers the open supplement request: per item its upload (or release), plus a message."""
+    application = _application_or_404(request, application_id)
+    uploads = {int(key.removeprefix("upload-")): upload for key, upload in request.FILES.items()
+               if key.startswith("upload-") and key.removeprefix("upload-").isdigit()}
+    release_choices = {}
+    for key, value in request.POST.items():
+        if key.startswith("release-") and key.removeprefix("release-").isdigit() and value.isdigit():
+            release_choices[int(key.removeprefix("release-"))] = int(value)
+    try:
+        services.application_supplement_answer(application=application, actor=request.user, now=timezone.now(),
+                                               message=request.POST.get("message", ""), uploads=uploads,
+                                               release_choices=release_choices)
+    except DomainError as error:
+        return _detail(request, application, status=400,
+                       answer_errors={error.field or "message": str(error.message)})
+    messages.success(request, "已提交补充材料，审核时限恢复计算。")
     return redirect("applications:detail", application_id=application.pk)
 
 

@@ -108,6 +108,11 @@ def notices_visible_to(user) -> QuerySet[DataNotice]:
     return queryset.none()
 
 
+def objections_visible_to(user) -> QuerySet[Objection]:
+    """Objections to the notices the user may see."""
+    return Objection.objects.filter(notice__in=notices_visible_to(user).values("pk"))
+
+
 def work_notices_for(user, work) -> QuerySet[DataNotice]:
     """The work's notices the user may see, oldest first (the application page lists them)."""
     return notices_visible_to(user).filter(work=work).order_by("issued_at", "id")

@@ -8,6 +8,8 @@ from yingdu.accounts.models import STAFF_ROLES, Role
 from yingdu.accounts.selectors import user_granted_staff_roles, user_is_otp_verified, user_roles
 from yingdu.policy.selectors import calendar_next_year_due
 
+from .selectors import workbench_counts
+
 
 def navigation(request):
     user = getattr(request, "user", None)
@@ -46,8 +48,10 @@ def navigation(request):
         items.append((_("企业注册"), reverse("enterprises:register")))
     items.append((_("防篡改日志"), reverse("transparency:index")))
     role_labels = [Role(r).label for r in sorted(roles)]
+    counts = workbench_counts(user, today=timezone.localdate()) if roles else {}
     return {
-        "nav_items": items,
+        "nav_items": [(label, url, counts.get(url, 0)) for label, url in items],
+        "nav_waiting_total": counts.get(reverse("portal:dashboard"), 0),
         "nav_role_labels": role_labels,
         # the user's roles, so that a page offers only the links and buttons its reader may use
         "nav_roles": frozenset(str(role) for role in roles),

@@ -12,6 +12,8 @@ from yingdu.enterprises.selectors import enterprise_of_user, enterprise_state_co
 from yingdu.notices.selectors import notices_pending
 from yingdu.policy.selectors import policy_summary
 
+from .selectors import workbench_for
+
 
 def _policy_summary() -> dict | None:
     """Headline numbers of the policy version in force, for the public pages."""
@@ -25,7 +27,8 @@ def home(request):
 @login_required
 def dashboard(request):
     roles = user_roles(request.user)
-    context = {"roles": [Role(r).label for r in sorted(roles)]}
+    context = {"roles": [Role(r).label for r in sorted(roles)],
+               "work_lists": workbench_for(request.user, today=timezone.localdate())}
     if Role.ENTERPRISE_MEMBER in roles:
         context["enterprise"] = enterprise_of_user(request.user)
     if roles & {Role.REVIEWER, Role.ADMIN, Role.APPROVER, Role.AUDITOR, Role.FINANCE}:

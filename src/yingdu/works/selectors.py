@@ -49,6 +49,11 @@ def work_releases_current(work: Work) -> QuerySet[WorkRelease]:
     return work.releases.filter(superseded_by__isnull=True).order_by("went_live_on", "id")
 
 
+def work_releases_recorded_since(work: Work, *, since) -> QuerySet[WorkRelease]:
+    """Current releases of the work recorded at or after ``since``, newest first."""
+    return work_releases_current(work).filter(recorded_at__gte=since).order_by("-recorded_at", "-id")
+
+
 def work_releases_all(work: Work) -> QuerySet[WorkRelease]:
     return work.releases.select_related("recorded_by", "supersedes", "superseded_by").order_by("id")
 

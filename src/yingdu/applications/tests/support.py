@@ -79,3 +79,12 @@ def member_of(enterprise):
     from yingdu.testing.clients import verified
 
     return verified(enterprise.registered_by)
+
+
+def under_review(application, reviewer, *, now=None):
+    """Submit, accept and start the review of a draft (the review issues the work's data notice)."""
+    now = now or timezone.now()
+    member = verified(application.enterprise.registered_by)
+    application = services.application_submit(application=application, actor=member, now=now)
+    application = services.application_accept(application=application, actor=reviewer, now=now)
+    return services.application_start_review(application=application, actor=reviewer, now=now)

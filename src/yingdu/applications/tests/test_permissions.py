@@ -49,7 +49,7 @@ def _page_paths(ids) -> list[tuple[str, str]]:
         ("get", f"/works/{w}/files/agreement/{ids['distribution']}/"),
         ("get", f"/works/{w}/files/listing/{ids['distribution']}/"),
         ("get", f"/applications/{a}/"), ("post", f"/applications/{a}/topup/"),
-        ("post", f"/applications/{a}/materials/"), ("get", f"/applications/{a}/materials/{ids['material']}/"),
+        ("post", f"/applications/{a}/materials/"), ("post", f"/applications/{a}/supplement/answer/"), ("get", f"/applications/{a}/materials/{ids['material']}/"),
         ("post", f"/applications/{a}/submit/"), ("post", f"/applications/{a}/withdraw/"),
         ("get", f"/applications/{a}/notices/acceptance.pdf"), ("post", f"/applications/{a}/invoices/"),
         ("post", f"/applications/{a}/invoices/{ids['invoice']}/withdraw/"),
