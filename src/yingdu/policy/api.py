@@ -52,6 +52,7 @@ class PolicyVersionOut(Schema):
     materials_checklist: list[ChecklistItemOut]
     rounding_rule: str
     conflict_lookback_months: int | None
+    publicity_working_days: int | None
 
 
 def _version_out(version) -> dict:

@@ -68,6 +68,9 @@ class DraftForm(forms.Form):
     conflict_lookback_months = forms.IntegerField(
         label=_("回避追溯期（月）"), min_value=0, max_value=120, required=False,
         help_text=_("工作人员离开企业或服务商后，在此期限内不得办理其事项；留空表示不限期限"))
+    publicity_working_days = forms.IntegerField(
+        label=_("获批公示期（工作日）"), min_value=1, max_value=60, required=False,
+        help_text=_("获批项目（企业名称、作品名称、金额）公开公示并接受异议的工作日数；留空表示不公示"))
 
     @classmethod
     def initial_from(cls, version: PolicyVersion) -> dict:

@@ -54,6 +54,9 @@ class PolicyVersion(models.Model):
     # months after leaving an enterprise or provider during which a staff member may not act on its cases;
     # null (versions from before the term existed): the link never lapses
     conflict_lookback_months = models.PositiveSmallIntegerField("回避追溯期（月）", null=True, blank=True)
+    # working days during which an approved award is shown publicly (公示) with an objection channel;
+    # null: no 公示 (the default, and versions from before the term existed)
+    publicity_working_days = models.PositiveSmallIntegerField("公示期（工作日）", null=True, blank=True)
     rounding_rule = models.CharField("舍入规则", max_length=16, choices=RoundingRuleChoice.choices,
                                      default=RoundingRuleChoice.HALF_UP)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

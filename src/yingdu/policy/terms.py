@@ -15,11 +15,11 @@ TERM_FIELDS = (
     "regular_rate", "regular_cap_fen", "overseas_reading", "overseas_uplift", "overseas_cap_fen",
     "annual_work_limit", "annual_budget_fen", "objection_window_working_days", "sla_working_days",
     "eligible_service_categories", "spot_check_sample_rate", "spot_check_minimum", "voucher_validity_days",
-    "materials_checklist", "rounding_rule", "conflict_lookback_months",
+    "materials_checklist", "rounding_rule", "conflict_lookback_months", "publicity_working_days",
 )
 RATE_FIELDS = ("regular_rate", "overseas_uplift", "spot_check_sample_rate")
 FEN_FIELDS = ("regular_cap_fen", "overseas_cap_fen", "annual_budget_fen")
-OPTIONAL_FIELDS = ("annual_budget_fen", "voucher_validity_days", "conflict_lookback_months")
+OPTIONAL_FIELDS = ("annual_budget_fen", "voucher_validity_days", "conflict_lookback_months", "publicity_working_days")
 
 TERM_LABELS = {
     "title": _("标题"),
@@ -40,6 +40,7 @@ TERM_LABELS = {
     "materials_checklist": _("申报材料清单"),
     "rounding_rule": _("舍入规则"),
     "conflict_lookback_months": _("回避追溯期"),
+    "publicity_working_days": _("获批公示期"),
 }
 
 
@@ -94,6 +95,8 @@ def term_display(field: str, value) -> str:
         return gettext("不设有效期") if value is None else gettext("自发放之日起 {value} 天").format(value=value)
     if field == "conflict_lookback_months":
         return gettext("不限期限") if value is None else gettext("离职后 {value} 个月").format(value=value)
+    if field == "publicity_working_days":
+        return gettext("不公示") if value is None else gettext("{value} 个工作日").format(value=value)
     if field == "eligible_service_categories":
         return gettext("、").join(str(ServiceCategory(code).label) for code in value) or "—"
     if field == "materials_checklist":
