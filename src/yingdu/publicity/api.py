@@ -6,7 +6,7 @@ from typing import Annotated
 
 from axes.helpers import get_client_ip_address
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from yingdu.api_errors import errors
@@ -131,5 +131,5 @@ def objection_submit(request, application_id: Id, body: ObjectionIn):
     objection = publicity_objection_submit(
         application_id=application_id, contact=body.contact, content=body.content,
         client=get_client_ip_address(request) or "", today=timezone.localdate(), now=timezone.now())
-    return 201, {"id": objection.pk, "application_id": objection.application_id,
-                 "submitted_at": objection.submitted_at}
+    return Status(201, {"id": objection.pk, "application_id": objection.application_id,
+                        "submitted_at": objection.submitted_at})
