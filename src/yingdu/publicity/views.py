@@ -35,7 +35,7 @@ def _charts(figures: dict) -> dict:
                        {"name": _("核销金额"), "data": [_yuan(row["redeemed_fen"]) for row in months]}],
         },
         "works": {
-            "categories": [row["month"] for row in months], "unit": _("部"),
+            "categories": [row["month"] for row in months], "unit": _("部"), "integer": True,
             "series": [{"name": _("支持作品数"), "data": [row["works_supported"] for row in months]}],
         },
         "forms": {

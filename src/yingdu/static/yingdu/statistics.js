@@ -23,7 +23,7 @@
       legend: { type: "scroll", top: 0 },
       grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: data.categories },
-      yAxis: { type: "value", name: data.unit || "" },
+      yAxis: { type: "value", name: data.unit || "", minInterval: data.integer ? 1 : 0 },
       series: data.series.map(function (series) {
         return { name: series.name, type: "bar", data: series.data.map(Number) };
       })
