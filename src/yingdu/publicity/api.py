@@ -13,7 +13,12 @@ from yingdu.api_errors import errors
 from yingdu.api_types import Id, Index
 
 from . import selectors
-from .services import CONTACT_MAX_LENGTH, CONTENT_MAX_LENGTH, publicity_objection_submit, statistics_snapshot_take
+from .services import (
+    CONTACT_MAX_LENGTH,
+    CONTENT_MAX_LENGTH,
+    publicity_objection_submit,
+    statistics_snapshot_current,
+)
 
 statistics_router = Router(tags=["公开统计"])
 publicity_router = Router(tags=["获批公示"])
@@ -70,16 +75,11 @@ def _statistics_out(snapshot) -> dict:
     }
 
 
-def statistics_current():
-    """The latest snapshot; the first request on a new installation computes one."""
-    return selectors.statistics_snapshot_latest() or statistics_snapshot_take(now=timezone.now())
-
-
 @statistics_router.get("", response=StatisticsOut,
                        summary="项目统计：支持作品数、批准与核销金额（分），按月、作品形式、出海；附计算时的检查点")
 @errors()
 def statistics(request):
-    return _statistics_out(statistics_current())
+    return _statistics_out(statistics_snapshot_current(now=timezone.now()))
 
 
 @statistics_router.get("/at/{tree_size}", response=StatisticsOut, summary="在某个检查点（日志大小）计算的项目统计")

@@ -43,6 +43,13 @@ def statistics_snapshot_take(*, now: datetime) -> StatisticsSnapshot:
                                                  figures=programme_figures(), computed_at=now)
 
 
+def statistics_snapshot_current(*, now: datetime) -> StatisticsSnapshot:
+    """The latest snapshot; the first request on a new installation computes one."""
+    from .selectors import statistics_snapshot_latest
+
+    return statistics_snapshot_latest() or statistics_snapshot_take(now=now)
+
+
 def _throttle_key(client: str) -> str:
     # the client address is never stored: only a keyed digest, in the cache, for an hour
     digest = hashlib.sha256(f"{settings.SECRET_KEY}|publicity|{client}".encode()).hexdigest()

@@ -16,9 +16,8 @@ from yingdu.rules.money import Money
 from yingdu.works.models import WorkForm
 
 from . import selectors
-from .api import statistics_current
 from .forms import ObjectionForm
-from .services import publicity_objection_submit
+from .services import publicity_objection_submit, statistics_snapshot_current
 
 
 def _yuan(fen: int) -> str:
@@ -53,7 +52,7 @@ def _charts(figures: dict) -> dict:
 
 def statistics_page(request):
     """Public: the programme's figures at a signed checkpoint, with charts."""
-    snapshot = statistics_current()
+    snapshot = statistics_snapshot_current(now=timezone.now())
     figures = snapshot.figures
     return render(request, "publicity/statistics.html", {
         "snapshot": snapshot, "root_hex": bytes(snapshot.root_hash).hex(), "totals": figures["totals"],

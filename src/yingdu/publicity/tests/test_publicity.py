@@ -192,3 +192,18 @@ def test_staff_see_objections_and_others_do_not(award, enterprise):
     assert staff_page.status_code == 200 and OBJECTION["contact"] in staff_page.content.decode()
     assert client_for(enterprise.registered_by).get("/publicity/objections/").status_code == 403
     assert Client().get("/publicity/objections/").status_code == 302  # to login
+
+
+def test_the_policy_term_is_off_by_default_and_refuses_zero(db):
+    from yingdu.actors import SYSTEM
+    from yingdu.errors import DomainError
+    from yingdu.policy.models import PolicyVersion
+    from yingdu.policy.services import policy_version_create_draft
+
+    assert PolicyVersion.objects.get(version_id="huairou-2026-04").publicity_working_days is None
+    draft = policy_version_create_draft(version_id="draft-off", title="草稿", actor=SYSTEM, now=beijing(2026, 8, 1))
+    assert draft.publicity_working_days is None
+    with pytest.raises(DomainError) as refused:
+        policy_version_create_draft(version_id="draft-zero", title="草稿", actor=SYSTEM, now=beijing(2026, 8, 1),
+                                    terms={"publicity_working_days": 0})
+    assert refused.value.code == "policy_term_invalid" and refused.value.field == "publicity_working_days"

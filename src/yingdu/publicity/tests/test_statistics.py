@@ -162,3 +162,13 @@ def test_no_personal_data_and_no_enterprise_in_the_statistics(programme):
     for text in (html, api):
         for personal in ("zhangsan", "张三", "李四", "13800138000", ENTERPRISE_NAME, programme.uscc, "星河迷途"):
             assert personal not in text
+
+
+def test_worker_recomputes_only_when_the_log_grew(programme):
+    from yingdu.publicity.tasks import _log_grew_since_snapshot
+
+    assert _log_grew_since_snapshot()
+    statistics_snapshot_take(now=NOW)
+    assert not _log_grew_since_snapshot()
+    make_metering_provider()
+    assert _log_grew_since_snapshot()
