@@ -2,7 +2,6 @@
 
 import base64
 from datetime import date, datetime
-from typing import Annotated
 
 from axes.helpers import get_client_ip_address
 from django.utils import timezone
@@ -10,12 +9,13 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from yingdu.api_errors import errors
-from yingdu.api_types import Id, Index
+from yingdu.api_types import Id, Index, Line, Text
 
 from . import selectors
 from .services import (
     CONTACT_MAX_LENGTH,
     CONTENT_MAX_LENGTH,
+    CONTENT_MIN_LENGTH,
     publicity_objection_submit,
     statistics_snapshot_current,
 )
@@ -113,8 +113,9 @@ def awards(request):
 
 
 class ObjectionIn(Schema):
-    contact: Annotated[str, Field(max_length=CONTACT_MAX_LENGTH * 2, description="电话或电子邮箱（不公开）")]
-    content: Annotated[str, Field(max_length=CONTENT_MAX_LENGTH * 2, description="异议内容（不公开）")]
+    # the boundary's bounds; the service checks the exact lengths and answers with its own codes
+    contact: Line = Field(description=f"电话或电子邮箱（不公开，至多 {CONTACT_MAX_LENGTH} 字）")
+    content: Text = Field(description=f"异议内容（不公开，{CONTENT_MIN_LENGTH} 至 {CONTENT_MAX_LENGTH} 字）")
 
 
 class ObjectionOut(Schema):
