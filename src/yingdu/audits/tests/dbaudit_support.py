@@ -62,7 +62,7 @@ def build_programme(*, works: int = 3, extra_usage: int = 20) -> Programme:
             applications.application_reject(application=application, actor=approve, reason="不符合条件", now=now)
         else:
             applications.application_approve(application=application, actor=approve, now=now, reason="符合条件")
-    vouchers = list(Voucher.objects.order_by("pk"))
+    vouchers = list(Voucher.objects.filter(enterprise=enterprise).order_by("pk"))  # not the demo's
     operator = verified(meter.operator)
     first, second = (redeem_with_code(provider=meter.provider, voucher=vouchers[0], order_ref=f"ORDER-{n}",
                                       amount_fen=10_000 * (n + 1), actor=operator, now=now).redemption
