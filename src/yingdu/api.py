@@ -189,6 +189,7 @@ def _register_routers() -> None:
     from yingdu.notices.api import router as notices_router
     from yingdu.policy.api import calendar_router, workdays_router
     from yingdu.policy.api import router as policy_router
+    from yingdu.publicity.api import publicity_router, statistics_router
     from yingdu.transparency.api import router as log_router
     from yingdu.vouchers.api import redemptions_router, vouchers_router
     from yingdu.works.api import router as works_router
@@ -209,6 +210,8 @@ def _register_routers() -> None:
     api.add_router("/redemptions", redemptions_router)
     api.add_router("/audits", audits_router)
     api.add_router("/duties", duties_router)
+    api.add_router("/statistics", statistics_router)
+    api.add_router("/publicity", publicity_router)
 
 
 _register_routers()

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "yingdu.vouchers",
     "yingdu.audits",
     "yingdu.duties",
+    "yingdu.publicity",
     "yingdu.portal",
 ]
 
@@ -205,6 +206,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 # JSON request bodies of the API (issue 15): the largest legitimate one is an ingest batch of 5,000 usage records
 # (about 1 KB each with a signature), so 8 MiB; a larger body is refused with 413 `request_too_large`.
+# objections to awards in 公示 accepted per client address and hour (yingdu.publicity; a cache counter)
+PUBLICITY_OBJECTIONS_PER_HOUR = int(os.environ.get("YINGDU_PUBLICITY_OBJECTIONS_PER_HOUR", "5"))
 API_JSON_MAX_BYTES = int(os.environ.get("YINGDU_API_JSON_MAX_BYTES", str(8 * 1024 * 1024)))
 # With it, an API error answer that its operation does not declare (yingdu.api_errors) is a server error; the test
 # suite turns it on so that every refusal a test or the fuzz provokes must be in the OpenAPI document.

@@ -15,6 +15,7 @@ urlpatterns = [
     path("applications/", include("yingdu.applications.urls")),
     path("metering/notices/", include("yingdu.notices.urls")),
     path("metering/", include("yingdu.metering.urls")),
+    path("", include("yingdu.publicity.urls")),
     path("transparency/", include("yingdu.transparency.urls")),
     path("vouchers/", include("yingdu.vouchers.urls")),
     path("audits/", include("yingdu.audits.urls")),

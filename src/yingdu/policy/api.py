@@ -53,6 +53,7 @@ class PolicyVersionOut(Schema):
     rounding_rule: str
     conflict_lookback_months: int | None
     spot_check_auto_draw_working_days: int | None
+    publicity_working_days: int | None
 
 
 def _version_out(version) -> dict:

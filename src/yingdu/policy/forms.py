@@ -71,6 +71,9 @@ class DraftForm(forms.Form):
     spot_check_auto_draw_working_days = forms.IntegerField(
         label=_("季度结束后自动抽签（工作日）"), min_value=1, max_value=60, required=False,
         help_text=_("季度结束后第几个工作日审计员仍未抽签时，由平台自动抽签；留空表示不自动抽签"))
+    publicity_working_days = forms.IntegerField(
+        label=_("获批公示期（工作日）"), min_value=1, max_value=60, required=False,
+        help_text=_("获批项目（企业名称、作品名称、金额）公开公示并接受异议的工作日数；留空表示不公示"))
 
     @classmethod
     def initial_from(cls, version: PolicyVersion) -> dict:

@@ -58,6 +58,9 @@ class PolicyVersion(models.Model):
     # auditor has; null (the default, and versions from before the term existed): only the auditor's button draws
     spot_check_auto_draw_working_days = models.PositiveSmallIntegerField("季度结束后自动抽签（工作日）", null=True,
                                                                          blank=True)
+    # working days during which an approved award is shown publicly (公示) with an objection channel;
+    # null: no 公示 (the default, and versions from before the term existed)
+    publicity_working_days = models.PositiveSmallIntegerField("公示期（工作日）", null=True, blank=True)
     rounding_rule = models.CharField("舍入规则", max_length=16, choices=RoundingRuleChoice.choices,
                                      default=RoundingRuleChoice.HALF_UP)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

@@ -100,6 +100,8 @@ DEFAULT_VERSION_TERMS = {
     "conflict_lookback_months": 24,
     # not in the measures: the auditor draws by button; an admin may set a day for the platform to draw itself
     "spot_check_auto_draw_working_days": None,
+    # not in the measures: 公示 of approved awards is off unless a version sets its period (docs/decisions.md)
+    "publicity_working_days": None,
     "materials_checklist": [
         {"code": "business_licence", "label": "营业执照（企业注册时上传，已核验怀柔区注册地）"},
         {"code": "release_record", "label": "作品上线信息：平台、链接、上线日期、上线备案号或发行许可证号"},

@@ -16,11 +16,12 @@ TERM_FIELDS = (
     "annual_work_limit", "annual_budget_fen", "objection_window_working_days", "sla_working_days",
     "eligible_service_categories", "spot_check_sample_rate", "spot_check_minimum", "voucher_validity_days",
     "materials_checklist", "rounding_rule", "conflict_lookback_months", "spot_check_auto_draw_working_days",
+    "publicity_working_days",
 )
 RATE_FIELDS = ("regular_rate", "overseas_uplift", "spot_check_sample_rate")
 FEN_FIELDS = ("regular_cap_fen", "overseas_cap_fen", "annual_budget_fen")
 OPTIONAL_FIELDS = ("annual_budget_fen", "voucher_validity_days", "conflict_lookback_months",
-                   "spot_check_auto_draw_working_days")
+                   "spot_check_auto_draw_working_days", "publicity_working_days")
 
 TERM_LABELS = {
     "title": _("标题"),
@@ -42,6 +43,7 @@ TERM_LABELS = {
     "rounding_rule": _("舍入规则"),
     "conflict_lookback_months": _("回避追溯期"),
     "spot_check_auto_draw_working_days": _("自动抽签"),
+    "publicity_working_days": _("获批公示期"),
 }
 
 
@@ -99,6 +101,8 @@ def term_display(field: str, value) -> str:
     if field == "spot_check_auto_draw_working_days":
         return (gettext("不自动抽签（由审计员抽签）") if value is None
                 else gettext("季度结束后第 {value} 个工作日").format(value=value))
+    if field == "publicity_working_days":
+        return gettext("不公示") if value is None else gettext("{value} 个工作日").format(value=value)
     if field == "eligible_service_categories":
         return gettext("、").join(str(ServiceCategory(code).label) for code in value) or "—"
     if field == "materials_checklist":

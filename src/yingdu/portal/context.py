@@ -36,6 +36,7 @@ def navigation(request):
                 items.append((_("数据告知书"), reverse("notices:list")))
             items.append((_("算力券"), reverse("vouchers:finance")))
             items.append((_("待复核"), reverse("duties:index")))
+            items.append((_("公示异议"), reverse("publicity:objections")))
         if roles & {Role.AUDITOR, Role.ADMIN}:
             items.append((_("监督抽查"), reverse("audits:case_list")))
         if Role.AUDITOR in roles:
@@ -46,6 +47,7 @@ def navigation(request):
             items.append((_("用户与角色"), reverse("accounts:users")))
     else:
         items.append((_("企业注册"), reverse("enterprises:register")))
+    items.append((_("项目统计"), reverse("publicity:statistics")))
     items.append((_("防篡改日志"), reverse("transparency:index")))
     role_labels = [Role(r).label for r in sorted(roles)]
     counts = workbench_counts(user, today=timezone.localdate()) if roles else {}

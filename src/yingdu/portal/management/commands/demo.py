@@ -54,6 +54,14 @@ ENTERPRISES = [
 ]
 PROVIDER = ("provider_op", "钱程", "影都智算中心（示例）")
 PROVIDER_USCC = "91110116MA05PRWD23"
+# works already supported when the demo starts (title, form, overseas, days before the demo's start), so that the
+# public statistics (/transparency/statistics/) have months, forms and overseas figures to chart
+DEMO_SUPPORTED = [
+    ("云端来信", "micro_drama", False, 150),
+    ("长城以北", "short_drama", True, 110),
+    ("雁栖湖畔", "micro_drama", False, 75),
+    ("影都少年", "micro_drama", True, 40),
+]
 DEMO_CATALOGUE = [
     ("gpu-a100-hour", "A100 GPU 卡时", "compute", "卡时", 800),
     ("video-gen-second", "视频生成（每秒成片）", "model_service", "秒", 30),
@@ -145,6 +153,7 @@ class Command(BaseCommand):
             self._past_quarter_decision(past_application, story)
         with transaction.atomic():
             review_started = self._application(now)
+        self._supported_works(now)
         if review_started is not None:
             self._data_notice(review_started, now)
         credentials_path.write_text(json.dumps(credentials, ensure_ascii=False, indent=2))
@@ -334,6 +343,90 @@ class Command(BaseCommand):
                                                       now=now - timedelta(days=10), reason="材料齐全，予以受理")
         return applications.application_start_review(application=application, actor=reviewer,
                                                      now=now - timedelta(days=9), issue_data_notice=False)
+
+    def _supported_works(self, now):
+        """Works approved in the past months through the whole workflow (usage, release, data notice, review,
+        approval and its voucher), a confirmed redemption for each; then the public figures at a checkpoint."""
+        from yingdu.applications import services as applications
+        from yingdu.publicity.services import statistics_snapshot_take
+        from yingdu.push import signed_batch
+        from yingdu.vouchers.models import Voucher
+        from yingdu.vouchers.redemptions import redemption_code_create, redemption_submit
+
+        enterprise = enterprise_of_user(user_get_by_username("huairou_film"))
+        key_path = Path(settings.VAR_DIR) / "demo_provider.key"
+        if enterprise is None or enterprise.works.filter(project_tag="supported-1").exists() or not key_path.exists():
+            statistics_snapshot_take(now=now)
+            return
+        from yingdu.metering.models import Provider
+
+        provider = Provider.objects.get(uscc=PROVIDER_USCC)
+        operator = trusted_actor(user_get_by_username(PROVIDER[0]))
+        private_key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(key_path.read_text()))
+        key_id = provider.signing_keys.order_by("pk").first().key_id
+        member = trusted_actor(enterprise.registered_by)
+        reviewer = trusted_actor(user_get_by_username("reviewer"))
+        approver = trusted_actor(user_get_by_username("approver"))
+        # the demo's prices and signing key start on 1 January: nothing earlier can be priced
+        year_start = now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+        for number, (title, form, overseas, days_before) in enumerate(DEMO_SUPPORTED, start=1):
+            decided = max(now - timedelta(days=days_before), year_start + timedelta(days=number * 3))
+            worked = max(decided - timedelta(days=30), year_start + timedelta(hours=number))
+            work = work_declare(enterprise=enterprise, actor=member, title=title, form=form,
+                                project_tag=f"supported-{number}", production_start_on=timezone.localdate(worked),
+                                production_end_on=timezone.localdate(decided), now=worked, facts=WorkFacts(
+                                    episode_count=40 + number * 10, episode_min_seconds=70 if form == "micro_drama"
+                                    else 600, episode_max_seconds=150 if form == "micro_drama" else 1100,
+                                    aspect_ratio="9:16" if form == "micro_drama" else "16:9",
+                                    ai_techniques=["script_generation", "video_generation"],
+                                    overseas_titles=[f"Demo Title {number}"] if overseas else []))
+            records = [{"record_id": f"supported-{number}-{job}", "enterprise_uscc": enterprise.uscc,
+                        "project_tag": work.project_tag, "sku": sku, "quantity": quantity,
+                        "started_at": (worked + timedelta(hours=job * 3)).isoformat(),
+                        "ended_at": (worked + timedelta(hours=job * 3 + 2)).isoformat(),
+                        "node_id": f"node-{job}", "gpu_id": f"GPU-{job}"}
+                       for job, (sku, quantity) in enumerate((("gpu-a100-hour", f"{number * 900}.5"),
+                                                              ("video-gen-second", f"{number * 4000}")))]
+            body = signed_batch(records, private_key)
+            usage_batch_ingest(provider=provider, key_id=key_id, records=body["records"],
+                               batch_signature=body["batch_signature"], now=worked + timedelta(hours=8))
+            went_live_on = timezone.localdate(decided) - timedelta(days=12)
+            submitted = decided - timedelta(days=10)
+            work_release_record(
+                work=work, actor=member, platform="hongguo", url=f"https://hongguo.example.cn/drama/supported-{number}",
+                went_live_on=went_live_on, licence_number=f"（京）网剧审字（{went_live_on.year}）第1{number:02d}号",
+                screenshot=SimpleUploadedFile("上线截图.png", _demo_png(), content_type="image/png"), now=submitted)
+            if overseas:
+                from yingdu.works.services import work_distribution_record
+
+                work_distribution_record(
+                    work=work, actor=member, territory="美国", platform="reelshort", listed_title=f"Demo Title {number}",
+                    went_live_on=went_live_on, now=submitted,
+                    agreement=SimpleUploadedFile("发行协议.pdf", _demo_pdf(), content_type="application/pdf"),
+                    listing_evidence=SimpleUploadedFile("海外上线.pdf", _demo_pdf(), content_type="application/pdf"))
+            application = applications.application_create(work=work, actor=member, now=submitted,
+                                                          overseas_claimed=overseas)
+            # the overseas materials are those of the distribution record
+            applications.application_material_upload(
+                application=application, code="authenticity_commitment", actor=member, now=submitted,
+                upload=SimpleUploadedFile("真实性承诺书.pdf", _demo_pdf(), content_type="application/pdf"))
+            application = applications.application_submit(application=application, actor=member, now=submitted)
+            application = applications.application_accept(application=application, actor=reviewer, now=submitted,
+                                                          reason="材料齐全，予以受理")
+            application = applications.application_start_review(application=application, actor=reviewer,
+                                                               now=submitted + timedelta(days=1))
+            applications.application_approve(application=application, actor=approver, now=decided,
+                                             reason="符合条件")
+            voucher = Voucher.objects.get(application_id=application.pk)
+            redeemed = decided + timedelta(days=3)
+            if redeemed < now:
+                amount = voucher.amount_fen // (number + 1)
+                code = redemption_code_create(voucher=voucher, actor=member, now=redeemed, provider=provider,
+                                              max_amount_fen=amount)
+                redemption_submit(provider=provider, voucher_number=voucher.number, code=code.text,
+                                  order_ref=f"DEMO-{number:03d}", category="compute", amount_fen=amount,
+                                  description="算力服务", actor=operator, now=redeemed)
+        statistics_snapshot_take(now=now)
 
     def _data_notice(self, application, now):
         """The usage statement behind the amount under review (outside the demo's transaction, as it e-mails)."""

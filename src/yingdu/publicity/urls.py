@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "publicity"
+
+urlpatterns = [
+    path("transparency/statistics/", views.statistics_page, name="statistics"),
+    path("publicity/", views.publicity_page, name="publicity"),
+    path("publicity/objections/", views.objections_page, name="objections"),
+]
