@@ -49,10 +49,13 @@ def test_on_a_fresh_demo_the_auditor_draws_the_last_ended_quarter_by_button(tmp_
 
         assert auditor.post(f"/audits/draws/{quarter}/run").status_code == 302
         draw = SpotCheckDraw.objects.get(quarter=quarter)
-        case = SpotCheckCase.objects.select_related("work").get(draw=draw)
-        assert case.work.title == "云端来信" and case.status == "open"
+        cases = list(SpotCheckCase.objects.select_related("work").filter(draw=draw))
+        # a case opens for each chosen work, every one a candidate of the quarter (云端来信 among them)
+        assert cases and sorted(case.work_id for case in cases) == sorted(draw.chosen_ids)
+        assert set(draw.chosen_ids) <= set(draw.candidate_ids) and all(case.status == "open" for case in cases)
         assert draw.checkpoint_tree_size < draw.log_index
-        assert "《云端来信》" in auditor.get(f"/audits/draws/{quarter}/").content.decode()
+        chosen_titles = [f"《{case.work.title}》" for case in cases]
+        assert all(title in auditor.get(f"/audits/draws/{quarter}/").content.decode() for title in chosen_titles)
         assert db_audit().ok
 
 

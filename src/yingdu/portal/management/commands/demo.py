@@ -56,11 +56,12 @@ PROVIDER = ("provider_op", "钱程", "影都智算中心（示例）")
 PROVIDER_USCC = "91110116MA05PRWD23"
 # works already supported when the demo starts (title, form, overseas, days before the demo's start), so that the
 # public statistics (/transparency/statistics/) have months, forms and overseas figures to chart
+# works approved in the demo's past (with 云端来信 of the past quarter and 星河迷途 under review: five works, the
+# annual limit): title, form, overseas
 DEMO_SUPPORTED = [
-    ("云端来信", "micro_drama", False, 150),
-    ("长城以北", "short_drama", True, 110),
-    ("雁栖湖畔", "micro_drama", False, 75),
-    ("影都少年", "micro_drama", True, 40),
+    ("长城以北", "short_drama", True),
+    ("雁栖湖畔", "micro_drama", False),
+    ("影都少年", "micro_drama", True),
 ]
 DEMO_CATALOGUE = [
     ("gpu-a100-hour", "A100 GPU 卡时", "compute", "卡时", 800),
@@ -153,7 +154,7 @@ class Command(BaseCommand):
             self._past_quarter_decision(past_application, story)
         with transaction.atomic():
             review_started = self._application(now)
-        self._supported_works(now)
+        self._supported_works(now, story)
         if review_started is not None:
             self._data_notice(review_started, now)
         credentials_path.write_text(json.dumps(credentials, ensure_ascii=False, indent=2))
@@ -344,7 +345,7 @@ class Command(BaseCommand):
         return applications.application_start_review(application=application, actor=reviewer,
                                                      now=now - timedelta(days=9), issue_data_notice=False)
 
-    def _supported_works(self, now):
+    def _supported_works(self, now, story: DemoStory):
         """Works approved in the past months through the whole workflow (usage, release, data notice, review,
         approval and its voucher), a confirmed redemption for each; then the public figures at a checkpoint."""
         from yingdu.applications import services as applications
@@ -367,11 +368,11 @@ class Command(BaseCommand):
         member = trusted_actor(enterprise.registered_by)
         reviewer = trusted_actor(user_get_by_username("reviewer"))
         approver = trusted_actor(user_get_by_username("approver"))
-        # the demo's prices and signing key start on 1 January: nothing earlier can be priced
-        year_start = now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
-        for number, (title, form, overseas, days_before) in enumerate(DEMO_SUPPORTED, start=1):
-            decided = max(now - timedelta(days=days_before), year_start + timedelta(days=number * 3))
-            worked = max(decided - timedelta(days=30), year_start + timedelta(hours=number))
+        # the demo's prices and signing key start when the programme does (DemoStory.setup_at, at least 80 days
+        # before now): each work is made, released, applied for and approved within those days
+        for number, (title, form, overseas) in enumerate(DEMO_SUPPORTED, start=1):
+            worked = story.setup_at + timedelta(days=1 + (number - 1) * 15, hours=number)
+            decided = worked + timedelta(days=25)
             work = work_declare(enterprise=enterprise, actor=member, title=title, form=form,
                                 project_tag=f"supported-{number}", production_start_on=timezone.localdate(worked),
                                 production_end_on=timezone.localdate(decided), now=worked, facts=WorkFacts(
@@ -390,8 +391,8 @@ class Command(BaseCommand):
             body = signed_batch(records, private_key)
             usage_batch_ingest(provider=provider, key_id=key_id, records=body["records"],
                                batch_signature=body["batch_signature"], now=worked + timedelta(hours=8))
-            went_live_on = timezone.localdate(decided) - timedelta(days=12)
-            submitted = decided - timedelta(days=10)
+            went_live_on = timezone.localdate(worked + timedelta(days=16))
+            submitted = worked + timedelta(days=18)
             work_release_record(
                 work=work, actor=member, platform="hongguo", url=f"https://hongguo.example.cn/drama/supported-{number}",
                 went_live_on=went_live_on, licence_number=f"（京）网剧审字（{went_live_on.year}）第1{number:02d}号",
