@@ -73,8 +73,9 @@ def axe_violations(page) -> list[dict]:
     return [v for v in page.evaluate(AXE_RUN) if v["impact"] in AXE_IMPACTS]
 
 
-def log_in(page, base_url: str, username: str, *, device=None) -> None:
-    """Log in through the login page (and the TOTP step when a device is given) and wait for the dashboard."""
+def log_in(page, base_url: str, username: str, *, device=None, password: str | None = None) -> None:
+    """Log in through the login page (and the TOTP step when a device is given) and wait for the dashboard; the
+    password is the factories' unless given."""
     from django_otp.oath import totp
     from playwright.sync_api import expect
 
@@ -83,7 +84,7 @@ def log_in(page, base_url: str, username: str, *, device=None) -> None:
     page.context.clear_cookies()
     page.goto(f"{base_url}/accounts/login/")
     page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_label("密码").fill(password or PASSWORD)
     page.get_by_role("button", name="登录").click()
     if device is not None:
         expect(page.get_by_role("heading", name="双因素认证")).to_be_visible()

@@ -12,14 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import call_command
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import expect
 
 from yingdu.accounts.selectors import user_get_by_username
 
-from .conftest import AXE_JS, axe_violations, overflow_culprits
+from .conftest import AXE_JS, axe_violations, log_in, overflow_culprits
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,18 +44,8 @@ def demo(settings, tmp_path):
 
 
 def sign_in(page, base_url, username, password):
-    page.context.clear_cookies()
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
     device = TOTPDevice.objects.filter(user=user_get_by_username(username), confirmed=True).first()
-    if device is not None:
-        expect(page.get_by_role("heading", name="双因素认证")).to_be_visible()
-        code = str(totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)).zfill(6)
-        page.get_by_label("动态验证码").fill(code)
-        page.get_by_role("button", name="验证").click()
-    expect(page.get_by_role("heading", name="工作台")).to_be_visible()
+    log_in(page, base_url, username, device=device, password=password)
 
 
 def crawl(page, base_url: str, start: str, checked_kinds: set[str], person: str | None):
