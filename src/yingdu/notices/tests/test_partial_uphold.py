@@ -71,6 +71,9 @@ def test_a_partial_uphold_lowers_to_the_decided_quantity_exactly(world):
     # 8.5 + 2 + 4
     [result] = [m for m in mail.outbox if "异议处理结果" in m.subject]
     assert "部分采纳" in result.subject and "决定 8.5" in result.body and "日志显示 8.5 卡时" in result.body
+    # each record is named by the provider's record id, as on the notice, not by a database row number
+    assert f"记录 {world.records[0].record_id}：主张 6" in result.body
+    assert f"记录 {world.records[0].pk}：" not in result.body
     later_notice_agrees_with_verified_cost(world, "14.5")
     assert_clean()
 
