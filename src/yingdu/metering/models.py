@@ -99,6 +99,13 @@ class RecordStatus(models.TextChoices):
     QUARANTINED = "quarantined", _("待归属")
 
 
+class QuarantineReason(models.TextChoices):
+    """Why an accepted record awaits attribution (UsageRecord.quarantine_reason; the field keeps the codes)."""
+
+    ENTERPRISE_UNKNOWN = "enterprise_unknown", _("企业未登记")
+    WORK_UNKNOWN = "work_unknown", _("项目标签未对应作品")
+
+
 class RecordOrigin(models.TextChoices):
     PROVIDER = "provider", _("服务商上报")
     OBJECTION = "objection", _("异议更正")

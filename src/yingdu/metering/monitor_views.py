@@ -16,9 +16,10 @@ from . import flagging, monitoring, selectors, services
 from .anomalies import DEFAULT_THRESHOLDS, KIND_LABELS
 from .forms import AnomalyFilterForm, AttachForm, ProviderRegisterForm
 from .metrics import CONTENT_TYPE, exposition
+from .models import QuarantineReason
 
 QUARANTINE_PAGE_SIZE = 100
-QUARANTINE_REASONS = {"enterprise_unknown": "企业未登记", "work_unknown": "项目标签未对应作品"}
+QUARANTINE_REASONS = dict(QuarantineReason.choices)
 LOOPBACK_ADDRESSES = frozenset({"127.0.0.1", "::1"})
 
 

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from yingdu.accounts.models import Role
@@ -20,6 +21,7 @@ from .exports import usage_records_workbook
 from .filters import UsageRecordFilter
 from .forms import ApiKeyForm, CsvUploadForm, PriceForm, SigningKeyForm
 from .ingest import BatchRefused, usage_batch_ingest
+from .models import QuarantineReason
 from .records import OPTIONAL_FIELDS, REQUIRED_FIELDS
 
 CSV_COLUMNS = (*REQUIRED_FIELDS, *OPTIONAL_FIELDS, "signature")
@@ -159,6 +161,10 @@ def price_add(request):
     return redirect("metering:provider")
 
 
+CSV_RESULT_LABELS = {"accepted": _("已接收"), "duplicate": _("重复：此前已接收，未再记录"),
+                     "conflict": _("冲突：同一编号此前已接收不同内容"), "invalid": _("无效：未接收")}
+
+
 @role_required(Role.PROVIDER_OPERATOR)
 @require_POST
 def csv_upload(request):
@@ -182,6 +188,9 @@ def csv_upload(request):
     except BatchRefused as refused:
         messages.error(request, refused.message)
         return redirect("metering:provider")
+    for result in results:  # words for people beside the codes for programs
+        result.status_label = CSV_RESULT_LABELS.get(result.status, result.status)
+        result.quarantine_label = QuarantineReason(result.quarantine).label if result.quarantine else ""
     return render(request, "metering/csv_report.html", {"results": results, "provider": provider})
 
 
