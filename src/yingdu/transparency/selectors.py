@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 
+from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet
 
 from yingdu.errors import DomainError, NotFound
@@ -112,9 +113,24 @@ def entries_of_type(event_type: str) -> QuerySet[LogEntry]:
     return LogEntry.objects.filter(event_type=event_type).order_by("index")
 
 
-def entry_counts_by_type() -> list[tuple[str, int]]:
-    return list(LogEntry.objects.values_list("event_type").annotate(n=Count("index")).order_by("event_type")
-                .values_list("event_type", "n"))
+def _counts_cache_key() -> str:
+    return f"yingdu.transparency.entry_counts:{log_origin()}"
+
+
+def entry_counts_at(tree_size: int) -> list[tuple[str, int]]:
+    """Entries by type among the log's first ``tree_size`` (a signed checkpoint's size), by type name. The counts of
+    the largest size asked for so far are kept in the cache and brought forward by counting only the entries
+    appended since, so the public page costs what was appended since its last view, not the log's length (issue 18).
+    A smaller size than the cached one (or an empty cache) counts from the start."""
+    cached = cache.get(_counts_cache_key())
+    size, counts = (cached[0], dict(cached[1])) if cached and cached[0] <= tree_size else (0, {})
+    if size < tree_size:
+        appended = (LogEntry.objects.filter(index__gte=size, index__lt=tree_size).values_list("event_type")
+                    .annotate(n=Count("index")).values_list("event_type", "n"))
+        for event_type, count in appended:
+            counts[event_type] = counts.get(event_type, 0) + count
+        cache.set(_counts_cache_key(), (tree_size, sorted(counts.items())), None)
+    return sorted(counts.items())
 
 
 def published_verifier_keys() -> list[str]:

@@ -11,13 +11,13 @@ from .services import checkpoint_ensure_current
 
 
 def transparency_page(request):
-    """Public page: the current checkpoint, the verifier key, how to verify, entry counts by type."""
+    """Public page: the current checkpoint, the verifier key, how to verify, entry counts by type at the checkpoint."""
     checkpoint = checkpoint_ensure_current(now=timezone.now())
     return render(request, "transparency/index.html", {
         "checkpoint": checkpoint,
         "checkpoint_note": selectors.cosigned_note(checkpoint),
         "verifier_keys": selectors.published_verifier_keys(),
-        "counts": selectors.entry_counts_by_type(),
+        "counts": selectors.entry_counts_at(checkpoint.tree_size),
         "witnessed": selectors.checkpoint_latest_witnessed(),
         "trust_policy": selectors.published_trust_policy(),
         "origin": log_origin(),

@@ -204,3 +204,32 @@ class TestPublicApi:
         assert "防篡改日志" in body and "enterprises.register" in body
         assert verifier_keys()[0].format() in body
         assert Checkpoint.parse  # the page's note is checked by the e2e verifier test
+
+
+def test_the_public_counts_by_type_count_only_what_was_appended_since_the_last_view():
+    from collections import Counter
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    moment = datetime(2026, 11, 10, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+    def recount(size: int) -> list[tuple[str, int]]:
+        return sorted(Counter(LogEntry.objects.filter(index__lt=size).values_list("event_type", flat=True)).items())
+
+    make_enterprise(verified_by=verified(make_staff(Role.REVIEWER)))  # entries of several types
+    first = LogHead.objects.get().tree_size
+    assert selectors.entry_counts_at(first) == recount(first)
+    log_append(events=sample_entries(3, start=0), now=moment)
+    second = LogHead.objects.get().tree_size
+    with CaptureQueriesContext(connection) as queries:
+        counts = selectors.entry_counts_at(second)
+    assert counts == recount(second) and dict(counts)["testing.entry"] == 3
+    [counting] = [query["sql"] for query in queries if "COUNT(" in query["sql"].upper()]
+    assert f">= {first}" in counting  # only the entries appended since the size counted before
+    assert selectors.entry_counts_at(first) == recount(first)  # an earlier size is counted from the start
+    checkpoint_sign(now=moment)
+    page = Client().get("/transparency/").content.decode()
+    assert f"前 {second} 个条目" in page and "testing.entry" in page
