@@ -211,3 +211,14 @@ def test_english_is_not_chosen_from_the_browser(enterprise):
     """English is opt-in with the switch (cookie), never the browser's Accept-Language (docs/decisions.md)."""
     response = client_for(enterprise.registered_by).get("/works/", HTTP_ACCEPT_LANGUAGE="en")
     assert '<html lang="zh-CN">' in response.content.decode()
+
+
+def test_the_empty_choice_of_a_select_is_in_the_page_language():
+    from django.utils import translation
+
+    from yingdu.metering.models import UsageRecord
+
+    for language, label in (("zh-hans", "请选择"), ("en", "Choose")):
+        with translation.override(language):
+            empty = UsageRecord._meta.get_field("category").formfield().choices[0]
+            assert empty[0] == "" and str(empty[1]) == label
