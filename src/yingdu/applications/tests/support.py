@@ -82,8 +82,9 @@ def member_of(enterprise):
 
 
 def under_review(application, reviewer, *, now=None):
-    """Submit, accept and start the review of a draft (the review issues the work's data notice)."""
-    now = now or timezone.now()
+    """Submit, accept and start the review of a draft (the review issues the work's data notice), at ``now`` or
+    else at the moment the draft was made."""
+    now = now or application.created_at
     member = verified(application.enterprise.registered_by)
     application = services.application_submit(application=application, actor=member, now=now)
     application = services.application_accept(application=application, actor=reviewer, now=now)
