@@ -16,7 +16,7 @@ from yingdu.errors import Forbidden
 from yingdu.files import stored_file_response
 from yingdu.works.selectors import work_get_for
 
-from . import documents, selectors, services
+from . import documents, invoices, selectors, services
 from .eligibility import precheck
 from .models import OPEN_STATUSES
 
@@ -295,7 +295,7 @@ def invoice_declare(request, application_id: Id, invoice_number: Form[Token], is
                     seller_uscc: Form[Token], amount_fen: Form[Fen], tax_fen: Form[Fen], upload: File[UploadedFile],
                     invoice_code: str = Form("", max_length=TOKEN_MAX_LENGTH, pattern=NO_NUL)):
     application = selectors.application_get_for(request.user, application_id)
-    invoice = services.application_invoice_declare(
+    invoice = invoices.application_invoice_declare(
         application=application, invoice_code=invoice_code, invoice_number=invoice_number, issued_on=issued_on,
         seller_uscc=seller_uscc, amount_fen=amount_fen, tax_fen=tax_fen, upload=upload, actor=request.user,
         now=timezone.now())
@@ -308,7 +308,7 @@ def invoice_declare(request, application_id: Id, invoice_number: Form[Token], is
         invoice_already_withdrawn=409, reason_required=400)
 def invoice_withdraw(request, application_id: Id, invoice_id: Id, payload: InvoiceWithdrawIn):
     invoice = selectors.application_invoice_get_for(request.user, application_id, invoice_id)
-    services.application_invoice_withdraw(invoice=invoice, reason=payload.reason, actor=request.user,
+    invoices.application_invoice_withdraw(invoice=invoice, reason=payload.reason, actor=request.user,
                                           now=timezone.now())
     return selectors.application_invoice_get_for(request.user, application_id, invoice_id)
 

@@ -21,7 +21,7 @@ from yingdu.notices.workflow import NOTICE_ISSUE_ROLES
 from yingdu.rules.money import Money
 from yingdu.works.selectors import work_get_for
 
-from . import documents, exports, selectors, services
+from . import documents, exports, invoices, selectors, services
 from .eligibility import application_quote, precheck
 from .filters import ApplicationFilter
 from .forms import InvoiceForm, InvoiceWithdrawForm, MaterialForm, TransitionForm
@@ -270,7 +270,7 @@ def invoice_declare(request, application_id: int):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            services.application_invoice_declare(
+            invoices.application_invoice_declare(
                 application=application, invoice_code=data["invoice_code"], invoice_number=data["invoice_number"],
                 issued_on=data["issued_on"], seller_uscc=data["seller_uscc"], amount_fen=data["amount"],
                 tax_fen=data["tax"], upload=data["upload"], actor=request.user, now=timezone.now())
@@ -293,7 +293,7 @@ def invoice_withdraw(request, application_id: int, invoice_id: int):
         raise Http404 from None
     form = InvoiceWithdrawForm(request.POST)
     try:
-        services.application_invoice_withdraw(invoice=invoice, reason=form.data.get("reason", ""),
+        invoices.application_invoice_withdraw(invoice=invoice, reason=form.data.get("reason", ""),
                                               actor=request.user, now=timezone.now())
     except DomainError as error:
         messages.error(request, str(error.message))

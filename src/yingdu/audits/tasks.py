@@ -8,7 +8,7 @@ from yingdu.transparency.keys import configured_witnesses
 
 from .dbaudit import db_audit_daily
 from .draw import Quarter
-from .services import draw_auto, draw_commitments_collect
+from .draws import draw_auto, draw_commitments_collect
 
 # How often the witnesses' draw commitments are asked for until each has been recorded (a request per witness and
 # quarter, answered from the witness's key: cheap for both sides).

@@ -14,7 +14,7 @@ from yingdu.errors import DomainError
 from yingdu.files import stored_file_response
 from yingdu.transparency.selectors import published_verifier_keys
 
-from . import selectors, services
+from . import draws, selectors, services
 from .forms import CheckForm, EvidenceForm, FindingForm, NoteForm, ResponseForm, ReviewForm
 from .workflow import AUDIT_STAFF_ROLES, CASE_ACTIONS
 
@@ -205,7 +205,7 @@ def draw_confirm(request, quarter: str):
         return redirect("audits:draw_detail", quarter=state.code)
     if request.method == "POST":
         try:
-            services.draw_run(quarter=state.code, actor=request.user, now=timezone.now())
+            draws.draw_run(quarter=state.code, actor=request.user, now=timezone.now())
         except DomainError as error:
             messages.error(request, str(error.message))
         else:

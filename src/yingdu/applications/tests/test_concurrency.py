@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from yingdu.applications import services
+from yingdu.applications import invoices, services
 from yingdu.applications.models import Application, ApplicationStatus
 from yingdu.errors import DomainError
 from yingdu.testing.clients import verified
@@ -74,7 +74,7 @@ def test_one_invoice_declared_at_the_same_moment_by_several_enterprises_is_held_
             member = application.enterprise.registered_by
             actor = verified(type(member).objects.get(pk=member.pk))
             barrier.wait()
-            services.application_invoice_declare(
+            invoices.application_invoice_declare(
                 application=application, invoice_code="", invoice_number="26117000000000000001",
                 issued_on=date(2026, 4, 1), seller_uscc=meter.provider.uscc, amount_fen=100_000, tax_fen=6_000,
                 upload=pdf("发票.pdf"), actor=actor, now=now)

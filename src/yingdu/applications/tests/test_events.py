@@ -8,7 +8,7 @@ from datetime import timezone as dt_timezone
 import pytest
 from django.utils import timezone
 
-from yingdu.applications import services
+from yingdu.applications import invoices, services
 from yingdu.applications.events import TRANSITION_TYPES
 from yingdu.applications.models import (
     Application,
@@ -65,11 +65,11 @@ def programme(enterprise, meter, reviewer, approver):
     services.application_reject(application=rejected, actor=approver, reason="不符合条件", now=now)
     withdrawn = draft(withdrawn_work, now=now)
     for number, amount_fen in (("10000001", 1_000), ("10000002", 2_000)):
-        invoice = services.application_invoice_declare(
+        invoice = invoices.application_invoice_declare(
             application=withdrawn, invoice_code="011002600111", invoice_number=number, issued_on=date(2026, 4, 1),
             seller_uscc=meter.provider.uscc, amount_fen=amount_fen, tax_fen=60, upload=pdf("发票.pdf"),
             actor=member, now=now)
-    services.application_invoice_withdraw(invoice=invoice, reason="号码填错", actor=member, now=now)
+    invoices.application_invoice_withdraw(invoice=invoice, reason="号码填错", actor=member, now=now)
     services.application_withdraw(application=withdrawn, actor=member, now=now, reason="不再申请")
     reminded = services.application_submit(application=draft(reminded_work, now=ACCEPTED_AT), actor=member,
                                            now=ACCEPTED_AT)

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from yingdu.applications import services
+from yingdu.applications import invoices, services
 from yingdu.applications.eligibility import verified_cost
 from yingdu.applications.models import ApplicationInvoice, ApplicationStatus
 from yingdu.errors import Conflict, DomainError, Forbidden
@@ -54,7 +54,7 @@ def invoice_number() -> str:
 
 def declare_invoice(application, meter, *, amount_fen: int, number: str | None = None, code: str = "011002600111",
                     tax_fen: int = 0, actor=None, upload=None):
-    return services.application_invoice_declare(
+    return invoices.application_invoice_declare(
         application=application, invoice_code=code, invoice_number=number or invoice_number(), issued_on=ISSUED_ON,
         seller_uscc=meter.provider.uscc, amount_fen=amount_fen, tax_fen=tax_fen, upload=upload or pdf("发票.pdf"),
         actor=actor or member_of(application.enterprise), now=NOW)
@@ -120,13 +120,13 @@ def test_a_member_declares_an_invoice_on_the_page_and_sees_it_listed(work, meter
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
-    ("seller_uscc", None, services.MSG_INVOICE_SELLER_NOT_PROVIDER),
-    ("seller_uscc", "91110000X", services.MSG_INVOICE_SELLER_USCC),
-    ("invoice_number", "1234", services.MSG_INVOICE_NUMBER_FORMAT),
-    ("invoice_code", "12345", services.MSG_INVOICE_CODE_FORMAT),
-    ("amount", "0", services.MSG_INVOICE_AMOUNT_NOT_POSITIVE),
+    ("seller_uscc", None, invoices.MSG_INVOICE_SELLER_NOT_PROVIDER),
+    ("seller_uscc", "91110000X", invoices.MSG_INVOICE_SELLER_USCC),
+    ("invoice_number", "1234", invoices.MSG_INVOICE_NUMBER_FORMAT),
+    ("invoice_code", "12345", invoices.MSG_INVOICE_CODE_FORMAT),
+    ("amount", "0", invoices.MSG_INVOICE_AMOUNT_NOT_POSITIVE),
     ("amount", "-5.00", MSG_MONEY_NEGATIVE),
-    ("issued_on", "2026-09-02", services.MSG_INVOICE_DATE_FUTURE),
+    ("issued_on", "2026-09-02", invoices.MSG_INVOICE_DATE_FUTURE),
     ("upload", None, MSG_INVOICE_FILE_TYPE),
 ])
 def test_the_page_shows_each_refusal_beside_its_field(work, meter, field, value, message):
@@ -182,7 +182,7 @@ def test_a_seller_that_is_not_a_registered_provider_is_a_field_error(work, meter
         f"/api/v1/applications/{application.pk}/invoices", data=_api_form(meter, seller_uscc=unique_uscc()))
     assert response.status_code == 400
     assert response.json()["code"] == "invoice_seller_not_provider"
-    assert response.json()["message"] == str(services.MSG_INVOICE_SELLER_NOT_PROVIDER)
+    assert response.json()["message"] == str(invoices.MSG_INVOICE_SELLER_NOT_PROVIDER)
 
 
 def test_an_invoice_number_declared_by_another_enterprise_is_refused(work, meter, reviewer):
@@ -310,7 +310,7 @@ def test_withdrawing_the_invoice_restores_the_metered_base(work, meter, reviewer
     # the declaration stays; the number is free again (a corrected declaration is a new record)
     corrected = declare_invoice(application, meter, amount_fen=metered_fen + 1, number="77777777")
     assert corrected.declaration_seq == 1 and ApplicationInvoice.objects.count() == 2
-    services.application_invoice_withdraw(invoice=corrected, reason="不需要", actor=member_of(work.enterprise),
+    invoices.application_invoice_withdraw(invoice=corrected, reason="不需要", actor=member_of(work.enterprise),
                                           now=NOW)
     application = reviewed(application, reviewer=reviewer)
     assert application.review_detail["invoiced_fen"] is None
@@ -408,8 +408,8 @@ def test_domain_errors_carry_their_field(work, meter):
 def test_the_spot_check_case_shows_the_difference_under_its_invoices_item(enterprise, meter, reviewer, approver):
     from yingdu.accounts.models import Role
     from yingdu.actors import SYSTEM
+    from yingdu.audits.draws import draw_run
     from yingdu.audits.models import SpotCheckCase
-    from yingdu.audits.services import draw_run
     from yingdu.testing.factories import make_staff
     from yingdu.transparency.services import checkpoint_sign
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from yingdu.applications import services
+from yingdu.applications import invoices
 from yingdu.applications import urls as application_urls
 from yingdu.applications.api import router as applications_router
 from yingdu.testing.clients import client_for, verified
@@ -33,7 +33,7 @@ def foreign(enterprise, meter):
         listed_title="Lost", went_live_on=work.production_start_on, agreement=pdf(), listing_evidence=pdf(),
         now=MOMENT)
     application = draft(work, now=MOMENT)
-    invoice = services.application_invoice_declare(
+    invoice = invoices.application_invoice_declare(
         application=application, invoice_code="", invoice_number="2" * 20, issued_on=work.production_start_on,
         seller_uscc=meter.provider.uscc, amount_fen=100, tax_fen=6, upload=pdf("发票.pdf"),
         actor=verified(enterprise.registered_by), now=MOMENT)

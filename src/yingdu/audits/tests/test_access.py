@@ -7,7 +7,7 @@ from django.test import Client
 
 from yingdu.accounts.models import Role
 from yingdu.actors import SYSTEM
-from yingdu.audits import services
+from yingdu.audits import draws, services
 from yingdu.audits.models import CaseFinding, CaseStatus, SpotCheckCase
 from yingdu.testing.clients import client_for, verified
 from yingdu.testing.factories import make_enterprise, make_provider_operator, make_staff
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def case(q3_works):
-    services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+    draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     return SpotCheckCase.objects.select_related("enterprise").order_by("rank").first()
 
 

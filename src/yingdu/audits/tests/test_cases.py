@@ -13,7 +13,7 @@ from yingdu.actors import SYSTEM
 from yingdu.applications import services as applications
 from yingdu.applications.eligibility import precheck
 from yingdu.applications.tests.support import draft, eligible_works
-from yingdu.audits import services
+from yingdu.audits import draws, services
 from yingdu.audits.models import AuditNotice, CaseStatus, FindingStatus, SpotCheckCase
 from yingdu.enterprises.models import EnterpriseState
 from yingdu.errors import DomainError
@@ -37,7 +37,7 @@ def pdf(name="证明.pdf"):
 
 @pytest.fixture
 def case(q3_works):
-    services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+    draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     return SpotCheckCase.objects.select_related("enterprise", "work").order_by("rank").first()
 
 

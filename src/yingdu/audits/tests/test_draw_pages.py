@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from yingdu.accounts.models import Role
-from yingdu.audits import selectors, services
+from yingdu.audits import draws, selectors
 from yingdu.audits.models import SpotCheckCase, SpotCheckDraw
 from yingdu.errors import NotFound
 from yingdu.policy.models import PolicyVersion
@@ -135,24 +135,24 @@ def _auto_after(working_days):
 
 def test_the_default_policy_leaves_the_draw_to_the_auditor(q3_works):
     assert PolicyVersion.objects.get().spot_check_auto_draw_working_days is None
-    assert services.draw_auto(now=at(date(2026, 12, 1))) is None
+    assert draws.draw_auto(now=at(date(2026, 12, 1))) is None
     assert not SpotCheckDraw.objects.exists()
 
 
 def test_the_platform_draws_on_the_policys_working_day_after_the_quarter_end(q3_works):
     _auto_after(5)
     # the National Day holiday follows the quarter's end: the fifth working day after it comes in mid-October
-    assert services.draw_auto(now=at(date(2026, 10, 12))) is None
-    draw = services.draw_auto(now=at(date(2026, 10, 14)))
+    assert draws.draw_auto(now=at(date(2026, 10, 12))) is None
+    draw = draws.draw_auto(now=at(date(2026, 10, 14)))
     assert draw is not None and draw.quarter == "2026Q3" and draw.drawn_by_id is None
-    assert services.draw_auto(now=at(date(2026, 10, 15))) is None
+    assert draws.draw_auto(now=at(date(2026, 10, 15))) is None
     assert SpotCheckDraw.objects.count() == 1
 
 
 def test_the_automatic_draw_leaves_a_quarter_the_auditor_drew(q3_works, auditor):
     _auto_after(1)
-    services.draw_run(quarter="2026Q3", actor=auditor, now=AFTER_Q3)
-    assert services.draw_auto(now=at(date(2026, 10, 20))) is None
+    draws.draw_run(quarter="2026Q3", actor=auditor, now=AFTER_Q3)
+    assert draws.draw_auto(now=at(date(2026, 10, 20))) is None
     assert SpotCheckDraw.objects.get().drawn_by_id == auditor.pk
 
 

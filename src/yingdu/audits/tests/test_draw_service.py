@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 
 from yingdu.actors import SYSTEM
-from yingdu.audits import services
+from yingdu.audits import draws
 from yingdu.audits.draw import draw_choose
 from yingdu.audits.models import AuditNotice, SpotCheckCase, SpotCheckDraw
 from yingdu.errors import DomainError
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 def test_draw_ranks_the_quarters_supported_works_by_the_quarter_end_checkpoint(enterprise, approver, q3_works):
     outside = supported_work(enterprise, approver, now=at(date(2026, 10, 2)))[0]
     late_checkpoint = checkpoint_sign(now=at(date(2026, 10, 2), 12))
-    draw = services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+    draw = draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
 
     expected_checkpoint = SignedCheckpoint.objects.filter(signed_at__lte=Q3_LAST_HOUR).order_by("-tree_size").first()
     assert draw.checkpoint_tree_size == expected_checkpoint.tree_size != late_checkpoint.tree_size
@@ -40,7 +40,7 @@ def test_draw_ranks_the_quarters_supported_works_by_the_quarter_end_checkpoint(e
 
 
 def test_the_draw_is_a_log_entry_with_its_cases(q3_works):
-    draw = services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+    draw = draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     entry = json.loads(bytes(LogEntry.objects.get(index=draw.log_index).entry))
     assert entry["type"] == "audits.draw"
     assert (entry["seed"], entry["chosen"], entry["candidates"]) == (draw.seed_hex, draw.chosen_ids,
@@ -51,9 +51,9 @@ def test_the_draw_is_a_log_entry_with_its_cases(q3_works):
 
 
 def test_a_second_draw_of_the_quarter_is_refused(q3_works):
-    services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+    draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     with pytest.raises(DomainError) as refused:
-        services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+        draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     assert refused.value.code == "draw_exists"
     with pytest.raises(CommandError, match="draw_exists"):
         call_command("audit", "draw", "--quarter", "2026Q3")
@@ -61,7 +61,7 @@ def test_a_second_draw_of_the_quarter_is_refused(q3_works):
 
 def test_an_unfinished_quarter_is_refused(q3_works):
     with pytest.raises(DomainError) as refused:
-        services.draw_run(quarter="2026Q3", actor=SYSTEM, now=at(date(2026, 9, 30), 23))
+        draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=at(date(2026, 9, 30), 23))
     assert refused.value.code == "quarter_not_ended"
     assert not SpotCheckDraw.objects.exists()
 
@@ -70,13 +70,13 @@ def test_a_quarter_without_a_signed_checkpoint_is_refused(enterprise, approver):
     SignedCheckpoint.objects.all().delete()
     supported_work(enterprise, approver, now=IN_Q3)
     with pytest.raises(DomainError) as refused:
-        services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+        draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     assert refused.value.code == "draw_no_checkpoint"
 
 
 def test_only_auditors_and_admins_may_draw(q3_works, approver):
     with pytest.raises(DomainError) as refused:
-        services.draw_run(quarter="2026Q3", actor=approver, now=AFTER_Q3)
+        draws.draw_run(quarter="2026Q3", actor=approver, now=AFTER_Q3)
     assert refused.value.status == 403
 
 
@@ -88,7 +88,7 @@ def _verify(tmp_path, document: dict) -> subprocess.CompletedProcess:
 
 
 def test_the_verifier_accepts_the_published_draw_and_refuses_a_changed_chosen_list(q3_works, tmp_path):
-    services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+    draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     response = Client().get("/api/v1/audits/draws/2026Q3")
     assert response.status_code == 200
     document = response.json()
@@ -107,7 +107,7 @@ def test_the_verifier_accepts_the_published_draw_and_refuses_a_changed_chosen_li
 
 
 def test_the_verifier_refuses_a_checkpoint_with_a_bad_signature(q3_works, tmp_path):
-    services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+    draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     document = Client().get("/api/v1/audits/draws/2026Q3").json()
     lines = document["checkpoint"].split("\n")
     lines[1] = str(int(lines[1]) + 1)  # the signed tree size
@@ -117,7 +117,7 @@ def test_the_verifier_refuses_a_checkpoint_with_a_bad_signature(q3_works, tmp_pa
 
 
 def test_the_draws_are_listed_publicly_on_the_transparency_page(q3_works):
-    services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+    draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     page = Client().get("/transparency/")
     assert page.status_code == 200
     assert "/api/v1/audits/draws/2026Q3" in page.content.decode()
@@ -135,7 +135,7 @@ def test_a_draw_without_witnesses_says_it_is_not_ungrindable_and_a_witness_polic
 
     witness = CosignerKey.from_seed(name="finance.example/w", seed=bytes([4]) * 32)
     settings.LOG_WITNESS_KEYS = [witness.verifier_key.format()]
-    draw = services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+    draw = draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     assert not draw.ungrindable and bytes(draw.ranking_seed) == bytes(draw.checkpoint_root_hash)
     text = draw.checkpoint_note.split("\n\n")[0] + "\n"
     cosignature = cosign_checkpoint(text=text, cosigner_key=witness, timestamp=int(Q3_LAST_HOUR.timestamp()))

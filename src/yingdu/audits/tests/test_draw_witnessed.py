@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 
 from yingdu.actors import SYSTEM
-from yingdu.audits import services
+from yingdu.audits import draws
 from yingdu.audits.draw import (
     REVEAL_HEADER,
     Quarter,
@@ -78,7 +78,7 @@ def set_clocks(witnesses, moment) -> None:
 def quarter_ready(witnesses, enterprise, approver):
     """Commitments recorded before Q3, four supported works in Q3, the last checkpoint cosigned before its end."""
     set_clocks(witnesses, BEFORE_Q3)
-    recorded = services.draw_commitments_collect(quarter="2026Q3", now=BEFORE_Q3)
+    recorded = draws.draw_commitments_collect(quarter="2026Q3", now=BEFORE_Q3)
     assert len(recorded) == 2
     works = [supported_work(enterprise, approver, now=IN_Q3)[0] for _ in range(4)]
     set_clocks(witnesses, Q3_LAST_HOUR)
@@ -106,8 +106,8 @@ def verify(tmp_path, capsys, document, *arguments) -> tuple[int, str]:
 
 def test_commitments_are_signed_logged_once_and_not_the_values(witnesses):
     set_clocks(witnesses, BEFORE_Q3)
-    services.draw_commitments_collect(quarter="2026Q3", now=BEFORE_Q3)
-    assert services.draw_commitments_collect(quarter="2026Q3", now=BEFORE_Q3) == []
+    draws.draw_commitments_collect(quarter="2026Q3", now=BEFORE_Q3)
+    assert draws.draw_commitments_collect(quarter="2026Q3", now=BEFORE_Q3) == []
     rows = list(DrawCommitment.objects.order_by("witness_key"))
     assert len(rows) == 2
     for row in rows:
@@ -121,7 +121,7 @@ def test_commitments_are_signed_logged_once_and_not_the_values(witnesses):
 def test_the_seed_combines_the_witnessed_quarter_end_root_with_the_reveals_and_the_verifier_accepts_it(
         quarter_ready, tmp_path, capsys):
     checkpoint, works = quarter_ready
-    draw = services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+    draw = draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     values = [beacon_value(cosigner_key=key, origin=log_origin(), quarter=Q3) for key in (WITNESS_A, WITNESS_B)]
     by_key = sorted(zip((WITNESS_A, WITNESS_B), values, strict=True), key=lambda kv: kv[0].verifier_key.format())
     expected_seed = hashlib.sha256(bytes(checkpoint.root_hash) + b"".join(v for _k, v in by_key)).digest()
@@ -162,7 +162,7 @@ def _key(text):
 def test_an_operator_that_re_signs_after_the_quarter_end_or_picks_another_root_is_refused(
         quarter_ready, tmp_path, capsys, enterprise, approver):
     checkpoint, _works = quarter_ready
-    services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+    draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     honest = Client().get("/api/v1/audits/draws/2026Q3").json()
     policy = str(policy_file(tmp_path, WITNESS_A, WITNESS_B))
 
@@ -204,7 +204,7 @@ def test_a_witness_reveals_nothing_before_the_quarter_end_and_an_early_reveal_is
     assert witness.draw_reveal("origin=unknown.example/log&quarter=2026Q3").status == 404
     assert witness.draw_reveal(f"origin={log_origin()}&quarter=2026Q9").status == 400
 
-    services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+    draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     document = Client().get("/api/v1/audits/draws/2026Q3").json()
     # a witness's own (valid, signed) statement made before the quarter end does not count
     reveal = next(r for r in document["reveals"] if r["witness"] == WITNESS_A.verifier_key.format())
@@ -219,7 +219,7 @@ def test_a_witness_reveals_nothing_before_the_quarter_end_and_an_early_reveal_is
 
 def test_a_wrong_reveal_is_refused_by_the_verifier_and_not_used_by_the_platform(
         quarter_ready, witnesses, tmp_path, capsys, settings):
-    services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+    draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     document = Client().get("/api/v1/audits/draws/2026Q3").json()
     reveal = next(r for r in document["reveals"] if r["witness"] == WITNESS_B.verifier_key.format())
     fields = reveal["statement"].split("\n\n")[0].split("\n")
@@ -248,15 +248,15 @@ def test_a_withholding_witness_delays_the_draw_then_is_left_out_and_named(quarte
     settings.LOG_WITNESSES = [settings.LOG_WITNESSES[0], f"http://127.0.0.1:9/w {WITNESS_B.verifier_key.format()}"]
     settings.LOG_WITNESS_TIMEOUT_SECONDS = 1
     with pytest.raises(DomainError) as pending:
-        services.draw_run(quarter="2026Q3", actor=SYSTEM, now=at(date(2026, 10, 2)))
+        draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=at(date(2026, 10, 2)))
     assert pending.value.code == "draw_reveals_pending"
     # the quorum (2 by default) cannot be met by one reveal, even after the wait
     with pytest.raises(DomainError) as missing:
-        services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_WAIT)
+        draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_WAIT)
     assert missing.value.code == "draw_reveals_missing" and not SpotCheckDraw.objects.exists()
 
     settings.LOG_WITNESS_QUORUM = 1
-    draw = services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_WAIT)
+    draw = draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_WAIT)
     assert draw.ungrindable and draw.withheld == [WITNESS_B.verifier_key.format()]
     value_a = beacon_value(cosigner_key=WITNESS_A, origin=log_origin(), quarter=Q3)
     assert bytes(draw.ranking_seed) == hashlib.sha256(bytes(draw.checkpoint_root_hash) + value_a).digest()
@@ -273,13 +273,13 @@ def test_without_commitments_recorded_before_the_draw_a_witnessed_draw_is_refuse
     supported_work(enterprise, approver, now=IN_Q3)
     checkpoint_sign(now=Q3_LAST_HOUR)
     with pytest.raises(DomainError) as refused:
-        services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+        draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     assert refused.value.code == "draw_commitments_missing"
 
 
 def test_a_quarter_end_checkpoint_not_cosigned_before_the_end_is_refused(witnesses, enterprise, approver):
     set_clocks(witnesses, BEFORE_Q3)
-    services.draw_commitments_collect(quarter="2026Q3", now=BEFORE_Q3)
+    draws.draw_commitments_collect(quarter="2026Q3", now=BEFORE_Q3)
     supported_work(enterprise, approver, now=IN_Q3)
     set_clocks(witnesses, Q3_LAST_HOUR)
     checkpoint = checkpoint_witness(checkpoint=checkpoint_sign(now=Q3_LAST_HOUR), now=Q3_LAST_HOUR)
@@ -289,12 +289,12 @@ def test_a_quarter_end_checkpoint_not_cosigned_before_the_end_is_refused(witness
     WitnessCosignature.objects.all().delete()
     set_clocks(witnesses, AFTER_Q3)
     with pytest.raises(DomainError) as refused:
-        services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+        draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     assert refused.value.code == "draw_checkpoint_unwitnessed"
 
 
 def test_an_unknown_signing_key_cannot_stand_in_for_the_log(quarter_ready, tmp_path, capsys):
-    services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+    draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     document = Client().get("/api/v1/audits/draws/2026Q3").json()
     other = SignerKey.from_seed(name=log_origin(), seed=bytes([5]) * 32)
     status, _output = verify(tmp_path, capsys, document, "--key", other.verifier_key.format())

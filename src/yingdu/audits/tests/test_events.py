@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from yingdu.actors import SYSTEM
-from yingdu.audits import services
+from yingdu.audits import draws, services
 from yingdu.audits.dbaudit import db_audit
 from yingdu.audits.models import (
     AuditNotice,
@@ -67,8 +67,8 @@ def oversight(q3_works, auditor, admin, settings, tmp_path):
                          clock=AFTER_Q3.timestamp) as (url, _witness):
         # a witness's commitment to the next quarter's value; this quarter's draw is made without witnesses
         settings.LOG_WITNESSES, settings.LOG_WITNESS_QUORUM = [f"{url} {key.verifier_key.format()}"], 0
-        assert len(services.draw_commitments_collect(quarter="2026Q4", now=AFTER_Q3)) == 1
-    draw = services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+        assert len(draws.draw_commitments_collect(quarter="2026Q4", now=AFTER_Q3)) == 1
+    draw = draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     first, second, third = SpotCheckCase.objects.filter(draw=draw).order_by("rank")[:3]
     member = verified(first.enterprise.registered_by)
     item = services.case_check_update(case=first, code="invoices", result="ok", note="发票齐全", actor=auditor,
@@ -114,14 +114,14 @@ def test_the_draw_publishes_the_index_of_its_own_entry(oversight):
 
 def test_a_draw_is_appended_before_the_cases_it_opens_each_before_its_notice(q3_works):
     start = LogEntry.objects.count()
-    draw = services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+    draw = draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     entries = _entries_since(start)
     assert [e["type"] for e in entries] == ["audits.draw", *["audits.case_open", "audits.notice"] * len(draw.chosen_ids)]
     assert entries[0]["actor"] == "system" and draw.drawn_by_id is None
 
 
 def test_a_fraud_confirmation_is_appended_before_the_revocations_and_the_disqualification(q3_works, auditor, admin):
-    draw = services.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
+    draw = draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=AFTER_Q3)
     case = SpotCheckCase.objects.filter(draw=draw).order_by("rank").first()
     vouchers = list(Voucher.objects.filter(enterprise=case.enterprise).order_by("id"))
     _redeemed(vouchers[0])

@@ -16,7 +16,7 @@ from yingdu.accounts.services import role_grant, totp_device_issue
 from yingdu.actors import SYSTEM
 from yingdu.applications import services as applications
 from yingdu.applications.tests.support import draft, eligible_works
-from yingdu.audits import services as audits
+from yingdu.audits import draws
 from yingdu.duties.services import membership_end
 from yingdu.notices import services as notices
 from yingdu.notices.tests.conftest import evidence
@@ -75,7 +75,7 @@ def world(db):
         vouchers.voucher_issue(enterprise=enterprise, work_id=make_work(enterprise).pk,
                                application_id=90_100 + number, amount_fen=50_000, actor=approver, now=IN_Q3)
     checkpoint_sign(now=datetime(2026, 9, 30, 23, tzinfo=SHANGHAI))
-    draw = audits.draw_run(quarter="2026Q3", actor=SYSTEM, now=datetime(2026, 10, 9, 10, tzinfo=SHANGHAI))
+    draw = draws.draw_run(quarter="2026Q3", actor=SYSTEM, now=datetime(2026, 10, 9, 10, tzinfo=SHANGHAI))
     case = draw.cases.order_by("rank").first()
     return SimpleNamespace(member=member, enterprise=enterprise, meter=meter, works=works, application=application,
                            notice=notice, record=record, objection=objection, voucher=voucher, statement=statement,

@@ -28,7 +28,7 @@ class Command(BaseCommand):
         from django.utils import timezone
 
         from yingdu.actors import SYSTEM
-        from yingdu.audits.services import draw_run
+        from yingdu.audits.draws import draw_run
         from yingdu.errors import DomainError
 
         try:
