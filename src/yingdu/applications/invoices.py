@@ -9,7 +9,7 @@ from yingdu.errors import Conflict, DomainError
 from yingdu.files import INVOICE_TYPES, store_upload
 from yingdu.metering.selectors import provider_by_uscc
 from yingdu.rules.uscc import UsccProblem, validate_uscc
-from yingdu.transparency.services import log_append
+from yingdu.transparency.services import log_append, log_lock
 
 from .events import (
     invoice_declared_event,
@@ -92,6 +92,9 @@ def application_invoice_declare(*, application: Application, invoice_code: str, 
             if locked.status not in _UPLOAD_STATUSES:
                 raise Conflict(str(MSG_INVOICE_CLOSED).format(status=locked.get_status_display()),
                                code="invoice_closed")
+            # the sequencer lock first: a declaration of the same number by another application commits before
+            # this check reads, so the check and the insert cannot straddle it (READ COMMITTED)
+            log_lock()
             if _invoice_number_held(code=code, number=number):
                 raise duplicate
             # the next sequence number of this invoice: two declarations racing for it meet the unique constraint
