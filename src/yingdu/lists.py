@@ -11,13 +11,13 @@ import django_filters
 from django import forms
 from django.core.paginator import Paginator
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yingdu.errors import DomainError
 
-from .keyset import KeysetPage, cursor_parse, keyset_page, query_without
+from .keyset import KeysetPage, api_keyset_page, cursor_parse, keyset_page, query_without
 
 MSG_FILTER_INVALID = _("筛选条件无效，请按字段旁的提示修改")
 
@@ -59,6 +59,49 @@ class DayToFilter(DateFilter):
         if value in (None, ""):
             return qs
         return qs.filter(**{f"{self.field_name}__lt": day_start(value + timedelta(days=1))})
+
+
+def day_range(field_name: str, label_from, label_to) -> tuple[DayFromFilter, DayToFilter]:
+    """The pair of Beijing-date filters (from, to, both inclusive) on a datetime column, for a FilterSet's class body:
+    ``issued_from, issued_to = day_range("issued_at", _("出具日期自"), _("出具日期至"))``."""
+    return (DayFromFilter(label=label_from, field_name=field_name), DayToFilter(label=label_to, field_name=field_name))
+
+
+def date_range(field_name: str, label_from, label_to) -> tuple[DateFilter, DateFilter]:
+    """The pair of date filters (from, to, both inclusive) on a date column."""
+    return (DateFilter(label=label_from, field_name=field_name, lookup_expr="gte"),
+            DateFilter(label=label_to, field_name=field_name, lookup_expr="lte"))
+
+
+class CodeFilter(django_filters.CharFilter):
+    """An exact code a person may type in either case or with spaces around it (a voucher number, a USCC)."""
+
+    def filter(self, qs, value):
+        value = (value or "").strip().upper()
+        return qs.filter(**{self.field_name: value}) if value else qs
+
+
+class EnterpriseSearchFilter(django_filters.CharFilter):
+    """An enterprise by part of its name or its whole USCC; ``field_name`` is the path to the enterprise ("" for the
+    enterprise itself, "enterprise" for a row that belongs to one)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label", _("企业名称或统一社会信用代码"))
+        kwargs.setdefault("max_length", 100)
+        kwargs.setdefault("field_name", "enterprise")
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        value = (value or "").strip()
+        if not value:
+            return qs
+        prefix = f"{self.field_name}__" if self.field_name else ""
+        return qs.filter(Q(**{f"{prefix}name__icontains": value}) | Q(**{f"{prefix}uscc": value.upper()}))
+
+
+def api_filter_data(**values) -> dict:
+    """A FilterSet's data from an API operation's query parameters: those given (None is absent)."""
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def filter_errors(filterset) -> dict[str, list[str]]:
@@ -111,3 +154,15 @@ def offset_list(request, filterset, *, per_page: int = 50) -> ListView:
     paginator_page = Paginator(filterset.qs, per_page).get_page(request.GET.get("page"))
     return ListView(filterset=filterset, rows=list(paginator_page.object_list), paginator_page=paginator_page,
                     query=query)
+
+
+def api_list_description(page: str, key: str = "id") -> str:
+    """The description of a keyset-paged, filtered list API whose filters are those of the page ``page``."""
+    return (f"从新到旧（按 {key}）。翻页用游标：有下一页时响应头 `Link: <…?after=N>; rel=\"next\"` 与 `X-Next-After: N`；"
+            f"`after` 为上一页最后一条的 {key}，新增的条目不会使已取得的页重复或漏掉。筛选条件与网页 {page} 相同；"
+            "无效的值返回 400 `filter_invalid`（detail.fields 为各字段的说明），无效的游标返回 400 `cursor_invalid`。")
+
+
+def api_filtered_page(request, response, filterset, *, key: str = "id", after: str | None, limit: int) -> list:
+    """One keyset page of a list API filtered by the page's FilterSet (filter_invalid / cursor_invalid, 400)."""
+    return api_keyset_page(request, response, filterset_qs_or_raise(filterset), key=key, after=after, limit=limit)

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from django.core.paginator import Paginator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
@@ -10,8 +11,10 @@ from ninja.security import django_auth
 from yingdu.api_errors import errors
 from yingdu.api_types import Id, Line, Page, Text, Token
 from yingdu.errors import Forbidden
+from yingdu.lists import api_filter_data, filterset_qs_or_raise
 
-from .admin_selectors import user_for_admin, user_grant_for_admin, users_page
+from .admin_filters import UserFilter
+from .admin_selectors import USERS_PER_PAGE, user_for_admin, user_grant_for_admin, users_search
 from .admin_services import user_deactivate, user_reactivate
 from .models import Role, RoleGrant, User
 from .selectors import user_roles
@@ -77,11 +80,13 @@ class ReasonIn(Schema):
 
 
 @router.get("", response=UserPageOut, auth=django_auth, summary="用户列表与搜索（系统管理员）",
-            description="q 按用户名、姓名或机构名称搜索；每页 25 个。")
-@errors(admin_only=403)
-def users_list(request, q: Line = "", page: Page = 1):
+            description="q 按用户名、姓名或机构名称搜索，role 按现有工作人员角色，active 为 yes（正常）或 no（已停用）；"
+                        "筛选与网页 /accounts/users/ 相同，无效的值返回 400 `filter_invalid`。每页 25 个，按页码翻页。")
+@errors(admin_only=403, filter_invalid=400)
+def users_list(request, q: Line = "", role: Token | None = None, active: Token | None = None, page: Page = 1):
     _require_admin(request)
-    found = users_page(q, page)
+    filterset = UserFilter(api_filter_data(q=q, role=role, active=active), queryset=users_search())
+    found = Paginator(filterset_qs_or_raise(filterset), USERS_PER_PAGE).get_page(page)
     return UserPageOut(count=found.paginator.count, page=found.number, pages=found.paginator.num_pages,
                        users=list(found.object_list))
 

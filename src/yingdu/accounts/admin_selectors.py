@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -22,15 +21,17 @@ def users_search(query: str = "") -> QuerySet[User]:
     users = User.objects.select_related("organisation").prefetch_related(
         Prefetch("role_grants", queryset=RoleGrant.objects.filter(revoked_at__isnull=True).order_by("role"),
                  to_attr="active_grants"))
+    return users_matching(users, query).order_by("username", "id")
+
+
+def users_matching(users: QuerySet[User], query: str) -> QuerySet[User]:
+    """Those of ``users`` whose login name (in any width or case), display name or organisation's name contains
+    the query; all of them when it is blank."""
     query = query.strip()
-    if query:
-        users = users.filter(Q(username__icontains=query) | Q(username_key__contains=username_key(query))
-                             | Q(display_name__icontains=query) | Q(organisation__name__icontains=query))
-    return users.order_by("username", "id")
-
-
-def users_page(query: str, page_number) -> Page:
-    return Paginator(users_search(query), USERS_PER_PAGE).get_page(page_number)
+    if not query:
+        return users
+    return users.filter(Q(username__icontains=query) | Q(username_key__contains=username_key(query))
+                        | Q(display_name__icontains=query) | Q(organisation__name__icontains=query))
 
 
 def user_for_admin(user_id: int) -> User:

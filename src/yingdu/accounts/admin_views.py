@@ -9,14 +9,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yingdu.errors import DomainError, NotFound
+from yingdu.lists import offset_list
 
+from .admin_filters import UserFilter
 from .admin_forms import ReasonForm, RoleGrantForm
 from .admin_selectors import (
+    USERS_PER_PAGE,
     user_account_history,
     user_active_grants,
     user_for_admin,
     user_grant_for_admin,
-    users_page,
+    users_search,
 )
 from .admin_services import user_deactivate, user_reactivate
 from .models import Role
@@ -36,9 +39,9 @@ def _user_or_404(user_id: int):
 
 @role_required(Role.ADMIN)
 def user_list(request):
-    query = request.GET.get("q", "")
-    page = users_page(query, request.GET.get("page"))
-    return render(request, "accounts/users/list.html", {"page": page, "q": query})
+    listing = offset_list(request, UserFilter(request.GET, queryset=users_search()), per_page=USERS_PER_PAGE)
+    return render(request, "accounts/users/list.html", {"listing": listing, "page": listing.page,
+                                                        "query": listing.query}, status=listing.status)
 
 
 def _detail(request, user, *, forms: dict | None = None, status: int = 200):

@@ -9,15 +9,17 @@ from ninja.security import django_auth
 from pydantic import Field
 
 from yingdu.accounts.models import STAFF_ROLES
-from yingdu.accounts.selectors import user_roles
+from yingdu.accounts.selectors import user_roles, user_staff_roles
 from yingdu.api_errors import errors
-from yingdu.api_types import DB_INT_MAX, NO_NUL, TOKEN_MAX_LENGTH, Id, Text, Token, TokenList
+from yingdu.api_types import DB_INT_MAX, NO_NUL, TOKEN_MAX_LENGTH, Id, Limit, Line, Text, Token, TokenList
 from yingdu.errors import Forbidden
 from yingdu.files import stored_file_response
+from yingdu.lists import api_filter_data, api_filtered_page, api_list_description
 from yingdu.works.selectors import work_get_for
 
 from . import documents, invoices, selectors, services
 from .eligibility import precheck
+from .filters import ApplicationFilter
 from .models import OPEN_STATUSES
 
 router = Router(tags=["补贴申请"])
@@ -176,12 +178,17 @@ class QueueRowOut(Schema):
     sla: SlaOut | None
 
 
-@router.get("", response=list[ApplicationOut], auth=django_auth, summary="可见的申请列表")
-def application_list(request, status: Token | None = None):
-    queryset = selectors.applications_visible_to(request.user)
-    if status:
-        queryset = queryset.filter(status=status)
-    return list(queryset[:500])
+@router.get("", response=list[ApplicationOut], auth=django_auth, summary="可见的申请列表",
+            description=api_list_description("/applications/"))
+@errors(cursor_invalid=400, filter_invalid=400)
+def application_list(request, response: HttpResponse, status: Token | None = None, enterprise: Line | None = None,
+                     work: Line | None = None, submitted_from: date | None = None, submitted_to: date | None = None,
+                     after: Token | None = None, limit: Limit = 100):
+    data = api_filter_data(status=status, enterprise=enterprise, work=work, submitted_from=submitted_from,
+                           submitted_to=submitted_to)
+    filterset = ApplicationFilter(data, queryset=selectors.applications_visible_to(request.user),
+                                  staff=bool(user_staff_roles(request.user)))
+    return api_filtered_page(request, response, filterset, after=after, limit=limit)
 
 
 @router.post("", response={201: ApplicationOut}, auth=django_auth, summary="为作品创建申请草稿")

@@ -3,18 +3,17 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from yingdu.lists import DateFilter
+from yingdu.lists import EnterpriseSearchFilter, date_range
 
 from .models import Application, ApplicationStatus
 
 
 class ApplicationFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("状态"), choices=ApplicationStatus.choices, empty_label=_("全部"))
-    enterprise = django_filters.CharFilter(label=_("企业名称或信用代码"), method="filter_enterprise", max_length=100)
+    enterprise = EnterpriseSearchFilter(label=_("企业名称或信用代码"))
     work = django_filters.CharFilter(label=_("作品名称"), field_name="work__title", lookup_expr="icontains",
                                      max_length=200)
-    submitted_from = DateFilter(label=_("提交日期自"), field_name="submitted_on", lookup_expr="gte")
-    submitted_to = DateFilter(label=_("提交日期至"), field_name="submitted_on", lookup_expr="lte")
+    submitted_from, submitted_to = date_range("submitted_on", _("提交日期自"), _("提交日期至"))
 
     class Meta:
         model = Application
@@ -24,9 +23,3 @@ class ApplicationFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         if not staff:
             del self.filters["enterprise"]
-
-    def filter_enterprise(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(enterprise__name__icontains=value) | queryset.filter(enterprise__uscc=value.upper())

@@ -1,16 +1,19 @@
 from datetime import date, datetime
 
+from django.http import HttpResponse
 from django.utils import timezone
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.security import django_auth
 
 from yingdu.api_errors import errors
-from yingdu.api_types import Id, Line, Text, Token
+from yingdu.api_types import Id, Limit, Line, Text, Token
 from yingdu.errors import DomainError
 from yingdu.files import stored_file_response
+from yingdu.lists import api_filter_data, api_filtered_page, api_list_description
 
 from . import selectors, services
+from .filters import EnterpriseFilter
 
 router = Router(tags=["企业"])
 
@@ -71,12 +74,14 @@ class UsccCheckOut(Schema):
     message: str | None = None
 
 
-@router.get("", response=list[EnterpriseOut], auth=django_auth, summary="可见的企业列表")
-def enterprise_list(request, state: Token | None = None):
-    queryset = selectors.enterprises_visible_to(request.user)
-    if state:
-        queryset = queryset.filter(state=state)
-    return list(queryset[:500])
+@router.get("", response=list[EnterpriseOut], auth=django_auth, summary="可见的企业列表",
+            description=api_list_description("/enterprises/"))
+@errors(cursor_invalid=400, filter_invalid=400)
+def enterprise_list(request, response: HttpResponse, q: Line | None = None, state: Token | None = None,
+                    after: Token | None = None, limit: Limit = 100):
+    filterset = EnterpriseFilter(api_filter_data(q=q, state=state),
+                                 queryset=selectors.enterprises_visible_to(request.user))
+    return api_filtered_page(request, response, filterset, after=after, limit=limit)
 
 
 @router.post("", response={201: EnterpriseOut}, auth=django_auth, summary="登记企业（当前账户成为企业成员）")

@@ -3,7 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from yingdu.lists import DayFromFilter, DayToFilter
+from yingdu.lists import CodeFilter, day_range
 from yingdu.works.models import Work
 from yingdu.works.selectors import works_visible_to
 
@@ -21,15 +21,14 @@ class UsageRecordFilter(django_filters.FilterSet):
     """Record id, enterprise USCC, work (only the user's own), status, SKU, provider (staff) and start dates."""
 
     record_id = django_filters.CharFilter(label=_("记录编号"), lookup_expr="exact", max_length=128)
-    enterprise_uscc = django_filters.CharFilter(label=_("统一社会信用代码"), method="filter_uscc", max_length=18)
+    enterprise_uscc = CodeFilter(label=_("统一社会信用代码"), max_length=18)
     work = django_filters.ModelChoiceFilter(label=_("作品"), field_name="attributed_work", queryset=_works,
                                             empty_label=_("全部作品"))
     status = django_filters.ChoiceFilter(label=_("状态"), choices=RecordStatus.choices, empty_label=_("全部状态"))
     sku = django_filters.CharFilter(label="SKU", lookup_expr="exact", max_length=64)
     provider = django_filters.ModelChoiceFilter(label=_("服务商"), queryset=Provider.objects.order_by("name"),
                                                 empty_label=_("全部服务商"))
-    started_from = DayFromFilter(label=_("开始日期自"), field_name="started_at")
-    started_to = DayToFilter(label=_("开始日期至"), field_name="started_at")
+    started_from, started_to = day_range("started_at", _("开始日期自"), _("开始日期至"))
 
     class Meta:
         model = UsageRecord
@@ -39,6 +38,3 @@ class UsageRecordFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         if not show_provider:
             del self.filters["provider"]
-
-    def filter_uscc(self, queryset, name, value):
-        return queryset.filter(enterprise_uscc=value.strip().upper()) if value.strip() else queryset

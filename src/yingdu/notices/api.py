@@ -4,18 +4,22 @@ import json
 from datetime import date, datetime
 from typing import Annotated
 
+from django.http import HttpResponse
 from django.utils import timezone
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.security import django_auth
 from pydantic import Field
 
+from yingdu.accounts.selectors import user_staff_roles
 from yingdu.api_errors import errors
-from yingdu.api_types import LIST_MAX_ITEMS, Id, Index, Text, Token
+from yingdu.api_types import LIST_MAX_ITEMS, Id, Index, Limit, Line, Text, Token
 from yingdu.errors import DomainError
+from yingdu.lists import api_filter_data, api_filtered_page, api_list_description
 from yingdu.works.selectors import work_get_for
 
 from . import documents, selectors, services
+from .filters import NoticeFilter
 from .models import DataNotice
 
 router = Router(tags=["数据告知与异议"])
@@ -174,12 +178,21 @@ def _notice_detail(notice) -> dict:
 
 
 @router.get("/notices", response=list[NoticeOut], auth=django_auth,
-            summary="数据告知书列表（企业看本企业的，工作人员看全部）")
-def notice_list(request, work_id: Id | None = None):
+            summary="数据告知书列表（企业看本企业的，工作人员看全部）",
+            description=api_list_description("/metering/notices/") + "另可按 work_id 筛选。")
+@errors(cursor_invalid=400, filter_invalid=400)
+def notice_list(request, response: HttpResponse, work_id: Id | None = None, enterprise: Line | None = None,
+                work: Line | None = None, delivered: Token | None = None, objection: Token | None = None,
+                issued_from: date | None = None, issued_to: date | None = None, after: Token | None = None,
+                limit: Limit = 100):
     queryset = selectors.notices_visible_to(request.user)
     if work_id is not None:
         queryset = queryset.filter(work_id=work_id)
-    return [_notice_out(notice) for notice in queryset[:500]]
+    data = api_filter_data(enterprise=enterprise, work=work, delivered=delivered, objection=objection,
+                           issued_from=issued_from, issued_to=issued_to)
+    filterset = NoticeFilter(data, queryset=queryset, staff=bool(user_staff_roles(request.user)))
+    return [_notice_out(notice) for notice in api_filtered_page(request, response, filterset, after=after,
+                                                                 limit=limit)]
 
 
 @router.get("/notices/{int:notice_id}", response=NoticeDetailOut, auth=django_auth,

@@ -6,13 +6,15 @@ from django.views.decorators.http import require_POST
 
 from yingdu.accounts.models import STAFF_ROLES, Role
 from yingdu.accounts.permissions import role_required
-from yingdu.accounts.selectors import user_roles
+from yingdu.accounts.selectors import user_roles, user_staff_roles
 from yingdu.errors import DomainError, SecondPersonRequired
 from yingdu.files import stored_file_response
+from yingdu.lists import keyset_list
 from yingdu.redirects import safe_next
 from yingdu.works.selectors import work_get_for
 
 from . import documents, selectors, services
+from .filters import NoticeFilter
 from .forms import DecisionForm, NoticeIssueForm, ObjectionForm
 from .models import DataNotice
 from .workflow import NOTICE_ISSUE_ROLES, OBJECTION_DECIDE_ROLES
@@ -36,10 +38,14 @@ def _objection_or_404(request, objection_id: int):
 
 @role_required(*VIEWER_ROLES)
 def notice_list(request):
+    """The notices the user may see, newest first, filtered in the URL and keyset-paged (?after=<notice id>)."""
+    filterset = NoticeFilter(request.GET, queryset=selectors.notices_visible_to(request.user)
+                             .prefetch_related("objections"), staff=bool(user_staff_roles(request.user)))
+    listing = keyset_list(request, filterset, key="id")
     return render(request, "notices/list.html", {
-        "notices": selectors.notices_visible_to(request.user).prefetch_related("objections"),
+        "notices": listing.rows, "listing": listing,
         "can_issue": bool(user_roles(request.user) & NOTICE_ISSUE_ROLES),
-    })
+    }, status=listing.status)
 
 
 @role_required(*NOTICE_ISSUE_ROLES)

@@ -1,17 +1,21 @@
 from datetime import date, datetime
 
+from django.http import HttpResponse
 from django.utils import timezone
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.security import django_auth
 
+from yingdu.accounts.selectors import user_staff_roles
 from yingdu.api_errors import errors
-from yingdu.api_types import Count, Id, Line, LineList, Text, Token, TokenList
+from yingdu.api_types import Count, Id, Limit, Line, LineList, Text, Token, TokenList
 from yingdu.enterprises.selectors import enterprise_of_user
 from yingdu.errors import Forbidden, NotFound
 from yingdu.files import stored_file_response
+from yingdu.lists import api_filter_data, api_filtered_page, api_list_description
 
 from . import selectors, services
+from .filters import WorkFilter
 
 router = Router(tags=["作品"])
 
@@ -125,9 +129,17 @@ class DistributionOut(Schema):
     recorded_at: datetime
 
 
-@router.get("", response=list[WorkOut], auth=django_auth, summary="可见的作品列表")
-def work_list(request):
-    return list(selectors.works_visible_to(request.user)[:500])
+@router.get("", response=list[WorkOut], auth=django_auth, summary="可见的作品列表",
+            description=api_list_description("/works/"))
+@errors(cursor_invalid=400, filter_invalid=400)
+def work_list(request, response: HttpResponse, q: Line | None = None, form: Token | None = None,
+              enterprise: Line | None = None, declared_from: date | None = None, declared_to: date | None = None,
+              after: Token | None = None, limit: Limit = 100):
+    data = api_filter_data(q=q, form=form, enterprise=enterprise, declared_from=declared_from,
+                           declared_to=declared_to)
+    filterset = WorkFilter(data, queryset=selectors.works_visible_to(request.user),
+                           staff=bool(user_staff_roles(request.user)))
+    return api_filtered_page(request, response, filterset, after=after, limit=limit)
 
 
 @router.post("", response={201: WorkOut}, auth=django_auth, summary="登记作品（含集数、单集时长、画幅、AI技术）")

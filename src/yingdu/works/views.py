@@ -6,12 +6,14 @@ from django.views.decorators.http import require_POST
 
 from yingdu.accounts.models import STAFF_ROLES, Role
 from yingdu.accounts.permissions import login_required, role_required
-from yingdu.accounts.selectors import user_roles
+from yingdu.accounts.selectors import user_roles, user_staff_roles
 from yingdu.enterprises.selectors import enterprise_of_user
 from yingdu.errors import DomainError
 from yingdu.files import stored_file_response
+from yingdu.lists import keyset_list
 
 from . import selectors, services
+from .filters import WorkFilter
 from .forms import DistributionForm, ReleaseForm, WorkDeclareForm, WorkDetailsForm
 
 
@@ -28,8 +30,13 @@ def _work_or_404(request, work_id: int):
 
 @role_required(Role.ENTERPRISE_MEMBER, *STAFF_ROLES)
 def work_list(request):
-    return render(request, "works/list.html", {"works": selectors.works_visible_to(request.user)[:200],
-                                               "can_declare": Role.ENTERPRISE_MEMBER in user_roles(request.user)})
+    """The works the user may see, newest first, filtered (?q=&form=&enterprise=&declared_from=…) and keyset-paged."""
+    staff = bool(user_staff_roles(request.user))
+    listing = keyset_list(request, WorkFilter(request.GET, queryset=selectors.works_visible_to(request.user),
+                                              staff=staff), key="id")
+    return render(request, "works/list.html", {
+        "works": listing.rows, "listing": listing, "staff": staff,
+        "can_declare": Role.ENTERPRISE_MEMBER in user_roles(request.user)}, status=listing.status)
 
 
 @role_required(Role.ENTERPRISE_MEMBER)
