@@ -42,8 +42,9 @@ def cursor_parse(text: str | None) -> int | None:
     return int(text)
 
 
-def keyset_page(queryset: QuerySet, *, key: str, after: int | None, size: int = PAGE_SIZE) -> KeysetPage:
-    """One page of ``queryset`` ordered by ``-key``, starting below ``after``."""
+def keyset_page(queryset: QuerySet, *, key: str, after: int | None, size: int | None = None) -> KeysetPage:
+    """One page of ``queryset`` ordered by ``-key``, starting below ``after`` (``size`` rows, PAGE_SIZE unless given)."""
+    size = size or PAGE_SIZE
     if after is not None:
         queryset = queryset.filter(**{f"{key}__lt": after})
     rows = list(queryset.order_by(f"-{key}")[:size + 1])
