@@ -281,3 +281,22 @@ def test_the_api_refuses_with_stable_codes(admin):
         response = other.get("/api/v1/users")
         assert (response.status_code, response.json()["code"]) == (403, "admin_only")
     assert Client().get("/api/v1/users").status_code == 401
+
+
+def test_the_list_filters_by_role_and_status_on_the_page_and_the_api(admin):
+    reviewer = make_staff(Role.REVIEWER, "reviewer_one")
+    gone = make_user("gone_user")
+    user_deactivate(user=gone, reason="离职", actor=SYSTEM, now=NOW)
+    client = client_for(admin)
+    by_role = client.get("/accounts/users/", {"role": "reviewer"})
+    assert [u.username for u in by_role.context["page"].object_list] == [reviewer.username]
+    assert [u["username"] for u in client.get("/api/v1/users", {"role": "reviewer"}).json()["users"]] == [
+        reviewer.username]
+    assert [u.username for u in client.get("/accounts/users/", {"active": "no"}).context["page"].object_list] == [
+        "gone_user"]
+    assert "gone_user" not in [u["username"] for u in client.get("/api/v1/users", {"active": "yes"}).json()["users"]]
+    bad = client.get("/accounts/users/", {"role": "enterprise_member"})
+    assert bad.status_code == 400 and "role" in bad.context["listing"].form.errors
+    assert 'data-testid="list-error"' in bad.content.decode()
+    api = client.get("/api/v1/users", {"active": "maybe"})
+    assert api.status_code == 400 and api.json()["code"] == "filter_invalid"
