@@ -2,16 +2,21 @@
 
 from datetime import date, datetime
 
+from django.http import HttpResponse
 from django.utils import timezone
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.security import django_auth
 
+from yingdu.accounts.selectors import user_roles
 from yingdu.api_errors import errors
-from yingdu.api_types import Id, Text, Token
+from yingdu.api_types import Id, Limit, Line, Text, Token
 from yingdu.errors import DomainError, Forbidden
+from yingdu.lists import api_filter_data, api_filtered_page, api_list_description
 
 from . import selectors, services
+from .filters import CaseFilter
+from .workflow import AUDIT_STAFF_ROLES
 
 router = Router(tags=["监督检查"])
 
@@ -148,12 +153,19 @@ def draw_detail(request, quarter: Token):
 
 
 @router.get("/cases", response=list[CaseOut], auth=django_auth,
-            summary="抽查案件列表（审计员、系统管理员看全部；企业看本企业的）")
-@errors(role_not_allowed=403)
-def case_list(request):
+            summary="抽查案件列表（审计员、系统管理员看全部；企业看本企业的）",
+            description=api_list_description("/audits/"))
+@errors(role_not_allowed=403, cursor_invalid=400, filter_invalid=400)
+def case_list(request, response: HttpResponse, status: Token | None = None, quarter: Token | None = None,
+              enterprise: Line | None = None, due_from: date | None = None, due_to: date | None = None,
+              after: Token | None = None, limit: Limit = 100):
     if not selectors.user_may_see_cases(request.user):
         raise Forbidden(MSG_CASES_ROLE, code="role_not_allowed")
-    return [_case_out(case) for case in selectors.cases_visible_to(request.user)[:500]]
+    filterset = CaseFilter(api_filter_data(status=status, quarter=quarter, enterprise=enterprise, due_from=due_from,
+                                           due_to=due_to),
+                           queryset=selectors.cases_visible_to(request.user),
+                           staff=bool(user_roles(request.user) & AUDIT_STAFF_ROLES))
+    return [_case_out(case) for case in api_filtered_page(request, response, filterset, after=after, limit=limit)]
 
 
 @router.get("/cases/{int:case_id}", response=CaseDetailOut, auth=django_auth, summary="抽查案件详情")

@@ -12,9 +12,11 @@ from yingdu.accounts.selectors import user_roles
 from yingdu.applications.selectors import applications_with_invoice_difference, work_invoice_reconciliation
 from yingdu.errors import DomainError
 from yingdu.files import stored_file_response
+from yingdu.lists import offset_list
 from yingdu.transparency.selectors import published_verifier_keys
 
 from . import draws, selectors, services
+from .filters import CaseFilter
 from .forms import CheckForm, EvidenceForm, FindingForm, NoteForm, ResponseForm, ReviewForm
 from .workflow import AUDIT_STAFF_ROLES, CASE_ACTIONS
 
@@ -31,12 +33,15 @@ def _case_or_404(request, case_id: int):
 @role_required(*VIEWER_ROLES)
 def case_list(request):
     is_staff = bool(user_roles(request.user) & AUDIT_STAFF_ROLES)
+    listing = offset_list(request, CaseFilter(request.GET, queryset=selectors.cases_visible_to(request.user)
+                                              .order_by("-opened_at", "rank", "id"),
+                                              staff=is_staff))
     return render(request, "audits/list.html", {
-        "cases": selectors.cases_visible_to(request.user),
+        "cases": listing.rows, "listing": listing, "page": listing.page, "query": listing.query,
         "draws": selectors.draws_published(),
         "is_staff": is_staff,
         "invoice_differences": applications_with_invoice_difference() if is_staff else [],
-    })
+    }, status=listing.status)
 
 
 def _detail(request, case, *, forms=None, status=200):

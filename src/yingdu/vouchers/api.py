@@ -11,12 +11,12 @@ from yingdu.api_errors import errors
 from yingdu.api_types import Id, Limit, Line, Text, Token
 from yingdu.errors import Forbidden, NotFound
 from yingdu.keyset import api_keyset_page
-from yingdu.lists import filterset_qs_or_raise
+from yingdu.lists import api_filter_data, api_filtered_page, api_list_description, filterset_qs_or_raise
 from yingdu.metering.api import PROVIDER_AUTH
 from yingdu.rules.money import Money, MoneyParseError
 
 from . import redemptions, selectors, services
-from .filters import RedemptionFilter
+from .filters import RedemptionFilter, StatementFilter, VoucherFilter
 from .models import Redemption, SettlementStatement
 
 vouchers_router = Router(tags=["算力券"])
@@ -198,12 +198,15 @@ def _key_provider(request):
 # --- /api/v1/vouchers -----------------------------------------------------------------------------------------
 
 
-@vouchers_router.get("", response=list[VoucherOut], auth=django_auth, summary="我可见的算力券")
-def vouchers_list(request, status: Token | None = None):
-    queryset = selectors.vouchers_visible_to(request.user)
-    if status:
-        queryset = queryset.filter(status=status)
-    return [_voucher_out(view) for view in selectors.voucher_views(queryset[:500])]
+@vouchers_router.get("", response=list[VoucherOut], auth=django_auth, summary="我可见的算力券",
+                     description=api_list_description("/vouchers/finance/"))
+@errors(cursor_invalid=400, filter_invalid=400)
+def vouchers_list(request, response: HttpResponse, status: Token | None = None, number: Token | None = None,
+                  enterprise: Line | None = None, after: Token | None = None, limit: Limit = 100):
+    filterset = VoucherFilter(api_filter_data(status=status, number=number, enterprise=enterprise),
+                              queryset=selectors.vouchers_visible_to(request.user))
+    rows = api_filtered_page(request, response, filterset, after=after, limit=min(limit, REDEMPTIONS_PAGE_MAX))
+    return [_voucher_out(view) for view in selectors.voucher_views(rows)]
 
 
 @vouchers_router.get("/{number}", response={200: VoucherDetailOut, 404: ErrorOut}, auth=django_auth,
@@ -336,12 +339,19 @@ def redemptions_list(request, response: HttpResponse, status: Token | None = Non
 
 
 @redemptions_router.get("/statements", response=list[StatementOut], auth=[*PROVIDER_AUTH, django_auth],
-                        summary="结算单（服务商看自己的，财务看全部）")
-def statements_list(request):
+                        summary="结算单（服务商看自己的，财务看全部）",
+                        description=api_list_description("/vouchers/finance/settlements/"))
+@errors(cursor_invalid=400, filter_invalid=400)
+def statements_list(request, response: HttpResponse, status: Token | None = None, number: Token | None = None,
+                    period_from: date | None = None, period_to: date | None = None, after: Token | None = None,
+                    limit: Limit = 100):
     provider = _key_provider(request)
     queryset = (selectors.statements_of_provider(provider) if provider is not None
                 else selectors.statements_visible_to(request.user))
-    return [_statement_out(statement) for statement in queryset[:500]]
+    filterset = StatementFilter(api_filter_data(status=status, number=number, period_from=period_from,
+                                                period_to=period_to), queryset=queryset, staff=False)
+    rows = api_filtered_page(request, response, filterset, after=after, limit=min(limit, REDEMPTIONS_PAGE_MAX))
+    return [_statement_out(statement) for statement in rows]
 
 
 @redemptions_router.get("/statements/{int:statement_id}", response={200: StatementDetailOut, 404: ErrorOut},

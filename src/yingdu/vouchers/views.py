@@ -21,7 +21,7 @@ from yingdu.rules.money import Money
 
 from . import redemptions, selectors, services
 from .documents import statement_workbook, voucher_certificate_pdf
-from .filters import RedemptionFilter, VoucherFilter
+from .filters import ClaimFilter, RedemptionFilter, StatementFilter, VoucherFilter
 from .forms import (
     PaymentForm,
     ReasonForm,
@@ -301,9 +301,11 @@ def finance_settlements(request):
         else:
             messages.success(request, f"已生成结算单 {statement.number}。")
             return redirect("vouchers:statement", statement_id=statement.pk)
+    listing = keyset_list(request, StatementFilter(request.GET, queryset=selectors.statements_visible_to(request.user)),
+                          key="id")
     return render(request, "vouchers/settlements.html", {
-        "form": form, "statements": selectors.statements_visible_to(request.user)[:200],
-    }, status=400 if form.errors else 200)
+        "form": form, "statements": listing.rows, "listing": listing,
+    }, status=400 if form.errors else listing.status)
 
 
 @role_required(Role.FINANCE)
@@ -339,12 +341,14 @@ def finance_statement(request, statement_id: int):
 @role_required(Role.FINANCE)
 def finance_claims(request):
     today = timezone.localdate()
-    claims = selectors.claims_visible_to(request.user).prefetch_related("repayments")
+    listing = offset_list(request, ClaimFilter(request.GET, queryset=selectors.claims_visible_to(request.user)
+                                               .prefetch_related("repayments").order_by("-raised_at", "-id")))
     # one form per claim, each with its own prefix so that field ids stay unique on the page
     return render(request, "vouchers/claims.html", {
         "rows": [(claim, RepaymentForm(prefix=_claim_prefix(claim), initial={"received_on": today}))
-                 for claim in claims],
-    })
+                 for claim in listing.rows],
+        "listing": listing, "page": listing.page, "query": listing.query,
+    }, status=listing.status)
 
 
 def _claim_prefix(claim) -> str:
