@@ -7,7 +7,7 @@ from yingdu.lists import CodeFilter, day_range
 from yingdu.works.models import Work
 from yingdu.works.selectors import works_visible_to
 
-from .models import Provider, RecordStatus, UsageRecord
+from .models import Provider, QuarantineReason, RecordStatus, UsageRecord
 
 
 def _works(request):
@@ -38,3 +38,15 @@ class UsageRecordFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         if not show_provider:
             del self.filters["provider"]
+
+
+class QuarantineFilter(UsageRecordFilter):
+    """The usage record filters that apply to records waiting for attribution, and the quarantine reason."""
+
+    reason = django_filters.ChoiceFilter(label=_("原因"), field_name="quarantine_reason",
+                                         choices=QuarantineReason.choices, empty_label=_("全部原因"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.filters["work"]
+        del self.filters["status"]

@@ -10,10 +10,12 @@ from yingdu.accounts.models import STAFF_ROLES, Role
 from yingdu.accounts.permissions import role_required
 from yingdu.accounts.selectors import user_roles, user_staff_roles
 from yingdu.errors import DomainError
+from yingdu.lists import keyset_list
 from yingdu.works.selectors import works_visible_to
 
 from . import flagging, monitoring, selectors, services
 from .anomalies import DEFAULT_THRESHOLDS, KIND_LABELS
+from .filters import QuarantineFilter
 from .forms import AnomalyFilterForm, AttachForm, ProviderRegisterForm
 from .metrics import CONTENT_TYPE, exposition
 from .models import QuarantineReason
@@ -86,8 +88,10 @@ def record_detail(request, record_pk: int):
 
 @role_required(*STAFF_ROLES)
 def quarantine_list(request):
-    records = list(selectors.quarantined_records().filter(attribution__isnull=True)
-                   .order_by("-log_index")[:QUARANTINE_PAGE_SIZE])
+    listing = keyset_list(request, QuarantineFilter(
+        request.GET, queryset=selectors.quarantined_records().filter(attribution__isnull=True), request=request),
+        key="log_index", size=QUARANTINE_PAGE_SIZE)
+    records = listing.rows
     works_by_uscc: dict[str, list] = {}
     for work in works_visible_to(request.user).filter(enterprise__uscc__in={r.enterprise_uscc for r in records}):
         works_by_uscc.setdefault(work.enterprise.uscc, []).append(work)
@@ -96,9 +100,9 @@ def quarantine_list(request):
              "form": AttachForm(works=works_by_uscc.get(r.enterprise_uscc, []), auto_id=f"id_{r.pk}_%s")
              if can_attach and works_by_uscc.get(r.enterprise_uscc) else None} for r in records]
     return render(request, "metering/quarantine.html", {
-        "rows": rows, "backlog": monitoring.quarantine_backlog(), "can_attach": can_attach,
+        "rows": rows, "listing": listing, "backlog": monitoring.quarantine_backlog(), "can_attach": can_attach,
         "attributed": selectors.attributions_recent()[:50],
-    })
+    }, status=listing.status)
 
 
 @role_required(*services.ATTRIBUTION_ROLES)

@@ -11,11 +11,13 @@ from django.views.decorators.http import require_http_methods
 from yingdu.accounts.models import STAFF_ROLES
 from yingdu.accounts.permissions import role_required
 from yingdu.errors import DomainError
+from yingdu.lists import keyset_list
 from yingdu.policy.forms import attach_error
 from yingdu.rules.money import Money
 from yingdu.works.models import WorkForm
 
 from . import selectors
+from .filters import PublicityObjectionFilter
 from .forms import ObjectionForm
 from .services import publicity_objection_submit, statistics_snapshot_current
 
@@ -91,4 +93,7 @@ def publicity_page(request):
 @role_required(*STAFF_ROLES)
 def objections_page(request):
     """Staff: every objection to an award in 公示, with the objector's contact."""
-    return render(request, "publicity/objections.html", {"objections": selectors.publicity_objections_for_staff()})
+    listing = keyset_list(request, PublicityObjectionFilter(
+        request.GET, queryset=selectors.publicity_objections_for_staff()), key="id")
+    return render(request, "publicity/objections.html", {"objections": listing.rows, "listing": listing},
+                  status=listing.status)

@@ -1,7 +1,7 @@
 """Attributing quarantined records to a work: a new row and a log entry, never an edit of the record."""
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.forms.models import model_to_dict
@@ -21,7 +21,14 @@ from yingdu.metering.services import (
 )
 from yingdu.push import signed_batch
 from yingdu.testing.clients import client_for, verified
-from yingdu.testing.factories import make_enterprise, make_metering_provider, make_staff, make_work, usage_record
+from yingdu.testing.factories import (
+    make_enterprise,
+    make_metering_provider,
+    make_staff,
+    make_work,
+    unique_uscc,
+    usage_record,
+)
 from yingdu.transparency.models import LogEntry
 from yingdu.transparency.services import commitment
 
@@ -177,3 +184,29 @@ def test_the_attribution_api(setup):
     assert response.status_code == 201 and response.json()["work"] == work.pk
     again = client_for(reviewer).post(url, body, content_type="application/json")
     assert again.status_code == 409 and again.json()["code"] == "record_already_attributed"
+
+
+def test_the_quarantine_list_filters_and_pages_by_keyset(setup, monkeypatch):
+    reviewer, enterprise, _work, meter, _quarantined = setup
+    stranger = unique_uscc()
+    body = signed_batch([usage_record(enterprise.uscc, f"drama-typo-{n}", record_id=f"typo-{n}", quantity="1")
+                         for n in range(2)] + [usage_record(stranger, "x", record_id="nobody", quantity="1")],
+                        meter.private_key)
+    usage_batch_ingest(provider=meter.provider, key_id=body["key_id"], records=body["records"],
+                       batch_signature=body["batch_signature"], now=datetime(2026, 11, 21, 9, 0, tzinfo=UTC))
+    monkeypatch.setattr("yingdu.metering.monitor_views.QUARANTINE_PAGE_SIZE", 2)
+    client = client_for(reviewer)
+
+    def ids(response):
+        return [row["record"].record_id for row in response.context["rows"]]
+
+    first = client.get("/metering/quarantine/", {"reason": "work_unknown"})
+    assert ids(first) == ["typo-1", "typo-0"]
+    last = client.get("/metering/quarantine/", {"reason": "work_unknown",
+                                                "after": first.context["listing"].keyset.next_after})
+    assert ids(last) == ["typo"] and last.context["listing"].keyset.next_after is None
+    assert ids(client.get("/metering/quarantine/", {"reason": "enterprise_unknown"})) == ["nobody"]
+    assert ids(client.get("/metering/quarantine/", {"enterprise_uscc": stranger.lower()})) == ["nobody"]
+    assert ids(client.get("/metering/quarantine/", {"record_id": "typo-0"})) == ["typo-0"]
+    bad = client.get("/metering/quarantine/", {"reason": "lost"})
+    assert bad.status_code == 400 and ids(bad) == [] and "reason" in bad.context["listing"].form.errors

@@ -207,3 +207,24 @@ def test_the_policy_term_is_off_by_default_and_refuses_zero(db):
         policy_version_create_draft(version_id="draft-zero", title="草稿", actor=SYSTEM, now=beijing(2026, 8, 1),
                                     terms={"publicity_working_days": 0})
     assert refused.value.code == "policy_term_invalid" and refused.value.field == "publicity_working_days"
+
+
+@time_machine.travel(beijing(2026, 10, 9, 10), tick=False)
+def test_the_staff_objection_list_filters_and_pages(award, enterprise, monkeypatch):
+    monkeypatch.setattr("yingdu.keyset.PAGE_SIZE", 1)
+    for contact in ("first@example.cn", "second@example.cn"):
+        Client().post(f"/api/v1/publicity/awards/{award.pk}/objections", {**OBJECTION, "contact": contact},
+                      content_type="application/json")
+    client = client_for(verified(make_staff(Role.REVIEWER)))
+    first = client.get("/publicity/objections/", {"enterprise": enterprise.uscc})
+    assert [o.contact for o in first.context["objections"]] == ["second@example.cn"]
+    after = first.context["listing"].keyset.next_after
+    assert f"after={after}" in first.content.decode()
+    last = client.get("/publicity/objections/", {"enterprise": enterprise.uscc, "after": after})
+    assert [o.contact for o in last.context["objections"]] == ["first@example.cn"]
+    assert last.context["listing"].keyset.next_after is None
+    assert client.get("/publicity/objections/", {"enterprise": "没有这家"}).context["objections"] == []
+    assert client.get("/publicity/objections/", {"submitted_to": "2026-10-08"}).context["objections"] == []
+    assert len(client.get("/publicity/objections/", {"submitted_from": "2026-10-09"}).context["objections"]) == 1
+    bad = client.get("/publicity/objections/", {"submitted_from": "10/09"})
+    assert bad.status_code == 400 and "submitted_from" in bad.context["listing"].form.errors
