@@ -1,6 +1,8 @@
 """An admin logs in with two-factor, finds a user on the users-and-roles page and deactivates them with a reason;
 the user's open session ends at once."""
 
+import re
+
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
@@ -34,8 +36,11 @@ def test_admin_finds_a_user_and_deactivates_them(live_server, browser, page, scr
         page.get_by_role("button", name="菜单").click()  # the menu is folded on a phone
     page.get_by_role("link", name="用户与角色").first.click()
     expect(page.get_by_role("heading", name="用户与角色")).to_be_visible()
-    page.get_by_label("搜索").fill("刘离职")
-    page.get_by_role("button", name="搜索").click()
+    filters = page.get_by_test_id("user-filters")
+    filters.get_by_label("用户名、姓名或机构").fill("刘离职")
+    filters.get_by_label("状态").select_option(label="正常")
+    filters.get_by_role("button", name="筛选").click()
+    expect(page).to_have_url(re.compile(r"q=%E5%88%98%E7%A6%BB%E8%81%8C.*&active=yes"))
     expect(page.get_by_test_id("users").get_by_role("link")).to_have_count(1)
     assert_fits_width(page)
     screenshot(page, f"admin-users-search-{width}")
