@@ -332,8 +332,9 @@ def _xlsx(data: bytes, filename: str) -> HttpResponse:
 
 @role_required(*STAFF_ROLES)
 def export_queue(request):
+    """The queue's rows, narrowed by the queue page's filters (the same query string)."""
     today = timezone.localdate()
-    rows = selectors.application_queue(request.user, today=today)
+    rows = selectors.application_queue(request.user, today=today, **_queue_filters(request))
     return _xlsx(exports.queue_workbook(rows), f"queue-{today.isoformat()}.xlsx")
 
 

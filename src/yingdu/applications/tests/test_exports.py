@@ -138,3 +138,17 @@ def test_the_decisions_export_and_the_list_honour_the_same_filters(enterprise, m
     # the enterprise's own list has no enterprise filter, and cannot reach another's applications
     own = client_for(member_of(enterprise)).get("/applications/", {"work": "剧"})
     assert "enterprise" not in own.context["listing"].form.fields and len(own.context["applications"]) == 3
+
+
+def test_the_queue_export_holds_the_rows_of_the_filtered_queue(enterprise, meter, reviewer):
+    accepted = _submitted(enterprise, meter, "甲剧")
+    services.application_accept(application=accepted, actor=reviewer, now=MOMENT)
+    _submitted(enterprise, meter, "乙剧")
+    client = client_for(reviewer)
+    for params in ({"q": "乙"}, {"status": "submitted"}, {"status": "accepted"}, {"q": "没有这部剧"}, {}):
+        page = client.get("/applications/queue/", params)
+        _sheet_, header, rows = _sheet(client.get("/applications/export/queue.xlsx", params).content)
+        assert sorted(row[header.index("作品")].value for row in rows) == sorted(
+            r.application.work.title for r in page.context["rows"]), params
+    assert 'href="/applications/export/queue.xlsx?q=%E4%B9%99"' in client.get("/applications/queue/",
+                                                                             {"q": "乙"}).content.decode()
