@@ -15,6 +15,8 @@ from .models import Notification
 
 logger = logging.getLogger(__name__)
 
+#: the e-mail subjects' prefix, which the inbox (all of it the platform's) leaves out
+EMAIL_SUBJECT_PREFIX = "【影都算力券】"
 #: the line that ends every e-mail copy of a notification (e-mails are Chinese, whatever the page language)
 EMAIL_LINK_LINE = "在平台上查看此消息：{url}"
 
@@ -56,7 +58,8 @@ def notifications_create(*, message: Message, log_index: int | None, now: dateti
                .values_list("recipient_id", flat=True))
     rows = Notification.objects.bulk_create([
         Notification(recipient=user, kind=message.kind[:60], ref=message.ref[:120], log_index=log_index,
-                     subject=message.subject[:300], body=message.body, link=message.link[:500], created_at=now)
+                     subject=message.subject.removeprefix(EMAIL_SUBJECT_PREFIX)[:300], body=message.body,
+                     link=message.link[:500], created_at=now)
         for pk, user in sorted(recipients.items()) if pk not in told])
     if message.email:
         transaction.on_commit(lambda: notifications_mail(ref=message.ref, subject=message.subject,
