@@ -9,7 +9,9 @@ messages that had no e-mail (supplement requested, application decided) are e-ma
 import json
 from collections.abc import Callable
 
+from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import organisation_members, staff_with_role
@@ -29,12 +31,15 @@ def derives(*event_types: str):
 
 
 def on_entries_appended(sender, *, appended, entries, now, **kwargs) -> None:
-    """Receiver of transparency's entries_appended: derive each notifying entry's notifications."""
+    """Receiver of transparency's entries_appended: derive each notifying entry's notifications (in Chinese, as
+    their e-mails, whatever the language of the page that caused them)."""
     for item, entry in zip(appended, entries, strict=True):
         derive = DERIVERS.get(item.event_type)
         if derive is None:
             continue
-        for message in derive(json.loads(entry)):
+        with translation.override(settings.LANGUAGE_CODE):
+            messages = derive(json.loads(entry))
+        for message in messages:
             notifications_create(message=message, log_index=item.index, now=now)
 
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import translation
 
 from yingdu.accounts.models import Role
 from yingdu.applications import services as applications
@@ -82,12 +83,14 @@ def test_a_supplement_request_reaches_the_members_inbox_and_mail_with_a_link_onl
 
 
 def test_approval_tells_the_enterprise_of_the_decision_and_the_voucher(world, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
+    # the approver reads the pages in English: the messages are in Chinese all the same, as their e-mails
+    with django_capture_on_commit_callbacks(execute=True), translation.override("en"):
         applications.application_approve(application=world.application, actor=world.approver, now=NOW)
     told = Notification.objects.filter(recipient=world.member).exclude(kind="notices.issued")
     assert sorted(told.values_list("kind", flat=True)) == ["applications.approve", "vouchers.notice"]
     for notification in told:
         assert LogEntry.objects.get(index=notification.log_index).event_type == notification.kind
+    assert told.get(kind="vouchers.notice").subject.startswith("算力券已发放")
     subjects = [m.subject for m in mail.outbox if m.to == ["member@drama.example.cn"]]
     assert any("已批准" in s for s in subjects) and any("算力券已发放" in s for s in subjects)
     assert all(LINK.search(m.body) for m in mail.outbox)
