@@ -123,10 +123,12 @@ postgres:
 	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; \
 	  echo "PostgreSQL is not reachable on 127.0.0.1:5432 (see DEVELOPERS.md)" >&2; exit 1
 
+# Four passes: the non-browser suite on SQLite at the real clock, on PostgreSQL with the clock at this year's Beijing
+# New Year's Eve 23:30, on SQLite with the clock at 15 July next year, then the browser journeys.
 test: install system-deps postgres
 	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-postgres
-	$(MAKE) --no-print-directory test-timeshift
+	$(MAKE) --no-print-directory test-postgres TEST_CLOCK=$(NEW_YEARS_EVE)
+	$(MAKE) --no-print-directory test-timeshift TIMESHIFT_TARGETS=$(NEXT_JULY)
 	$(MAKE) --no-print-directory test-e2e
 
 lint: install
@@ -141,14 +143,20 @@ test-sqlite: install
 	@echo "== unit and integration tests on SQLite"
 	env -u DATABASE_URL YINGDU_EVENT_COVERAGE=1 $(BIN)/python -m pytest -q -m "not e2e" $(PYTEST_PARALLEL)
 
-test-postgres: install postgres
-	@echo "== unit and integration tests on PostgreSQL ($(PG_URL))"
-	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -m "not e2e" $(PYTEST_PARALLEL)
+# TEST_CLOCK=<ISO moment> runs the pass with the clock moved there (libfaketime, see below).
+test-postgres: install system-deps postgres
+	@echo "== unit and integration tests on PostgreSQL ($(PG_URL))$(if $(TEST_CLOCK), with the clock at $(TEST_CLOCK))"
+	DATABASE_URL=$(PG_URL) $(call at_clock,$(TEST_CLOCK)) $(BIN)/python -m pytest -q -m "not e2e" $(PYTEST_PARALLEL)
 
-# The non-browser suite on SQLite with the clock moved (libfaketime, a relative offset so that child processes and
-# the Asia/Shanghai zone agree) to this year's Beijing New Year's Eve 23:30 and to 15 July next year, both computed
-# from today so that the check never goes stale.
-TIMESHIFT_TARGETS = $$(TZ=Asia/Shanghai date +%Y)-12-31T23:30:00+08:00 $$(( $$(TZ=Asia/Shanghai date +%Y) + 1 ))-07-15T10:00:00+08:00
+# The clock is moved with libfaketime by a relative offset, so that child processes and the Asia/Shanghai zone agree;
+# the moments are computed from today so that the check never goes stale.
+NEW_YEARS_EVE = $$(TZ=Asia/Shanghai date +%Y)-12-31T23:30:00+08:00
+NEXT_JULY = $$(( $$(TZ=Asia/Shanghai date +%Y) + 1 ))-07-15T10:00:00+08:00
+at_clock = $(if $(1),faketime -f "$$(printf '%+d' $$(( $$(date -d "$(1)" +%s) - $$(date +%s) )))s")
+
+# `make test-timeshift` alone runs the SQLite suite at both moments; `make test` runs it at the second only, since its
+# PostgreSQL pass runs at the first.
+TIMESHIFT_TARGETS = $(NEW_YEARS_EVE) $(NEXT_JULY)
 
 test-timeshift: install system-deps
 	@for target in $(TIMESHIFT_TARGETS); do \

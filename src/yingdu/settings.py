@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "yingdu.audits",
     "yingdu.duties",
     "yingdu.publicity",
+    "yingdu.inbox",
     "yingdu.portal",
 ]
 
@@ -150,6 +151,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The platform's public address, for links in e-mails (a notification's page); no trailing slash needed.
+SITE_URL = os.environ.get("YINGDU_SITE_URL", "http://127.0.0.1:8000")
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "portal:home"

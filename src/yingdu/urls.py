@@ -20,6 +20,7 @@ urlpatterns = [
     path("vouchers/", include("yingdu.vouchers.urls")),
     path("audits/", include("yingdu.audits.urls")),
     path("duties/", include("yingdu.duties.urls")),
+    path("inbox/", include("yingdu.inbox.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # C2SP tlog-tiles beside the log API (its /checkpoint is /api/v1/log/checkpoint).
     path("api/v1/log/tile/<path:tile_path>", tile_views.tile, name="log_tile"),

@@ -67,6 +67,17 @@ def user_get_by_login_name(raw: str) -> User | None:
     return found
 
 
+def organisation_members(organisation_id: int) -> list[User]:
+    """An organisation's active members (who receive its notices in the app)."""
+    return list(User.objects.filter(organisation_id=organisation_id, is_active=True).order_by("pk"))
+
+
+def staff_with_role(role: str) -> list[User]:
+    """Active users who hold a staff role now."""
+    return list(User.objects.filter(is_active=True, role_grants__role=role, role_grants__revoked_at__isnull=True)
+                .distinct().order_by("pk"))
+
+
 def organisation_member_emails(organisation_id: int) -> list[str]:
     """E-mail addresses of an organisation's active members (an enterprise's registered contacts)."""
     members = User.objects.filter(organisation_id=organisation_id, is_active=True).exclude(email="")

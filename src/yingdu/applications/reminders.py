@@ -4,11 +4,10 @@ import logging
 from collections import defaultdict
 from datetime import date, datetime
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
 from yingdu.i18n import in_chinese
+from yingdu.inbox.services import entry_ref, notifications_mail
 from yingdu.transparency.services import log_append
 
 from .events import reviewer_reminded_event
@@ -57,10 +56,7 @@ def application_reminders_send(*, today: date, now: datetime) -> int:
                 log_append(events=[reviewer_reminded_event(reminder)], now=now)
         except IntegrityError:
             continue  # already reminded today
-        if reviewer.email:
-            try:
-                send_mail("【影都算力券】待办申请时限提醒", _message(rows), settings.DEFAULT_FROM_EMAIL, [reviewer.email])
-            except OSError:
-                logger.exception("reminder e-mail to reviewer %s failed", reviewer.pk)
+        notifications_mail(ref=entry_ref("applications.reminder", reminder.pk), subject="【影都算力券】待办申请时限提醒",
+                           body=_message(rows))
         sent += 1
     return sent

@@ -19,14 +19,14 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.core.management.base import CommandError
 from django.db import connection, connections
 from django.tasks import task
+from django.utils import timezone
 
 from yingdu.accounts.models import Role
-from yingdu.accounts.selectors import staff_emails_with_role
+from yingdu.accounts.selectors import staff_with_role
+from yingdu.inbox.services import Message, entry_ref, notifications_mail, notify
 from yingdu.tlog import (
     node_hash,
     stored_hash_count,
@@ -541,12 +541,15 @@ def run_db_audit(*, stdout=None, stderr=None, progress: bool = True, page_size: 
 
 def db_audit_alert(report: AuditReport) -> int:
     """E-mail every active admin the summary of a failed audit; how many recipients."""
-    recipients = staff_emails_with_role(Role.ADMIN)
+    recipients = staff_with_role(Role.ADMIN)
     if report.ok or not recipients:
         return 0
-    send_mail(f"【影都算力券】数据库审计发现 {len(report.mismatches)} 处不一致", report.summary(),
-              settings.DEFAULT_FROM_EMAIL, recipients)
-    return len(recipients)
+    now = timezone.now()
+    subject = f"【影都算力券】数据库审计发现 {len(report.mismatches)} 处不一致"
+    ref = entry_ref("audits.db_audit_alert", f"{now:%Y%m%dT%H%M%S%f}")
+    notify(message=Message(kind="audits.db_audit_alert", ref=ref, subject=subject, body=report.summary(),
+                           link="", recipients=recipients), now=now)
+    return notifications_mail(ref=ref, subject=subject, body=report.summary())
 
 
 @task

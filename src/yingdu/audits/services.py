@@ -5,14 +5,12 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from yingdu.accounts.selectors import organisation_member_emails, user_roles
+from yingdu.accounts.selectors import user_roles
 from yingdu.actors import SYSTEM
 from yingdu.duties.cases import spot_check_case
 from yingdu.duties.services import require_independent
@@ -20,6 +18,7 @@ from yingdu.enterprises.services import enterprise_disqualify
 from yingdu.enterprises.workflow import TRANSITIONS as ENTERPRISE_TRANSITIONS
 from yingdu.errors import Conflict, DomainError, Forbidden
 from yingdu.files import store_upload
+from yingdu.inbox.services import entry_ref, notifications_mail
 from yingdu.policy.selectors import work_calendar
 from yingdu.rules.money import Money
 from yingdu.transparency.services import log_append
@@ -100,16 +99,10 @@ def _lock_case(case: SpotCheckCase, action: str, *, staff=None, now: datetime | 
 
 def _send_notice_email(notice_id: int) -> None:
     notice = AuditNotice.objects.select_related("enterprise__organisation").get(pk=notice_id)
-    recipients = organisation_member_emails(notice.enterprise.organisation_id)
-    if not recipients:
-        return
-    try:
-        send_mail(f"【影都算力券】{notice.get_kind_display()}（抽查案件 {notice.case_id}）", notice.message,
-                  settings.DEFAULT_FROM_EMAIL, recipients)
-    except OSError:
-        logger.exception("audit notice e-mail %s failed", notice_id)
-        return
-    AuditNotice.objects.filter(pk=notice_id).update(emailed=True)
+    if notifications_mail(ref=entry_ref("audits.notice", notice_id),
+                          subject=f"【影都算力券】{notice.get_kind_display()}（抽查案件 {notice.case_id}）",
+                          body=notice.message):
+        AuditNotice.objects.filter(pk=notice_id).update(emailed=True)
 
 
 def _notify(*, case: SpotCheckCase, kind: str, message: str, now: datetime) -> dict:

@@ -13,22 +13,24 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from yingdu.accounts.selectors import organisation_member_emails, user_roles
+from yingdu.accounts.selectors import user_roles
 from yingdu.duties.cases import objection_case
 from yingdu.duties.rules import Step
 from yingdu.duties.services import four_eyes, require_independent
 from yingdu.errors import Conflict, DomainError, Forbidden
+from yingdu.inbox.services import entry_ref
 from yingdu.metering.corrections import CorrectionRequest, usage_corrections_append, usage_record_effective_quantity
 from yingdu.metering.models import RecordOrigin, UsageRecord
 from yingdu.transparency.services import log_append
 
 from .events import objection_claims_corrected_event, objection_decided_event
 from .models import ClaimStatus, Objection, ObjectionClaim, ObjectionStatus
-from .selectors import notice_member_emails, yuan_display
-from .services import _parse_quantity, _send, review_clocks_refresh
+from .selectors import yuan_display
+from .services import _parse_quantity, _send_notified, _send_to_organisation, review_clocks_refresh
 from .workflow import OBJECTION_DECIDE_ROLES, OBJECTION_DECISIONS
 
 MSG_DECIDE_ROLE = _("只有审核员可以处理异议")
@@ -136,7 +138,7 @@ def objection_decide(*, objection: Objection, decision: str, reason: str, actor,
                                         params=_proposal_params(decided), reason=reason, execute=apply)
     else:
         locked, corrections = apply([])
-    _tell(locked, corrections)
+    _tell(locked, corrections, now=now)
     return locked
 
 
@@ -205,22 +207,26 @@ def _correction_request(claim: ObjectionClaim, *, signed: Decimal) -> Correction
     return CorrectionRequest(original=claim.record, corrected_quantity=quantity)
 
 
-def _tell(objection: Objection, corrections: list) -> None:
+def _tell(objection: Objection, corrections: list, *, now: datetime) -> None:
     """E-mail the enterprise the result, and each provider whose signed correction a claim awaits."""
     awaiting = list(objection.claims.filter(status=ClaimStatus.AWAITING_PROVIDER)
                     .select_related("record__provider"))
     notice = objection.notice
     with translation.override(settings.LANGUAGE_CODE):  # e-mails are Chinese, whatever the reviewer's page language
-        _send(recipients=notice_member_emails(notice),
-              subject=f"【影都算力券】异议处理结果：{objection.get_status_display()}（{notice.work.title}）",
-              template="notices/email/objection_decided.txt",
-              context={"objection": objection, "notice": notice, "corrections": corrections, "awaiting": awaiting,
-                       "correction_yuan": yuan_display(sum(row.cost_microfen for row in corrections))})
+        _send_notified(ref=entry_ref("objections.decided", objection.pk),
+                       subject=f"【影都算力券】异议处理结果：{objection.get_status_display()}（{notice.work.title}）",
+                       template="notices/email/objection_decided.txt",
+                       context={"objection": objection, "notice": notice, "corrections": corrections,
+                                "awaiting": awaiting,
+                                "correction_yuan": yuan_display(sum(row.cost_microfen for row in corrections))})
         providers = {}
         for claim in awaiting:
             providers.setdefault(claim.record.provider, []).append(claim)
         for provider, claims in providers.items():
-            _send(recipients=organisation_member_emails(provider.organisation_id),
-                  subject=f"【影都算力券】异议决定待贵公司签名更正（异议 {objection.pk}）",
-                  template="notices/email/provider_correction_awaited.txt",
-                  context={"objection": objection, "provider": provider, "claims": claims})
+            _send_to_organisation(
+                organisation_id=provider.organisation_id, kind="objections.correction_awaited",
+                ref=entry_ref("objections.correction_awaited", f"{objection.pk}:{provider.pk}"),
+                subject=f"【影都算力券】异议决定待贵公司签名更正（异议 {objection.pk}）",
+                template="notices/email/provider_correction_awaited.txt",
+                context={"objection": objection, "provider": provider, "claims": claims},
+                link=reverse("metering:provider"), now=now)

@@ -7,19 +7,19 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from yingdu.accounts.selectors import user_roles, user_staff_roles
+from yingdu.accounts.selectors import organisation_members, user_roles, user_staff_roles
 from yingdu.actors import SYSTEM, actor_user_id
 from yingdu.duties.cases import work_case
 from yingdu.duties.services import require_independent
 from yingdu.errors import Conflict, DomainError, Forbidden, NotFound
 from yingdu.files import store_upload
+from yingdu.inbox.services import Message, entry_ref, notifications_mail, notify
 from yingdu.metering.corrections import usage_record_effective_quantity
 from yingdu.metering.records import MAX_QUANTITY, QUANTITY_DECIMALS
 from yingdu.policy.selectors import DeadlineMove, policy_version_require_in_force, work_calendar
@@ -48,7 +48,6 @@ from .selectors import (
     MSG_NOTICE_NOT_FOUND,
     SHANGHAI,
     notice_is_for_member,
-    notice_member_emails,
     notice_open_objection,
     notice_records_for,
     notice_sku_totals,
@@ -211,16 +210,18 @@ def data_notice_deliver(*, notice: DataNotice, channel: str, now: datetime, view
     return locked
 
 
-def _send(*, recipients: list[str], subject: str, template: str, context: dict) -> bool:
-    """Send one plain-text e-mail; False (logged) when there is no recipient or the mailer fails."""
-    if not recipients:
-        return False
-    try:
-        send_mail(subject, render_to_string(template, context), settings.DEFAULT_FROM_EMAIL, recipients)
-    except OSError:
-        logger.exception("e-mail %r to %s failed", subject, recipients)
-        return False
-    return True
+def _send_notified(*, ref: str, subject: str, template: str, context: dict) -> bool:
+    """E-mail each recipient of the event's in-app notifications their copy (with its link); False when none went."""
+    return notifications_mail(ref=ref, subject=subject, body=render_to_string(template, context)) > 0
+
+
+def _send_to_organisation(*, organisation_id: int, kind: str, ref: str, subject: str, template: str, context: dict,
+                          link: str, now: datetime) -> bool:
+    """A message that no entry of its own records: the members' notifications, then their e-mails."""
+    body = render_to_string(template, context)
+    notify(message=Message(kind=kind, ref=ref, subject=subject, body=body, link=link,
+                           recipients=organisation_members(organisation_id)), now=now)
+    return notifications_mail(ref=ref, subject=subject, body=body) > 0
 
 
 def data_notice_email(*, notice: DataNotice, now: datetime) -> bool:
@@ -229,8 +230,8 @@ def data_notice_email(*, notice: DataNotice, now: datetime) -> bool:
                               notice.objection_policy_version)
               if notice.delivered_at else objection_window_for(delivered_on=_local_date(now)))
     with translation.override(settings.LANGUAGE_CODE):  # e-mails are Chinese, whatever the sender's page language
-        sent = _send(recipients=notice_member_emails(notice), subject=f"【影都算力券】用量数据告知书（{notice.work.title}）",
-                     template="notices/email/notice_issued.txt", context={
+        sent = _send_notified(ref=entry_ref("notices.issued", notice.pk),
+                              subject=f"【影都算力券】用量数据告知书（{notice.work.title}）", template="notices/email/notice_issued.txt", context={
                          "notice": notice, "window": window, "cost_yuan": yuan_display(notice.cost_microfen),
                          "totals": notice_sku_totals(notice)})
     if sent:
@@ -406,10 +407,13 @@ def objection_deadlines_recompute(*, now: datetime) -> list[DeadlineMove]:
                                   enterprise_id=notice.enterprise_id, previous_on=previous_on, deadline_on=deadline_on,
                                   url=reverse("notices:detail", args=[notice.pk]), late=late))
         with translation.override(settings.LANGUAGE_CODE):
-            _send(recipients=notice_member_emails(notice),
-                  subject=f"【影都算力券】告知书异议期截止日已按官方日历确定（{notice.work.title}）",
-                  template="notices/email/deadline_recomputed.txt",
-                  context={"notice": notice, "previous_on": previous_on, "deadline_on": deadline_on})
+            _send_to_organisation(
+                organisation_id=notice.enterprise.organisation_id, kind="notices.deadline_recomputed",
+                ref=entry_ref("notices.deadline_recomputed", f"{notice.pk}:{deadline_on:%Y%m%d}"),
+                subject=f"【影都算力券】告知书异议期截止日已按官方日历确定（{notice.work.title}）",
+                template="notices/email/deadline_recomputed.txt",
+                context={"notice": notice, "previous_on": previous_on, "deadline_on": deadline_on},
+                link=reverse("notices:detail", args=[notice.pk]), now=now)
     return moves
 
 

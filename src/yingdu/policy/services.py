@@ -8,7 +8,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.template.loader import render_to_string
@@ -19,6 +18,7 @@ from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import staff_emails_with_role, user_roles
 from yingdu.actors import SYSTEM, actor_user_id, is_system
 from yingdu.errors import Conflict, DomainError, Forbidden
+from yingdu.inbox.services import entry_ref, notifications_mail
 from yingdu.rules.default_policy import HUAIROU_2026_DEFAULT
 from yingdu.rules.money import RoundingRule
 from yingdu.rules.statutory import STATUTORY_RULES_FROM_YEAR, STATUTORY_SOURCE, statutory_holidays
@@ -474,8 +474,6 @@ def calendar_reminder_send(*, today: date, now) -> CalendarReminder | None:
             body = render_to_string("policy/email/calendar_due.txt", {
                 "year": year, "today": today, "source_url": STATE_COUNCIL_NOTICES_URL,
                 "provisional": selectors.calendar_year_latest(year)})
-        try:
-            send_mail(f"【影都算力券】请导入 {year} 年官方放假安排", body, settings.DEFAULT_FROM_EMAIL, recipients)
-        except OSError:
-            logger.exception("calendar reminder e-mail failed")
+        notifications_mail(ref=entry_ref("calendar.reminder_sent", reminder.pk),
+                           subject=f"【影都算力券】请导入 {year} 年官方放假安排", body=body)
     return reminder

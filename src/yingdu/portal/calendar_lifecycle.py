@@ -6,15 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from yingdu.accounts.models import Role
-from yingdu.accounts.selectors import organisation_member_emails, staff_emails_with_role
+from yingdu.accounts.selectors import organisation_members, staff_with_role
 from yingdu.applications.selectors import application_deadlines_moved
 from yingdu.applications.services import applications_sla_refresh_open
 from yingdu.audits.services import case_deadlines_recompute
+from yingdu.inbox.services import Message, entry_ref, notifications_mail, notify
 from yingdu.notices.services import data_notices_issue_pending, objection_deadlines_recompute
 from yingdu.policy import selectors as policy_selectors
 from yingdu.policy.models import CalendarYearVersion
@@ -54,35 +55,38 @@ def calendar_official_published(*, year_version: CalendarYearVersion, now: datet
                                  special_days=policy_selectors.calendar_year_special_days(previous))
         review_moves = application_deadlines_moved(before=before, after=after, today=today)
         moves += [move for move, _organisation in review_moves]
-        _tell_enterprises(review_moves)
+        _tell_enterprises(review_moves, year_version=year_version, now=now)
     applications_sla_refresh_open(today=today)
     issued = data_notices_issue_pending(now=now)
     result = CalendarRecomputation(year=year_version.year, moves=tuple(moves), notices_issued=len(issued))
-    _tell_staff(result)
+    _tell_staff(result, year_version=year_version, now=now)
     return result
 
 
-def _mail(recipients: list[str], subject: str, template: str, context: dict) -> None:
-    if not recipients:
-        return
+def _mail(*, recipients: list, kind: str, ref: str, subject: str, template: str, context: dict, link: str,
+          now: datetime) -> None:
+    """In-app notifications to the recipients, then each one's e-mail copy with its link."""
     with translation.override(settings.LANGUAGE_CODE):
         body = render_to_string(template, context)
-    try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
-    except OSError:
-        logger.exception("calendar e-mail %r failed", subject)
+    notify(message=Message(kind=kind, ref=ref, subject=subject, body=body, link=link, recipients=recipients), now=now)
+    notifications_mail(ref=ref, subject=subject, body=body)
 
 
-def _tell_enterprises(review_moves) -> None:
-    for move, organisation_id in review_moves:
-        _mail(organisation_member_emails(organisation_id), "【影都算力券】申请审核截止日已按官方日历重新计算",
-              "portal/email/review_deadline_moved.txt", {"move": move})
+def _tell_enterprises(review_moves, *, year_version: CalendarYearVersion, now: datetime) -> None:
+    for index, (move, organisation_id) in enumerate(review_moves):
+        _mail(recipients=organisation_members(organisation_id), kind="calendar.review_deadline_moved",
+              ref=entry_ref("calendar.review_deadline_moved", f"{year_version.pk}:{index}"),
+              subject="【影都算力券】申请审核截止日已按官方日历重新计算",
+              template="portal/email/review_deadline_moved.txt", context={"move": move}, link=move.url or "",
+              now=now)
 
 
-def _tell_staff(result: CalendarRecomputation) -> None:
-    recipients = sorted({*staff_emails_with_role(Role.ADMIN), *staff_emails_with_role(Role.REVIEWER)})
-    _mail(recipients, f"【影都算力券】{result.year} 年官方放假安排已发布：截止日重新计算结果",
-          "portal/email/calendar_recomputed.txt", {"result": result})
+def _tell_staff(result: CalendarRecomputation, *, year_version: CalendarYearVersion, now: datetime) -> None:
+    recipients = [*staff_with_role(Role.ADMIN), *staff_with_role(Role.REVIEWER)]
+    _mail(recipients=recipients, kind="calendar.recomputed", ref=entry_ref("calendar.recomputed", year_version.pk),
+          subject=f"【影都算力券】{result.year} 年官方放假安排已发布：截止日重新计算结果",
+          template="portal/email/calendar_recomputed.txt", context={"result": result},
+          link=reverse("policy:calendar_year", args=[result.year]), now=now)
 
 
 def on_calendar_published(sender, *, year_version, now, **kwargs) -> CalendarRecomputation:

@@ -26,7 +26,7 @@ from yingdu.actors import SYSTEM_REF
 EVENT_MODULES = (
     "yingdu.accounts.events", "yingdu.accounts.events_self", "yingdu.enterprises.events", "yingdu.policy.events", "yingdu.metering.events",
     "yingdu.works.events", "yingdu.notices.events", "yingdu.applications.events", "yingdu.vouchers.events",
-    "yingdu.audits.events", "yingdu.duties.events", "yingdu.publicity.events",
+    "yingdu.audits.events", "yingdu.duties.events", "yingdu.publicity.events", "yingdu.inbox.events",
 )
 
 _TYPE_NAME = re.compile(r"^[a-z]+\.[a-z][a-z0-9_]*$")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
 from yingdu.db import insert_rows
@@ -119,6 +120,12 @@ def log_lock() -> LogHead:
     return LogHead.objects.select_for_update().get(pk=1)
 
 
+#: Sent inside the appending transaction after a batch is written, with ``appended`` (the AppendedEntry list) and
+#: ``entries`` (their entry bytes, same order) and ``now``: what the log records can be followed in the same
+#: transaction (the in-app notifications derived from entries, yingdu.inbox). Receivers must be cheap per entry.
+entries_appended = Signal()
+
+
 def log_append(*, events: Sequence[Mapping], now: datetime) -> list[AppendedEntry]:
     """Append events, in order, as one batch inside the caller's transaction (one sequencer: the locked head)."""
     return log_append_prepared(entries=log_entries_prepare(events), now=now)
@@ -144,8 +151,10 @@ def log_append_prepared(*, entries: Sequence[PreparedEntry], now: datetime) -> l
         head.tree_size = first_index + len(entries)
         head.root_hash = tree_hash(tree_size=head.tree_size, hash_reader=reader)
         head.save(update_fields=["tree_size", "root_hash"])
-    return [AppendedEntry(index=first_index + offset, leaf_hash=e.leaf_hash, event_type=e.event_type)
-            for offset, e in enumerate(entries)]
+        appended = [AppendedEntry(index=first_index + offset, leaf_hash=e.leaf_hash, event_type=e.event_type)
+                    for offset, e in enumerate(entries)]
+        entries_appended.send(sender=LogEntry, appended=appended, entries=[e.entry for e in entries], now=now)
+    return appended
 
 
 def checkpoint_sign(*, now: datetime) -> SignedCheckpoint:

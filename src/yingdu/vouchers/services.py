@@ -4,14 +4,12 @@ redemption codes: redemptions.py)."""
 import logging
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from yingdu.accounts.selectors import organisation_member_emails, user_roles
+from yingdu.accounts.selectors import user_roles
 from yingdu.actors import SYSTEM, actor_user_id
 from yingdu.duties.cases import provider_case, settlement_case, voucher_case
 from yingdu.duties.rules import Step
@@ -19,6 +17,7 @@ from yingdu.duties.services import four_eyes, require_independent
 from yingdu.enterprises.models import EnterpriseState
 from yingdu.errors import Conflict, DomainError, Forbidden
 from yingdu.i18n import in_chinese
+from yingdu.inbox.services import entry_ref, notifications_mail
 from yingdu.policy.selectors import policy_version_require_in_force
 from yingdu.rules.money import Money
 from yingdu.transparency.services import log_append
@@ -117,17 +116,11 @@ def _allowed(action: str, table: dict, status: str) -> str | None:
 @in_chinese
 def _send_notice_email(notice_id: int) -> None:
     notice = VoucherNotice.objects.select_related("voucher", "enterprise__organisation").get(pk=notice_id)
-    recipients = organisation_member_emails(notice.enterprise.organisation_id)
-    if not recipients:
-        return
-    try:
-        send_mail(f"【影都算力券】{notice.get_kind_display()}（{notice.voucher.number}）",
-                  render_to_string("vouchers/email/notice.txt", {"notice": notice}),
-                  settings.DEFAULT_FROM_EMAIL, recipients)
-    except OSError:
-        logger.exception("voucher notice e-mail %s failed", notice_id)
-        return
-    VoucherNotice.objects.filter(pk=notice_id).update(emailed=True)
+    # one e-mail per recipient of the notice's in-app notifications, each with the link to their own
+    if notifications_mail(ref=entry_ref("vouchers.notice", notice_id),
+                          subject=f"【影都算力券】{notice.get_kind_display()}（{notice.voucher.number}）",
+                          body=render_to_string("vouchers/email/notice.txt", {"notice": notice})):
+        VoucherNotice.objects.filter(pk=notice_id).update(emailed=True)
 
 
 def _notify(*, voucher: Voucher, kind: str, message: str, now: datetime, dedupe_key: str | None = None,
