@@ -4,6 +4,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# The properties here check correctness, not speed: on a shared two-core machine a slow example is load, not a defect,
+# so no example has a deadline and the too-slow health check is off. A test's own @settings still sets the rest.
+settings.register_profile("yingdu", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("yingdu")
 
 # With YINGDU_EVENT_COVERAGE=1 (set by `make test-sqlite`), the whole suite must append at least one entry of every
 # declared type: each is then emitted by a test, through its builder, and checked against its declaration.
