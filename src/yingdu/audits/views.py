@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yingdu.accounts.models import Role
@@ -209,7 +210,7 @@ def draw_confirm(request, quarter: str):
         except DomainError as error:
             messages.error(request, str(error.message))
         else:
-            messages.success(request, f"{state.code} 已抽签，抽中作品的检查案件已开启。")
+            messages.success(request, _("{code} 已抽签，抽中作品的检查案件已开启。").format(code=state.code))
         return redirect("audits:draw_detail", quarter=state.code)
     if not state.drawable:
         return redirect("audits:draw_detail", quarter=state.code)
