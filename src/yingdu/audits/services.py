@@ -167,7 +167,7 @@ def case_evidence_upload(*, case: SpotCheckCase, upload, check_code: str = "", a
 def case_note_add(*, case: SpotCheckCase, text: str, actor, now: datetime) -> CaseNote:
     """A staff note on the case."""
     _require_staff(actor)
-    text = _require_text(text, field="text", label="备注")
+    text = _require_text(text, field="text", label=_("备注"))
     with transaction.atomic():
         locked = _lock_case(case, "note", staff=actor, now=now)
         note = CaseNote.objects.create(case=locked, text=text, author=actor, at=now)
@@ -179,7 +179,7 @@ def case_response_file(*, case: SpotCheckCase, text: str, evidence: list, actor,
     """The enterprise's written response with evidence, until the end of the policy's objection window."""
     if actor is None or not selectors.case_is_member(actor, case):
         raise Forbidden(MSG_NOT_MEMBER, code="not_enterprise_member")
-    text = _require_text(text, field="text", label="书面说明")
+    text = _require_text(text, field="text", label=_("书面说明"))
     today = timezone.localdate(now)
     # a provisional deadline is never held against the enterprise (DESIGN §5)
     if not case.response_deadline_provisional and today > case.response_deadline_on:
@@ -205,7 +205,7 @@ def case_finding_record(*, case: SpotCheckCase, outcome: str, summary: str, corr
     _require_staff(actor)
     if outcome not in FindingOutcome.values:
         raise DomainError(MSG_OUTCOME_INVALID, code="finding_outcome_invalid", field="outcome")
-    summary = _require_text(summary, field="summary", label="检查结论说明")
+    summary = _require_text(summary, field="summary", label=_("检查结论说明"))
     corrective_action = (corrective_action or "").strip()[:10000]
     if outcome == FindingOutcome.ISSUES and not corrective_action:
         raise DomainError(MSG_CORRECTIVE_REQUIRED, code="corrective_action_required", field="corrective_action")
@@ -248,7 +248,7 @@ def case_fraud_confirm(*, finding: CaseFinding, reason: str, actor, now: datetim
     (voucher_revoke, source fraud_case:<case id>: balance voided, redeemed value claimed back) and the enterprise is
     disqualified from today with the finding as reason; the enterprise is told. All or nothing."""
     _require_staff(actor)
-    reason = _require_text(reason, field="reason", label="复核意见")
+    reason = _require_text(reason, field="reason", label=_("复核意见"))
     with transaction.atomic():
         locked = _lock_pending_finding(finding)
         if locked.recorded_by_id == actor.pk:
@@ -293,7 +293,7 @@ def case_fraud_confirm(*, finding: CaseFinding, reason: str, actor, now: datetim
 def case_fraud_decline(*, finding: CaseFinding, reason: str, actor, now: datetime) -> CaseFinding:
     """The second staff member does not confirm the fraud finding: it lapses and the case is open again."""
     _require_staff(actor)
-    reason = _require_text(reason, field="reason", label="复核意见")
+    reason = _require_text(reason, field="reason", label=_("复核意见"))
     with transaction.atomic():
         locked = _lock_pending_finding(finding)
         case = _lock_case(locked.case, "review_fraud", staff=actor, now=now)

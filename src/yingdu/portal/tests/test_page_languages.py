@@ -195,3 +195,60 @@ def test_every_page_reads_in_one_language(demo, person):
     print(f"{person or 'public'}: checked {len(checked)} pages and forms:", *checked, sep="\n  ")
     assert len(checked) >= 3, checked
     assert not problems, f"{len(problems)} leaks:\n" + "\n".join(problems)
+
+
+def test_a_leak_in_either_direction_fails_the_check(demo, monkeypatch):
+    """The check finds a leak once one is introduced: an English page whose heading lost its translation, and a
+    Chinese form whose error messages come out in English."""
+    from django.utils.translation import trans_real
+
+    with time_machine.travel(DEMO_AT, tick=False):
+        client = client_for(user_get_by_username("huairou_film"))
+        problems: list[str] = []
+        _check(_render(client, "get", "/dashboard/", "en"), "en", "dashboard", demo["typed"], problems)
+        _check(_render(client, "post", "/works/new/", "zh-hans", {"title": ""}), "zh-hans", "works", demo["typed"],
+               problems)
+        assert problems == []
+
+        monkeypatch.setitem(trans_real.translation("en")._catalog, "工作台", "工作台")
+        monkeypatch.setitem(trans_real.translation("zh-hans")._catalog, "This field is required.",
+                            "This field is required.")
+        _check(_render(client, "get", "/dashboard/", "en"), "en", "dashboard", demo["typed"], problems)
+        _check(_render(client, "post", "/works/new/", "zh-hans", {"title": ""}), "zh-hans", "works", demo["typed"],
+               problems)
+    assert any(problem.startswith("dashboard: <h1> Chinese: '工作台'") for problem in problems), problems
+    assert any(problem.startswith("works:") and "'required.'" in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_server_error_page_reads_in_the_page_language(rf, language):
+    from django.utils import translation
+
+    from yingdu.portal.views import error_500
+
+    with translation.override(language):
+        response = error_500(rf.get("/"))
+    assert response.status_code == 500
+    assert leaks(response.content.decode(), page_lang=language) == []
+
+
+def test_spot_check_cases_read_in_one_language(demo):
+    """The demo leaves the last quarter undrawn (the auditor's button); drawn here, the cases' pages are read as the
+    auditor and as the members of the enterprises drawn."""
+    from yingdu.accounts.services import trusted_actor
+    from yingdu.audits.draws import draw_run
+    from yingdu.audits.models import SpotCheckCase
+
+    with time_machine.travel(DEMO_AT, tick=False):
+        draw_run(quarter="2026Q3", actor=trusted_actor(user_get_by_username("auditor")), now=DEMO_AT)
+        members = {case.enterprise.registered_by.username
+                   for case in SpotCheckCase.objects.select_related("enterprise__registered_by")}
+        problems, checked = [], []
+        for person in ["auditor", *sorted(members)]:
+            client = client_for(user_get_by_username(person))
+            client.raise_request_exception = False
+            pages, found = crawl_in_both_languages(client, "/audits/", demo["typed"])
+            checked += pages
+            problems += found
+    assert any(page.startswith("/audits/cases/") for page in checked), checked
+    assert not problems, f"{len(problems)} leaks:\n" + "\n".join(problems)
