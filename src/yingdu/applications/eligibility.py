@@ -135,7 +135,7 @@ def _material_statuses(application: Application, *, checklist, releases, details
         code, label = item["code"], _(item["label"])
         required = application.overseas_claimed or code not in OVERSEAS_MATERIALS
         if code in AUTO_MATERIALS:
-            statuses.append(MaterialStatus(code, label, required, auto_ok[code], AUTO_MATERIALS[code]))
+            statuses.append(MaterialStatus(code, label, required, auto_ok[code], str(AUTO_MATERIALS[code])))
         else:
             upload = uploads.get(code)
             statuses.append(MaterialStatus(code, label, required, upload is not None, _("由申请人上传"), upload,

@@ -195,7 +195,7 @@ def quarter_draw_state(quarter: Quarter) -> QuarterDrawState:
     candidates = _labelled(draw_candidates(rule=draw_candidate_rule(policy), start_at=start_at, end_at=end_at))
     refusal = ""
     if not candidates:
-        refusal = MSG_WHY_NO_CANDIDATES
+        refusal = str(MSG_WHY_NO_CANDIDATES)
     elif checkpoint_at(end_at) is None:
         refusal = MSG_WHY_NO_CHECKPOINT.format(end=end_at.strftime("%Y-%m-%d %H:%M"))
     return QuarterDrawState(quarter=quarter, ends_at=end_at, candidates=candidates, draw=None, refusal=refusal)
