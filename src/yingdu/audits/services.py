@@ -20,6 +20,7 @@ from yingdu.enterprises.services import enterprise_disqualify
 from yingdu.enterprises.workflow import TRANSITIONS as ENTERPRISE_TRANSITIONS
 from yingdu.errors import Conflict, DomainError, Forbidden
 from yingdu.files import store_upload
+from yingdu.i18n import in_chinese
 from yingdu.policy.selectors import work_calendar
 from yingdu.rules.money import Money
 from yingdu.transparency.services import log_append
@@ -98,6 +99,7 @@ def _lock_case(case: SpotCheckCase, action: str, *, staff=None, now: datetime | 
     return locked
 
 
+@in_chinese
 def _send_notice_email(notice_id: int) -> None:
     notice = AuditNotice.objects.select_related("enterprise__organisation").get(pk=notice_id)
     recipients = organisation_member_emails(notice.enterprise.organisation_id)
@@ -223,8 +225,10 @@ def case_finding_record(*, case: SpotCheckCase, outcome: str, summary: str, corr
         entries = [finding_event(locked, finding, actor=actor)]
         if not pending:
             action = f"整改要求：{corrective_action}" if corrective_action else "无须整改。"
+            # the notice is stored (and committed to in the log) as sent: in Chinese, whatever the page's language
+            outcome_label = in_chinese(finding.get_outcome_display)()
             entries.append(_notify(case=locked, kind=AuditNoticeKind.FINDING, now=now, message=(
-                f"抽查案件 {locked.pk}（作品《{locked.work.title}》）检查结论：{finding.get_outcome_display()}。"
+                f"抽查案件 {locked.pk}（作品《{locked.work.title}》）检查结论：{outcome_label}。"
                 f"{summary} {action}")))
         log_append(events=entries, now=now)
     return finding
