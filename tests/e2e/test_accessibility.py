@@ -3,7 +3,6 @@ page answers without an error, and it fits a 390 px phone. The pages are found b
 data's pages (each kind of page once), not by a list that could go stale."""
 
 import json
-import re
 from collections import deque
 from datetime import datetime
 from urllib.parse import urldefrag, urlsplit
@@ -16,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Error as PlaywrightError
 
 from yingdu.accounts.selectors import user_get_by_username
+from yingdu.testing.crawl import NOT_PAGES, page_kind
 
 from .conftest import AXE_JS, axe_violations, log_in, overflow_culprits
 
@@ -24,15 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # A Tuesday in an ordinary week: the demo's review started ten days before, its calendar years are published.
 DEMO_AT = datetime(2026, 11, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 PEOPLE = [None, "huairou_film", "yanqi_ai", "provider_op", "reviewer", "approver", "finance", "auditor", "admin"]
-# Links that leave the pages: files, the API, signing out, and pages that act on a GET-confirmed token.
-NOT_PAGES = re.compile(r"^/(api|static|media|i18n)/|/logout/|/password/reset/.+/|\.(pdf|xlsx|csv|json|txt|png|jpe?g)$"
-                       r"|/(download|export|file|licence|screenshot|evidence)(/|$)")
 PAGES_PER_PERSON = 60
-
-
-def page_kind(path: str) -> str:
-    """One check per kind of page: /works/12/ and /works/13/ are the same page."""
-    return re.sub(r"/(\d+|[0-9a-f-]{32,36}|HR-[0-9A-Z-]+|\d{4}Q\d)(?=/|$)", "/<id>", path)
 
 
 @pytest.fixture

@@ -29,6 +29,6 @@ class LoginForm(AuthenticationForm):
 class TokenForm(forms.Form):
     token = forms.RegexField(
         label=_("动态验证码"), regex=r"^\s*\d{6}\s*$", max_length=8,
-        error_messages={"invalid": "请输入身份验证器中显示的6位数字。", "required": "请输入动态验证码。"},
+        error_messages={"invalid": _("请输入身份验证器中显示的6位数字。"), "required": _("请输入动态验证码。")},
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )

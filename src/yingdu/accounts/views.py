@@ -9,6 +9,7 @@ from django.contrib.auth.views import LoginView
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -56,7 +57,7 @@ class PortalLoginView(LoginView):
 @require_POST
 def logout_view(request):
     logout(request)
-    messages.info(request, "您已退出登录。")
+    messages.info(request, _("您已退出登录。"))
     return redirect("portal:home")
 
 
@@ -107,7 +108,7 @@ def two_factor_setup(request):
             form.add_error("token", str(error.message))
         else:
             otp_login(request, device)
-            messages.success(request, "双因素认证已启用。")
+            messages.success(request, _("双因素认证已启用。"))
             return redirect(safe_next(request))
     if device is None:
         device = totp_device_start(user=request.user, now=timezone.now())

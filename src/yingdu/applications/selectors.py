@@ -8,6 +8,8 @@ from datetime import date, datetime, timedelta
 from django.db.models import Case, F, Q, QuerySet, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from yingdu.accounts.selectors import user_staff_roles
 from yingdu.errors import NotFound
@@ -209,32 +211,39 @@ class TimelineStep:
     note: str = ""
 
 
+# each workflow action as a step of the applicant's timeline
+TIMELINE_LABELS = {
+    "submit": gettext_lazy("提交申请"), "accept": gettext_lazy("受理（审核时限开始计算）"),
+    "start_review": gettext_lazy("开始审核"), "request_supplement": gettext_lazy("要求补充材料（时限暂停）"),
+    "resubmit": gettext_lazy("提交补充材料（时限恢复）"), "approve": gettext_lazy("批准"),
+    "reject": gettext_lazy("不予支持"), "withdraw": gettext_lazy("撤回"),
+}
+
+
 def application_timeline(application: Application, *, sla: SlaStatus | None) -> list[TimelineStep]:
     """The steps an applicant sees, with dates: created, submitted, accepted, review, supplements, decision."""
-    steps = [TimelineStep("创建草稿", timezone.localdate(application.created_at), True)]
+    steps = [TimelineStep(_("创建草稿"), timezone.localdate(application.created_at), True)]
     for transition in application_history(application):
-        label = {"submit": "提交申请", "accept": "受理（审核时限开始计算）", "start_review": "开始审核",
-                 "request_supplement": "要求补充材料（时限暂停）", "resubmit": "提交补充材料（时限恢复）",
-                 "approve": "批准", "reject": "不予支持", "withdraw": "撤回"}[transition.action]
-        steps.append(TimelineStep(label, transition.on, True, transition.reason))
+        steps.append(TimelineStep(str(TIMELINE_LABELS[transition.action]), transition.on, True, transition.reason))
     if application.status in OPEN_STATUSES:
         if sla is not None:
-            steps.append(TimelineStep("审核截止日（兑现时限）", sla.deadline_on, False, sla_deadline_note(sla)))
+            steps.append(TimelineStep(_("审核截止日（兑现时限）"), sla.deadline_on, False, sla_deadline_note(sla)))
         else:
-            steps.append(TimelineStep("等待受理", None, False))
+            steps.append(TimelineStep(_("等待受理"), None, False))
     return steps
 
 
 def sla_deadline_note(sla: SlaStatus) -> str:
-    """How a review deadline was counted, or what is known of it, in words (Chinese; pages translate)."""
+    """How a review deadline was counted, or what is known of it, in words (in the active language)."""
     if sla.deadline_on is None and sla.deadline_not_before is not None:
-        return (f"截止日在 {sla.missing_year} 年，最早不早于 {sla.deadline_not_before:%Y-%m-%d}；"
-                f"{sla.missing_year} 年的日历发布后即可确定")
+        return _("截止日在 {year} 年，最早不早于 {day}；{year} 年的日历发布后即可确定").format(
+            year=sla.missing_year, day=f"{sla.deadline_not_before:%Y-%m-%d}")
     if sla.deadline_on is None:
-        return f"{sla.missing_year} 年的工作日历尚未发布，暂停天数暂无法计算"
-    note = f"受理后 {sla.sla_working_days} 个工作日，另加暂停的 {sla.paused_working_days} 个工作日"
+        return _("{year} 年的工作日历尚未发布，暂停天数暂无法计算").format(year=sla.missing_year)
+    note = _("受理后 {days} 个工作日，另加暂停的 {paused} 个工作日").format(days=sla.sla_working_days,
+                                                                      paused=sla.paused_working_days)
     if sla.provisional:
-        note += "；预计：所涉年度的官方放假安排尚未发布，按法定节假日推算，发布后重新计算"
+        note += _("；预计：所涉年度的官方放假安排尚未发布，按法定节假日推算，发布后重新计算")
     return note
 
 

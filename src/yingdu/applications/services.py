@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import user_roles
@@ -255,18 +256,19 @@ MSG_SUPPLEMENT_NEED_UNKNOWN = _("“{need}”不是可以要求补充的材料")
 MSG_SUPPLEMENT_ITEM_UNANSWERED = _("请为“{item}”提供所需的文件")
 MSG_SUPPLEMENT_RELEASE_CHOICE = _("请选择要更换截图的上线记录")
 MSG_SUPPLEMENT_RELEASE_REASON = _("按补充材料要求更换上线页面截图")
-RELEASE_NEED_LABEL = _("上线页面截图（替换现有上线记录的截图）")
+# stored in Chinese with the request (as the checklist's labels are) and translated where it is shown
+RELEASE_NEED_LABEL = gettext_noop("上线页面截图（替换现有上线记录的截图）")
 
 
 def supplement_need_choices(application: Application, *, today) -> list[tuple[str, str]]:
     """What a reviewer may ask for item by item: the checklist materials the applicant uploads, and a new release
-    screenshot when the work has a current release; (need, label) pairs."""
+    screenshot when the work has a current release; (need, label) pairs, the labels as stored (Chinese)."""
     from yingdu.works.selectors import work_releases_current
 
     choices = [(f"{NEED_MATERIAL_PREFIX}{item['code']}", item["label"])
                for item in _checklist_for(application, today=today) if item["code"] not in AUTO_MATERIALS]
     if work_releases_current(application.work).exists():
-        choices.append((NEED_RELEASE, str(RELEASE_NEED_LABEL)))
+        choices.append((NEED_RELEASE, RELEASE_NEED_LABEL))
     return choices
 
 

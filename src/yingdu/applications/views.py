@@ -90,7 +90,7 @@ def application_create(request):
     except DomainError as error:
         messages.error(request, str(error.message))
         return redirect("works:detail", work_id=work.pk)
-    messages.success(request, "已创建申请草稿。请查看条件自检，补齐后提交。")
+    messages.success(request, _("已创建申请草稿。请查看条件自检，补齐后提交。"))
     return redirect("applications:detail", application_id=application.pk)
 
 
@@ -103,7 +103,7 @@ def application_topup(request, application_id: int):
     except DomainError as error:
         messages.error(request, str(error.message))
         return redirect("applications:detail", application_id=base.pk)
-    messages.success(request, "已创建出海追加申请草稿。")
+    messages.success(request, _("已创建出海追加申请草稿。"))
     return redirect("applications:detail", application_id=topup.pk)
 
 
@@ -121,7 +121,7 @@ def _amount_preview(application) -> dict | None:
                                                                           version=application.policy_version)
     except DomainError as error:
         return {"amount": "—", "explanation": str(error.message)}
-    return {"amount": Money(amount_fen).format_display(), "explanation": explanation,
+    return {"amount": Money(amount_fen).format_display(), "explanation": explanation, "detail": quote_detail,
             "base": selectors.base_figures(quote_detail)}
 
 
@@ -207,7 +207,7 @@ def application_transition(request, application_id: int, action: str):
     except DomainError as error:
         messages.error(request, str(error.message))
     else:
-        messages.success(request, f"已{TRANSITIONS[action].label}。")
+        messages.success(request, _("已{label}。").format(label=TRANSITIONS[action].label))
     return redirect("applications:detail", application_id=application.pk)
 
 
@@ -229,7 +229,7 @@ def supplement_answer(request, application_id: int):
     except DomainError as error:
         return _detail(request, application, status=400,
                        answer_errors={error.field or "message": str(error.message)})
-    messages.success(request, "已提交补充材料，审核时限恢复计算。")
+    messages.success(request, _("已提交补充材料，审核时限恢复计算。"))
     return redirect("applications:detail", application_id=application.pk)
 
 
@@ -239,7 +239,7 @@ def material_upload(request, application_id: int):
     application = _application_or_404(request, application_id)
     form = MaterialForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "请选择要上传的文件。")
+        messages.error(request, _("请选择要上传的文件。"))
         return redirect("applications:detail", application_id=application.pk)
     try:
         services.application_material_upload(application=application, code=form.cleaned_data["code"],
@@ -248,7 +248,7 @@ def material_upload(request, application_id: int):
     except DomainError as error:
         messages.error(request, str(error.message))
     else:
-        messages.success(request, "材料已上传。")
+        messages.success(request, _("材料已上传。"))
     return redirect("applications:detail", application_id=application.pk)
 
 
@@ -279,7 +279,7 @@ def invoice_declare(request, application_id: int):
                 raise PermissionDenied from None
             form.add_error(error.field if error.field in form.fields else None, str(error.message))
         else:
-            messages.success(request, "发票已申报。")
+            messages.success(request, _("发票已申报。"))
             return redirect("applications:detail", application_id=application.pk)
     return _detail(request, application, invoice_form=form, status=400)
 
@@ -298,7 +298,7 @@ def invoice_withdraw(request, application_id: int, invoice_id: int):
     except DomainError as error:
         messages.error(request, str(error.message))
     else:
-        messages.success(request, "发票已撤回，不再计入补贴基数。")
+        messages.success(request, _("发票已撤回，不再计入补贴基数。"))
     return redirect("applications:detail", application_id=application_id)
 
 

@@ -5,6 +5,7 @@ import base64
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class SpotCheckDraw(models.Model):
@@ -73,11 +74,11 @@ class DrawCommitment(models.Model):
 
 
 class CaseStatus(models.TextChoices):
-    OPEN = "open", "检查中"
-    FRAUD_PENDING = "fraud_pending", "欺诈认定待复核"
-    CLOSED_COMPLIANT = "closed_compliant", "已结案：合规"
-    CLOSED_ISSUES = "closed_issues", "已结案：存在问题（须整改）"
-    CLOSED_FRAUD = "closed_fraud", "已结案：认定欺诈"
+    OPEN = "open", _("检查中")
+    FRAUD_PENDING = "fraud_pending", _("欺诈认定待复核")
+    CLOSED_COMPLIANT = "closed_compliant", _("已结案：合规")
+    CLOSED_ISSUES = "closed_issues", _("已结案：存在问题（须整改）")
+    CLOSED_FRAUD = "closed_fraud", _("已结案：认定欺诈")
 
 
 class SpotCheckCase(models.Model):
@@ -110,9 +111,9 @@ class SpotCheckCase(models.Model):
 
 
 class CheckItemResult(models.TextChoices):
-    PENDING = "pending", "待检查"
-    OK = "ok", "相符"
-    PROBLEM = "problem", "有问题"
+    PENDING = "pending", _("待检查")
+    OK = "ok", _("相符")
+    PROBLEM = "problem", _("有问题")
 
 
 class CaseCheckItem(models.Model):
@@ -186,16 +187,16 @@ class CaseResponse(models.Model):
 
 
 class FindingOutcome(models.TextChoices):
-    COMPLIANT = "compliant", "合规"
-    ISSUES = "issues", "存在问题（须整改）"
-    FRAUD = "fraud", "欺诈"
+    COMPLIANT = "compliant", _("合规")
+    ISSUES = "issues", _("存在问题（须整改）")
+    FRAUD = "fraud", _("欺诈")
 
 
 class FindingStatus(models.TextChoices):
-    FINAL = "final", "已生效"
-    PENDING_CONFIRMATION = "pending_confirmation", "待第二人复核"
-    CONFIRMED = "confirmed", "已复核确认"
-    DECLINED = "declined", "复核未确认"
+    FINAL = "final", _("已生效")
+    PENDING_CONFIRMATION = "pending_confirmation", _("待第二人复核")
+    CONFIRMED = "confirmed", _("已复核确认")
+    DECLINED = "declined", _("复核未确认")
 
 
 class CaseFinding(models.Model):
@@ -227,10 +228,10 @@ class CaseFinding(models.Model):
 
 
 class AuditNoticeKind(models.TextChoices):
-    CASE_OPENED = "case_opened", "作品被抽中接受检查"
-    FINDING = "finding", "检查结论"
-    FRAUD_CONFIRMED = "fraud_confirmed", "认定欺诈：撤销算力券并取消资格"
-    DEADLINE_RECOMPUTED = "deadline_moved", "截止日按官方日历重新计算"
+    CASE_OPENED = "case_opened", _("作品被抽中接受检查")
+    FINDING = "finding", _("检查结论")
+    FRAUD_CONFIRMED = "fraud_confirmed", _("认定欺诈：撤销算力券并取消资格")
+    DEADLINE_RECOMPUTED = "deadline_moved", _("截止日按官方日历重新计算")
 
 
 class AuditNotice(models.Model):

@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import user_roles
@@ -21,14 +22,14 @@ from .events import draw_fields
 from .models import CaseFinding, FindingStatus, SpotCheckCase, SpotCheckDraw
 from .workflow import AUDIT_STAFF_ROLES
 
-MSG_DRAW_NOT_FOUND = "未找到该季度的抽查抽签"
-MSG_CASE_NOT_FOUND = "未找到该抽查案件"
-MSG_QUARTER_NOT_FOUND = "未找到该季度（只列出已结束的季度）"
+MSG_DRAW_NOT_FOUND = _("未找到该季度的抽查抽签")
+MSG_CASE_NOT_FOUND = _("未找到该抽查案件")
+MSG_QUARTER_NOT_FOUND = _("未找到该季度（只列出已结束的季度）")
 # why a quarter cannot be drawn, for the auditor's page (the service refuses the same cases with its own codes)
-MSG_WHY_DRAWN = "本季度已于 {drawn_at} 抽签，每季度只抽一次"
-MSG_WHY_NO_CHECKPOINT = "季度结束时（北京时间 {end}）还没有已签名的检查点，无法确定随机种子，不能抽签"
-MSG_WHY_NO_POLICY = "季度最后一天（{day}）没有生效的政策版本，无法确定抽查比例"
-MSG_WHY_NO_CANDIDATES = "本季度没有发放算力券的作品，没有可抽查的候选，无需抽签"
+MSG_WHY_DRAWN = _("本季度已于 {drawn_at} 抽签，每季度只抽一次")
+MSG_WHY_NO_CHECKPOINT = _("季度结束时（北京时间 {end}）还没有已签名的检查点，无法确定随机种子，不能抽签")
+MSG_WHY_NO_POLICY = _("季度最后一天（{day}）没有生效的政策版本，无法确定抽查比例")
+MSG_WHY_NO_CANDIDATES = _("本季度没有发放算力券的作品，没有可抽查的候选，无需抽签")
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -194,7 +195,7 @@ def quarter_draw_state(quarter: Quarter) -> QuarterDrawState:
     candidates = _labelled(draw_candidates(rule=draw_candidate_rule(policy), start_at=start_at, end_at=end_at))
     refusal = ""
     if not candidates:
-        refusal = MSG_WHY_NO_CANDIDATES
+        refusal = str(MSG_WHY_NO_CANDIDATES)
     elif checkpoint_at(end_at) is None:
         refusal = MSG_WHY_NO_CHECKPOINT.format(end=end_at.strftime("%Y-%m-%d %H:%M"))
     return QuarterDrawState(quarter=quarter, ends_at=end_at, candidates=candidates, draw=None, refusal=refusal)

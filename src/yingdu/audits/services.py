@@ -18,6 +18,7 @@ from yingdu.enterprises.services import enterprise_disqualify
 from yingdu.enterprises.workflow import TRANSITIONS as ENTERPRISE_TRANSITIONS
 from yingdu.errors import Conflict, DomainError, Forbidden
 from yingdu.files import store_upload
+from yingdu.i18n import in_chinese
 from yingdu.inbox.services import entry_ref, notifications_mail
 from yingdu.policy.selectors import work_calendar
 from yingdu.rules.money import Money
@@ -97,6 +98,7 @@ def _lock_case(case: SpotCheckCase, action: str, *, staff=None, now: datetime | 
     return locked
 
 
+@in_chinese
 def _send_notice_email(notice_id: int) -> None:
     notice = AuditNotice.objects.select_related("enterprise__organisation").get(pk=notice_id)
     if notifications_mail(ref=entry_ref("audits.notice", notice_id),
@@ -160,7 +162,7 @@ def case_evidence_upload(*, case: SpotCheckCase, upload, check_code: str = "", a
 def case_note_add(*, case: SpotCheckCase, text: str, actor, now: datetime) -> CaseNote:
     """A staff note on the case."""
     _require_staff(actor)
-    text = _require_text(text, field="text", label="备注")
+    text = _require_text(text, field="text", label=_("备注"))
     with transaction.atomic():
         locked = _lock_case(case, "note", staff=actor, now=now)
         note = CaseNote.objects.create(case=locked, text=text, author=actor, at=now)
@@ -172,7 +174,7 @@ def case_response_file(*, case: SpotCheckCase, text: str, evidence: list, actor,
     """The enterprise's written response with evidence, until the end of the policy's objection window."""
     if actor is None or not selectors.case_is_member(actor, case):
         raise Forbidden(MSG_NOT_MEMBER, code="not_enterprise_member")
-    text = _require_text(text, field="text", label="书面说明")
+    text = _require_text(text, field="text", label=_("书面说明"))
     today = timezone.localdate(now)
     # a provisional deadline is never held against the enterprise (DESIGN §5)
     if not case.response_deadline_provisional and today > case.response_deadline_on:
@@ -198,7 +200,7 @@ def case_finding_record(*, case: SpotCheckCase, outcome: str, summary: str, corr
     _require_staff(actor)
     if outcome not in FindingOutcome.values:
         raise DomainError(MSG_OUTCOME_INVALID, code="finding_outcome_invalid", field="outcome")
-    summary = _require_text(summary, field="summary", label="检查结论说明")
+    summary = _require_text(summary, field="summary", label=_("检查结论说明"))
     corrective_action = (corrective_action or "").strip()[:10000]
     if outcome == FindingOutcome.ISSUES and not corrective_action:
         raise DomainError(MSG_CORRECTIVE_REQUIRED, code="corrective_action_required", field="corrective_action")
@@ -216,8 +218,10 @@ def case_finding_record(*, case: SpotCheckCase, outcome: str, summary: str, corr
         entries = [finding_event(locked, finding, actor=actor)]
         if not pending:
             action = f"整改要求：{corrective_action}" if corrective_action else "无须整改。"
+            # the notice is stored (and committed to in the log) as sent: in Chinese, whatever the page's language
+            outcome_label = in_chinese(finding.get_outcome_display)()
             entries.append(_notify(case=locked, kind=AuditNoticeKind.FINDING, now=now, message=(
-                f"抽查案件 {locked.pk}（作品《{locked.work.title}》）检查结论：{finding.get_outcome_display()}。"
+                f"抽查案件 {locked.pk}（作品《{locked.work.title}》）检查结论：{outcome_label}。"
                 f"{summary} {action}")))
         log_append(events=entries, now=now)
     return finding
@@ -241,7 +245,7 @@ def case_fraud_confirm(*, finding: CaseFinding, reason: str, actor, now: datetim
     (voucher_revoke, source fraud_case:<case id>: balance voided, redeemed value claimed back) and the enterprise is
     disqualified from today with the finding as reason; the enterprise is told. All or nothing."""
     _require_staff(actor)
-    reason = _require_text(reason, field="reason", label="复核意见")
+    reason = _require_text(reason, field="reason", label=_("复核意见"))
     with transaction.atomic():
         locked = _lock_pending_finding(finding)
         if locked.recorded_by_id == actor.pk:
@@ -286,7 +290,7 @@ def case_fraud_confirm(*, finding: CaseFinding, reason: str, actor, now: datetim
 def case_fraud_decline(*, finding: CaseFinding, reason: str, actor, now: datetime) -> CaseFinding:
     """The second staff member does not confirm the fraud finding: it lapses and the case is open again."""
     _require_staff(actor)
-    reason = _require_text(reason, field="reason", label="复核意见")
+    reason = _require_text(reason, field="reason", label=_("复核意见"))
     with transaction.atomic():
         locked = _lock_pending_finding(finding)
         case = _lock_case(locked.case, "review_fraud", staff=actor, now=now)

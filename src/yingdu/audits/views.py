@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yingdu.accounts.models import Role
@@ -98,7 +99,7 @@ def _post(request, case, *, name: str, form, act, done: str):
 @require_POST
 def case_check(request, case_id: int):
     case = _case_or_404(request, case_id)
-    return _post(request, case, name="check", form=CheckForm(request.POST), done="检查项已更新。", act=lambda d: (
+    return _post(request, case, name="check", form=CheckForm(request.POST), done=_("检查项已更新。"), act=lambda d: (
         services.case_check_update(case=case, code=d["code"], result=d["result"], note=d["note"],
                                    actor=request.user, now=timezone.now())))
 
@@ -107,7 +108,7 @@ def case_check(request, case_id: int):
 @require_POST
 def case_note(request, case_id: int):
     case = _case_or_404(request, case_id)
-    return _post(request, case, name="note", form=NoteForm(request.POST), done="备注已添加。", act=lambda d: (
+    return _post(request, case, name="note", form=NoteForm(request.POST), done=_("备注已添加。"), act=lambda d: (
         services.case_note_add(case=case, text=d["text"], actor=request.user, now=timezone.now())))
 
 
@@ -115,7 +116,7 @@ def case_note(request, case_id: int):
 @require_POST
 def case_evidence(request, case_id: int):
     case = _case_or_404(request, case_id)
-    return _post(request, case, name="evidence", form=EvidenceForm(request.POST, request.FILES), done="材料已上传。",
+    return _post(request, case, name="evidence", form=EvidenceForm(request.POST, request.FILES), done=_("材料已上传。"),
                  act=lambda d: services.case_evidence_upload(case=case, upload=d["upload"], check_code=d["check_code"],
                                                             actor=request.user, now=timezone.now()))
 
@@ -124,7 +125,7 @@ def case_evidence(request, case_id: int):
 @require_POST
 def case_finding(request, case_id: int):
     case = _case_or_404(request, case_id)
-    return _post(request, case, name="finding", form=FindingForm(request.POST), done="检查结论已记录。",
+    return _post(request, case, name="finding", form=FindingForm(request.POST), done=_("检查结论已记录。"),
                  act=lambda d: services.case_finding_record(
                      case=case, outcome=d["outcome"], summary=d["summary"], corrective_action=d["corrective_action"],
                      actor=request.user, now=timezone.now()))
@@ -142,7 +143,7 @@ def finding_review(request, case_id: int):
         review = services.case_fraud_confirm if data["decision"] == "confirm" else services.case_fraud_decline
         review(finding=pending, reason=data["reason"], actor=request.user, now=timezone.now())
 
-    return _post(request, case, name="review", form=ReviewForm(request.POST), done="复核结果已记录。", act=act)
+    return _post(request, case, name="review", form=ReviewForm(request.POST), done=_("复核结果已记录。"), act=act)
 
 
 @role_required(Role.ENTERPRISE_MEMBER)
@@ -150,7 +151,7 @@ def finding_review(request, case_id: int):
 def case_response(request, case_id: int):
     case = _case_or_404(request, case_id)
     return _post(request, case, name="response", form=ResponseForm(request.POST, request.FILES),
-                 done="书面说明已提交。", act=lambda d: services.case_response_file(
+                 done=_("书面说明已提交。"), act=lambda d: services.case_response_file(
                      case=case, text=d["text"], evidence=d["evidence"], actor=request.user, now=timezone.now()))
 
 
@@ -214,7 +215,7 @@ def draw_confirm(request, quarter: str):
         except DomainError as error:
             messages.error(request, str(error.message))
         else:
-            messages.success(request, f"{state.code} 已抽签，抽中作品的检查案件已开启。")
+            messages.success(request, _("{code} 已抽签，抽中作品的检查案件已开启。").format(code=state.code))
         return redirect("audits:draw_detail", quarter=state.code)
     if not state.drawable:
         return redirect("audits:draw_detail", quarter=state.code)

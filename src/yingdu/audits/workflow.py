@@ -1,5 +1,7 @@
 """Who acts on spot checks, the case transitions, the checklist, and the case due period."""
 
+from django.utils.translation import gettext_noop
+
 from yingdu.accounts.models import Role
 
 from .models import CaseStatus, FindingOutcome
@@ -7,12 +9,12 @@ from .models import CaseStatus, FindingOutcome
 # staff who run draws, work cases, record findings and confirm a fraud finding (a different person)
 AUDIT_STAFF_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
 
-# the checklist of every case (code, label)
+# the checklist of every case (code, label): the labels are stored in Chinese and translated where they are shown
 CHECKLIST = (
-    ("usage_vs_provider_logs", "用量记录与服务商作业日志核对"),
-    ("release_evidence", "上线证明（平台、备案号或发行许可证号、截图）"),
-    ("overseas_evidence", "出海证明（发行协议、海外上线证明）"),
-    ("invoices", "算力服务发票与付款凭证"),
+    ("usage_vs_provider_logs", gettext_noop("用量记录与服务商作业日志核对")),
+    ("release_evidence", gettext_noop("上线证明（平台、备案号或发行许可证号、截图）")),
+    ("overseas_evidence", gettext_noop("出海证明（发行协议、海外上线证明）")),
+    ("invoices", gettext_noop("算力服务发票与付款凭证")),
 )
 
 # working days (official calendar) from the case's opening to its due date; no policy term exists for it yet

@@ -63,7 +63,7 @@ def proposal_confirm(request, proposal_id: int):
     except DomainError as error:
         messages.error(request, str(error.message))
     else:
-        messages.success(request, f"已确认并执行：{FOUR_EYES[Step(proposal.step)].label}。")
+        messages.success(request, _("已确认并执行：{label}。").format(label=FOUR_EYES[Step(proposal.step)].label))
     return redirect("duties:index")
 
 
@@ -78,8 +78,8 @@ def proposal_refuse(request, proposal_id: int):
     except DomainError as error:
         messages.error(request, str(error.message))
     else:
-        done = "已撤回" if decided.status == ProposalStatus.WITHDRAWN else "已驳回"
-        messages.success(request, f"{done}：{FOUR_EYES[Step(proposal.step)].label}。")
+        done = _("已撤回") if decided.status == ProposalStatus.WITHDRAWN else _("已驳回")
+        messages.success(request, _("{done}：{label}。").format(done=done, label=FOUR_EYES[Step(proposal.step)].label))
     return redirect("duties:index")
 
 
@@ -96,6 +96,6 @@ def recusal_new(request):
         except DomainError as error:
             form.add_error("case_id" if error.code == "case_not_found" else "reason", str(error.message))
         else:
-            messages.success(request, "已声明回避，您将不能办理该事项。")
+            messages.success(request, _("已声明回避，您将不能办理该事项。"))
             return redirect("duties:index")
     return render(request, "duties/recusal_new.html", {"form": form}, status=400 if form.errors else 200)

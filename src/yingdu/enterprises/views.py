@@ -3,6 +3,7 @@ from django.contrib.auth import login
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yingdu.accounts.models import STAFF_ROLES, Role
@@ -63,7 +64,7 @@ def register(request):
         except DomainError as error:
             _attach_error(form, error)
         else:
-            messages.success(request, "企业登记已提交，等待区文促中心核验。")
+            messages.success(request, _("企业登记已提交，等待区文促中心核验。"))
             return redirect("enterprises:detail", enterprise_id=enterprise.pk)
     return render(request, "enterprises/register.html", {"form": form, "pending": pending})
 
@@ -123,7 +124,7 @@ def transition(request, enterprise_id: int, action: str):
         raise Http404
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "请检查输入：" + "；".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, _("请检查输入：") + _("；").join(e for errs in form.errors.values() for e in errs))
         return redirect("enterprises:detail", enterprise_id=enterprise.pk)
     data = form.cleaned_data
     try:
@@ -136,5 +137,5 @@ def transition(request, enterprise_id: int, action: str):
     except DomainError as error:
         messages.error(request, str(error.message))
     else:
-        messages.success(request, f"已{TRANSITIONS[action].label}。")
+        messages.success(request, _("已{label}。").format(label=TRANSITIONS[action].label))
     return redirect("enterprises:detail", enterprise_id=enterprise.pk)

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yingdu.accounts.models import STAFF_ROLES, Role
@@ -114,13 +115,13 @@ def quarantine_attach(request, record_pk: int):
     # Any work may be chosen here; the service refuses one of another enterprise with its own message.
     form = AttachForm(request.POST, works=works_visible_to(request.user))
     if not form.is_valid():
-        messages.error(request, "请选择作品并填写归属理由。")
+        messages.error(request, _("请选择作品并填写归属理由。"))
         return redirect("metering:quarantine")
     work = works_visible_to(request.user).get(pk=form.cleaned_data["work"])
     try:
         services.usage_record_attach(record=record, work=work, actor=request.user,
                                      reason=form.cleaned_data["reason"], now=timezone.now())
-        messages.success(request, f"记录 {record.record_id} 已归属到作品《{work.title}》。")
+        messages.success(request, _("记录 {record_id} 已归属到作品《{title}》。").format(record_id=record.record_id, title=work.title))
     except DomainError as error:
         messages.error(request, str(error.message))
     return redirect("metering:quarantine")

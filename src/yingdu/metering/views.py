@@ -89,7 +89,7 @@ def api_key_create(request):
     provider = _provider_or_403(request)
     form = ApiKeyForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "请填写用途说明。")
+        messages.error(request, _("请填写用途说明。"))
         return redirect("metering:provider")
     key, secret = services.api_key_create(provider=provider, label=form.cleaned_data["label"], actor=request.user,
                                           now=timezone.now())
@@ -128,11 +128,11 @@ def signing_key_add(request):
             services.signing_key_add(provider=provider, public_key_base64=data["public_key"], label=data["label"],
                                      valid_from=data["valid_from"], valid_until=data["valid_until"],
                                      actor=request.user, now=timezone.now())
-            messages.success(request, "签名公钥已登记。")
+            messages.success(request, _("签名公钥已登记。"))
         except DomainError as error:
             _form_error(request, error)
     else:
-        messages.error(request, "请检查签名公钥表单：" + "；".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, _("请检查签名公钥表单：") + _("；").join(e for errs in form.errors.values() for e in errs))
     return redirect("metering:provider")
 
 
@@ -153,11 +153,11 @@ def price_add(request):
         data = form.cleaned_data
         try:
             services.catalogue_price_add(provider=provider, actor=request.user, now=timezone.now(), **data)
-            messages.success(request, f"SKU {data['sku']} 的新价格已登记。")
+            messages.success(request, _("SKU {sku} 的新价格已登记。").format(sku=data['sku']))
         except DomainError as error:
             _form_error(request, error)
     else:
-        messages.error(request, "请检查价格表单：" + "；".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, _("请检查价格表单：") + _("；").join(e for errs in form.errors.values() for e in errs))
     return redirect("metering:provider")
 
 
@@ -172,13 +172,13 @@ def csv_upload(request):
     provider = _provider_or_403(request)
     form = CsvUploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "请选择 CSV 文件并填写签名密钥 ID。")
+        messages.error(request, _("请选择 CSV 文件并填写签名密钥 ID。"))
         return redirect("metering:provider")
     try:
         text = form.cleaned_data["file"].read().decode("utf-8-sig")
         rows = list(csv.DictReader(io.StringIO(text)))
     except (UnicodeDecodeError, csv.Error):
-        messages.error(request, "CSV 文件无法读取：请使用 UTF-8 编码、逗号分隔、首行为列名。")
+        messages.error(request, _("CSV 文件无法读取：请使用 UTF-8 编码、逗号分隔、首行为列名。"))
         return redirect("metering:provider")
     records = [{column: value for column, value in row.items() if column in CSV_COLUMNS and value not in ("", None)}
                for row in rows]

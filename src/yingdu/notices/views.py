@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yingdu.accounts.models import STAFF_ROLES, Role
@@ -60,7 +61,7 @@ def notice_issue(request):
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, str(error.message))
         else:
-            messages.success(request, f"数据告知书（编号 {notice.pk}）已出具。")
+            messages.success(request, _("数据告知书（编号 {number}）已出具。").format(number=notice.pk))
             return redirect("notices:detail", notice_id=notice.pk)
     return render(request, "notices/issue.html", {"form": form})
 
@@ -83,7 +84,7 @@ def notice_supplement(request, work_id: int):
         messages.info(request, str(services.MSG_NOTHING_TO_SUPPLEMENT))
         return redirect(back)
     if isinstance(result, DataNotice):
-        messages.success(request, f"补充告知书（编号 {result.pk}）已出具，企业可在其异议期内提出异议。")
+        messages.success(request, _("补充告知书（编号 {number}）已出具，企业可在其异议期内提出异议。").format(number=result.pk))
         return redirect("notices:detail", notice_id=result.pk)
     messages.info(request, str(result.reason))
     return redirect(back)
@@ -150,7 +151,7 @@ def objection_file(request, notice_id: int):
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, str(error.message))
         else:
-            messages.success(request, "异议已提交，审核员处理后将通知您。")
+            messages.success(request, _("异议已提交，审核员处理后将通知您。"))
             return redirect("notices:detail", notice_id=notice.pk)
     return _detail(request, notice, objection_form=form, status=400)
 
@@ -182,7 +183,7 @@ def objection_decide(request, objection_id: int):
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, str(error.message))
         else:
-            messages.success(request, f"异议已处理：{decided.get_status_display()}。")
+            messages.success(request, _("异议已处理：{status}。").format(status=decided.get_status_display()))
             return redirect("notices:detail", notice_id=objection.notice_id)
     return _detail(request, objection.notice, decision_form=form, status=400)
 

@@ -13,6 +13,7 @@ from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import staff_emails_with_role, user_roles
@@ -103,14 +104,14 @@ DEFAULT_VERSION_TERMS = {
     # not in the measures: 公示 of approved awards is off unless a version sets its period (docs/decisions.md)
     "publicity_working_days": None,
     "materials_checklist": [
-        {"code": "business_licence", "label": "营业执照（企业注册时上传，已核验怀柔区注册地）"},
-        {"code": "release_record", "label": "作品上线信息：平台、链接、上线日期、上线备案号或发行许可证号"},
-        {"code": "release_screenshot", "label": "作品上线页面截图"},
-        {"code": "compute_statement", "label": "平台核定的算力用量与费用清单（依据服务商上报的用量记录生成）"},
-        {"code": "production_description", "label": "作品制作说明：AI 技术使用情况、制作周期、集数与单集时长"},
-        {"code": "authenticity_commitment", "label": "申报材料真实性承诺书"},
-        {"code": "overseas_agreement", "label": "出海发行协议（申请出海支持时提供）"},
-        {"code": "overseas_listing", "label": "海外平台上线证明（申请出海支持时提供）"},
+        {"code": "business_licence", "label": gettext_noop("营业执照（企业注册时上传，已核验怀柔区注册地）")},
+        {"code": "release_record", "label": gettext_noop("作品上线信息：平台、链接、上线日期、上线备案号或发行许可证号")},
+        {"code": "release_screenshot", "label": gettext_noop("作品上线页面截图")},
+        {"code": "compute_statement", "label": gettext_noop("平台核定的算力用量与费用清单（依据服务商上报的用量记录生成）")},
+        {"code": "production_description", "label": gettext_noop("作品制作说明：AI 技术使用情况、制作周期、集数与单集时长")},
+        {"code": "authenticity_commitment", "label": gettext_noop("申报材料真实性承诺书")},
+        {"code": "overseas_agreement", "label": gettext_noop("出海发行协议（申请出海支持时提供）")},
+        {"code": "overseas_listing", "label": gettext_noop("海外平台上线证明（申请出海支持时提供）")},
     ],
 }
 

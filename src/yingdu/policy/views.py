@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yingdu.accounts.models import Role
@@ -135,7 +136,7 @@ def version_edit(request, version_id: str):
             attach_error(categories if error.field == "eligible_service_categories" else form, error,
                          field_map=FORM_FIELD_OF_TERM)
         else:
-            messages.success(request, "草稿已保存。")
+            messages.success(request, _("草稿已保存。"))
             return redirect("policy:version_detail", version_id=version.version_id)
     return render(request, "policy/version_edit.html", {"version": version, "form": form, "categories": categories})
 
@@ -154,7 +155,7 @@ def version_publish(request, version_id: str):
                 return _refused_published(request, version, error)
             attach_error(form, error)
         else:
-            messages.success(request, f"政策版本 {version.version_id} 已发布。")
+            messages.success(request, _("政策版本 {version_id} 已发布。").format(version_id=version.version_id))
             return redirect("policy:version_detail", version_id=version.version_id)
     return _version_page(request, version, publish_form=form, status=400)
 
@@ -188,7 +189,7 @@ def draft_create(request):
         except DomainError as error:
             attach_error(form, error)
         else:
-            messages.success(request, "已复制现行版本为新草稿，请修改后发布。")
+            messages.success(request, _("已复制现行版本为新草稿，请修改后发布。"))
             return redirect("policy:version_edit", version_id=version.version_id)
     return _manage_page(request, form, status=400)
 
@@ -248,7 +249,7 @@ def calendar_import(request):
 def calendar_publish(request):
     form = CalendarPublishForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "发布请求不完整，请重新上传文件。")
+        messages.error(request, _("发布请求不完整，请重新上传文件。"))
         return redirect("policy:calendar_import")
     data = form.cleaned_data
     try:
@@ -260,10 +261,14 @@ def calendar_publish(request):
     except DomainError as error:
         messages.error(request, str(error.message))
         return redirect("policy:calendar_import")
-    messages.success(request, f"已发布 {year_version.year} 年第 {year_version.version} 版日程。")
+    messages.success(request, _("已发布 {year} 年第 {version} 版日程。").format(year=year_version.year,
+                                                                       version=year_version.version))
     for result in getattr(year_version, "recomputed", []):
-        moved = "；".join(f"{m.what}：{m.previous_on or '未知'} → {m.deadline_on or '未知'}" for m in result.moves)
-        messages.info(request, f"已按新日历重新计算未结截止日：{len(result.moves)} 项变化"
-                               f"{'（' + moved + '）' if moved else ''}；自动出具待出具告知书 {result.notices_issued} 份。"
-                               "已通知受影响的企业和审核人员。")
+        unknown = _("未知")
+        moved = _("；").join(f"{m.what}: {m.previous_on or unknown} → {m.deadline_on or unknown}"
+                            for m in result.moves)
+        messages.info(request, _("已按新日历重新计算未结截止日：{count} 项变化{moved}；自动出具待出具告知书 {notices} 份。"
+                                 "已通知受影响的企业和审核人员。").format(
+                                     count=len(result.moves), moved=f" ({moved})" if moved else "",
+                                     notices=result.notices_issued))
     return redirect("policy:calendar_year", year=year_version.year)

@@ -170,7 +170,7 @@ def redemption_confirm(request, redemption_id: int):
     except DomainError as error:
         messages.error(request, str(error.message))
     else:
-        messages.success(request, f"已确认核销：{redemption.provider.name} 订单 {redemption.order_ref}。")
+        messages.success(request, _("已确认核销：{provider} 订单 {order_ref}。").format(provider=redemption.provider.name, order_ref=redemption.order_ref))
     return redirect("vouchers:wallet")
 
 
@@ -180,7 +180,7 @@ def redemption_reject(request, redemption_id: int):
     redemption = _member_redemption(request, redemption_id)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "请填写拒绝理由。")
+        messages.error(request, _("请填写拒绝理由。"))
         return redirect("vouchers:wallet")
     try:
         redemptions.redemption_reject(redemption=redemption, reason=form.cleaned_data["reason"], actor=request.user,
@@ -188,7 +188,7 @@ def redemption_reject(request, redemption_id: int):
     except DomainError as error:
         messages.error(request, str(error.message))
     else:
-        messages.success(request, f"已拒绝核销：订单 {redemption.order_ref}。")
+        messages.success(request, _("已拒绝核销：订单 {order_ref}。").format(order_ref=redemption.order_ref))
     return redirect("vouchers:wallet")
 
 
@@ -217,11 +217,11 @@ def provider_page(request):
             _form_error(form, error)
         else:
             if result.created and result.redemption.status == RedemptionStatus.CONFIRMED:
-                messages.success(request, f"核销已生效（企业已凭核销码事先确认）：订单 {result.redemption.order_ref}。")
+                messages.success(request, _("核销已生效（企业已凭核销码事先确认）：订单 {order_ref}。").format(order_ref=result.redemption.order_ref))
             elif result.created:
-                messages.success(request, f"核销已提交，等待企业确认：订单 {result.redemption.order_ref}。")
+                messages.success(request, _("核销已提交，等待企业确认：订单 {order_ref}。").format(order_ref=result.redemption.order_ref))
             else:
-                messages.info(request, f"订单 {result.redemption.order_ref} 已提交过，未重复提交。")
+                messages.info(request, _("订单 {order_ref} 已提交过，未重复提交。").format(order_ref=result.redemption.order_ref))
             return redirect("vouchers:provider")
     return render(request, "vouchers/provider.html", {
         "provider": provider, "form": form,
@@ -278,9 +278,9 @@ def finance_revoke(request, number: str):
         except DomainError as error:
             _form_error(form, error)
         else:
-            messages.success(request, f"算力券 {voucher.number} 已撤销：作废余额 "
-                                      f"{Money(revocation.voided_fen).format_display()} 元，形成追回债权 "
-                                      f"{Money(revocation.claimed_fen).format_display()} 元。")
+            messages.success(request, _("算力券 {number} 已撤销：作废余额 {voided} 元，形成追回债权 {claimed} 元。").format(
+                number=voucher.number, voided=Money(revocation.voided_fen).format_display(),
+                claimed=Money(revocation.claimed_fen).format_display()))
             return redirect("vouchers:detail", number=voucher.number)
     [view] = selectors.voucher_views([voucher])
     return render(request, "vouchers/revoke.html", {"voucher": voucher, "view": view, "form": form},
@@ -299,7 +299,7 @@ def finance_settlements(request):
         except DomainError as error:
             _form_error(form, error)
         else:
-            messages.success(request, f"已生成结算单 {statement.number}。")
+            messages.success(request, _("已生成结算单 {number}。").format(number=statement.number))
             return redirect("vouchers:statement", statement_id=statement.pk)
     listing = keyset_list(request, StatementFilter(request.GET, queryset=selectors.statements_visible_to(request.user)),
                           key="id")
@@ -331,7 +331,7 @@ def finance_statement(request, statement_id: int):
         except DomainError as error:
             _form_error(form, error)
         else:
-            messages.success(request, f"结算单 {statement.number} 已标记为已付款。")
+            messages.success(request, _("结算单 {number} 已标记为已付款。").format(number=statement.number))
             return redirect("vouchers:statement", statement_id=statement.pk)
     return render(request, "vouchers/statement.html", {
         "statement": statement, "lines": selectors.statement_lines(statement), "form": form,
@@ -370,5 +370,5 @@ def finance_repayment(request, claim_id: int):
     except DomainError as error:
         messages.error(request, str(error.message))
     else:
-        messages.success(request, f"已登记还款 {data['reference']}。")
+        messages.success(request, _("已登记还款 {reference}。").format(reference=data['reference']))
     return redirect("vouchers:claims")

@@ -19,7 +19,7 @@ class WorkFactsFields(forms.Form):
     ai_techniques = forms.MultipleChoiceField(label=_("使用的AI技术"), choices=AiTechnique.choices,
                                               widget=forms.CheckboxSelectMultiple)
     overseas_titles = forms.CharField(label=_("海外片名"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                                      help_text=_("每行一个，如 Lost in the Stars"))
+                                      help_text=_("每行一个：作品在海外平台上线时使用的片名"))
 
     def facts(self) -> WorkFacts:
         data = self.cleaned_data

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yingdu.accounts.models import STAFF_ROLES, Role
@@ -50,7 +51,7 @@ def work_declare(request):
         except DomainError as error:
             _attach_error(form, error)
         else:
-            messages.success(request, "作品已登记。算力服务商可按项目标签上报用量。")
+            messages.success(request, _("作品已登记。算力服务商可按项目标签上报用量。"))
             return redirect("works:detail", work_id=work.pk)
     return render(request, "works/declare.html", {"form": form, "enterprise": enterprise})
 

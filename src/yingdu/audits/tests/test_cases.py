@@ -194,3 +194,17 @@ def test_a_declined_fraud_finding_reopens_the_case_and_changes_nothing(case, aud
     assert case.status == CaseStatus.OPEN and case.enterprise.state == EnterpriseState.VERIFIED
     assert not Revocation.objects.exists()
     assert LogEntry.objects.filter(event_type="audits.fraud_decline").count() == 1
+
+
+def test_a_finding_recorded_from_an_english_page_is_sent_in_chinese_and_shown_in_english(case, auditor):
+    """The notice is stored (and committed to in the log) as sent, in Chinese; an English page builds its own."""
+    from django.utils import translation
+
+    from yingdu.audits.texts import notice_text
+
+    with translation.override("en"):
+        services.case_finding_record(case=case, outcome="compliant", summary="材料相符", actor=auditor, now=LATER)
+        notice = AuditNotice.objects.get(case=case, kind="finding")
+        assert "检查结论：合规。" in notice.message
+        assert notice_text(notice) == (f'Spot-check case {case.pk} (work "{case.work.title}") has a finding: see '
+                                       '"Finding" on this page.')

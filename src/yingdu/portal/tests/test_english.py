@@ -222,3 +222,37 @@ def test_the_empty_choice_of_a_select_is_in_the_page_language():
         with translation.override(language):
             empty = UsageRecord._meta.get_field("category").formfield().choices[0]
             assert empty[0] == "" and str(empty[1]) == label
+
+
+def _django_msgids(app_path: str) -> list[tuple[str | None, str]]:
+    """(context, msgid) of every singular message of one of Django's catalogues (its English .po file)."""
+    import django
+
+    po = Path(django.__file__).parent / app_path / "locale" / "en" / "LC_MESSAGES" / "django.po"
+    found = []
+    for block in po.read_text(encoding="utf-8").split("\n\n"):
+        if "msgid_plural" in block:
+            continue
+        msgid = re.search(r'^msgid ((?:".*"\n?)+)', block, re.M)
+        context = re.search(r'^msgctxt (".*")', block, re.M)
+        text = "".join(_unquote(part) for part in re.findall(r'".*"', msgid.group(1))) if msgid else ""
+        if text:
+            found.append((_unquote(context.group(1)) if context else None, text))
+    return found
+
+
+# written the same in Chinese: symbols, units and abbreviations (Django's zh-hans catalogue keeps them as they are)
+SAME_IN_CHINESE = {"…", "IPv4", "IPv6", "URL", ":?.!", ":", "%s KB", "%s MB", "%s GB", "%s TB", "%s PB", "p.m.", "a.m.",
+                   "PM", "AM"}
+
+
+@pytest.mark.parametrize("app_path", ["conf", "contrib/auth"])
+def test_every_message_django_shows_reads_in_chinese(app_path):
+    """Django's own messages (form errors, validators, dates) have a Chinese translation: Django's catalogue, or the
+    project's zh_Hans catalogue for what this Django version ships untranslated."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        untranslated = [text for context, text in _django_msgids(app_path) if text not in SAME_IN_CHINESE
+                        and (translation.pgettext(context, text) if context else translation.gettext(text)) == text]
+    assert not untranslated, f"Django messages without Chinese: {untranslated}"

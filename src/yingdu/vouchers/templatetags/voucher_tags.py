@@ -1,6 +1,7 @@
 from django import template
 
 from yingdu.rules.money import Money
+from yingdu.vouchers import texts
 
 register = template.Library()
 
@@ -21,3 +22,15 @@ _STATE_CLASSES = {"active": "state-verified", "expired": "state-pending", "revok
 def state_class(status: str) -> str:
     """The shared badge colour for a voucher or statement status."""
     return _STATE_CLASSES.get(status, "")
+
+
+@register.filter
+def transfer_text(transfer) -> str:
+    """A ledger transfer's reason in the page's language (vouchers.texts)."""
+    return texts.transfer_text(transfer)
+
+
+@register.filter
+def notice_text(notice) -> str:
+    """A wallet notice in the page's language (vouchers.texts)."""
+    return texts.notice_text(notice)
