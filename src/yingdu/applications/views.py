@@ -139,11 +139,12 @@ def _detail(request, application, *, invoice_form: InvoiceForm | None = None, st
     notice_gap = work_notice_gap(application.work) if application.status in OPEN_STATUSES else 0
     can_change = application.status in (ApplicationStatus.DRAFT, ApplicationStatus.SUPPLEMENT_REQUESTED)
     supplements = list(application.supplement_requests.select_related("requested_by").order_by("id"))
+    publicity = selectors.application_publicity_now(application)
     open_supplement = next((s for s in supplements if s.resumed_on is None), None)
     return render(request, "applications/detail.html", {
         "work_notices": work_notices, "notice_gap": notice_gap, "work_id": application.work_id,
         "can_supplement": bool(notice_gap and roles & NOTICE_ISSUE_ROLES),
-        "application": application, "sla": sla, "precheck": check,
+        "application": application, "sla": sla, "precheck": check, "publicity": publicity,
         "timeline": selectors.application_timeline(application, sla=sla),
         "history": [(t, TRANSITIONS[t.action].label) for t in selectors.application_history(application)],
         "supplements": [selectors.supplement_items(s) for s in supplements],

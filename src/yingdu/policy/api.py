@@ -54,6 +54,7 @@ class PolicyVersionOut(Schema):
     conflict_lookback_months: int | None
     spot_check_auto_draw_working_days: int | None
     publicity_working_days: int | None
+    publicity_excluded_from_sla: bool
 
 
 def _version_out(version) -> dict:

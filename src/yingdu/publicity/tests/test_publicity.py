@@ -16,7 +16,7 @@ from yingdu.testing.clients import client_for, verified
 from yingdu.testing.factories import make_enterprise, make_staff, make_user, make_work
 from yingdu.transparency.models import LogEntry
 
-from .support import application_row, beijing, publicity_policy
+from .support import application_row, beijing, proposed_row, publicity_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -32,11 +32,11 @@ def enterprise():
 
 @pytest.fixture
 def award(enterprise):
-    """Approved on Wednesday 30 September 2026, the day before the National Day holiday (1–7 October, with Saturday
-    10 October an adjusted working day), under a version with 5 working days of 公示."""
+    """Proposed (approved in 公示) on Wednesday 30 September 2026, the day before the National Day holiday (1–7
+    October, with Saturday 10 October an adjusted working day), under a version with 5 working days of 公示."""
     version = publicity_policy(working_days=5)
     work = make_work(enterprise, title="星河迷途")
-    return application_row(work, amount_fen=1_950_000, decided_at=beijing(2026, 9, 30, 15), policy_version=version)
+    return proposed_row(work, amount_fen=1_950_000, proposed_at=beijing(2026, 9, 30, 15), policy_version=version)
 
 
 def _api_awards(client=None):
@@ -68,8 +68,8 @@ def test_an_award_under_a_version_without_publicity_is_not_shown(enterprise, awa
 # --- exactly N working days ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("day", "shown"), [
-    ((2026, 9, 29), False),   # before approval
-    ((2026, 9, 30), True),    # approval day
+    ((2026, 9, 29), False),   # before the proposal
+    ((2026, 9, 30), True),    # the day of the proposal
     ((2026, 10, 5), True),    # holiday: not counted
     ((2026, 10, 10), True),   # adjusted working Saturday: day 3
     ((2026, 10, 13), True),   # Tuesday: the 5th working day, last day shown
