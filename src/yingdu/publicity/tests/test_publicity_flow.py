@@ -31,6 +31,7 @@ from yingdu.testing.factories import (
     make_staff,
     make_user,
 )
+from yingdu.transparency.catalogue import CATALOGUE
 from yingdu.transparency.models import LogEntry
 from yingdu.vouchers.models import Voucher
 
@@ -196,6 +197,10 @@ def test_an_upheld_objection_returns_the_case_and_no_voucher_is_issued(world):
     assert publicity_awards(today=date(2026, 10, 12)) == []
     raw = bytes(LogEntry.objects.get(event_type="publicity.objection_decided").entry).decode()
     assert "制作地点" not in raw and "reason_commitment" in raw
+    for entry in LogEntry.objects.filter(event_type__in=["applications.propose", "applications.publicity_return",
+                                                         "publicity.objection_decided"]):
+        declared = CATALOGUE.validate(json.loads(bytes(entry.entry)))
+        assert declared.version == CATALOGUE[entry.event_type].version
     assert db_audit().ok, db_audit().summary()
 
 
