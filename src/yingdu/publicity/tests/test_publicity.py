@@ -207,3 +207,33 @@ def test_the_policy_term_is_off_by_default_and_refuses_zero(db):
         policy_version_create_draft(version_id="draft-zero", title="草稿", actor=SYSTEM, now=beijing(2026, 8, 1),
                                     terms={"publicity_working_days": 0})
     assert refused.value.code == "policy_term_invalid" and refused.value.field == "publicity_working_days"
+
+
+def test_the_sla_term_is_off_by_default_shown_with_the_terms_and_set_by_an_admin(db):
+    from django.utils import translation
+
+    from yingdu.policy.models import PolicyVersion
+    from yingdu.policy.services import policy_version_create_draft
+    from yingdu.policy.terms import TERM_LABELS
+
+    default = PolicyVersion.objects.get(version_id="huairou-2026-04")
+    assert default.publicity_excluded_from_sla is False
+    admin = verified(make_staff(Role.ADMIN))
+    draft = policy_version_create_draft(version_id="draft-sla", title="草稿", actor=admin, now=beijing(2026, 8, 1))
+    client = client_for(admin)
+    answer = client.patch("/api/v1/policy/versions/draft-sla", {"terms": {"publicity_excluded_from_sla": "yes"}},
+                          content_type="application/json")
+    assert answer.status_code == 400 and answer.json()["code"] == "policy_term_invalid"
+    answer = client.patch("/api/v1/policy/versions/draft-sla",
+                          {"terms": {"publicity_working_days": 5, "publicity_excluded_from_sla": True}},
+                          content_type="application/json")
+    assert answer.status_code == 200 and answer.json()["publicity_excluded_from_sla"] is True
+    draft.refresh_from_db()
+    assert draft.publicity_excluded_from_sla is True
+    page = client.get("/policy/versions/draft-sla/").content.decode()
+    assert "公示期是否计入审核时限" in page and "不计入（公示期间审核时限暂停）" in page
+    edit = client.get("/policy/versions/draft-sla/edit/").content.decode()
+    assert 'name="publicity_excluded_from_sla"' in edit and "公示期不计入审核时限" in edit
+    assert Client().get("/api/v1/policy/versions/huairou-2026-04").json()["publicity_excluded_from_sla"] is False
+    with translation.override("en"):
+        assert str(TERM_LABELS["publicity_excluded_from_sla"]) == "Publicity period and the review deadline"
