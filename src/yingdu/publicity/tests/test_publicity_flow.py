@@ -281,3 +281,12 @@ def test_the_page_asks_for_confirmation_and_the_workbench_counts_the_objection(w
                          "decided_on": "2026-10-12"}]
     for text in (public, json.dumps(outcomes, ensure_ascii=False)):
         assert OBJECTION["contact"] not in text and "怀柔区制作" not in text and "制作地点不在" not in text
+
+
+def test_tampering_with_a_decided_objection_is_named(world):
+    from yingdu.testing.tamper import assert_tampering_is_named
+
+    application = propose(world)
+    objection_id = _object(application, beijing(2026, 10, 9, 10))
+    assert _decide(world.decider, objection_id, "dismissed", beijing(2026, 10, 12, 10)).status_code == 200
+    assert_tampering_is_named(PublicityObjection)
