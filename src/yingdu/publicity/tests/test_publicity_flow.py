@@ -290,3 +290,21 @@ def test_tampering_with_a_decided_objection_is_named(world):
     objection_id = _object(application, beijing(2026, 10, 9, 10))
     assert _decide(world.decider, objection_id, "dismissed", beijing(2026, 10, 12, 10)).status_code == 200
     assert_tampering_is_named(PublicityObjection)
+
+
+def test_the_approval_page_says_the_award_goes_to_publicity_and_the_system_steps_cannot_be_posted(world):
+    publicity_policy(working_days=5)
+    application = under_review(draft(world.work, now=PROPOSED_AT), world.reviewer, now=PROPOSED_AT)
+    with time_machine.travel(PROPOSED_AT, tick=False):
+        client = client_for(world.approver)
+        asked = client.post(f"/applications/{application.pk}/approve/", {"reason": "符合条件"})
+        assert asked.status_code == 200 and "作为拟支持项目公示 5 个工作日" in asked.content.decode()
+        for step in ("propose", "publicity_conclude", "publicity_return"):
+            client.post(f"/applications/{application.pk}/{step}/", {"reason": "x", "confirmed": "1"})
+        application.refresh_from_db()
+        assert application.status == ApplicationStatus.UNDER_REVIEW
+        assert client.post(f"/applications/{application.pk}/approve/",
+                           {"reason": "符合条件", "confirmed": "1"}).status_code == 302
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.PUBLICITY
+    assert not Voucher.objects.filter(application_id=application.pk).exists()
