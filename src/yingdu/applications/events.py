@@ -7,7 +7,7 @@ Free text (reasons, supplement messages and responses, uploaded file names) is c
 
 from collections.abc import Iterable
 
-from yingdu.actors import actor_ref
+from yingdu.actors import SYSTEM, actor_ref
 from yingdu.enterprises.models import Enterprise
 from yingdu.transparency.catalogue import (
     Committed,
@@ -71,6 +71,20 @@ _STEPS = {
     ApplicationAction.APPROVE: (
         "An approver approved the application; the amount computed now is fixed (its voucher's entry follows).",
         "{verified_cost_fen, amount_fen, policy_version, approved_amount_fen}"),
+    ApplicationAction.PROPOSE: (
+        "An approver approved the application under a policy version with a 公示 period: a proposed award (拟支持), "
+        "its amount fixed now, shown publicly for the period; no voucher yet.",
+        "{verified_cost_fen, amount_fen, policy_version, approved_amount_fen, publicity_working_days, "
+        "publicity_ends_on: the last day of 公示 (null while its year has no schedule), publicity_excluded_from_sla: "
+        "whether the days of 公示 pause the review clock}"),
+    ApplicationAction.PUBLICITY_CONCLUDE: (
+        "The platform approved the proposed award after the last working day of its 公示, no objection upheld or "
+        "open (its voucher's entry follows).",
+        "{publicity_ends_on, approved_amount_fen}"),
+    ApplicationAction.PUBLICITY_RETURN: (
+        "A reviewer upheld an objection to the proposed award (its publicity.objection_decided entry precedes): the "
+        "award is withdrawn and the application is back under review; the reason is the objection's decision.",
+        "{publicity_objection: the objection id, paused_from: the day of the proposal, paused_to: today}"),
     ApplicationAction.REJECT: (
         "An approver refused support; the place under the annual limit is released.",
         "{} (empty)"),
@@ -79,7 +93,8 @@ _STEPS = {
         "{} (empty)"),
 }
 # steps that compute the amount, and steps that close a supplement request left open
-_REVIEWING = frozenset({ApplicationAction.START_REVIEW, ApplicationAction.RESUBMIT, ApplicationAction.APPROVE})
+_REVIEWING = frozenset({ApplicationAction.START_REVIEW, ApplicationAction.RESUBMIT, ApplicationAction.APPROVE,
+                        ApplicationAction.PROPOSE})
 _CLOSING = frozenset({ApplicationAction.REJECT, ApplicationAction.WITHDRAW})
 
 _TRANSITION_FIELDS = {
@@ -91,7 +106,7 @@ _TRANSITION_FIELDS = {
     "kind": Field(Kind.STR, "regular|overseas_topup"),
     "from_status": Field(Kind.STR, "status before the step"),
     "to_status": Field(Kind.STR, "status after the step"),
-    "actor": Field(Kind.ACTOR, "who took the step"),
+    "actor": Field(Kind.ACTOR, "who took the step (system: the end of 公示)"),
     "on": Field(Kind.DATE, "the Asia/Shanghai date of the step"),
     "reason_commitment": Field(Kind.DIGEST, "commitment to the step's reason (for a supplement request its message, "
                                             "for a resubmission the applicant's response)"),
@@ -275,7 +290,7 @@ def application_transition_event(action: ApplicationAction, application: Applica
         at=event_time(transition.at), application=application.pk, transition=transition.pk,
         enterprise=application.enterprise_id, work=application.work_id, kind=str(application.kind),
         from_status=str(transition.from_status), to_status=str(transition.to_status),
-        actor=actor_ref(transition.actor), on=transition.on.isoformat(), detail=transition.detail,
+        actor=actor_ref(transition.actor or SYSTEM), on=transition.on.isoformat(), detail=transition.detail,
         reason_commitment=_enterprise_commitment(application.enterprise, {"reason": transition.reason}), **extra)
 
 

@@ -11,6 +11,9 @@ class ApplicationStatus(models.TextChoices):
     ACCEPTED = "accepted", _("已受理")
     UNDER_REVIEW = "under_review", _("审核中")
     SUPPLEMENT_REQUESTED = "supplement_requested", _("待补充材料")
+    # approved under a version with a 公示 period: the proposed award (拟支持) is shown publicly; the voucher is
+    # issued when the period ends without an upheld objection
+    PUBLICITY = "publicity", _("公示中")
     APPROVED = "approved", _("已批准")
     REJECTED = "rejected", _("未予支持")
     WITHDRAWN = "withdrawn", _("已撤回")
@@ -24,16 +27,17 @@ class ApplicationKind(models.TextChoices):
 # statuses in which an application holds its place: it blocks another application of the same kind for the work
 HOLDING_STATUSES = (
     ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED, ApplicationStatus.ACCEPTED, ApplicationStatus.UNDER_REVIEW,
-    ApplicationStatus.SUPPLEMENT_REQUESTED, ApplicationStatus.APPROVED,
+    ApplicationStatus.SUPPLEMENT_REQUESTED, ApplicationStatus.PUBLICITY, ApplicationStatus.APPROVED,
 )
 # statuses counted against the annual limit of works (submitted and not rejected or withdrawn)
 COUNTED_STATUSES = (
     ApplicationStatus.SUBMITTED, ApplicationStatus.ACCEPTED, ApplicationStatus.UNDER_REVIEW,
-    ApplicationStatus.SUPPLEMENT_REQUESTED, ApplicationStatus.APPROVED,
+    ApplicationStatus.SUPPLEMENT_REQUESTED, ApplicationStatus.PUBLICITY, ApplicationStatus.APPROVED,
 )
+# not yet decided or not yet issued: the review clock runs (or is paused) until the voucher is issued
 OPEN_STATUSES = (
     ApplicationStatus.SUBMITTED, ApplicationStatus.ACCEPTED, ApplicationStatus.UNDER_REVIEW,
-    ApplicationStatus.SUPPLEMENT_REQUESTED,
+    ApplicationStatus.SUPPLEMENT_REQUESTED, ApplicationStatus.PUBLICITY,
 )
 
 
@@ -119,7 +123,8 @@ class ApplicationTransition(models.Model):
     action = models.CharField(max_length=32)
     from_status = models.CharField(max_length=24, choices=ApplicationStatus.choices, blank=True)
     to_status = models.CharField(max_length=24, choices=ApplicationStatus.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # null: the platform itself (SYSTEM), e.g. the issuance at the end of 公示
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
     on = models.DateField()
     reason = models.TextField(blank=True)

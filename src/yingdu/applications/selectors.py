@@ -18,7 +18,14 @@ from yingdu.rules.money import Money
 from yingdu.rules.workdays import CalendarYearMissing, WorkCalendar
 
 from .models import OPEN_STATUSES, Application, ApplicationInvoice, ApplicationStatus, ApplicationTransition
-from .sla import AT_RISK_WORKING_DAYS, SlaStatus, sla_status
+from .sla import (
+    AT_RISK_WORKING_DAYS,
+    PublicityPeriod,
+    SlaStatus,
+    publicity_last_day,
+    publicity_pause,
+    sla_status,
+)
 from .workflow import REVIEW_ACTIONS, ApplicationAction, transitions_available
 
 
@@ -46,11 +53,14 @@ def applications_of_work(work) -> QuerySet[Application]:
 
 
 def application_sla(application: Application, *, today: date, calendar: WorkCalendar | None = None,
-                    objections: list[tuple[datetime, datetime | None]] | None = None) -> SlaStatus | None:
-    """The review clock of an accepted application as of ``today`` (a decided one: as of its decision day).
+                    objections: list[tuple[datetime, datetime | None]] | None = None,
+                    publicity: list[PublicityPeriod] | None = None) -> SlaStatus | None:
+    """The review clock of an accepted application as of ``today`` (a decided one: as of its decision day, which
+    for an award in 公示 is the day its voucher is issued).
 
-    ``objections`` are the (filed_at, decided_at) of objections to the work's data notices, when the caller has
-    already read them for many applications at once; otherwise they are read here.
+    ``objections`` are the (filed_at, decided_at) of objections to the work's data notices, and ``publicity`` the
+    application's 公示 periods, when the caller has already read them for many applications at once; otherwise they
+    are read here.
     """
     if application.accepted_on is None:
         return None
@@ -63,8 +73,57 @@ def application_sla(application: Application, *, today: date, calendar: WorkCale
     if objections is None:
         objections = objections_by_work([application.work_id])[application.work_id]
     pauses += _objection_pauses(application, objections)
+    calendar = calendar or work_calendar()
+    if publicity is None:
+        publicity = publicity_periods_by_application([application.pk])[application.pk]
+    for period in publicity:
+        pause = publicity_pause(period, today=today, calendar=calendar)
+        if pause is not None:
+            pauses.append(pause)
     return sla_status(accepted_on=application.accepted_on, sla_working_days=application.sla_working_days,
-                      pauses=pauses, today=today, calendar=calendar or work_calendar())
+                      pauses=pauses, today=today, calendar=calendar)
+
+
+@dataclass(frozen=True)
+class PublicityNow:
+    """An award in 公示, for its pages: the day it was proposed, its last day, whether the clock is paused."""
+
+    proposed_on: date
+    ends_on: date | None
+    excluded_from_sla: bool
+
+
+def application_publicity_now(application: Application) -> PublicityNow | None:
+    """The current 公示 of an application whose award is proposed (None otherwise)."""
+    if application.status != ApplicationStatus.PUBLICITY:
+        return None
+    periods = publicity_periods_by_application([application.pk])[application.pk]
+    if not periods:
+        return None
+    period = periods[-1]
+    return PublicityNow(period.proposed_on, publicity_last_day(proposed_on=period.proposed_on,
+                                                               working_days=period.working_days,
+                                                               calendar=work_calendar()),
+                        period.excluded_from_sla)
+
+
+def publicity_periods_by_application(application_ids: Iterable[int]) -> dict[int, list[PublicityPeriod]]:
+    """The 公示 periods of the applications, from their audited proposal and return steps, in one query."""
+    periods: dict[int, list[PublicityPeriod]] = defaultdict(list)
+    steps = (ApplicationTransition.objects.filter(
+        application_id__in=list(application_ids),
+        action__in=[ApplicationAction.PROPOSE, ApplicationAction.PUBLICITY_RETURN])
+        .order_by("application_id", "at", "id").values_list("application_id", "action", "on", "detail"))
+    for application_id, action, on, detail in steps:
+        if action == ApplicationAction.PROPOSE:
+            periods[application_id].append(PublicityPeriod(
+                proposed_on=on, working_days=detail["publicity_working_days"],
+                excluded_from_sla=detail["publicity_excluded_from_sla"]))
+        elif periods[application_id]:
+            last = periods[application_id][-1]
+            periods[application_id][-1] = PublicityPeriod(last.proposed_on, last.working_days,
+                                                          last.excluded_from_sla, returned_on=on)
+    return periods
 
 
 def objections_by_work(work_ids: Iterable[int]) -> dict[int, list[tuple[datetime, datetime | None]]]:
@@ -101,8 +160,11 @@ def applications_with_sla(applications: Iterable[Application], *, today: date) -
     applications = list(applications.prefetch_related("supplement_requests")
                         if isinstance(applications, QuerySet) else applications)
     calendar = work_calendar()
-    objections = objections_by_work({a.work_id for a in applications if a.accepted_on is not None})
-    return [QueueRow(a, application_sla(a, today=today, calendar=calendar, objections=objections[a.work_id]))
+    accepted = [a for a in applications if a.accepted_on is not None]
+    objections = objections_by_work({a.work_id for a in accepted})
+    publicity = publicity_periods_by_application([a.pk for a in accepted])
+    return [QueueRow(a, application_sla(a, today=today, calendar=calendar, objections=objections[a.work_id],
+                                        publicity=publicity[a.pk]))
             for a in applications]
 
 
@@ -217,6 +279,8 @@ TIMELINE_LABELS = {
     "start_review": gettext_lazy("开始审核"), "request_supplement": gettext_lazy("要求补充材料（时限暂停）"),
     "resubmit": gettext_lazy("提交补充材料（时限恢复）"), "approve": gettext_lazy("批准"),
     "reject": gettext_lazy("不予支持"), "withdraw": gettext_lazy("撤回"),
+    "propose": gettext_lazy("拟支持，进入公示"), "publicity_conclude": gettext_lazy("公示期满，发放算力券"),
+    "publicity_return": gettext_lazy("公示异议成立，退回审核"),
 }
 
 
@@ -253,10 +317,13 @@ def application_deadlines_moved(*, before: WorkCalendar, after: WorkCalendar,
     applications = list(Application.objects.filter(status__in=OPEN_STATUSES, accepted_on__isnull=False)
                         .select_related("enterprise", "work").prefetch_related("supplement_requests"))
     objections = objections_by_work({a.work_id for a in applications})
+    publicity = publicity_periods_by_application([a.pk for a in applications])
     moved = []
     for application in applications:
-        old = application_sla(application, today=today, calendar=before, objections=objections[application.work_id])
-        new = application_sla(application, today=today, calendar=after, objections=objections[application.work_id])
+        old = application_sla(application, today=today, calendar=before, objections=objections[application.work_id],
+                              publicity=publicity[application.pk])
+        new = application_sla(application, today=today, calendar=after, objections=objections[application.work_id],
+                              publicity=publicity[application.pk])
         if old.deadline_on != new.deadline_on:
             moved.append((DeadlineMove(what=f"申请 #{application.pk} 审核截止日（{application.work.title}）",
                                        enterprise_id=application.enterprise_id, previous_on=old.deadline_on,

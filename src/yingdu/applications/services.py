@@ -11,7 +11,7 @@ from django.utils.translation import gettext_noop
 
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import user_roles
-from yingdu.actors import SYSTEM
+from yingdu.actors import SYSTEM, is_system
 from yingdu.duties.cases import application_case
 from yingdu.duties.services import require_independent
 from yingdu.enterprises.models import Enterprise
@@ -36,7 +36,8 @@ from .models import (
     ApplicationTransition,
     SupplementRequest,
 )
-from .selectors import application_sla, objections_by_work
+from .selectors import application_sla, objections_by_work, publicity_periods_by_application
+from .sla import publicity_last_day
 from .workflow import REVIEW_ACTIONS, TRANSITIONS, ApplicationAction
 
 logger = logging.getLogger(__name__)
@@ -132,8 +133,11 @@ def _transition(*, application: Application, action: ApplicationAction, actor, n
     step's entry is appended, in the same transaction, for its effects in other apps (their entries follow it).
     """
     transition = TRANSITIONS[action]
-    roles = user_roles(actor)
-    if not (roles & transition.roles):
+    if is_system(actor):
+        # the platform takes only the steps that no role takes (the end of 公示)
+        if transition.roles:
+            raise Forbidden(str(MSG_ROLE_NOT_ALLOWED).format(action=transition.label), code="role_not_allowed")
+    elif not (user_roles(actor) & transition.roles):
         raise Forbidden(str(MSG_ROLE_NOT_ALLOWED).format(action=transition.label), code="role_not_allowed")
     if Role.ENTERPRISE_MEMBER in transition.roles:
         _require_member(actor, application.enterprise)
@@ -155,7 +159,8 @@ def _transition(*, application: Application, action: ApplicationAction, actor, n
         detail = apply(locked) if apply is not None else {}
         closed = _close_open_supplements(locked, actor=actor, now=now) if close_supplements else []
         record = ApplicationTransition.objects.create(
-            application=locked, action=action, from_status=locked.status, to_status=transition.target, actor=actor,
+            application=locked, action=action, from_status=locked.status, to_status=transition.target,
+            actor=None if is_system(actor) else actor,
             at=now, on=timezone.localdate(now), reason=reason, detail=detail,
         )
         locked.status = transition.target
@@ -413,7 +418,14 @@ def _require_told(application: Application) -> None:
 
 
 def application_approve(*, application: Application, actor, now, reason: str = "") -> Application:
-    """Approve (four-eyes: not by anyone who reviewed it); the amount is computed now, fixed and issued as a voucher."""
+    """Approve (four-eyes: not by anyone who reviewed it); the amount is computed now, fixed and issued as a voucher.
+
+    Under a policy version with a 公示 period the approval is a proposed award instead (拟支持, status 公示中): the
+    amount is fixed now, shown publicly for the period, and issued by ``application_publicity_conclude``."""
+    version = application.policy_version
+    publicity_days = version.publicity_working_days if version is not None else None
+    today = timezone.localdate(now)
+
     def apply(locked: Application) -> dict:
         if locked.transitions.filter(actor=actor, action__in=REVIEW_ACTIONS).exists():
             raise Forbidden(MSG_FOUR_EYES, code="four_eyes")
@@ -422,9 +434,16 @@ def application_approve(*, application: Application, actor, now, reason: str = "
         locked.approved_amount_fen = locked.review_amount_fen
         locked.approved_explanation = locked.review_explanation
         locked.approved_detail = locked.review_detail
-        locked.decided_at = now
         locked.decision_reason = (reason or "").strip()
-        return {**review, "approved_amount_fen": locked.approved_amount_fen}
+        detail = {**review, "approved_amount_fen": locked.approved_amount_fen}
+        if not publicity_days:
+            locked.decided_at = now
+            return detail
+        # the voucher waits for the end of 公示; the review clock runs on (or pauses, as the version says)
+        ends_on = publicity_last_day(proposed_on=today, working_days=publicity_days, calendar=work_calendar())
+        return {**detail, "publicity_working_days": publicity_days,
+                "publicity_ends_on": ends_on.isoformat() if ends_on is not None else None,
+                "publicity_excluded_from_sla": version.publicity_excluded_from_sla}
 
     def issue(approved: Application) -> None:
         # in the approval's transaction (approved if and only if issued), after its entry: the cause, then the effect
@@ -432,6 +451,9 @@ def application_approve(*, application: Application, actor, now, reason: str = "
             voucher_issue(enterprise=approved.enterprise, work_id=approved.work_id, application_id=approved.pk,
                           amount_fen=approved.approved_amount_fen, actor=actor, now=now)
 
+    if publicity_days:
+        return _transition(application=application, action=ApplicationAction.PROPOSE, actor=actor, now=now,
+                           reason=reason, apply=apply)
     return _transition(application=application, action=ApplicationAction.APPROVE, actor=actor, now=now, reason=reason,
                        apply=apply, then=issue)
 
@@ -486,9 +508,9 @@ def application_transition_by_action(*, application: Application, action: str, a
     raise DomainError(_("未知操作"), code="unknown_action", status=404)
 
 
-def _sla_cache(application: Application, *, today, calendar=None, objections=None) -> None:
+def _sla_cache(application: Application, *, today, calendar=None, objections=None, publicity=None) -> None:
     """Set the stored review clock (sort and filter columns of the queue) from the audited rows, as of ``today``."""
-    sla = application_sla(application, today=today, calendar=calendar, objections=objections)
+    sla = application_sla(application, today=today, calendar=calendar, objections=objections, publicity=publicity)
     application.sla_deadline_on = sla.deadline_on if sla is not None else None
     application.sla_deadline_not_before = sla.deadline_not_before if sla is not None else None
     application.sla_paused = bool(sla is not None and sla.paused_now)
@@ -504,10 +526,12 @@ def application_sla_refresh(*, applications, today) -> int:
     applications = list(applications)
     calendar = work_calendar()
     objections = objections_by_work({a.work_id for a in applications})
+    publicity = publicity_periods_by_application([a.pk for a in applications])
     changed = []
     for application in applications:
         before = tuple(getattr(application, name) for name in SLA_CACHE_FIELDS)
-        _sla_cache(application, today=today, calendar=calendar, objections=objections[application.work_id])
+        _sla_cache(application, today=today, calendar=calendar, objections=objections[application.work_id],
+                   publicity=publicity[application.pk])
         if tuple(getattr(application, name) for name in SLA_CACHE_FIELDS) != before:
             changed.append(application)
     Application.objects.bulk_update(changed, SLA_CACHE_FIELDS, batch_size=500)

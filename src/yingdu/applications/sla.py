@@ -14,8 +14,11 @@ from yingdu.rules.workdays import CalendarYearMissing, WorkCalendar
 
 __all__ = [
     "AT_RISK_WORKING_DAYS",
+    "PublicityPeriod",
     "SlaStatus",
     "paused_working_days",
+    "publicity_last_day",
+    "publicity_pause",
     "sla_deadline_on",
     "sla_status",
 ]
@@ -34,6 +37,40 @@ def paused_working_days(pauses: Iterable[tuple[date, date]], calendar: WorkCalen
                 days.add(day)
             day += timedelta(days=1)
     return len(days)
+
+
+def publicity_last_day(*, proposed_on: date, working_days: int, calendar: WorkCalendar) -> date | None:
+    """The last day of a 公示: the end of the Nth working day after the day the award was proposed (DESIGN §5: the
+    start day is not counted); None when that falls in a year with no schedule yet."""
+    try:
+        return calendar.add_working_days(start_on=proposed_on, working_days=working_days)
+    except CalendarYearMissing:
+        return None
+
+
+@dataclass(frozen=True)
+class PublicityPeriod:
+    """One 公示 of a proposed award: from the day it was proposed, for ``working_days``; ``returned_on`` the day an
+    upheld objection ended it; ``excluded_from_sla`` whether the version excludes its days from the review clock."""
+
+    proposed_on: date
+    working_days: int
+    excluded_from_sla: bool
+    returned_on: date | None = None
+
+
+def publicity_pause(period: PublicityPeriod, *, today: date, calendar: WorkCalendar) -> tuple[date, date | None] | None:
+    """The clock's pause for a 公示 whose days do not count (None when they do): like a supplement request, from the
+    day the award is proposed to its last day (or the day an objection returned it), both included; open (None)
+    while the 公示 runs, or while its end is in a year with no schedule."""
+    if not period.excluded_from_sla:
+        return None
+    if period.returned_on is not None:
+        return (period.proposed_on, period.returned_on)
+    last_on = publicity_last_day(proposed_on=period.proposed_on, working_days=period.working_days, calendar=calendar)
+    if last_on is not None and last_on < today:
+        return (period.proposed_on, last_on)
+    return (period.proposed_on, None)
 
 
 def sla_deadline_on(*, accepted_on: date, sla_working_days: int, paused_working_days: int,

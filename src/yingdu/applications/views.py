@@ -139,11 +139,12 @@ def _detail(request, application, *, invoice_form: InvoiceForm | None = None, st
     notice_gap = work_notice_gap(application.work) if application.status in OPEN_STATUSES else 0
     can_change = application.status in (ApplicationStatus.DRAFT, ApplicationStatus.SUPPLEMENT_REQUESTED)
     supplements = list(application.supplement_requests.select_related("requested_by").order_by("id"))
+    publicity = selectors.application_publicity_now(application)
     open_supplement = next((s for s in supplements if s.resumed_on is None), None)
     return render(request, "applications/detail.html", {
         "work_notices": work_notices, "notice_gap": notice_gap, "work_id": application.work_id,
         "can_supplement": bool(notice_gap and roles & NOTICE_ISSUE_ROLES),
-        "application": application, "sla": sla, "precheck": check,
+        "application": application, "sla": sla, "precheck": check, "publicity": publicity,
         "timeline": selectors.application_timeline(application, sla=sla),
         "history": [(t, TRANSITIONS[t.action].label) for t in selectors.application_history(application)],
         "supplements": [selectors.supplement_items(s) for s in supplements],
@@ -182,6 +183,10 @@ def _decision_confirmation(application, action: str, form: TransitionForm) -> Co
             facts.append((_("计算说明"), preview["explanation"]))
         consequence = _("批准后，平台即按上述金额向该企业发放算力券并通知企业，此决定记入防篡改日志，不能撤回；"
                         "发现错误只能另行撤销或追回。")
+        days = application.policy_version.publicity_working_days if application.policy_version else None
+        if days:
+            consequence = _("批准后，该项目作为拟支持项目公示 %(days)s 个工作日（企业名称、作品名称、金额），接受公众异议；"
+                            "公示期满且无成立的异议后，平台按上述金额发放算力券。此决定记入防篡改日志。") % {"days": days}
     else:
         consequence = _("不予支持的决定将通知申请企业并记入防篡改日志，不能撤回。")
     if form.cleaned_data.get("reason"):

@@ -19,6 +19,12 @@ class ApplicationAction(StrEnum):
     REQUEST_SUPPLEMENT = "request_supplement"
     RESUBMIT = "resubmit"
     APPROVE = "approve"
+    # the approval under a version with a 公示 period: a proposed award (拟支持), shown publicly for the period
+    PROPOSE = "propose"
+    # the period ended without an upheld objection: the platform approves and issues the voucher
+    PUBLICITY_CONCLUDE = "publicity_conclude"
+    # a reviewer upheld an objection to the proposed award: back to review
+    PUBLICITY_RETURN = "publicity_return"
     REJECT = "reject"
     WITHDRAW = "withdraw"
 
@@ -34,6 +40,9 @@ class Transition:
     target: str
     roles: frozenset[str]
     reason_required: bool
+    # offered as a button of its own; otherwise reached through another step (the approval routes to the proposal
+    # when the version has 公示; the platform concludes; an objection decision returns)
+    offered: bool = True
 
 
 _BEFORE_DECISION = frozenset({S.DRAFT, S.SUBMITTED, S.ACCEPTED, S.UNDER_REVIEW, S.SUPPLEMENT_REQUESTED})
@@ -58,6 +67,15 @@ TRANSITIONS = {
         # four-eyes: an approver who reviewed the application may not approve it
         Transition(A.APPROVE, _("批准"), frozenset({S.UNDER_REVIEW}), S.APPROVED,
                    frozenset({Role.APPROVER}), reason_required=False),
+        # the approval when the application's version has a 公示 period (services.application_approve routes here)
+        Transition(A.PROPOSE, _("拟支持并公示"), frozenset({S.UNDER_REVIEW}), S.PUBLICITY,
+                   frozenset({Role.APPROVER}), reason_required=False, offered=False),
+        # by the platform only (no role): the worker after the last working day of 公示
+        Transition(A.PUBLICITY_CONCLUDE, _("公示期满，兑现算力券"), frozenset({S.PUBLICITY}), S.APPROVED,
+                   frozenset(), reason_required=False, offered=False),
+        # the effect of an upheld 公示 objection (publicity.services.publicity_objection_decide)
+        Transition(A.PUBLICITY_RETURN, _("公示异议成立，退回审核"), frozenset({S.PUBLICITY}), S.UNDER_REVIEW,
+                   frozenset({Role.REVIEWER}), reason_required=True, offered=False),
         Transition(A.REJECT, _("不予支持"), frozenset({S.SUBMITTED, S.ACCEPTED, S.UNDER_REVIEW, S.SUPPLEMENT_REQUESTED}),
                    S.REJECTED, frozenset({Role.APPROVER}), reason_required=True),
         Transition(A.WITHDRAW, _("撤回申请"), _BEFORE_DECISION, S.WITHDRAWN,
@@ -67,8 +85,10 @@ TRANSITIONS = {
 
 # actions that count as reviewing, for the four-eyes rule
 REVIEW_ACTIONS = frozenset({A.ACCEPT, A.START_REVIEW, A.REQUEST_SUPPLEMENT})
+# who may not decide an objection to the proposed award: whoever reviewed or approved the case
+INSIDER_ACTIONS = REVIEW_ACTIONS | {A.PROPOSE, A.APPROVE}
 
 
 def transitions_available(status: str, roles: frozenset[str]) -> list[Transition]:
     """Transitions a user acting in ``roles`` may apply to an application in ``status``."""
-    return [t for t in TRANSITIONS.values() if status in t.sources and t.roles & roles]
+    return [t for t in TRANSITIONS.values() if t.offered and status in t.sources and t.roles & roles]

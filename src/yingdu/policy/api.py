@@ -54,6 +54,7 @@ class PolicyVersionOut(Schema):
     conflict_lookback_months: int | None
     spot_check_auto_draw_working_days: int | None
     publicity_working_days: int | None
+    publicity_excluded_from_sla: bool
 
 
 def _version_out(version) -> dict:
@@ -158,7 +159,8 @@ def policy_draft_create(request, payload: DraftCreateIn):
 
 @router.patch("/versions/{version_id}", response=PolicyVersionOut, auth=django_auth,
               summary="修改草稿（管理员；已发布版本不能修改）")
-@errors(policy_version_not_found=404, policy_version_published=409)
+@errors(policy_version_not_found=404, policy_version_published=409, policy_term_invalid=400, policy_term_unknown=400,
+        field_required=400)
 def policy_draft_update(request, version_id: Token, payload: DraftUpdateIn):
     version = selectors.policy_version_get_for(request.user, version_id)
     changes = dict(payload.terms)

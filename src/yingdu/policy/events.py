@@ -24,7 +24,7 @@ from .models import (
     CalendarYearVersion,
     PolicyVersion,
 )
-from .terms import RATE_FIELDS, TERM_FIELDS, version_terms
+from .terms import RATE_FIELDS, TERM_DEFAULTS, TERM_FIELDS, version_terms
 
 
 def special_days_data(special_days: Iterable[SpecialDay]) -> list[dict]:
@@ -44,7 +44,7 @@ def special_days_sha256(special_days: Iterable[SpecialDay]) -> str:
 
 def _term(name: str, event: dict):
     """A term's column value from the entry's ``terms`` (rates are decimal strings there)."""
-    value = event["terms"].get(name)  # terms added later are absent from earlier entries
+    value = event["terms"].get(name, TERM_DEFAULTS.get(name))  # terms added later are absent from earlier entries
     return Decimal(value) if name in RATE_FIELDS and value is not None else value
 
 

@@ -74,6 +74,9 @@ class DraftForm(forms.Form):
     publicity_working_days = forms.IntegerField(
         label=_("获批公示期（工作日）"), min_value=1, max_value=60, required=False,
         help_text=_("获批项目（企业名称、作品名称、金额）公开公示并接受异议的工作日数；留空表示不公示"))
+    publicity_excluded_from_sla = forms.BooleanField(
+        label=_("公示期不计入审核时限"), required=False,
+        help_text=_("勾选后，公示期间受理至兑现的审核时限暂停（与等待补充材料相同）；不勾选则公示期计入时限"))
 
     @classmethod
     def initial_from(cls, version: PolicyVersion) -> dict:

@@ -61,6 +61,9 @@ class PolicyVersion(models.Model):
     # working days during which an approved award is shown publicly (公示) with an objection channel;
     # null: no 公示 (the default, and versions from before the term existed)
     publicity_working_days = models.PositiveSmallIntegerField("公示期（工作日）", null=True, blank=True)
+    # whether the working days of 公示 pause the review clock (受理至兑现时限) as a supplement request does;
+    # false: the default, and versions from before the term existed
+    publicity_excluded_from_sla = models.BooleanField("公示期不计入审核时限", default=False)
     rounding_rule = models.CharField("舍入规则", max_length=16, choices=RoundingRuleChoice.choices,
                                      default=RoundingRuleChoice.HALF_UP)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

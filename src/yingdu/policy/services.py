@@ -55,7 +55,7 @@ from .models import (
     PolicyVersion,
     ServiceCategory,
 )
-from .terms import FEN_FIELDS, OPTIONAL_FIELDS, RATE_FIELDS, TERM_FIELDS, TERM_LABELS, version_terms
+from .terms import BOOL_FIELDS, FEN_FIELDS, OPTIONAL_FIELDS, RATE_FIELDS, TERM_FIELDS, TERM_LABELS, version_terms
 from .workflow import POLICY_ADMIN_ROLES, TRANSITIONS
 
 logger = logging.getLogger(__name__)
@@ -103,6 +103,8 @@ DEFAULT_VERSION_TERMS = {
     "spot_check_auto_draw_working_days": None,
     # not in the measures: 公示 of approved awards is off unless a version sets its period (docs/decisions.md)
     "publicity_working_days": None,
+    # not in the measures: with 公示 on, its working days count against the review SLA unless a version says not
+    "publicity_excluded_from_sla": False,
     "materials_checklist": [
         {"code": "business_licence", "label": gettext_noop("营业执照（企业注册时上传，已核验怀柔区注册地）")},
         {"code": "release_record", "label": gettext_noop("作品上线信息：平台、链接、上线日期、上线备案号或发行许可证号")},
@@ -145,6 +147,18 @@ def _clean_count(field: str, value, *, minimum: int) -> int:
     return value
 
 
+def _clean_choice(field: str, value):
+    """A term with a fixed set of values: the overseas reading, the rounding rule, a yes/no term."""
+    if field in BOOL_FIELDS:
+        allowed = (True, False)
+    else:
+        allowed = ("A", "B") if field == "overseas_reading" else tuple(rule.value for rule in RoundingRule)
+    if not isinstance(value, bool if field in BOOL_FIELDS else str) or value not in allowed:
+        raise DomainError(str(MSG_CHOICE_INVALID).format(label=_label(field)), code="policy_term_invalid",
+                          field=field)
+    return value if field in BOOL_FIELDS else str(value)
+
+
 def _clean_terms(data: Mapping) -> dict:
     """Check every term and return model-ready values; the first problem raises with the field it concerns."""
     unknown = sorted(set(data) - set(TERM_FIELDS))
@@ -165,12 +179,8 @@ def _clean_terms(data: Mapping) -> dict:
                 raise DomainError(str(MSG_FEN_INVALID).format(label=_label(field)), code="policy_term_invalid",
                                   field=field)
             terms[field] = value
-        elif field in ("overseas_reading", "rounding_rule"):
-            allowed = ("A", "B") if field == "overseas_reading" else tuple(rule.value for rule in RoundingRule)
-            if value not in allowed:
-                raise DomainError(str(MSG_CHOICE_INVALID).format(label=_label(field)), code="policy_term_invalid",
-                                  field=field)
-            terms[field] = str(value)
+        elif field in ("overseas_reading", "rounding_rule", *BOOL_FIELDS):
+            terms[field] = _clean_choice(field, value)
         elif field == "eligible_service_categories":
             if (not isinstance(value, (list, tuple)) or not value
                     or any(category not in ServiceCategory.values for category in value)):

@@ -16,10 +16,13 @@ TERM_FIELDS = (
     "annual_work_limit", "annual_budget_fen", "objection_window_working_days", "sla_working_days",
     "eligible_service_categories", "spot_check_sample_rate", "spot_check_minimum", "voucher_validity_days",
     "materials_checklist", "rounding_rule", "conflict_lookback_months", "spot_check_auto_draw_working_days",
-    "publicity_working_days",
+    "publicity_working_days", "publicity_excluded_from_sla",
 )
 RATE_FIELDS = ("regular_rate", "overseas_uplift", "spot_check_sample_rate")
 FEN_FIELDS = ("regular_cap_fen", "overseas_cap_fen", "annual_budget_fen")
+BOOL_FIELDS = ("publicity_excluded_from_sla",)
+# the value of a term absent from entries written before it existed
+TERM_DEFAULTS = {"publicity_excluded_from_sla": False}
 OPTIONAL_FIELDS = ("annual_budget_fen", "voucher_validity_days", "conflict_lookback_months",
                    "spot_check_auto_draw_working_days", "publicity_working_days")
 
@@ -44,6 +47,7 @@ TERM_LABELS = {
     "conflict_lookback_months": _("回避追溯期"),
     "spot_check_auto_draw_working_days": _("自动抽签"),
     "publicity_working_days": _("获批公示期"),
+    "publicity_excluded_from_sla": _("公示期是否计入审核时限"),
 }
 
 
@@ -103,6 +107,8 @@ def term_display(field: str, value) -> str:
                 else gettext("季度结束后第 {value} 个工作日").format(value=value))
     if field == "publicity_working_days":
         return gettext("不公示") if value is None else gettext("{value} 个工作日").format(value=value)
+    if field == "publicity_excluded_from_sla":
+        return gettext("不计入（公示期间审核时限暂停）") if value else gettext("计入")
     if field == "eligible_service_categories":
         return gettext("、").join(str(ServiceCategory(code).label) for code in value) or "—"
     if field == "materials_checklist":

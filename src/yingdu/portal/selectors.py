@@ -26,6 +26,7 @@ from yingdu.metering.selectors import quarantined_records
 from yingdu.notices.models import ObjectionStatus
 from yingdu.notices.selectors import notices_visible_to, objections_visible_to
 from yingdu.policy.selectors import calendar_next_year_due
+from yingdu.publicity.selectors import publicity_objections_to_decide
 from yingdu.vouchers.models import RedemptionStatus, StatementStatus, VoucherStatus
 from yingdu.vouchers.selectors import (
     claims_visible_to,
@@ -147,6 +148,12 @@ def _reviewer_lists(user, *, today: date) -> list[WorkList]:
                   "number": o.notice_id, "title": o.notice.work.title},
                   url=reverse("notices:detail", args=[o.notice_id])),
               more_url=notices),
+        _list("publicity_objections", _("待处理的公示异议"), publicity_objections_to_decide(user),
+              lambda o: WorkItem(label=_("公示异议 %(number)s · %(enterprise)s · %(title)s") % {
+                  "number": o.pk, "enterprise": o.application.enterprise.name, "title": o.application.work.title},
+                  url=reverse("publicity:objection_decide", args=[o.pk]),
+                  note=_("异议成立则撤回拟支持并退回审核；不成立则公示期满后发放")),
+              more_url=reverse("publicity:objections")),
         _list("quarantine", _("待归属的用量记录"), quarantined_records().order_by("received_at", "id"),
               lambda r: WorkItem(label=_("%(provider)s 记录 %(record)s") % {
                   "provider": r.provider.name, "record": r.record_id},

@@ -6,16 +6,18 @@ from datetime import date, datetime
 from axes.helpers import get_client_ip_address
 from django.utils import timezone
 from ninja import Router, Schema, Status
+from ninja.security import django_auth
 from pydantic import Field
 
 from yingdu.api_errors import errors
-from yingdu.api_types import Id, Index, Line, Text
+from yingdu.api_types import Id, Index, Line, Text, Token
 
 from . import selectors
 from .services import (
     CONTACT_MAX_LENGTH,
     CONTENT_MAX_LENGTH,
     CONTENT_MIN_LENGTH,
+    publicity_objection_decide,
     publicity_objection_submit,
     statistics_snapshot_current,
 )
@@ -134,3 +136,48 @@ def objection_submit(request, application_id: Id, body: ObjectionIn):
         client=get_client_ip_address(request) or "", today=timezone.localdate(), now=timezone.now())
     return Status(201, {"id": objection.pk, "application_id": objection.application_id,
                         "submitted_at": objection.submitted_at})
+
+
+class OutcomeOut(Schema):
+    objection_id: int
+    enterprise_name: str
+    work_title: str
+    submitted_on: date
+    decision: str = Field(description="''（待处理）| upheld（异议成立，撤回拟支持并退回审核）| dismissed（异议不成立）")
+    decided_on: date | None
+
+
+@publicity_router.get("/objections", response=list[OutcomeOut],
+                      summary="近期收到的公示异议及处理结果（不含异议人的任何信息）")
+@errors(publicity_off=404)
+def objection_outcomes(request):
+    today = timezone.localdate()
+    selectors.publicity_require_on(today=today)
+    return selectors.publicity_objection_outcomes(today=today)
+
+
+class DecisionIn(Schema):
+    decision: Token = Field(description="upheld（异议成立）| dismissed（异议不成立）")
+    reason: Text = Field(description="处理理由（必填）")
+
+
+class DecisionOut(Schema):
+    id: int
+    application_id: int
+    decision: str
+    decided_at: datetime
+    application_status: str
+
+
+@publicity_router.post("/objections/{objection_id}/decision", response=DecisionOut, auth=django_auth,
+                       summary="处理公示异议（审核员；审核或批准过该申请的人不能处理）")
+@errors(role_not_allowed=403, publicity_objection_insider=403, conflict_of_interest=403, recused=403,
+        publicity_objection_not_found=404, objection_decision_invalid=400, reason_required=400,
+        publicity_objection_decided=409, transition_not_allowed=409)
+def objection_decide(request, objection_id: Id, body: DecisionIn):
+    objection = selectors.publicity_objection_get_for(request.user, objection_id)
+    decided = publicity_objection_decide(objection=objection, decision=body.decision, reason=body.reason,
+                                         actor=request.user, now=timezone.now())
+    decided.application.refresh_from_db(fields=["status"])
+    return {"id": decided.pk, "application_id": decided.application_id, "decision": decided.decision,
+            "decided_at": decided.decided_at, "application_status": decided.application.status}

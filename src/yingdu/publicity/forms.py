@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yingdu.rules.money import Money
 
+from .models import ObjectionDecision
 from .services import CONTACT_MAX_LENGTH, CONTENT_MAX_LENGTH
 
 
@@ -20,3 +21,10 @@ class ObjectionForm(forms.Form):
             (award.application_id, f"{award.enterprise_name} ·《{award.work_title}》· "
                                    f"{Money(award.amount_fen).format_display()} 元")
             for award in awards]
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(label=_("处理结果"), choices=ObjectionDecision.choices, widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("处理理由"), max_length=CONTENT_MAX_LENGTH,
+                             widget=forms.Textarea(attrs={"rows": 4}),
+                             help_text=_("异议成立时，理由记为退回审核的理由；不公开，日志中只记录其承诺值"))

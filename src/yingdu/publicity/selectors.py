@@ -7,16 +7,25 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import TruncMonth
 
-from yingdu.applications.models import Application, ApplicationKind, ApplicationStatus
+from yingdu.accounts.models import Role
+from yingdu.accounts.selectors import user_roles, user_staff_roles
+from yingdu.applications.models import Application, ApplicationKind, ApplicationStatus, ApplicationTransition
+from yingdu.applications.selectors import publicity_periods_by_application
+from yingdu.applications.sla import publicity_last_day
+from yingdu.applications.workflow import INSIDER_ACTIONS
 from yingdu.errors import DomainError, NotFound
 from yingdu.policy.models import PolicyVersion
 from yingdu.policy.selectors import policy_version_in_force, work_calendar
-from yingdu.rules.workdays import CalendarYearMissing
 from yingdu.vouchers.models import Redemption, RedemptionStatus
 from yingdu.works.models import WorkForm
 
 from .models import PublicityObjection, StatisticsSnapshot
-from .services import MSG_AWARD_NOT_IN_PUBLICITY, MSG_PUBLICITY_OFF, MSG_SNAPSHOT_NOT_FOUND
+from .services import (
+    MSG_AWARD_NOT_IN_PUBLICITY,
+    MSG_OBJECTION_NOT_FOUND,
+    MSG_PUBLICITY_OFF,
+    MSG_SNAPSHOT_NOT_FOUND,
+)
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -122,42 +131,35 @@ def publicity_require_on(*, today: date) -> int:
     return days
 
 
-def publicity_ends_on(*, approved_on: date, working_days: int) -> date | None:
-    """The last day of an award's 公示: the end of the Nth working day after the approval day (DESIGN §5: the start
-    day is not counted), or None when that falls in a year with no schedule (then the award stays shown)."""
-    try:
-        return work_calendar().add_working_days(start_on=approved_on, working_days=working_days)
-    except CalendarYearMissing:
-        return None
+def publicity_proposed_ids() -> list[int]:
+    """The applications whose award is proposed (公示中), oldest first."""
+    return list(Application.objects.filter(status=ApplicationStatus.PUBLICITY).order_by("id")
+                .values_list("pk", flat=True))
 
 
 def publicity_awards(*, today: date) -> list[PublicAward]:
-    """Awards whose 公示 runs today, newest first: approved under a version with a 公示 period, approved on or before
-    today, and today at most the last day of their period."""
-    longest = PolicyVersion.objects.filter(publicity_working_days__isnull=False).order_by(
-        "-publicity_working_days").values_list("publicity_working_days", flat=True).first()
-    if not longest:
-        return []
-    # N working days never span more than 2N + 30 calendar days (the longest holiday is about 9 days); exact below
-    earliest = datetime.combine(today - timedelta(days=2 * longest + 30), datetime.min.time(), tzinfo=BEIJING)
-    latest = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=BEIJING)
-    candidates = (Application.objects.filter(status=ApplicationStatus.APPROVED, decided_at__gte=earliest,
-                                             decided_at__lt=latest, policy_version__publicity_working_days__gt=0)
-                  .select_related("enterprise", "work", "policy_version").order_by("-decided_at", "-id"))
+    """Proposed awards whose 公示 runs today, newest first: in 公示 (拟支持), proposed on or before today, and today
+    at most the last day of their period (after it, the worker issues them)."""
+    candidates = list(Application.objects.filter(status=ApplicationStatus.PUBLICITY)
+                      .select_related("enterprise", "work", "policy_version"))
+    periods = publicity_periods_by_application([application.pk for application in candidates])
+    calendar = work_calendar()
     awards = []
     for application in candidates:
-        approved_on = application.decided_at.astimezone(BEIJING).date()
-        ends_on = publicity_ends_on(approved_on=approved_on,
-                                    working_days=application.policy_version.publicity_working_days)
-        if ends_on is not None and today > ends_on:
+        if not periods[application.pk]:
+            continue
+        period = periods[application.pk][-1]
+        ends_on = publicity_last_day(proposed_on=period.proposed_on, working_days=period.working_days,
+                                     calendar=calendar)
+        if period.proposed_on > today or (ends_on is not None and today > ends_on):
             continue
         awards.append(PublicAward(
             application_id=application.pk, enterprise_name=application.enterprise.name,
             work_title=application.work.title, amount_fen=application.approved_amount_fen or 0,
             overseas=application.overseas_claimed or application.kind == ApplicationKind.OVERSEAS_TOPUP,
-            approved_on=approved_on, publicity_ends_on=ends_on,
+            approved_on=period.proposed_on, publicity_ends_on=ends_on,
             policy_version=application.policy_version.version_id))
-    return awards
+    return sorted(awards, key=lambda award: (award.approved_on, award.application_id), reverse=True)
 
 
 def publicity_award_get(*, application_id: int, today: date) -> PublicAward:
@@ -170,4 +172,52 @@ def publicity_award_get(*, application_id: int, today: date) -> PublicAward:
 
 def publicity_objections_for_staff():
     """Every objection with its award, for staff (the only readers of contact and text)."""
-    return PublicityObjection.objects.select_related("application__enterprise", "application__work")
+    return PublicityObjection.objects.select_related("application__enterprise", "application__work", "decided_by")
+
+
+def publicity_objection_get_for(user, objection_id: int) -> PublicityObjection:
+    """One objection for staff; for anyone else, as for an unknown id, not found."""
+    objection = (publicity_objections_for_staff().filter(pk=objection_id).first()
+                 if user_staff_roles(user) else None)
+    if objection is None:
+        raise NotFound(MSG_OBJECTION_NOT_FOUND, code="publicity_objection_not_found")
+    return objection
+
+
+def publicity_objections_to_decide(user):
+    """Open objections the user may decide: a reviewer's, except on cases they reviewed or approved, oldest first."""
+    if Role.REVIEWER not in user_roles(user):
+        return PublicityObjection.objects.none()
+    insider = ApplicationTransition.objects.filter(actor=user, action__in=INSIDER_ACTIONS).values("application_id")
+    return (publicity_objections_for_staff().filter(decision="").exclude(application_id__in=insider)
+            .order_by("submitted_at", "id"))
+
+
+@dataclass(frozen=True)
+class PublicObjectionOutcome:
+    """That an objection to an award was received and how it was decided; nothing of the objector."""
+
+    objection_id: int
+    enterprise_name: str
+    work_title: str
+    submitted_on: date
+    decision: str  # "" while open, else an ObjectionDecision value
+    decided_on: date | None
+
+
+def publicity_objection_outcomes(*, today: date) -> list[PublicObjectionOutcome]:
+    """Objections received to awards in 公示 recently (within the span the longest period can take), newest first."""
+    longest = PolicyVersion.objects.filter(publicity_working_days__isnull=False).order_by(
+        "-publicity_working_days").values_list("publicity_working_days", flat=True).first()
+    if not longest:
+        return []
+    # N working days never span more than 2N + 30 calendar days (the longest holiday is about 9 days)
+    since = datetime.combine(today - timedelta(days=2 * longest + 30), datetime.min.time(), tzinfo=BEIJING)
+    objections = (PublicityObjection.objects.filter(submitted_at__gte=since)
+                  .select_related("application__enterprise", "application__work").order_by("-submitted_at", "-id"))
+    return [PublicObjectionOutcome(
+        objection_id=objection.pk, enterprise_name=objection.application.enterprise.name,
+        work_title=objection.application.work.title, submitted_on=objection.submitted_at.astimezone(BEIJING).date(),
+        decision=objection.decision,
+        decided_on=objection.decided_at.astimezone(BEIJING).date() if objection.decided_at else None)
+        for objection in objections]

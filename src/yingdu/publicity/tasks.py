@@ -1,12 +1,14 @@
-"""Background task of the public statistics, run by `yingdu worker`."""
+"""Background tasks of the public statistics and of the 公示, run by `yingdu worker`."""
 
 from django.tasks import task
 from django.utils import timezone
 
 from yingdu.periodic import register_periodic
 
-from .services import statistics_snapshot_take
+from .services import publicity_awards_issue, statistics_snapshot_take
 
+# A proposed award is issued on the first run after the end of its last working day of 公示 (Beijing time)
+ISSUE_SECONDS = 600
 # The public figures need not be fresher than a few minutes; each run holds the sequencer lock for a few grouped
 # queries over the programme tables.
 SNAPSHOT_SECONDS = 300
@@ -28,3 +30,18 @@ def statistics_snapshot() -> int:
 
 
 register_periodic(statistics_snapshot, seconds=SNAPSHOT_SECONDS, when=_log_grew_since_snapshot)
+
+
+def _awards_proposed() -> bool:
+    from .selectors import publicity_proposed_ids
+
+    return bool(publicity_proposed_ids())
+
+
+@task
+def publicity_awards_issue_run() -> int:
+    """Issue the proposed awards whose 公示 has ended without an open or upheld objection; return how many."""
+    return publicity_awards_issue(now=timezone.now())
+
+
+register_periodic(publicity_awards_issue_run, seconds=ISSUE_SECONDS, when=_awards_proposed)

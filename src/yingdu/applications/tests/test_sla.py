@@ -94,4 +94,23 @@ def test_the_sla_module_has_no_django_import():
 
 @pytest.mark.parametrize("name", sla_module.__all__)
 def test_public_surface_is_pinned(name):
-    assert name in {"AT_RISK_WORKING_DAYS", "SlaStatus", "paused_working_days", "sla_deadline_on", "sla_status"}
+    assert name in {"AT_RISK_WORKING_DAYS", "SlaStatus", "paused_working_days", "sla_deadline_on", "sla_status",
+                    "PublicityPeriod", "publicity_last_day", "publicity_pause"}
+
+
+def test_a_publicity_that_does_not_count_pauses_from_the_proposal_to_its_last_day():
+    # proposed Wednesday 2026-09-30; 5 working days after National Day (10-01…10-07, Saturday 10-10 worked): 10-13
+    period = sla_module.PublicityPeriod(proposed_on=date(2026, 9, 30), working_days=5, excluded_from_sla=True)
+    assert sla_module.publicity_last_day(proposed_on=date(2026, 9, 30), working_days=5,
+                                         calendar=CALENDAR) == date(2026, 10, 13)
+    assert sla_module.publicity_pause(period, today=date(2026, 10, 13), calendar=CALENDAR) == (date(2026, 9, 30), None)
+    assert sla_module.publicity_pause(period, today=date(2026, 10, 14), calendar=CALENDAR) == (
+        date(2026, 9, 30), date(2026, 10, 13))
+    returned = sla_module.PublicityPeriod(date(2026, 9, 30), 5, True, returned_on=date(2026, 10, 9))
+    assert sla_module.publicity_pause(returned, today=date(2026, 10, 20), calendar=CALENDAR) == (
+        date(2026, 9, 30), date(2026, 10, 9))
+    counted = sla_module.PublicityPeriod(date(2026, 9, 30), 5, excluded_from_sla=False)
+    assert sla_module.publicity_pause(counted, today=date(2026, 10, 9), calendar=CALENDAR) is None
+    # the last day in a year with no schedule: the pause stays open
+    late = sla_module.PublicityPeriod(date(2026, 12, 28), 5, True)
+    assert sla_module.publicity_pause(late, today=date(2027, 2, 1), calendar=CALENDAR) == (date(2026, 12, 28), None)

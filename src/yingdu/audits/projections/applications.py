@@ -5,6 +5,7 @@
 
 from django.db.models import F
 
+from yingdu.actors import SYSTEM_REF
 from yingdu.applications.models import Application, ApplicationKind, ApplicationStatus, ApplicationTransition
 
 from .base import Committed, ExpectedRows, MismatchSink, Projection, parse_date, parse_time
@@ -20,7 +21,7 @@ _DRAFT_EMPTY = {
     "approved_amount_fen": None, "decided_at": None, "decision_reason": "", "reviewer_id": None,
     "review_explanation": "", "review_detail": {}, "approved_explanation": "", "approved_detail": {},
 }
-_REVIEWED = ("start_review", "resubmit", "approve")
+_REVIEWED = ("start_review", "resubmit", "approve", "propose")
 
 
 class ApplicationProjection(Projection):
@@ -53,7 +54,8 @@ class ApplicationProjection(Projection):
         reason = Committed(event["reason_commitment"], ("reason",), ("enterprise", enterprise_id))
         self.transitions.create(event["transition"], index, {
             "application_id": application_id, "action": action, "from_status": event["from_status"],
-            "to_status": event["to_status"], "actor_id": event["actor"], "at": at, "on": parse_date(event["on"]),
+            "to_status": event["to_status"], "actor_id": None if event["actor"] == SYSTEM_REF else event["actor"],
+            "at": at, "on": parse_date(event["on"]),
             "reason": reason, "detail": detail,
         })
         changed = {"status": event["to_status"], "enterprise_id": enterprise_id, "work_id": event["work"],
@@ -72,14 +74,20 @@ class ApplicationProjection(Projection):
                            reviewed_at=at)
             if "review_detail" in event:  # since version 2
                 changed.update(review_explanation=event["review_explanation"], review_detail=event["review_detail"])
-        if action == "approve":
+        if action in ("approve", "propose"):
             changed["approved_amount_fen"] = detail["approved_amount_fen"]
             if "review_detail" in event:
                 changed.update(approved_explanation=event["review_explanation"],
                                approved_detail=event["review_detail"])
-        if action in ("approve", "reject"):
-            changed.update(decided_at=at, decision_reason=Committed(
-                event["reason_commitment"], ("decision_reason",), ("enterprise", enterprise_id), keys=("reason",)))
+        if action in ("approve", "reject", "propose"):
+            changed["decision_reason"] = Committed(
+                event["reason_commitment"], ("decision_reason",), ("enterprise", enterprise_id), keys=("reason",))
+        if action in ("approve", "reject", "publicity_conclude"):
+            # a proposed award (公示) is decided when the platform issues it
+            changed["decided_at"] = at
+        if action == "publicity_return":
+            changed.update(approved_amount_fen=None, approved_explanation="", approved_detail={},
+                           decision_reason="")
         self.applications.set(application_id, index, changed)
 
     def finish(self, tree_size: int, sink: MismatchSink) -> None:

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from yingdu.actors import SYSTEM
-from yingdu.applications.models import Application, ApplicationKind, ApplicationStatus
+from yingdu.applications.models import Application, ApplicationKind, ApplicationStatus, ApplicationTransition
 from yingdu.policy.models import PolicyVersion
 from yingdu.policy.services import policy_version_create_draft, policy_version_publish
 
@@ -29,10 +29,26 @@ def application_row(work, *, status=ApplicationStatus.APPROVED, kind=Application
 
 
 def publicity_policy(*, working_days: int = 5, effective_from: date = date(2026, 9, 1),
-                     version_id: str = "publicity-2026-09") -> PolicyVersion:
-    """A version in force from ``effective_from`` that shows approved awards for ``working_days``."""
+                     version_id: str = "publicity-2026-09", excluded_from_sla: bool = False) -> PolicyVersion:
+    """A version in force from ``effective_from`` that shows approved awards for ``working_days`` (and, with
+    ``excluded_from_sla``, pauses the review clock meanwhile)."""
     draft = policy_version_create_draft(version_id=version_id, title="公示测试政策", actor=SYSTEM,
                                         now=beijing(2026, 8, 1),
-                                        terms={"publicity_working_days": working_days})
+                                        terms={"publicity_working_days": working_days,
+                                               "publicity_excluded_from_sla": excluded_from_sla})
     return policy_version_publish(version=draft, effective_from=effective_from, actor=SYSTEM,
                                   now=beijing(2026, 8, 1))
+
+
+def proposed_row(work, *, amount_fen: int, proposed_at: datetime, policy_version: PolicyVersion) -> Application:
+    """An application in 公示 as the approval leaves it: status 公示中 and its proposal step (the period's start)."""
+    application = application_row(work, status=ApplicationStatus.PUBLICITY, amount_fen=amount_fen,
+                                  policy_version=policy_version)
+    application.approved_amount_fen = amount_fen
+    application.save(update_fields=["approved_amount_fen"])
+    ApplicationTransition.objects.create(
+        application=application, action="propose", from_status=ApplicationStatus.UNDER_REVIEW,
+        to_status=ApplicationStatus.PUBLICITY, actor=None, at=proposed_at, on=proposed_at.date(),
+        detail={"publicity_working_days": policy_version.publicity_working_days,
+                "publicity_excluded_from_sla": policy_version.publicity_excluded_from_sla})
+    return application

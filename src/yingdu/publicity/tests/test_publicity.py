@@ -16,7 +16,7 @@ from yingdu.testing.clients import client_for, verified
 from yingdu.testing.factories import make_enterprise, make_staff, make_user, make_work
 from yingdu.transparency.models import LogEntry
 
-from .support import application_row, beijing, publicity_policy
+from .support import application_row, beijing, proposed_row, publicity_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -32,11 +32,11 @@ def enterprise():
 
 @pytest.fixture
 def award(enterprise):
-    """Approved on Wednesday 30 September 2026, the day before the National Day holiday (1–7 October, with Saturday
-    10 October an adjusted working day), under a version with 5 working days of 公示."""
+    """Proposed (approved in 公示) on Wednesday 30 September 2026, the day before the National Day holiday (1–7
+    October, with Saturday 10 October an adjusted working day), under a version with 5 working days of 公示."""
     version = publicity_policy(working_days=5)
     work = make_work(enterprise, title="星河迷途")
-    return application_row(work, amount_fen=1_950_000, decided_at=beijing(2026, 9, 30, 15), policy_version=version)
+    return proposed_row(work, amount_fen=1_950_000, proposed_at=beijing(2026, 9, 30, 15), policy_version=version)
 
 
 def _api_awards(client=None):
@@ -68,8 +68,8 @@ def test_an_award_under_a_version_without_publicity_is_not_shown(enterprise, awa
 # --- exactly N working days ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("day", "shown"), [
-    ((2026, 9, 29), False),   # before approval
-    ((2026, 9, 30), True),    # approval day
+    ((2026, 9, 29), False),   # before the proposal
+    ((2026, 9, 30), True),    # the day of the proposal
     ((2026, 10, 5), True),    # holiday: not counted
     ((2026, 10, 10), True),   # adjusted working Saturday: day 3
     ((2026, 10, 13), True),   # Tuesday: the 5th working day, last day shown
@@ -228,3 +228,33 @@ def test_the_staff_objection_list_filters_and_pages(award, enterprise, monkeypat
     assert len(client.get("/publicity/objections/", {"submitted_from": "2026-10-09"}).context["objections"]) == 1
     bad = client.get("/publicity/objections/", {"submitted_from": "10/09"})
     assert bad.status_code == 400 and "submitted_from" in bad.context["listing"].form.errors
+
+
+def test_the_sla_term_is_off_by_default_shown_with_the_terms_and_set_by_an_admin(db):
+    from django.utils import translation
+
+    from yingdu.policy.models import PolicyVersion
+    from yingdu.policy.services import policy_version_create_draft
+    from yingdu.policy.terms import TERM_LABELS
+
+    default = PolicyVersion.objects.get(version_id="huairou-2026-04")
+    assert default.publicity_excluded_from_sla is False
+    admin = verified(make_staff(Role.ADMIN))
+    draft = policy_version_create_draft(version_id="draft-sla", title="草稿", actor=admin, now=beijing(2026, 8, 1))
+    client = client_for(admin)
+    answer = client.patch("/api/v1/policy/versions/draft-sla", {"terms": {"publicity_excluded_from_sla": "yes"}},
+                          content_type="application/json")
+    assert answer.status_code == 400 and answer.json()["code"] == "policy_term_invalid"
+    answer = client.patch("/api/v1/policy/versions/draft-sla",
+                          {"terms": {"publicity_working_days": 5, "publicity_excluded_from_sla": True}},
+                          content_type="application/json")
+    assert answer.status_code == 200 and answer.json()["publicity_excluded_from_sla"] is True
+    draft.refresh_from_db()
+    assert draft.publicity_excluded_from_sla is True
+    page = client.get("/policy/versions/draft-sla/").content.decode()
+    assert "公示期是否计入审核时限" in page and "不计入（公示期间审核时限暂停）" in page
+    edit = client.get("/policy/versions/draft-sla/edit/").content.decode()
+    assert 'name="publicity_excluded_from_sla"' in edit and "公示期不计入审核时限" in edit
+    assert Client().get("/api/v1/policy/versions/huairou-2026-04").json()["publicity_excluded_from_sla"] is False
+    with translation.override("en"):
+        assert str(TERM_LABELS["publicity_excluded_from_sla"]) == "Publicity period and the review deadline"
