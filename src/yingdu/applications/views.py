@@ -206,13 +206,16 @@ def application_transition(request, application_id: int, action: str):
     if action in CONFIRMED_ACTIONS and not is_confirmed(request):
         return confirmation_page(request, _decision_confirmation(application, action, form))
     try:
-        services.application_transition_by_action(
+        application = services.application_transition_by_action(
             application=application, action=action, actor=request.user, now=timezone.now(),
             reason=form.cleaned_data.get("reason") or "", items=form.item_list(), needs=request.POST.getlist("needs"))
     except DomainError as error:
         messages.error(request, str(error.message))
     else:
-        messages.success(request, _("已{label}。").format(label=TRANSITIONS[action].label))
+        if application.status == ApplicationStatus.PUBLICITY:
+            messages.success(request, _("已批准为拟支持，进入公示；公示期满且无成立的异议后发放算力券。"))
+        else:
+            messages.success(request, _("已{label}。").format(label=TRANSITIONS[action].label))
     return redirect("applications:detail", application_id=application.pk)
 
 

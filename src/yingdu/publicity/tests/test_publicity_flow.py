@@ -303,8 +303,10 @@ def test_the_approval_page_says_the_award_goes_to_publicity_and_the_system_steps
             client.post(f"/applications/{application.pk}/{step}/", {"reason": "x", "confirmed": "1"})
         application.refresh_from_db()
         assert application.status == ApplicationStatus.UNDER_REVIEW
-        assert client.post(f"/applications/{application.pk}/approve/",
-                           {"reason": "符合条件", "confirmed": "1"}).status_code == 302
+        approved = client.post(f"/applications/{application.pk}/approve/",
+                               {"reason": "符合条件", "confirmed": "1"}, follow=True)
+        assert approved.redirect_chain[0][1] == 302
+        assert "已批准为拟支持，进入公示" in approved.content.decode()
     application.refresh_from_db()
     assert application.status == ApplicationStatus.PUBLICITY
     assert not Voucher.objects.filter(application_id=application.pk).exists()
