@@ -25,6 +25,7 @@ GOAL_GROWTH = 1.5
 def _timed(call, repeat: int = REQUESTS) -> tuple[float, float]:
     return timed(call, repeat)
 
+
 def _records(count: int, *, start: int, enterprises, now, days_back: tuple[int, int]):
     from yingdu.testing.factories import usage_record
 
