@@ -151,6 +151,27 @@ def _serve(env: dict):
     raise RuntimeError("yingdu serve did not answer within 180 s")
 
 
+def _navigation(user) -> dict:
+    """The navigation counts of a staff page, before (the workbench read whole: each list's count and first rows)
+    and after issue 18 (the counts only, in one query), in the same run: median seconds and queries."""
+    from django.db import connection
+
+    from bench.timing import timed
+    from yingdu.portal.selectors import workbench_counts, workbench_for
+
+    def queries(call) -> int:
+        seen = []
+        with connection.execute_wrapper(lambda execute, sql, params, many, context: (seen.append(sql),
+                                                                                      execute(sql, params, many,
+                                                                                              context))[1]):
+            call()
+        return len(seen)
+
+    before = lambda: workbench_for(user, today=TODAY)  # noqa: E731
+    after = lambda: workbench_counts(user, today=TODAY)  # noqa: E731
+    return {"before": [timed(before, 20)[0], queries(before)], "after": [timed(after, 20)[0], queries(after)]}
+
+
 def child() -> None:
     import signal
 
@@ -202,7 +223,7 @@ def child() -> None:
         checkpoint_ensure_current(now=now)  # as the worker does
         return time.perf_counter() - began
 
-    phases = {}
+    phases: dict = {}
     small_apps, small_usage = APPLICATIONS // 10, USAGE // 10
     seeded = [seed((0, small_apps), (0, small_usage))]
     for phase in ("small", "full"):
@@ -211,7 +232,8 @@ def child() -> None:
         process, base = _serve(env)
         try:
             load = os.getloadavg()[0]
-            phases[phase] = {"results": _measure(_Users(base, cookies)), "load": [load, os.getloadavg()[0]]}
+            phases[phase] = {"results": _measure(_Users(base, cookies)), "load": [load, os.getloadavg()[0]],
+                             "navigation": _navigation(reviewer)}
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=60)
@@ -279,12 +301,19 @@ def section(measured: dict, *, engine: str) -> list[str]:
             misses.append(label)
         lines.append(f"| {label} | {now['one'][0] * 1000:.1f} | {one:.1f}× | {now['many'][0] * 1000:.1f} |"
                      f" {now['many'][1] * 1000:.1f} | {many:.1f}× | {growth:.2f}× | {'meets' if meets else 'misses'} |")
+    nav = full["navigation"]
     loads = ", ".join(f"{phase['load'][0]:.1f}–{phase['load'][1]:.1f}" for phase in (small, full))
     lines += [
         "",
         f"Load average (1 min) of the shared machine during the measurements at 10 % and 100 %: {loads}. Seeding took"
         f" {measured['seeded'][0]:.0f} s and {measured['seeded'][1]:.0f} s. Pages missing a goal: "
         f"{', '.join(misses) if misses else 'none'}.",
+        "",
+        "Navigation counts on every staff page (this reviewer, who is also in finance), measured in-process in the"
+        f" same run at 100 %: before, the workbench read whole (each list's COUNT and its first rows)"
+        f" {nav['before'][0] * 1000:.1f} ms median in {nav['before'][1]} queries; now the counts only, in one query,"
+        f" once per request: {nav['after'][0] * 1000:.1f} ms in {nav['after'][1]} queries"
+        f" ({nav['before'][0] / nav['after'][0]:.1f}× less time).",
         "",
     ]
     return lines
