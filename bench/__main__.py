@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
 # BENCH_SECTIONS=ingest runs a subset; its report then goes to var/bench/benchmarks.md, not docs/.
-SECTIONS = ("log", "ingest", "audit", "queue", "monitor", "lists", "serve")
+SECTIONS = ("log", "ingest", "audit", "queue", "monitor", "lists", "scale", "serve")
 
 
 def main() -> int:
@@ -24,11 +24,20 @@ def main() -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from bench import audit_bench, ingest_bench, lists_bench, log_bench, monitor_bench, queue_bench, serve_bench
+    from bench import (
+        audit_bench,
+        ingest_bench,
+        lists_bench,
+        log_bench,
+        monitor_bench,
+        queue_bench,
+        scale_bench,
+        serve_bench,
+    )
 
     chosen = os.environ.get("BENCH_SECTIONS", ",".join(SECTIONS)).split(",")
     modules = {"log": log_bench, "ingest": ingest_bench, "audit": audit_bench, "queue": queue_bench,
-               "monitor": monitor_bench, "lists": lists_bench, "serve": serve_bench}
+               "monitor": monitor_bench, "lists": lists_bench, "scale": scale_bench, "serve": serve_bench}
     stamp = (f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · Python {platform.python_version()} · "
              f"{platform.machine()} · {os.cpu_count()} cores")
     sections = [modules[name].run(bench_dir=BENCH_DIR) for name in SECTIONS if name in chosen]

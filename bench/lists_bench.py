@@ -8,10 +8,10 @@ the ingest section); requests go through Django's test client with the enterpris
 """
 
 import os
-import statistics
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from bench.timing import timed
 
 OWN = 2_000
 UNRELATED = int(os.environ.get("BENCH_LISTS_RECORDS", "200000" if os.environ.get("BENCH_SCALE") else "20000"))
@@ -21,20 +21,8 @@ GOAL_HEALTHZ_RATIO = 5.0
 GOAL_GROWTH = 1.5
 
 
-def _p(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
-
-
 def _timed(call, repeat: int = REQUESTS) -> tuple[float, float]:
-    call()  # warm
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), _p(times, 0.95)
-
+    return timed(call, repeat)
 
 COLUMNS = ["provider", "record_id", "content_sha256", "enterprise_uscc", "project_tag", "sku", "quantity", "started_at",
            "ended_at", "node_id", "job_id", "gpu_id", "status", "quarantine_reason", "enterprise", "work", "category",

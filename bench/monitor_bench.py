@@ -8,10 +8,11 @@ test client with a reviewer signed in with two-factor (whole middleware stack an
 """
 
 import os
-import statistics
 import time
 from datetime import timedelta
 from pathlib import Path
+
+from bench.timing import timed
 
 RECENT = int(os.environ.get("BENCH_MONITOR_RECORDS", "200000" if os.environ.get("BENCH_SCALE") else "10000"))
 BATCH = 1000
@@ -21,19 +22,8 @@ GOAL_HEALTHZ_RATIO = 5.0
 GOAL_GROWTH = 1.5
 
 
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-
-
 def _timed(call, repeat: int = REQUESTS) -> tuple[float, float]:
-    call()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), _p95(times)
+    return timed(call, repeat)
 
 
 def _records(count: int, *, start: int, enterprises, now, days_back: tuple[int, int]):

@@ -10,11 +10,11 @@ reviewer signed in with two-factor, so the whole middleware stack and template r
 """
 
 import os
-import statistics
-import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from bench.timing import timed
 
 FULL = int(os.environ.get("BENCH_QUEUE_APPLICATIONS", "100000" if os.environ.get("BENCH_SCALE") else "20000"))
 OPEN_SHARE = 0.14
@@ -26,20 +26,8 @@ GOAL_HEALTHZ_RATIO = 5.0
 GOAL_GROWTH = 1.5
 
 
-def _p(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
-
-
 def _timed(call, repeat: int = REQUESTS) -> tuple[float, float]:
-    call()  # warm
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), _p(times, 0.95)
-
+    return timed(call, repeat)
 
 def _seed(count: int, *, start: int, enterprises: list, users: list, policy) -> None:
     """``count`` more applications (and their works), numbered from ``start``."""

@@ -157,6 +157,9 @@ def test_acknowledged_records_survive_sigkills_exactly_once_and_the_log_verifies
         [(tree_size, head_root)] = _rows(database_url, "SELECT tree_size, root_hash FROM transparency_loghead")
         assert tree_size == len(entries) and bytes(head_root) == root_hash(leaves)
         verifier_key = SignerKey.parse((tmp_path / "var" / "log_signing.key").read_text().strip()).verifier_key
+        # The worker signs checkpoints (GETs never do): sign once, as it would, then read what the server serves.
+        subprocess.run([sys.executable, "-m", "yingdu.cli", "log_sign"], env=env, check=True, capture_output=True,
+                       timeout=120)
         with urllib.request.urlopen(f"{server.url}/api/v1/log/checkpoint", timeout=30) as response:
             checkpoint = verify_note(response.read().decode(), verifier_keys=[verifier_key])
         assert (checkpoint.tree_size, checkpoint.root_hash) == (len(entries), root_hash(leaves))

@@ -18,6 +18,7 @@ from yingdu.lists import filterset_qs_or_raise
 from yingdu.works.selectors import work_get_for
 
 from . import monitoring, selectors, services
+from .anomalies import AnomalyKind
 from .filters import UsageRecordFilter
 from .ingest import MAX_BATCH, BatchRefused, usage_batch_ingest
 
@@ -203,6 +204,7 @@ class AnomalyRecordOut(Schema):
 
 
 class AnomalyOut(Schema):
+    id: int
     kind: str
     label: str
     reason: str
@@ -244,15 +246,28 @@ def _require_staff(request) -> None:
         raise Forbidden("只有平台工作人员（已完成双因素认证）可以查看", code="staff_only")
 
 
+ANOMALIES_DESCRIPTION = """近 days 天（默认 14，按记录开始日或突增日）的异常标记，由后台任务检查全部新记录后存储，最新在前：
+超出制作周期、同一 GPU/节点被两家企业同时使用、单日突增、迟报（> 72 小时）、时长类单位数量超出上限。
+每条含中文原因与相关记录（最多 10 条）。可按 kind（类型）和 enterprise_uscc 筛选。
+
+翻页用游标：有下一页时响应头 `Link: <…?after=N>; rel="next"` 与 `X-Next-After: N` 给出下一页（N 为本页最后一条的 id），
+新的标记不会使已取得的页重复或漏掉标记；每页最多 limit 条（默认 100）。
+"""
+
+
 @router.get("/metering/anomalies", response=list[AnomalyOut], auth=django_auth,
-            summary="用量异常标记（工作人员）",
-            description="近 days 天（默认 14，按记录开始日或突增日）的异常标记，由后台任务检查全部新记录后存储，最新在前，"
-                        "最多 1000 条：超出制作周期、同一 GPU/节点被两家企业同时使用、单日突增、"
-                        "迟报（> 72 小时）、时长类单位数量超出上限。每条含中文原因与相关记录（最多 10 条）。")
-@errors(staff_only=403)
-def anomalies_list(request, days: Annotated[int, Field(ge=1, le=31)] = monitoring.ANOMALY_DAYS):
+            summary="用量异常标记（工作人员）", description=ANOMALIES_DESCRIPTION)
+@errors(staff_only=403, cursor_invalid=400)
+def anomalies_list(request, response: HttpResponse,
+                   days: Annotated[int, Field(ge=1, le=31)] = monitoring.ANOMALY_DAYS,
+                   kind: AnomalyKind | None = None, enterprise_uscc: Token | None = None, after: Token | None = None,
+                   limit: Limit = 100):
     _require_staff(request)
-    return monitoring.anomaly_report(now=timezone.now(), days=days)
+    filters = monitoring.AnomalyFilters(kind=kind or "", enterprise_uscc=enterprise_uscc or "",
+                                        since=monitoring.chart_days(now=timezone.now(), days=days)[0])
+    rows = api_keyset_page(request, response, monitoring.anomaly_flags_queryset(filters), key="id", after=after,
+                           limit=limit)
+    return [monitoring.anomaly_as_dict(flag) for flag in rows]
 
 
 @router.post("/metering/usage-records/{int:record_pk}/attribution", response={201: AttributionOut},

@@ -172,6 +172,10 @@ class UsageRecord(models.Model):
             models.Index(Coalesce("corrects_id", "id"), name="usage_record_origin"),
             models.Index(fields=["attributed_enterprise", "log_index"], name="usage_record_enterprise_log"),
             models.Index(fields=["provider", "log_index"], name="usage_record_provider_log"),
+            # the anomaly task's shared-GPU/node overlap look-up (flagging._neighbours): without them a full scan
+            # that grows with the table (issue 18; docs/decisions.md, partitioning)
+            models.Index(fields=["provider", "gpu_id", "started_at"], name="usage_record_gpu_time"),
+            models.Index(fields=["provider", "node_id", "started_at"], name="usage_record_node_time"),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from yingdu.enterprises.selectors import enterprises_by_uscc
+from yingdu.keyset import keyset_page
 from yingdu.rules.money import Money, round_fen
 
 from .anomalies import KIND_LABELS, PROGRAMME_ZONE, AnomalyKind, yuan_display
@@ -171,10 +172,8 @@ class AnomalyFilters:
     since: date | None = None
 
 
-def anomaly_flags(*, filters: AnomalyFilters | None = None, after: int | None = None,
-                  limit: int = ANOMALY_PAGE_SIZE) -> tuple[list[dict], int | None]:
-    """A page of stored flags, newest first, after the flag id ``after`` (keyset); and the id to continue after, or
-    None on the last page."""
+def anomaly_flags_queryset(filters: AnomalyFilters | None = None) -> QuerySet[AnomalyFlag]:
+    """The stored flags matching ``filters``, unordered (the page or the API orders and pages them by id)."""
     filters = filters or AnomalyFilters()
     flags = AnomalyFlag.objects.all()
     if filters.kind:
@@ -187,18 +186,26 @@ def anomaly_flags(*, filters: AnomalyFilters | None = None, after: int | None = 
         flags = flags.filter(day=filters.day)
     if filters.since is not None:
         flags = flags.filter(day__gte=filters.since)
-    if after is not None:
-        flags = flags.filter(pk__lt=after)
-    page = list(flags.order_by("-pk")[:limit + 1])
-    more = len(page) > limit
-    page = page[:limit]
-    return [{
+    return flags
+
+
+def anomaly_as_dict(flag: AnomalyFlag) -> dict:
+    """One flag as the page and the API show it: its Chinese label and reason, and its first related records."""
+    return {
         "id": flag.pk, "kind": flag.kind, "label": KIND_LABELS.get(AnomalyKind(flag.kind), flag.kind)
         if flag.kind in AnomalyKind else flag.kind, "reason": flag.reason,
         "provider_id": flag.provider_id, "enterprise_uscc": flag.enterprise_uscc, "project_tag": flag.project_tag,
         "day": flag.day, "record_count": flag.record_count, "detected_at": flag.detected_at,
         "records": [{"id": pk, "record_id": record_id} for pk, record_id in flag.records[:RECORD_LINKS_PER_FLAG]],
-    } for flag in page], (page[-1].pk if more else None)
+    }
+
+
+def anomaly_flags(*, filters: AnomalyFilters | None = None, after: int | None = None,
+                  limit: int = ANOMALY_PAGE_SIZE) -> tuple[list[dict], int | None]:
+    """A page of stored flags, newest first, after the flag id ``after`` (keyset); and the id to continue after, or
+    None on the last page."""
+    page = keyset_page(anomaly_flags_queryset(filters), key="id", after=after, size=limit)
+    return [anomaly_as_dict(flag) for flag in page.items], page.next_after
 
 
 def anomaly_report(*, now: datetime, days: int = ANOMALY_DAYS, limit: int = 1000) -> list[dict]:

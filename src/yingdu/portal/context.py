@@ -51,7 +51,7 @@ def navigation(request):
     items.append((_("项目统计"), reverse("publicity:statistics")))
     items.append((_("防篡改日志"), reverse("transparency:index")))
     role_labels = [Role(r).label for r in sorted(roles)]
-    counts = workbench_counts(user, today=timezone.localdate()) if roles else {}
+    counts = _nav_counts(request, user) if roles else {}
     if user is not None and user.is_authenticated:
         inbox_url = reverse("inbox:list")
         items.insert(3, (_("消息"), inbox_url))
@@ -66,6 +66,15 @@ def navigation(request):
         "nav_needs_two_factor": bool(user is not None and user_granted_staff_roles(user)
                                      and not user_is_otp_verified(user)),
     }
+
+
+def _nav_counts(request, user) -> dict[str, int]:
+    """The navigation's waiting-work counts, read once per request (one query) however many templates it renders."""
+    counts = getattr(request, "_yingdu_nav_counts", None)
+    if counts is None:
+        counts = workbench_counts(user, today=timezone.localdate())
+        request._yingdu_nav_counts = counts
+    return counts
 
 
 def calendar_banner(request):

@@ -5,10 +5,12 @@ is bounded (the first ``WORKBENCH_LIST_SIZE`` items plus a count and a link to t
 number of queries whatever the size of the tables.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import F, Q
+from django.db import connections
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -62,17 +64,45 @@ class WorkList:
     nav_url: str = ""
 
 
-def _bounded(queryset, build) -> tuple[int, list[WorkItem]]:
-    count = queryset.count()
-    return count, [build(row) for row in queryset[:WORKBENCH_LIST_SIZE]] if count else []
+@dataclass(frozen=True)
+class _PendingList:
+    """A list not read yet: the workbench reads its count and first items, the navigation only its count."""
+
+    key: str
+    title: str
+    queryset: QuerySet
+    build: Callable
+    more_url: str
+    nav_url: str
+
+    def read(self) -> WorkList:
+        count = self.queryset.count()
+        items = [self.build(row) for row in self.queryset[:WORKBENCH_LIST_SIZE]] if count else []
+        return WorkList(key=self.key, title=self.title, count=count, items=items, more_url=self.more_url,
+                        nav_url=self.nav_url)
 
 
-def _list(key: str, title: str, queryset, build, *, more_url: str, nav_url: str = "") -> WorkList:
-    count, items = _bounded(queryset, build)
-    return WorkList(key=key, title=title, count=count, items=items, more_url=more_url, nav_url=nav_url or more_url)
+def _list(key: str, title: str, queryset, build, *, more_url: str, nav_url: str = "") -> _PendingList:
+    return _PendingList(key=key, title=title, queryset=queryset, build=build, more_url=more_url,
+                        nav_url=nav_url or more_url)
 
 
-def _enterprise_lists(user, *, today: date) -> list[WorkList]:
+def _counts_in_one_query(querysets: list[QuerySet]) -> list[int]:
+    """The row counts of ``querysets`` in one round trip: ``SELECT (SELECT COUNT(*) FROM (…)), …`` (issue 18: the
+    navigation of every staff page used to cost one COUNT and one row query per list)."""
+    if not querysets:
+        return []
+    parts, params = [], []
+    for n, queryset in enumerate(querysets):
+        sql, part_params = queryset.order_by().values("pk").query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{n})")
+        params.extend(part_params)
+    with connections[querysets[0].db].cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        return [int(value) for value in cursor.fetchone()]
+
+
+def _enterprise_lists(user, *, today: date) -> list[_PendingList]:
     applications = reverse("applications:list")
     wallet = reverse("vouchers:wallet")
     notices = reverse("notices:list")
@@ -133,7 +163,7 @@ def _application_item(application) -> WorkItem:
         note=application.get_status_display())
 
 
-def _reviewer_lists(user, *, today: date) -> list[WorkList]:
+def _reviewer_lists(user, *, today: date) -> list[_PendingList]:
     queue = reverse("applications:queue")
     notices = reverse("notices:list")
     quarantine = reverse("metering:quarantine")
@@ -162,7 +192,7 @@ def _reviewer_lists(user, *, today: date) -> list[WorkList]:
     ]
 
 
-def _approver_lists(user, *, today: date) -> list[WorkList]:
+def _approver_lists(user, *, today: date) -> list[_PendingList]:
     reviewed = applications_visible_to(user).filter(transitions__actor=user,
                                                     transitions__action__in=REVIEW_ACTIONS).values("pk")
     queue = reverse("applications:queue")
@@ -172,7 +202,7 @@ def _approver_lists(user, *, today: date) -> list[WorkList]:
                   _application_item, more_url=f"{queue}?status={ApplicationStatus.UNDER_REVIEW}", nav_url=queue)]
 
 
-def _finance_lists(user, *, today: date) -> list[WorkList]:
+def _finance_lists(user, *, today: date) -> list[_PendingList]:
     settlements = reverse("vouchers:settlements")
     claims = reverse("vouchers:claims")
     return [
@@ -192,7 +222,7 @@ def _finance_lists(user, *, today: date) -> list[WorkList]:
     ]
 
 
-def _auditor_lists(user, *, today: date) -> list[WorkList]:
+def _auditor_lists(user, *, today: date) -> list[_PendingList]:
     cases = reverse("audits:case_list")
     return [_list("cases_due", _("进行中的抽查"),
                   cases_visible_to(user).filter(status__in=[CaseStatus.OPEN, CaseStatus.FRAUD_PENDING])
@@ -211,7 +241,7 @@ def _admin_lists(user, *, today: date) -> list[WorkList]:
     return [WorkList(key="calendar_due", title=_("待发布的工作日历"), count=len(items), items=items, more_url=manage)]
 
 
-def _four_eyes_list(user) -> WorkList:
+def _four_eyes_list(user) -> _PendingList:
     duties = reverse("duties:index")
     return _list("four_eyes", _("待我复核的事项（双人复核）"),
                  proposals_open_for(user).exclude(proposed_by=user),
@@ -220,11 +250,10 @@ def _four_eyes_list(user) -> WorkList:
                  more_url=duties)
 
 
-def workbench_for(user, *, today: date) -> list[WorkList]:
-    """Every list of waiting work for the user's roles: those with items first, then the empty ones, each group in a
-    fixed order (enterprise, then staff roles)."""
+def _lists_for(user, *, today: date) -> list[_PendingList | WorkList]:
+    """Every list of waiting work for the user's roles, in the fixed order (enterprise, then staff roles)."""
     roles = user_roles(user)
-    lists: list[WorkList] = []
+    lists: list[_PendingList | WorkList] = []
     if Role.ENTERPRISE_MEMBER in roles:
         lists += _enterprise_lists(user, today=today)
     if roles & {Role.REVIEWER, Role.ADMIN}:
@@ -239,16 +268,30 @@ def workbench_for(user, *, today: date) -> list[WorkList]:
         lists += _admin_lists(user, today=today)
     if roles & STAFF_ROLES:
         lists.append(_four_eyes_list(user))
+    return lists
+
+
+def workbench_for(user, *, today: date) -> list[WorkList]:
+    """Every list of waiting work for the user's roles with its count and first items: those with items first, then
+    the empty ones, each group in a fixed order (enterprise, then staff roles)."""
+    lists = [work_list.read() if isinstance(work_list, _PendingList) else work_list
+             for work_list in _lists_for(user, today=today)]
     # lists with waiting work first, each group in the fixed order
     return sorted(lists, key=lambda work_list: work_list.count == 0)
 
 
 def workbench_counts(user, *, today: date) -> dict[str, int]:
-    """How many things wait for the user, by navigation entry, plus the total under the workbench's own entry."""
+    """How many things wait for the user, by navigation entry, plus the total under the workbench's own entry: the
+    counts only (no items), all in one query, for the navigation of every page."""
+    lists = _lists_for(user, today=today)
+    pending = [work_list for work_list in lists if isinstance(work_list, _PendingList)]
+    counted = dict(zip((id(work_list) for work_list in pending),
+                       _counts_in_one_query([work_list.queryset for work_list in pending]), strict=True))
     counts: dict[str, int] = {}
     total = 0
-    for work_list in workbench_for(user, today=today):
-        counts[work_list.nav_url] = counts.get(work_list.nav_url, 0) + work_list.count
-        total += work_list.count
+    for work_list in lists:
+        count = counted[id(work_list)] if isinstance(work_list, _PendingList) else work_list.count
+        counts[work_list.nav_url] = counts.get(work_list.nav_url, 0) + count
+        total += count
     counts[reverse("portal:dashboard")] = total
     return counts

@@ -14,8 +14,8 @@ from . import selectors
 from .keys import key_rotation_statements
 from .services import (
     MSG_COSIGNED_NOTE_INVALID,
+    MSG_NO_CHECKPOINT,
     MSG_NO_WITNESSED_CHECKPOINT,
-    checkpoint_ensure_current,
     witness_cosignature_add,
 )
 
@@ -60,11 +60,17 @@ class ConsistencyOut(Schema):
     proof: list[str]
 
 
-@router.get("/checkpoint", summary="最新签名检查点及见证签名（C2SP signed note，text/plain）")
+@router.get("/checkpoint", summary="最新签名检查点及见证签名（C2SP signed note，text/plain）；"
+                                   "X-Log-Entries-Behind 为此后追加、尚未签名的条目数")
+@errors(log_no_checkpoint=404)
 def checkpoint(request):
-    signed = checkpoint_ensure_current(now=timezone.now())
-    response = HttpResponse(selectors.cosigned_note(signed), content_type="text/plain; charset=utf-8")
+    # Read-only: the worker signs about a second after the log grows (transparency.tasks); a GET never writes.
+    served = selectors.checkpoint_served()
+    if served.checkpoint is None:
+        raise NotFound(MSG_NO_CHECKPOINT, code="log_no_checkpoint")
+    response = HttpResponse(selectors.cosigned_note(served.checkpoint), content_type="text/plain; charset=utf-8")
     response["Cache-Control"] = "no-cache"
+    response["X-Log-Entries-Behind"] = str(served.entries_behind)
     return response
 
 
@@ -110,7 +116,6 @@ def proof_consistency(request, old_size: Index, new_size: Index, response: HttpR
             summary="条目回执（C2SP tlog-proof，text/plain）；witnessed=true 时针对最新已见证的检查点")
 @errors(log_entry_not_covered=404)
 def receipt(request, leaf_index: Index, witnessed: bool = False):
-    checkpoint_ensure_current(now=timezone.now())
     text = selectors.receipt_for(leaf_index=leaf_index, witnessed=witnessed).format()
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
 

@@ -1,6 +1,7 @@
 """Reads of the transparency log: stored hashes, entries, checkpoints and proofs."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet
@@ -41,6 +42,23 @@ def log_head() -> LogHead:
 
 def checkpoint_latest() -> SignedCheckpoint | None:
     return SignedCheckpoint.objects.order_by("-tree_size").first()
+
+
+@dataclass(frozen=True)
+class ServedCheckpoint:
+    """What a GET serves: the latest checkpoint the worker signed (None before the first) and how many entries the
+    log has grown by since. Reading it writes nothing; the worker signs about a second after the log grows."""
+
+    checkpoint: SignedCheckpoint | None
+    log_size: int
+
+    @property
+    def entries_behind(self) -> int:
+        return self.log_size - (self.checkpoint.tree_size if self.checkpoint is not None else 0)
+
+
+def checkpoint_served() -> ServedCheckpoint:
+    return ServedCheckpoint(checkpoint=checkpoint_latest(), log_size=log_head().tree_size)
 
 
 def log_has_unsigned_entries() -> bool:

@@ -50,6 +50,7 @@ MSG_COSIGNATURE_INVALID = _("见证签名无效")
 MSG_COSIGNATURE_FROM_FUTURE = _("见证签名的时间晚于当前时间")
 MSG_COSIGNATURE_MISSING = _("提交的检查点没有见证签名")
 MSG_NO_WITNESSED_CHECKPOINT = _("尚无达到见证法定数的检查点")
+MSG_NO_CHECKPOINT = _("尚无已签名的检查点")
 
 # Witness clocks may run a little ahead of ours; a cosignature dated further ahead is refused.
 COSIGNATURE_CLOCK_SKEW_SECONDS = 300
@@ -187,7 +188,9 @@ def checkpoint_sign(*, now: datetime) -> SignedCheckpoint:
 
 
 def checkpoint_ensure_current(*, now: datetime) -> SignedCheckpoint:
-    """The latest signed checkpoint, signing a new one first when entries were appended since."""
+    """The latest signed checkpoint, signing a new one first when entries were appended since. A write: for the
+    worker's task and for services that need a checkpoint covering what they just appended; GETs read
+    ``selectors.checkpoint_served`` instead (issue 18)."""
     latest = checkpoint_latest()
     if latest is not None and latest.tree_size == log_head().tree_size:
         return latest

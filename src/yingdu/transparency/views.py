@@ -1,5 +1,4 @@
 from django.shortcuts import render
-from django.utils import timezone
 
 from yingdu.lists import keyset_list
 
@@ -7,17 +6,19 @@ from . import selectors
 from .filters import LogEntryFilter
 from .keys import log_origin
 from .models import LogEntry
-from .services import checkpoint_ensure_current
 
 
 def transparency_page(request):
-    """Public page: the current checkpoint, the verifier key, how to verify, entry counts by type at the checkpoint."""
-    checkpoint = checkpoint_ensure_current(now=timezone.now())
+    """Public page: the latest signed checkpoint (its time, how far the log has grown since), the verifier key, how to
+    verify, entry counts by type at the checkpoint. Read-only: the worker signs checkpoints, a view never does."""
+    served = selectors.checkpoint_served()
+    checkpoint = served.checkpoint
     return render(request, "transparency/index.html", {
         "checkpoint": checkpoint,
-        "checkpoint_note": selectors.cosigned_note(checkpoint),
+        "entries_behind": served.entries_behind,
+        "checkpoint_note": selectors.cosigned_note(checkpoint) if checkpoint is not None else "",
         "verifier_keys": selectors.published_verifier_keys(),
-        "counts": selectors.entry_counts_at(checkpoint.tree_size),
+        "counts": selectors.entry_counts_at(checkpoint.tree_size) if checkpoint is not None else [],
         "witnessed": selectors.checkpoint_latest_witnessed(),
         "trust_policy": selectors.published_trust_policy(),
         "origin": log_origin(),

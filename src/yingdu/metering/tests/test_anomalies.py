@@ -253,3 +253,40 @@ def test_the_anomaly_rules_import_no_django():
     import sys
     code = "import yingdu.metering.anomalies, sys; assert not any(m.split('.')[0] == 'django' for m in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+def test_the_anomalies_api_pages_by_keyset_and_filters(stored):
+    from yingdu.metering.models import AnomalyFlag
+
+    reviewer, first, second, _meter = stored
+    now = at("2026-11-20T15:00")
+    kinds_cycle = ["impossible_quantity", "shared_gpu", "late_arrival"]
+    made = [AnomalyFlag.objects.create(key=f"k-{n}", kind=kinds_cycle[n % 3], reason=f"原因{n}",
+                                       enterprise_uscc=(first if n % 2 else second).uscc, project_tag="work-1",
+                                       day=date(2026, 11, 19), record_count=1, records=[[n, f"r-{n}"]],
+                                       detected_at=now)
+            for n in range(7)]
+    AnomalyFlag.objects.create(key="old", kind="shared_gpu", reason="旧", enterprise_uscc=first.uscc,
+                               project_tag="work-1", day=date(2026, 9, 1), record_count=1, detected_at=now)
+    client = client_for(reviewer)
+    with time_machine.travel(now, tick=False):
+        seen, after, pages = [], "", 0
+        while True:
+            response = client.get("/api/v1/metering/anomalies", {"limit": 3, **({"after": after} if after else {})})
+            assert response.status_code == 200
+            seen += [flag["id"] for flag in response.json()]
+            pages += 1
+            if "X-Next-After" not in response:
+                break
+            after = response["X-Next-After"]
+            assert f"after={after}" in response["Link"] and "limit=3" in response["Link"]
+            # a flag stored while someone pages has a higher id: it never shifts a later page
+            AnomalyFlag.objects.create(key=f"new-{pages}", kind="late_arrival", reason="新", project_tag="work-1",
+                                       enterprise_uscc=first.uscc, day=date(2026, 11, 20), record_count=1,
+                                       detected_at=now)
+        assert seen == [flag.pk for flag in reversed(made)] and pages == 3  # the 90-day-old flag is outside 14 days
+        shared = client.get("/api/v1/metering/anomalies", {"kind": "shared_gpu", "enterprise_uscc": first.uscc,
+                                                           "days": 31}).json()
+        assert [flag["id"] for flag in shared] == [made[1].pk]
+        assert client.get("/api/v1/metering/anomalies", {"after": "x"}).json()["code"] == "cursor_invalid"
+        assert client.get("/api/v1/metering/anomalies", {"kind": "nonsense"}).status_code in (400, 422)

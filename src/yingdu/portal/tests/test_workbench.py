@@ -145,3 +145,21 @@ def client_for_anonymous():
     from django.test import Client
 
     return Client()
+
+
+def test_the_navigation_counts_agree_with_the_workbench_in_one_query_per_request(meter, reviewer):
+    enterprise = make_enterprise(verified_by=reviewer)
+    _supplement_requested(enterprise, meter, reviewer, count=2)
+    everyone = verified(make_user(roles=(Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.AUDITOR, Role.ADMIN),
+                                  totp=True))
+    for user in (reviewer, everyone, verified(make_staff(Role.FINANCE))):
+        expected: dict[str, int] = {}
+        for work_list in workbench_for(user, today=TODAY):
+            expected[work_list.nav_url] = expected.get(work_list.nav_url, 0) + work_list.count
+        with CaptureQueriesContext(connection) as counting:
+            counts = workbench_counts(user, today=TODAY)
+        assert len(counting.captured_queries) <= 3  # the user's roles (and the calendar for an admin), one count
+        assert counts.pop("/dashboard/") == sum(expected.values())
+        assert {url: n for url, n in counts.items() if n} == {url: n for url, n in expected.items() if n}
+    member = member_of(enterprise)
+    assert workbench_counts(member, today=TODAY)["/applications/"] == 2

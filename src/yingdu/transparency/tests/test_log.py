@@ -31,6 +31,7 @@ from yingdu.transparency.services import (
     checkpoint_sign,
     log_append,
 )
+from yingdu.transparency.tasks import checkpoint_sign_when_grown
 
 pytestmark = pytest.mark.django_db
 
@@ -146,12 +147,21 @@ def test_proofs_are_only_served_up_to_the_signed_size():
 
 
 class TestPublicApi:
-    def test_checkpoint_is_a_signed_note_covering_every_entry(self):
+    def test_checkpoint_is_the_signed_note_the_worker_signed_and_says_how_far_behind_it_is(self):
         append(9)
+        assert Client().get("/api/v1/log/checkpoint").json()["code"] == "log_no_checkpoint"  # the worker has not run
+        checkpoint_sign_when_grown.call()
         response = Client().get("/api/v1/log/checkpoint")
         assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
         checkpoint = verify_note(response.content.decode(), verifier_keys=verifier_keys())
-        assert checkpoint.tree_size == 9
+        assert checkpoint.tree_size == 9 and response["X-Log-Entries-Behind"] == "0"
+        append(4, start=9)
+        response = Client().get("/api/v1/log/checkpoint")
+        assert verify_note(response.content.decode(), verifier_keys=verifier_keys()).tree_size == 9
+        assert response["X-Log-Entries-Behind"] == "4"
+        checkpoint_sign_when_grown.call()
+        assert verify_note(Client().get("/api/v1/log/checkpoint").content.decode(),
+                           verifier_keys=verifier_keys()).tree_size == 13
 
     def test_entries_page_and_continue(self, settings):
         append(1205)
@@ -166,8 +176,10 @@ class TestPublicApi:
     def test_inclusion_and_consistency_proofs_verify_against_signed_roots(self):
         client = Client()
         append(6)
+        checkpoint_sign_when_grown.call()
         old = verify_note(client.get("/api/v1/log/checkpoint").content.decode(), verifier_keys=verifier_keys())
         append(15, start=6)
+        checkpoint_sign_when_grown.call()
         new = verify_note(client.get("/api/v1/log/checkpoint").content.decode(), verifier_keys=verifier_keys())
         body = client.get(f"/api/v1/log/proof/inclusion?leaf_index=4&tree_size={new.tree_size}").json()
         verify_inclusion(leaf_hash=all_leaf_hashes()[4], leaf_index=4, tree_size=new.tree_size,
@@ -179,6 +191,8 @@ class TestPublicApi:
 
     def test_receipt_verifies_offline_for_its_entry_only(self):
         append(12)
+        assert Client().get("/api/v1/log/receipts/5").json()["code"] == "log_entry_not_covered"  # not signed yet
+        checkpoint_sign_when_grown.call()
         receipt = Client().get("/api/v1/log/receipts/5").content.decode()
         entry = bytes(LogEntry.objects.get(index=5).entry)
         verified_receipt = verify_receipt(receipt, entry=entry, verifier_keys=verifier_keys())
@@ -190,7 +204,7 @@ class TestPublicApi:
     def test_out_of_range_requests_get_stable_codes(self):
         append(3)
         client = Client()
-        client.get("/api/v1/log/checkpoint")
+        checkpoint_sign_when_grown.call()
         response = client.get("/api/v1/log/proof/inclusion?leaf_index=5&tree_size=3")
         assert response.status_code == 400 and response.json()["code"] == "log_range_invalid"
         response = client.get("/api/v1/log/proof/consistency?old_size=4&new_size=3")
@@ -201,7 +215,11 @@ class TestPublicApi:
     def test_transparency_page_shows_checkpoint_key_and_counts(self):
         make_enterprise()
         body = Client().get("/transparency/").content.decode()
+        assert 'data-testid="no-checkpoint"' in body  # before the worker's first checkpoint
+        checkpoint_sign_when_grown.call()
+        body = Client().get("/transparency/").content.decode()
         assert "防篡改日志" in body and "enterprises.register" in body
+        assert "无：检查点覆盖全部条目" in body
         assert verifier_keys()[0].format() in body
         assert Checkpoint.parse  # the page's note is checked by the e2e verifier test
 
@@ -233,3 +251,34 @@ def test_the_public_counts_by_type_count_only_what_was_appended_since_the_last_v
     checkpoint_sign(now=moment)
     page = Client().get("/transparency/").content.decode()
     assert f"前 {second} 个条目" in page and "testing.entry" in page
+
+
+def test_the_public_reads_of_the_log_write_nothing():
+    """GETs serve the worker's latest checkpoint: with entries unsigned, no row is written and no write is issued."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from yingdu.transparency.models import SignedCheckpoint
+
+    moment = datetime(2026, 11, 10, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+    log_append(events=sample_entries(5, start=0), now=moment)
+    signed = checkpoint_sign(now=moment)
+    log_append(events=sample_entries(3, start=5), now=moment)
+    client = Client()
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/transparency/")
+        note = client.get("/api/v1/log/checkpoint")
+        receipt = client.get("/api/v1/log/receipts/1")
+        beyond = client.get(f"/api/v1/log/receipts/{signed.tree_size + 1}")
+    assert page.status_code == note.status_code == receipt.status_code == 200
+    assert beyond.json()["code"] == "log_entry_not_covered"
+    writes = [query["sql"] for query in queries
+              if query["sql"].lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+    assert writes == []
+    assert list(SignedCheckpoint.objects.values_list("tree_size", flat=True)) == [signed.tree_size]
+    body = page.content.decode()
+    assert f'data-testid="tree-size">{signed.tree_size}<' in body and "3 个条目尚未签名" in body
+    assert note["X-Log-Entries-Behind"] == "3"
