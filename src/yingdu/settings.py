@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "yingdu.audits",
     "yingdu.duties",
     "yingdu.publicity",
+    "yingdu.documents",
     "yingdu.portal",
 ]
 

@@ -9,6 +9,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from yingdu.documents.models import DocumentKind
+from yingdu.documents.selectors import decision_remedies_at, document_number_of
 from yingdu.accounts.models import STAFF_ROLES, Role
 from yingdu.accounts.permissions import login_required, role_required
 from yingdu.accounts.selectors import user_roles, user_staff_roles
@@ -144,6 +146,9 @@ def _detail(request, application, *, invoice_form: InvoiceForm | None = None, st
         "work_notices": work_notices, "notice_gap": notice_gap, "work_id": application.work_id,
         "can_supplement": bool(notice_gap and roles & NOTICE_ISSUE_ROLES),
         "application": application, "sla": sla, "precheck": check,
+        "decision_number": (document_number_of(kind=DocumentKind.DECISION, subject_id=application.pk)
+                            if application.decided_at else ""),
+        "remedies": decision_remedies_at(application.decided_at) if application.decided_at else None,
         "timeline": selectors.application_timeline(application, sla=sla),
         "history": [(t, TRANSITIONS[t.action].label) for t in selectors.application_history(application)],
         "supplements": [selectors.supplement_items(s) for s in supplements],

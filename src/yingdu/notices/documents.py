@@ -8,6 +8,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from yingdu.documents.models import DocumentKind
+from yingdu.documents.selectors import document_number_of
 from yingdu.errors import DomainError
 from yingdu.i18n import in_chinese
 from yingdu.metering.models import CatalogueEntry
@@ -69,6 +71,7 @@ def notice_lines(notice: DataNotice) -> list[NoticeLine]:
 def notice_html(notice: DataNotice, *, page_url: str) -> str:
     return render_to_string("notices/notice_pdf.html", {
         "notice": notice, "lines": notice_lines(notice), "totals": selectors.notice_sku_totals(notice),
+        "document_number": document_number_of(kind=DocumentKind.DATA_NOTICE, subject_id=notice.pk),
         "cost_yuan": selectors.yuan_display(notice.cost_microfen), "page_url": page_url, "font": CJK_FONT})
 
 

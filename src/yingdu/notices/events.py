@@ -9,6 +9,8 @@ enterprise's salt; evidence files themselves by their SHA-256.
 import base64
 from datetime import datetime
 
+from yingdu.documents.entries import document_fields, document_row, document_values
+from yingdu.documents.models import DocumentKind, IssuedDocument
 from yingdu.actors import actor_ref
 from yingdu.enterprises.models import Enterprise
 from yingdu.transparency.catalogue import Committed, Const, Derived, Field, Kind, Row, declare
@@ -38,7 +40,7 @@ def _committed(digest: str, columns: dict[str, str]) -> Committed:
 
 
 NOTICE_ISSUED = declare(
-    "notices.issued", version=3,
+    "notices.issued", version=4,
     doc="A usage statement (数据告知书) for a work and period was issued from a signed checkpoint; a supplementary "
         "one (补充告知书) lists only the records that came to count after the notice it supplements.",
     fields={
@@ -59,8 +61,9 @@ NOTICE_ISSUED = declare(
         "actor": Field(Kind.ACTOR, "the staff member who issued it, or system"),
         "records": Field(Kind.INTS, "the log indexes of its usage records, ascending", since=2),
         "supplements": Field(Kind.INT, "the notice this one supplements, or null", null=True, since=3),
+        **document_fields(since=4),
     },
-    rows=[Row(DataNotice, key="notice", columns={
+    rows=[document_row(DocumentKind.DATA_NOTICE, subject="notice"), Row(DataNotice, key="notice", columns={
         "enterprise_id": "enterprise", "work_id": "work", "period_start_on": "period_start_on",
         "period_end_on": "period_end_on", "record_count": "record_count", "cost_microfen": "cost_microfen",
         "records_sha256": "records_sha256", "checkpoint_tree_size": "checkpoint_tree_size",
@@ -277,8 +280,9 @@ def _salted(notice: DataNotice, values: dict) -> str:
     return commitment(salt=notice.enterprise.commitment_salt, values=values)
 
 
-def notice_issued_event(notice: DataNotice, *, quantities: list[dict], log_indexes: list[int], actor) -> dict:
-    return NOTICE_ISSUED.build(
+def notice_issued_event(notice: DataNotice, *, quantities: list[dict], log_indexes: list[int], actor,
+                        document: IssuedDocument) -> dict:
+    return NOTICE_ISSUED.build(**document_values(document),
         at=event_time(notice.issued_at), notice=notice.pk, enterprise=notice.enterprise_id, work=notice.work_id,
         period_start_on=notice.period_start_on.isoformat(), period_end_on=notice.period_end_on.isoformat(),
         record_count=notice.record_count, cost_microfen=notice.cost_microfen, records_sha256=notice.records_sha256,

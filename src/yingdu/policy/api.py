@@ -54,6 +54,8 @@ class PolicyVersionOut(Schema):
     conflict_lookback_months: int | None
     spot_check_auto_draw_working_days: int | None
     publicity_working_days: int | None
+    document_number_formats: dict[str, str] | None
+    decision_remedies: dict[str, str] | None
 
 
 def _version_out(version) -> dict:

@@ -61,6 +61,11 @@ class PolicyVersion(models.Model):
     # working days during which an approved award is shown publicly (公示) with an objection channel;
     # null: no 公示 (the default, and versions from before the term existed)
     publicity_working_days = models.PositiveSmallIntegerField("公示期（工作日）", null=True, blank=True)
+    # official documents: the number template of each kind ({kind: "怀文促决〔{year}〕{number}号"}) and the remedies and
+    # contact a decision states ({review, litigation, contact_office, contact_phone, contact_address}); null (versions
+    # from before the terms existed): the default policy's
+    document_number_formats = models.JSONField("公文文号格式", null=True, blank=True)
+    decision_remedies = models.JSONField("救济途径与联系方式", null=True, blank=True)
     rounding_rule = models.CharField("舍入规则", max_length=16, choices=RoundingRuleChoice.choices,
                                      default=RoundingRuleChoice.HALF_UP)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

@@ -5,6 +5,8 @@ from decimal import Decimal
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from yingdu.documents.models import DocumentKind
+from yingdu.rules.default_policy import HUAIROU_2026_DEFAULT
 from yingdu.rules.money import Money
 from yingdu.rules.subsidy import PolicyTerms
 
@@ -16,12 +18,16 @@ TERM_FIELDS = (
     "annual_work_limit", "annual_budget_fen", "objection_window_working_days", "sla_working_days",
     "eligible_service_categories", "spot_check_sample_rate", "spot_check_minimum", "voucher_validity_days",
     "materials_checklist", "rounding_rule", "conflict_lookback_months", "spot_check_auto_draw_working_days",
-    "publicity_working_days",
+    "publicity_working_days", "document_number_formats", "decision_remedies",
 )
 RATE_FIELDS = ("regular_rate", "overseas_uplift", "spot_check_sample_rate")
 FEN_FIELDS = ("regular_cap_fen", "overseas_cap_fen", "annual_budget_fen")
 OPTIONAL_FIELDS = ("annual_budget_fen", "voucher_validity_days", "conflict_lookback_months",
-                   "spot_check_auto_draw_working_days", "publicity_working_days")
+                   "spot_check_auto_draw_working_days", "publicity_working_days", "document_number_formats",
+                   "decision_remedies")
+# the parts of the remedies-and-contact term, in the order a decision prints them
+REMEDY_KEYS = ("review", "litigation", "contact_office", "contact_phone", "contact_address")
+REQUIRED_REMEDY_KEYS = ("review", "litigation", "contact_office")
 
 TERM_LABELS = {
     "title": _("标题"),
@@ -44,6 +50,15 @@ TERM_LABELS = {
     "conflict_lookback_months": _("回避追溯期"),
     "spot_check_auto_draw_working_days": _("自动抽签"),
     "publicity_working_days": _("获批公示期"),
+    "document_number_formats": _("公文文号格式"),
+    "decision_remedies": _("救济途径与联系方式"),
+}
+REMEDY_LABELS = {
+    "review": _("行政复议告知"),
+    "litigation": _("行政诉讼告知"),
+    "contact_office": _("联系部门"),
+    "contact_phone": _("联系电话"),
+    "contact_address": _("联系地址"),
 }
 
 
@@ -65,7 +80,22 @@ def version_terms(version: PolicyVersion) -> dict:
         data[field] = rate_text(value) if field in RATE_FIELDS else value
     data["eligible_service_categories"] = list(version.eligible_service_categories)
     data["materials_checklist"] = [dict(item) for item in version.materials_checklist]
+    for field in ("document_number_formats", "decision_remedies"):
+        data[field] = dict(data[field]) if data[field] is not None else None
     return data
+
+
+def document_number_template(version: PolicyVersion | None, kind: str) -> str:
+    """The number template of a kind of document in a version; the default policy's for a version from before the
+    term existed (null) or when no version is in force."""
+    formats = (version.document_number_formats if version is not None else None) or {}
+    return formats.get(kind) or HUAIROU_2026_DEFAULT["document_number_formats"][kind]
+
+
+def decision_remedies(version: PolicyVersion | None) -> dict[str, str]:
+    """The remedies and contact a decision states, by REMEDY_KEYS (the default policy's where a version has none)."""
+    remedies = (version.decision_remedies if version is not None else None) or HUAIROU_2026_DEFAULT["decision_remedies"]
+    return {key: remedies.get(key, "") for key in REMEDY_KEYS}
 
 
 def calculator_terms(version: PolicyVersion) -> PolicyTerms:
@@ -107,4 +137,11 @@ def term_display(field: str, value) -> str:
         return gettext("、").join(str(ServiceCategory(code).label) for code in value) or "—"
     if field == "materials_checklist":
         return gettext("；").join(item["label"] for item in value) or "—"
+    if field == "document_number_formats":
+        return gettext("按默认格式") if not value else gettext("；").join(
+            f"{DocumentKind(kind).label}：{template}" for kind, template in value.items()
+            if kind in DocumentKind.values)
+    if field == "decision_remedies":
+        return gettext("按默认表述") if not value else gettext("；").join(
+            f"{REMEDY_LABELS[key]}：{value[key]}" for key in REMEDY_KEYS if value.get(key))
     return str(value)

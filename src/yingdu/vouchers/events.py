@@ -30,6 +30,8 @@ null there. A redemption submitted through the API has no person as actor (null)
 """
 
 from yingdu.actors import SYSTEM_REF, actor_ref
+from yingdu.documents.entries import document_fields, document_row, document_values
+from yingdu.documents.models import DocumentKind, IssuedDocument
 from yingdu.enterprises.models import Enterprise
 from yingdu.transparency.catalogue import Committed, Const, Field, Kind, Row, declare, not_audited
 from yingdu.transparency.services import commitment, event_time
@@ -94,7 +96,7 @@ TRANSFER = declare(
 # --- vouchers -------------------------------------------------------------------------------------------------
 
 ISSUE = declare(
-    "vouchers.issue",
+    "vouchers.issue", version=2,
     doc="A voucher was issued to an enterprise for an approved application, on the terms of the policy in force.",
     fields={
         "at": AT,
@@ -111,7 +113,9 @@ ISSUE = declare(
         "eligible_service_categories": Field(Kind.STRS, "service categories it may pay for"),
         "actor": ACTOR,
         "transfer": Field(Kind.INT, "the issue transfer (its entry follows)"),
+        **document_fields(since=2),
     },
+    rows=[document_row(DocumentKind.VOUCHER, subject="voucher")],
     projection="vouchers",
 )
 
@@ -393,8 +397,8 @@ def transfer_event(transfer: Transfer) -> dict:
         **{"from": transfer.from_account.key, "to": transfer.to_account.key})
 
 
-def voucher_issued_event(voucher: Voucher, *, actor, transfer_id: int) -> dict:
-    return ISSUE.build(
+def voucher_issued_event(voucher: Voucher, *, actor, transfer_id: int, document: IssuedDocument) -> dict:
+    return ISSUE.build(**document_values(document),
         at=event_time(voucher.issued_at), voucher=voucher.pk, number=voucher.number,
         enterprise=voucher.enterprise_id, work=voucher.work_id, application=voucher.application_id,
         amount_fen=voucher.amount_fen, budget_year=voucher.budget_year, issued_on=voucher.issued_on.isoformat(),

@@ -16,6 +16,8 @@ from yingdu.actors import SYSTEM, actor_user_id
 from yingdu.duties.cases import provider_case, settlement_case, voucher_case
 from yingdu.duties.rules import Step
 from yingdu.duties.services import four_eyes, require_independent
+from yingdu.documents.models import DocumentKind
+from yingdu.documents.services import document_number_issue
 from yingdu.enterprises.models import EnterpriseState
 from yingdu.errors import Conflict, DomainError, Forbidden
 from yingdu.i18n import in_chinese
@@ -206,8 +208,9 @@ def voucher_issue(*, enterprise, work_id: int, application_id: int, amount_fen: 
         validity = f"，有效期至 {expires_on.isoformat()}" if expires_on else ""
         notices = _notify(voucher=voucher, kind=NoticeKind.ISSUED, now=now,
                           message=f"算力券 {number} 已发放，面额 {_yuan(amount_fen)} 元{validity}。")
-        log_append(events=[voucher_issued_event(voucher, actor=actor, transfer_id=transfer.pk), *ledger, *notices],
-                   now=now)
+        document = document_number_issue(kind=DocumentKind.VOUCHER, subject_id=voucher.pk, now=now)
+        log_append(events=[voucher_issued_event(voucher, actor=actor, transfer_id=transfer.pk, document=document),
+                           *ledger, *notices], now=now)
     return voucher
 
 
