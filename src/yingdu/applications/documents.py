@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from yingdu.documents.models import DocumentKind
 from yingdu.documents.selectors import decision_remedies_at, document_number_of
+from yingdu.downloads import content_disposition
 from yingdu.errors import NotFound
 from yingdu.i18n import in_chinese
 from yingdu.pdf import CJK_FONT, html_to_pdf
@@ -45,6 +46,16 @@ def _context(application, kind: str, *, sla) -> dict:
             "supplement": supplement, "issued_on": issued_on, "font": CJK_FONT,
             "approved_capital": (Money(application.approved_amount_fen).format_capital()
                                  if application.approved_amount_fen is not None else "")}
+
+
+def notice_filename(application, kind: str) -> str:
+    """The PDF's download name: the notice, the work and the application, e.g. 审批决定书-星河-申请12.pdf."""
+    return f"{NOTICE_KINDS[kind]}-{application.work.title}-申请{application.pk}.pdf"
+
+
+def notice_disposition(application, kind: str) -> str:
+    return content_disposition(notice_filename(application, kind),
+                               fallback=f"application-{application.pk}-{kind}.pdf", inline=True)
 
 
 @in_chinese

@@ -11,11 +11,11 @@ from django.utils.translation import gettext_lazy as _
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import user_roles
 from yingdu.actors import SYSTEM
+from yingdu.documents.models import DocumentKind
+from yingdu.documents.services import document_number_issue
 from yingdu.duties.cases import application_case
 from yingdu.duties.services import require_independent
 from yingdu.enterprises.models import Enterprise
-from yingdu.documents.models import DocumentKind
-from yingdu.documents.services import document_number_issue
 from yingdu.errors import Conflict, DomainError, Forbidden
 from yingdu.files import store_upload
 from yingdu.policy.selectors import policy_version_in_force, policy_version_require_in_force, work_calendar

@@ -9,12 +9,12 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from yingdu.documents.models import DocumentKind
-from yingdu.documents.selectors import decision_remedies_at, document_number_of
 from yingdu.accounts.models import STAFF_ROLES, Role
 from yingdu.accounts.permissions import login_required, role_required
 from yingdu.accounts.selectors import user_roles, user_staff_roles
 from yingdu.confirm import Confirmation, confirmation_page, is_confirmed
+from yingdu.documents.models import DocumentKind
+from yingdu.documents.selectors import decision_remedies_at, document_number_of
 from yingdu.errors import DomainError
 from yingdu.files import stored_file_response
 from yingdu.lists import MSG_FILTER_INVALID, offset_list
@@ -362,5 +362,5 @@ def notice_download(request, application_id: int, kind: str):
     except DomainError:
         raise Http404 from None
     response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="application-{application.pk}-{kind}.pdf"'
+    response["Content-Disposition"] = documents.notice_disposition(application, kind)
     return response

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from yingdu.documents.models import DocumentKind
 from yingdu.documents.selectors import document_number_of
+from yingdu.downloads import content_disposition
 from yingdu.errors import DomainError
 from yingdu.i18n import in_chinese
 from yingdu.metering.models import CatalogueEntry
@@ -89,5 +90,7 @@ def notice_pdf_response(request, notice) -> HttpResponse:
         pass  # no calendar for the deadline yet: the PDF says "送达后计算", as the page does
     page_url = request.build_absolute_uri(reverse("notices:detail", kwargs={"notice_id": notice.pk}))
     response = HttpResponse(notice_pdf(notice, page_url=page_url), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="data-notice-{notice.pk}.pdf"'
+    title = "用量数据补充告知书" if notice.supplements_id else "用量数据告知书"
+    response["Content-Disposition"] = content_disposition(f"{title}-{notice.work.title}-{notice.pk}.pdf",
+                                                          fallback=f"data-notice-{notice.pk}.pdf", inline=True)
     return response

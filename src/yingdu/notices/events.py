@@ -9,9 +9,9 @@ enterprise's salt; evidence files themselves by their SHA-256.
 import base64
 from datetime import datetime
 
+from yingdu.actors import actor_ref
 from yingdu.documents.entries import document_fields, document_row, document_values
 from yingdu.documents.models import DocumentKind, IssuedDocument
-from yingdu.actors import actor_ref
 from yingdu.enterprises.models import Enterprise
 from yingdu.transparency.catalogue import Committed, Const, Derived, Field, Kind, Row, declare
 from yingdu.transparency.services import commitment, event_time

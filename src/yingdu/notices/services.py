@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.selectors import user_roles, user_staff_roles
 from yingdu.actors import SYSTEM, actor_user_id
-from yingdu.duties.cases import work_case
-from yingdu.duties.services import require_independent
 from yingdu.documents.models import DocumentKind
 from yingdu.documents.services import document_number_issue
+from yingdu.duties.cases import work_case
+from yingdu.duties.services import require_independent
 from yingdu.errors import Conflict, DomainError, Forbidden, NotFound
 from yingdu.files import store_upload
 from yingdu.metering.corrections import usage_record_effective_quantity

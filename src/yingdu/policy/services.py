@@ -194,12 +194,8 @@ def _clean_terms(data: Mapping) -> dict:
                 raise DomainError(MSG_CATEGORIES_INVALID, code="policy_term_invalid", field=field)
             # stored in the order of the choices, without repeats
             terms[field] = [category for category in ServiceCategory.values if category in value]
-        elif field == "materials_checklist":
-            terms[field] = _clean_checklist(value)
-        elif field == "document_number_formats":
-            terms[field] = _clean_document_formats(value)
-        elif field == "decision_remedies":
-            terms[field] = _clean_remedies(value)
+        elif field in _LIST_AND_TABLE_TERMS:
+            terms[field] = _LIST_AND_TABLE_TERMS[field](value)
         else:
             minimum = 0 if field in ("spot_check_minimum", "conflict_lookback_months") else 1
             terms[field] = _clean_count(field, value, minimum=minimum)
@@ -255,6 +251,11 @@ def _clean_remedies(value) -> dict[str, str]:
                               detail={"key": key})
         cleaned[key] = text
     return cleaned
+
+
+# terms whose value is a list or a table, each checked by its own function
+_LIST_AND_TABLE_TERMS = {"materials_checklist": _clean_checklist, "document_number_formats": _clean_document_formats,
+                         "decision_remedies": _clean_remedies}
 
 
 def _clean_text(field: str, value, *, required: bool) -> str:

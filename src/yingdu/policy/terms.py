@@ -108,6 +108,15 @@ def calculator_terms(version: PolicyVersion) -> PolicyTerms:
     )
 
 
+def _document_term_display(field: str, value) -> str:
+    if field == "document_number_formats":
+        return gettext("按默认格式") if not value else gettext("；").join(
+            f"{DocumentKind(kind).label}：{template}" for kind, template in value.items()
+            if kind in DocumentKind.values)
+    return gettext("按默认表述") if not value else gettext("；").join(
+        f"{REMEDY_LABELS[key]}：{value[key]}" for key in REMEDY_KEYS if value.get(key))
+
+
 def term_display(field: str, value) -> str:
     """A term's value for pages and diffs, in the active language (Chinese unless the user chose English)."""
     if field in RATE_FIELDS:
@@ -137,11 +146,6 @@ def term_display(field: str, value) -> str:
         return gettext("、").join(str(ServiceCategory(code).label) for code in value) or "—"
     if field == "materials_checklist":
         return gettext("；").join(item["label"] for item in value) or "—"
-    if field == "document_number_formats":
-        return gettext("按默认格式") if not value else gettext("；").join(
-            f"{DocumentKind(kind).label}：{template}" for kind, template in value.items()
-            if kind in DocumentKind.values)
-    if field == "decision_remedies":
-        return gettext("按默认表述") if not value else gettext("；").join(
-            f"{REMEDY_LABELS[key]}：{value[key]}" for key in REMEDY_KEYS if value.get(key))
+    if field in ("document_number_formats", "decision_remedies"):
+        return _document_term_display(field, value)
     return str(value)

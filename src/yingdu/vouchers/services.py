@@ -13,11 +13,11 @@ from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.selectors import organisation_member_emails, user_roles
 from yingdu.actors import SYSTEM, actor_user_id
+from yingdu.documents.models import DocumentKind
+from yingdu.documents.services import document_number_issue
 from yingdu.duties.cases import provider_case, settlement_case, voucher_case
 from yingdu.duties.rules import Step
 from yingdu.duties.services import four_eyes, require_independent
-from yingdu.documents.models import DocumentKind
-from yingdu.documents.services import document_number_issue
 from yingdu.enterprises.models import EnterpriseState
 from yingdu.errors import Conflict, DomainError, Forbidden
 from yingdu.i18n import in_chinese

@@ -13,6 +13,7 @@ from yingdu.accounts.models import Role
 from yingdu.accounts.permissions import login_required, role_required
 from yingdu.accounts.selectors import user_roles
 from yingdu.confirm import Confirmation, confirmation_page, is_confirmed
+from yingdu.downloads import content_disposition
 from yingdu.enterprises.selectors import enterprise_of_user
 from yingdu.errors import DomainError, NotFound, SecondPersonRequired
 from yingdu.lists import keyset_list, offset_list
@@ -140,7 +141,8 @@ def voucher_certificate(request, number: str):
     voucher = _or_404(selectors.voucher_get_for, request.user, number)
     [view] = selectors.voucher_views([voucher])
     response = HttpResponse(voucher_certificate_pdf(view), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{voucher.number}.pdf"'
+    response["Content-Disposition"] = content_disposition(f"算力券-{voucher.number}.pdf", fallback=f"{voucher.number}.pdf",
+                                                          inline=True)
     return response
 
 
@@ -246,7 +248,8 @@ def redemption_list(request):
 def statement_export(request, statement_id: int):
     statement = _or_404(selectors.statement_get_for, request.user, statement_id)
     response = HttpResponse(statement_workbook(statement), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{statement.number}.xlsx"'
+    response["Content-Disposition"] = content_disposition(f"结算单-{statement.number}.xlsx",
+                                                          fallback=f"{statement.number}.xlsx")
     return response
 
 
