@@ -13,12 +13,14 @@ from yingdu.accounts.models import Role
 from yingdu.accounts.permissions import login_required, role_required
 from yingdu.accounts.selectors import user_roles
 from yingdu.confirm import Confirmation, confirmation_page, is_confirmed
+from yingdu.documents.selectors import decision_remedies_at
 from yingdu.downloads import content_disposition
 from yingdu.enterprises.selectors import enterprise_of_user
 from yingdu.errors import DomainError, NotFound, SecondPersonRequired
 from yingdu.lists import keyset_list, offset_list
 from yingdu.metering.selectors import provider_of_user
 from yingdu.rules.money import Money
+from yingdu.works.models import Work
 
 from . import redemptions, selectors, services
 from .documents import statement_workbook, voucher_certificate_pdf
@@ -33,7 +35,7 @@ from .forms import (
     SettlementForm,
 )
 from .ledger import ledger_check_latest
-from .models import RedemptionStatus, VoucherStatus
+from .models import RedemptionStatus, Revocation, VoucherStatus
 from .workflow import VOUCHER_READER_ROLES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -129,8 +131,12 @@ def redemption_code_revoke(request, code_id: int):
 def voucher_detail(request, number: str):
     voucher = _or_404(selectors.voucher_get_for, request.user, number)
     [view] = selectors.voucher_views([voucher])
+    revocation = Revocation.objects.filter(voucher=voucher).first()
     return render(request, "vouchers/detail.html", {
         "view": view, "voucher": voucher, "history": selectors.voucher_history(voucher),
+        "work_title": Work.objects.filter(pk=voucher.work_id).values_list("title", flat=True).first() or "",
+        "revocation": revocation,
+        "remedies": decision_remedies_at(revocation.revoked_at) if revocation else None,
         "redemptions": voucher.redemptions.select_related("provider").order_by("-submitted_at"),
         "is_finance": Role.FINANCE in user_roles(request.user),
     })
