@@ -13,6 +13,9 @@ class DocumentKind(models.TextChoices):
     SUPPLEMENT = "supplement", _("补充材料通知书")
     DECISION = "decision", _("审批决定书")
     VOUCHER = "voucher", _("算力券凭证")
+    REVOCATION = "revocation", _("算力券撤销决定书")
+    OBJECTION_DECISION = "objection_decision", _("异议处理决定书")
+    SPOT_CHECK = "spot_check", _("抽查通知书")
 
 
 class IssuedDocument(models.Model):
@@ -23,7 +26,8 @@ class IssuedDocument(models.Model):
     year = models.PositiveSmallIntegerField("年度")
     sequence = models.PositiveIntegerField("序号")
     number = models.CharField("文号", max_length=80)
-    # the row the document is about: data notice, application, supplement request or voucher (by kind)
+    # the row the document is about (by kind): data notice, application, supplement request, voucher, revocation,
+    # objection or spot-check case
     subject_id = models.BigIntegerField("文书对象")
     issued_at = models.DateTimeField("印发时间")
 

@@ -218,11 +218,13 @@ _DECISION_FIELDS = {
                                                "provider's own corrections, at the decision"),
         "reason_commitment": Field(Kind.DIGEST, "commitment to the reason for a quantity other than the claimed "
                                                 "one (to the empty string otherwise)")}),
+    **document_fields(since=4),
 }
 
 
 def _decision_rows(status: ObjectionStatus) -> list[Row]:
     return [
+        document_row(DocumentKind.OBJECTION_DECISION, subject="objection"),
         Row(Objection, key="objection", action="update", columns={
             "status": Const(status), "decided_at": "at", "decided_by_id": "actor",
             "decision_reason": _committed("reason_commitment", DECISION_COMMITTED)}),
@@ -233,7 +235,7 @@ def _decision_rows(status: ObjectionStatus) -> list[Row]:
 
 
 OBJECTION_UPHELD = declare(
-    "objections.upheld", version=3,
+    "objections.upheld", version=4,
     doc="A reviewer upheld an objection as claimed; a metering.usage_corrected entry follows for each claim whose "
         "counted quantity changes, then objections.claims_corrected. Since v3 the claims as decided: a quantity "
         "above the provider's signed one is not corrected by the platform (status awaiting_provider).",
@@ -241,7 +243,7 @@ OBJECTION_UPHELD = declare(
 )
 
 OBJECTION_PARTIALLY_UPHELD = declare(
-    "objections.partially_upheld", version=3,
+    "objections.partially_upheld", version=4,
     doc="A reviewer upheld an objection in part: some claims at a quantity other than the claimed one, each with a "
         "reason (committed). Followed like objections.upheld by the corrections; version 3 from the start (it "
         "shares the fields of objections.upheld v3).",
@@ -249,7 +251,7 @@ OBJECTION_PARTIALLY_UPHELD = declare(
 )
 
 OBJECTION_REJECTED = declare(
-    "objections.rejected", version=3,
+    "objections.rejected", version=4,
     doc="A reviewer rejected an objection, with a reason.",
     fields=_DECISION_FIELDS, rows=_decision_rows(ObjectionStatus.REJECTED),
 )
@@ -343,11 +345,12 @@ def objection_evidence_added_event(evidence: ObjectionEvidence, *, now: datetime
                                              for key, column in EVIDENCE_COMMITTED.items()}))
 
 
-def objection_decided_event(objection: Objection, *, claims: list[ObjectionClaim], signed: dict, actor) -> dict:
+def objection_decided_event(objection: Objection, *, claims: list[ObjectionClaim], signed: dict, actor,
+                            document: IssuedDocument) -> dict:
     """The decision, by the objection's status, with each claim as decided (``signed``: record id -> the
-    provider's signed quantity at the decision)."""
+    provider's signed quantity at the decision) and the decision's number."""
     notice = objection.notice
-    return OBJECTION_DECISIONS[objection.status].build(
+    return OBJECTION_DECISIONS[objection.status].build(**document_values(document),
         at=event_time(objection.decided_at), objection=objection.pk, notice=notice.pk, actor=actor_ref(actor),
         enterprise=notice.enterprise_id,
         reason_commitment=_salted(notice, {key: getattr(objection, column)

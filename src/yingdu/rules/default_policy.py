@@ -29,6 +29,9 @@ HUAIROU_2026_DEFAULT = MappingProxyType({
         "supplement": "怀文促补〔{year}〕{number}号",
         "decision": "怀文促决〔{year}〕{number}号",
         "voucher": "怀影算券〔{year}〕{number}号",
+        "revocation": "怀文促撤〔{year}〕{number}号",
+        "objection_decision": "怀文促异〔{year}〕{number}号",
+        "spot_check": "怀文促查〔{year}〕{number}号",
     }),
     # the applicant's remedies against a decision (行政复议法 art. 20: 60 days; 行政诉讼法 art. 46: 6 months) and the
     # office to contact; the operator fills in its telephone and address in the version it publishes

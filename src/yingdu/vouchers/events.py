@@ -281,7 +281,7 @@ SETTLEMENT_PAID = declare(
 # --- revocation and recovery ----------------------------------------------------------------------------------
 
 REVOKE = declare(
-    "vouchers.revoke", version=2,
+    "vouchers.revoke", version=3,
     doc="A voucher was revoked: pending redemptions cancelled, its balance voided back to the budget, the value "
         "already redeemed claimed back from the enterprise.",
     fields={
@@ -298,8 +298,9 @@ REVOKE = declare(
         "actor": Field(Kind.ACTOR),
         "revocation": Field(Kind.INT, "revocation id", since=2),
         "enterprise": Field(Kind.INT, "the voucher's enterprise (whose salt the commitment uses)", since=2),
+        **document_fields(since=3),
     },
-    rows=[Row(Revocation, key="revocation", columns={
+    rows=[document_row(DocumentKind.REVOCATION, subject="revocation"), Row(Revocation, key="revocation", columns={
         "voucher_id": "voucher", "source": "source", "voided_fen": "voided_fen", "claimed_fen": "claimed_fen",
         "revoked_at": "at", "revoked_by_id": "actor",
         "reason": Committed("reason_commitment", {"reason": "reason"}, **_ENTERPRISE_SALT)})],
@@ -480,9 +481,9 @@ def statement_paid_event(statement: SettlementStatement, *, now, actor, transfer
 
 
 def revoked_event(revocation: Revocation, *, claim: RecoveryClaim | None, cancelled: list[int],
-                  transfer_ids: list[int], actor) -> dict:
+                  transfer_ids: list[int], actor, document: IssuedDocument) -> dict:
     voucher = revocation.voucher
-    return REVOKE.build(
+    return REVOKE.build(**document_values(document),
         at=event_time(revocation.revoked_at), voucher=voucher.pk, number=voucher.number, source=revocation.source,
         reason_commitment=free_text_commitment(voucher, revocation.reason), voided_fen=revocation.voided_fen,
         claimed_fen=revocation.claimed_fen, claim=claim.pk if claim else None, cancelled_redemptions=cancelled,

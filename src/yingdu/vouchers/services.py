@@ -490,10 +490,11 @@ def _voucher_revoke(voucher: Voucher, *, reason: str, actor, now: datetime, sour
                           message=f"算力券 {locked.number} 已被撤销：未使用余额 {_yuan(voided)} 元已作废，{owed}。"
                                   f"理由：{reason[:100]}")
         # cause first: the revocation, the claim it raises, the accounts and transfers it posts, its notice
+        document = document_number_issue(kind=DocumentKind.REVOCATION, subject_id=revocation.pk, now=now)
         log_append(events=[
             *entries,
             revoked_event(revocation, claim=claim, cancelled=cancelled, transfer_ids=[t.pk for t in transfers],
-                          actor=actor),
+                          actor=actor, document=document),
             *([claim_raised_event(claim)] if claim is not None else []), *ledger, *notices], now=now)
     return revocation
 

@@ -13,7 +13,8 @@ from yingdu.accounts.models import Role
 from yingdu.accounts.permissions import login_required, role_required
 from yingdu.accounts.selectors import user_roles
 from yingdu.confirm import Confirmation, confirmation_page, is_confirmed
-from yingdu.documents.selectors import decision_remedies_at
+from yingdu.documents.models import DocumentKind
+from yingdu.documents.selectors import decision_remedies_at, document_number_of
 from yingdu.downloads import content_disposition
 from yingdu.enterprises.selectors import enterprise_of_user
 from yingdu.errors import DomainError, NotFound, SecondPersonRequired
@@ -136,6 +137,7 @@ def voucher_detail(request, number: str):
         "view": view, "voucher": voucher, "history": selectors.voucher_history(voucher),
         "work_title": Work.objects.filter(pk=voucher.work_id).values_list("title", flat=True).first() or "",
         "revocation": revocation,
+        "revocation_number": document_number_of(kind=DocumentKind.REVOCATION, subject_id=revocation.pk) if revocation else "",
         "remedies": decision_remedies_at(revocation.revoked_at) if revocation else None,
         "redemptions": voucher.redemptions.select_related("provider").order_by("-submitted_at"),
         "is_finance": Role.FINANCE in user_roles(request.user),
