@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "yingdu.duties",
     "yingdu.publicity",
     "yingdu.inbox",
+    "yingdu.documents",
     "yingdu.portal",
 ]
 

@@ -281,7 +281,7 @@ def application_notice(request, application_id: Id, kind: Token):
     application = selectors.application_get_for(request.user, application_id)
     sla = selectors.application_sla(application, today=timezone.localdate())
     response = HttpResponse(documents.notice_pdf(application, kind, sla=sla), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="application-{application.pk}-{kind}.pdf"'
+    response["Content-Disposition"] = documents.notice_disposition(application, kind)
     return response
 
 

@@ -8,6 +8,8 @@ Free text (reasons, supplement messages and responses, uploaded file names) is c
 from collections.abc import Iterable
 
 from yingdu.actors import SYSTEM, actor_ref
+from yingdu.documents.entries import document_fields, document_row, document_values
+from yingdu.documents.models import DocumentKind, IssuedDocument
 from yingdu.enterprises.models import Enterprise
 from yingdu.transparency.catalogue import (
     Committed,
@@ -152,13 +154,30 @@ _SUPPLEMENT_ROWS = {
 }
 
 
+# the official document each step issues (its number is in the step's entry from the version that added it), and
+# the entry field naming the document's row
+DOCUMENT_OF_STEP = {
+    ApplicationAction.ACCEPT: (DocumentKind.ACCEPTANCE, "application"),
+    ApplicationAction.REQUEST_SUPPLEMENT: (DocumentKind.SUPPLEMENT, _REQUEST_KEY),
+    ApplicationAction.APPROVE: (DocumentKind.DECISION, "application"),
+    ApplicationAction.REJECT: (DocumentKind.DECISION, "application"),
+}
+
+
 def _declare_transition(action: ApplicationAction) -> EventType:
     extra = (_REVIEW_FIELDS if action in _REVIEWING else {}) | (_CLOSING_FIELDS if action in _CLOSING else {})
+    version = 2 if extra else 1
+    rows = list(_SUPPLEMENT_ROWS.get(action, ()))
+    if action in DOCUMENT_OF_STEP:
+        version += 1
+        kind, subject = DOCUMENT_OF_STEP[action]
+        extra = {**extra, **document_fields(since=version)}
+        rows.append(document_row(kind, subject=subject))
     return declare(
-        f"applications.{action.value}", version=2 if extra else 1,
+        f"applications.{action.value}", version=version,
         doc=_STEPS[action][0],
         fields={**_TRANSITION_FIELDS, "detail": Field(Kind.JSON, _STEPS[action][1]), **extra},
-        rows=_SUPPLEMENT_ROWS.get(action, ()),
+        rows=rows,
         projection="applications",
     )
 
@@ -278,10 +297,11 @@ def application_created_event(application: Application) -> dict:
 
 def application_transition_event(action: ApplicationAction, application: Application,
                                  transition: ApplicationTransition, *,
-                                 supplements_closed: Iterable[int] = ()) -> dict:
-    """The entry of one workflow step (``applications.<action>``), with the application's state after it."""
+                                 supplements_closed: Iterable[int] = (), document: IssuedDocument | None = None) -> dict:
+    """The entry of one workflow step (``applications.<action>``), with the application's state after it and the
+    number of the document it issues."""
     declared = TRANSITION_TYPES[action]
-    extra = {}
+    extra = document_values(document) if document is not None else {}
     if "review_detail" in declared.fields:
         extra.update(review_explanation=application.review_explanation, review_detail=application.review_detail)
     if "supplements_closed" in declared.fields:

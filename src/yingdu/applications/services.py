@@ -12,6 +12,8 @@ from django.utils.translation import gettext_noop
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import user_roles
 from yingdu.actors import SYSTEM, is_system
+from yingdu.documents.models import DocumentKind
+from yingdu.documents.services import document_number_issue
 from yingdu.duties.cases import application_case
 from yingdu.duties.services import require_independent
 from yingdu.enterprises.models import Enterprise
@@ -23,6 +25,7 @@ from yingdu.vouchers.services import voucher_issue
 
 from .eligibility import AUTO_MATERIALS, application_quote, precheck
 from .events import (
+    DOCUMENT_OF_STEP,
     application_created_event,
     application_transition_event,
     material_uploaded_event,
@@ -166,10 +169,21 @@ def _transition(*, application: Application, action: ApplicationAction, actor, n
         locked.status = transition.target
         _sla_cache(locked, today=timezone.localdate(now))
         locked.save()
-        log_append(events=[application_transition_event(action, locked, record, supplements_closed=closed)], now=now)
+        document = _document_issue(action, locked, detail, now=now)
+        log_append(events=[application_transition_event(action, locked, record, supplements_closed=closed,
+                                                        document=document)], now=now)
         if then is not None:
             then(locked)
     return locked
+
+
+def _document_issue(action: ApplicationAction, application: Application, detail: dict, *, now):
+    """Number the notice the step issues (acceptance, supplement request, decision), if it issues one."""
+    if action not in DOCUMENT_OF_STEP:
+        return None
+    kind, _subject = DOCUMENT_OF_STEP[action]
+    subject_id = detail["supplement_request"] if kind == DocumentKind.SUPPLEMENT else application.pk
+    return document_number_issue(kind=kind, subject_id=subject_id, now=now)
 
 
 def application_submit(*, application: Application, actor, now) -> Application:

@@ -13,6 +13,8 @@ from yingdu.accounts.models import STAFF_ROLES, Role
 from yingdu.accounts.permissions import login_required, role_required
 from yingdu.accounts.selectors import user_roles, user_staff_roles
 from yingdu.confirm import Confirmation, confirmation_page, is_confirmed
+from yingdu.documents.models import DocumentKind
+from yingdu.documents.selectors import decision_remedies_at, document_number_of
 from yingdu.errors import DomainError
 from yingdu.files import stored_file_response
 from yingdu.lists import MSG_FILTER_INVALID, offset_list
@@ -145,6 +147,9 @@ def _detail(request, application, *, invoice_form: InvoiceForm | None = None, st
         "work_notices": work_notices, "notice_gap": notice_gap, "work_id": application.work_id,
         "can_supplement": bool(notice_gap and roles & NOTICE_ISSUE_ROLES),
         "application": application, "sla": sla, "precheck": check, "publicity": publicity,
+        "decision_number": (document_number_of(kind=DocumentKind.DECISION, subject_id=application.pk)
+                            if application.decided_at else ""),
+        "remedies": decision_remedies_at(application.decided_at) if application.decided_at else None,
         "timeline": selectors.application_timeline(application, sla=sla),
         "history": [(t, TRANSITIONS[t.action].label) for t in selectors.application_history(application)],
         "supplements": [selectors.supplement_items(s) for s in supplements],
@@ -366,5 +371,5 @@ def notice_download(request, application_id: int, kind: str):
     except DomainError:
         raise Http404 from None
     response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="application-{application.pk}-{kind}.pdf"'
+    response["Content-Disposition"] = documents.notice_disposition(application, kind)
     return response

@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yingdu.actors import SYSTEM, actor_user_id
+from yingdu.documents.models import DocumentKind
+from yingdu.documents.services import document_number_issue
 from yingdu.errors import Conflict, DomainError
 from yingdu.notices.services import objection_window_for
 from yingdu.policy.selectors import policy_version_require_in_force, work_calendar
@@ -288,9 +290,10 @@ def _cases_open(*, draw: SpotCheckDraw, due_on, due_on_provisional: bool, window
             response_policy_version=window.policy_version)
         CaseCheckItem.objects.bulk_create([CaseCheckItem(case=case, code=code, label=label)
                                            for code, label in CHECKLIST])
-        entries.append(case_opened_event(case))
+        document = document_number_issue(kind=DocumentKind.SPOT_CHECK, subject_id=case.pk, now=now)
+        entries.append(case_opened_event(case, document=document))
         entries.append(_notify(case=case, kind=AuditNoticeKind.CASE_OPENED, now=now, message=(
-            f"您的作品《{work.title}》在 {draw.quarter} 季度抽查中被抽中（抽查案件 {case.pk}）。"
+            f"{document.number}：您的作品《{work.title}》在 {draw.quarter} 季度抽查中被抽中（抽查案件 {case.pk}）。"
             f"请于 {case.response_deadline_on.isoformat()}{'（预计，官方放假安排发布后重新计算）' if window.provisional else ''}"
             f" 前在平台提交书面说明和证明材料"
             f"（用量与服务商作业日志、上线证明、出海证明、发票）。检查截止日 {due_on.isoformat()}。")))

@@ -13,6 +13,8 @@ The platform acting by itself (the scheduled draw, deadlines recomputed from the
 """
 
 from yingdu.actors import actor_ref
+from yingdu.documents.entries import document_fields, document_row, document_values
+from yingdu.documents.models import DocumentKind, IssuedDocument
 from yingdu.enterprises.models import Enterprise
 from yingdu.transparency.catalogue import Committed, Const, Derived, Field, Kind, Row, declare, not_audited
 from yingdu.transparency.services import commitment, event_time
@@ -119,7 +121,7 @@ DRAW_COMMITMENT = declare(
 )
 
 CASE_OPEN = declare(
-    "audits.case_open", version=2,
+    "audits.case_open", version=3,
     doc="A drawn work was put under spot check: a case with its checklist, due date and the enterprise's response "
         "deadline.",
     fields={
@@ -142,8 +144,10 @@ CASE_OPEN = declare(
                                                since=2),
         "check_items": Field(Kind.ITEMS, "the checklist rows", since=2, items={
             "item": Field(Kind.INT, "check item id"), "code": Field(Kind.STR), "label": Field(Kind.STR)}),
+        **document_fields(since=3),
     },
     rows=[
+        document_row(DocumentKind.SPOT_CHECK, subject="case"),
         Row(SpotCheckCase, key="case", columns={
             "draw_id": "draw", "work_id": "work", "enterprise_id": "enterprise", "rank": "rank",
             "status": Const(CaseStatus.OPEN.value), "opened_at": "at", "opened_on": "opened_on", "due_on": "due_on",
@@ -332,9 +336,9 @@ def draw_commitment_event(commitment: DrawCommitment) -> dict:
                                  log_index=commitment.log_index)
 
 
-def case_opened_event(case: SpotCheckCase) -> dict:
+def case_opened_event(case: SpotCheckCase, *, document: IssuedDocument) -> dict:
     items = list(case.check_items.order_by("id"))
-    return CASE_OPEN.build(
+    return CASE_OPEN.build(**document_values(document),
         at=event_time(case.opened_at), case=case.pk, draw=case.draw_id, quarter=case.draw.quarter, work=case.work_id,
         enterprise=case.enterprise_id, rank=case.rank, due_on=case.due_on.isoformat(),
         response_deadline_on=case.response_deadline_on.isoformat(),

@@ -90,3 +90,22 @@ def providers_all() -> QuerySet[Provider]:
 def provider_by_uscc(uscc: str) -> Provider | None:
     """The provider registered on the platform under this unified social credit code, or None."""
     return Provider.objects.filter(uscc=uscc).first()
+
+
+def sku_names(pairs) -> dict[tuple[int, str], str]:
+    """The catalogue name people know each SKU by (its latest price version's), by (provider id, SKU code)."""
+    pairs = {(provider_id, sku) for provider_id, sku in pairs}
+    names: dict[tuple[int, str], str] = {}
+    if not pairs:
+        return names
+    for provider_id, sku, name in (CatalogueEntry.objects
+                                   .filter(provider_id__in={p for p, _s in pairs}, sku__in={s for _p, s in pairs})
+                                   .order_by("effective_from", "pk").values_list("provider_id", "sku", "name")):
+        names[(provider_id, sku)] = name
+    return names
+
+
+def provider_sku_names(provider_id: int) -> dict[str, str]:
+    """The catalogue name of each SKU of a provider (its latest price version's), by SKU code."""
+    return {sku: name for sku, name in CatalogueEntry.objects.filter(provider_id=provider_id)
+            .order_by("effective_from", "pk").values_list("sku", "name")}

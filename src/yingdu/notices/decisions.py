@@ -18,6 +18,8 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.selectors import user_roles
+from yingdu.documents.models import DocumentKind
+from yingdu.documents.services import document_number_issue
 from yingdu.duties.cases import objection_case
 from yingdu.duties.rules import Step
 from yingdu.duties.services import four_eyes, require_independent
@@ -180,8 +182,9 @@ def _objection_apply(objection: Objection, *, decision: str, reason: str, actor,
         locked.decided_at, locked.decided_by, locked.decision_reason = now, actor, reason
         locked.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
         # The decision is logged before the correction records it causes, and their link to the claims after them.
-        log_append(events=[*entries, objection_decided_event(locked, claims=claims, signed=signed, actor=actor)],
-                   now=now)
+        document = document_number_issue(kind=DocumentKind.OBJECTION_DECISION, subject_id=locked.pk, now=now)
+        log_append(events=[*entries, objection_decided_event(locked, claims=claims, signed=signed, actor=actor,
+                                                             document=document)], now=now)
         appended = {row.corrects_id: row for row in usage_corrections_append(
             requests=requests, objection_id=locked.pk, actor=actor, now=now)}
         corrected = []

@@ -8,6 +8,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from yingdu.documents.models import DocumentKind
+from yingdu.documents.selectors import document_number_of
+from yingdu.downloads import content_disposition
 from yingdu.errors import DomainError
 from yingdu.i18n import in_chinese
 from yingdu.metering.models import CatalogueEntry
@@ -69,6 +72,7 @@ def notice_lines(notice: DataNotice) -> list[NoticeLine]:
 def notice_html(notice: DataNotice, *, page_url: str) -> str:
     return render_to_string("notices/notice_pdf.html", {
         "notice": notice, "lines": notice_lines(notice), "totals": selectors.notice_sku_totals(notice),
+        "document_number": document_number_of(kind=DocumentKind.DATA_NOTICE, subject_id=notice.pk),
         "cost_yuan": selectors.yuan_display(notice.cost_microfen), "page_url": page_url, "font": CJK_FONT})
 
 
@@ -86,5 +90,7 @@ def notice_pdf_response(request, notice) -> HttpResponse:
         pass  # no calendar for the deadline yet: the PDF says "送达后计算", as the page does
     page_url = request.build_absolute_uri(reverse("notices:detail", kwargs={"notice_id": notice.pk}))
     response = HttpResponse(notice_pdf(notice, page_url=page_url), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="data-notice-{notice.pk}.pdf"'
+    title = "用量数据补充告知书" if notice.supplements_id else "用量数据告知书"
+    response["Content-Disposition"] = content_disposition(f"{title}-{notice.work.title}-{notice.pk}.pdf",
+                                                          fallback=f"data-notice-{notice.pk}.pdf", inline=True)
     return response

@@ -10,6 +10,8 @@ import base64
 from datetime import datetime
 
 from yingdu.actors import actor_ref
+from yingdu.documents.entries import document_fields, document_row, document_values
+from yingdu.documents.models import DocumentKind, IssuedDocument
 from yingdu.enterprises.models import Enterprise
 from yingdu.transparency.catalogue import Committed, Const, Derived, Field, Kind, Row, declare
 from yingdu.transparency.services import commitment, event_time
@@ -38,7 +40,7 @@ def _committed(digest: str, columns: dict[str, str]) -> Committed:
 
 
 NOTICE_ISSUED = declare(
-    "notices.issued", version=3,
+    "notices.issued", version=4,
     doc="A usage statement (数据告知书) for a work and period was issued from a signed checkpoint; a supplementary "
         "one (补充告知书) lists only the records that came to count after the notice it supplements.",
     fields={
@@ -59,8 +61,9 @@ NOTICE_ISSUED = declare(
         "actor": Field(Kind.ACTOR, "the staff member who issued it, or system"),
         "records": Field(Kind.INTS, "the log indexes of its usage records, ascending", since=2),
         "supplements": Field(Kind.INT, "the notice this one supplements, or null", null=True, since=3),
+        **document_fields(since=4),
     },
-    rows=[Row(DataNotice, key="notice", columns={
+    rows=[document_row(DocumentKind.DATA_NOTICE, subject="notice"), Row(DataNotice, key="notice", columns={
         "enterprise_id": "enterprise", "work_id": "work", "period_start_on": "period_start_on",
         "period_end_on": "period_end_on", "record_count": "record_count", "cost_microfen": "cost_microfen",
         "records_sha256": "records_sha256", "checkpoint_tree_size": "checkpoint_tree_size",
@@ -215,11 +218,13 @@ _DECISION_FIELDS = {
                                                "provider's own corrections, at the decision"),
         "reason_commitment": Field(Kind.DIGEST, "commitment to the reason for a quantity other than the claimed "
                                                 "one (to the empty string otherwise)")}),
+    **document_fields(since=4),
 }
 
 
 def _decision_rows(status: ObjectionStatus) -> list[Row]:
     return [
+        document_row(DocumentKind.OBJECTION_DECISION, subject="objection"),
         Row(Objection, key="objection", action="update", columns={
             "status": Const(status), "decided_at": "at", "decided_by_id": "actor",
             "decision_reason": _committed("reason_commitment", DECISION_COMMITTED)}),
@@ -230,7 +235,7 @@ def _decision_rows(status: ObjectionStatus) -> list[Row]:
 
 
 OBJECTION_UPHELD = declare(
-    "objections.upheld", version=3,
+    "objections.upheld", version=4,
     doc="A reviewer upheld an objection as claimed; a metering.usage_corrected entry follows for each claim whose "
         "counted quantity changes, then objections.claims_corrected. Since v3 the claims as decided: a quantity "
         "above the provider's signed one is not corrected by the platform (status awaiting_provider).",
@@ -238,7 +243,7 @@ OBJECTION_UPHELD = declare(
 )
 
 OBJECTION_PARTIALLY_UPHELD = declare(
-    "objections.partially_upheld", version=3,
+    "objections.partially_upheld", version=4,
     doc="A reviewer upheld an objection in part: some claims at a quantity other than the claimed one, each with a "
         "reason (committed). Followed like objections.upheld by the corrections; version 3 from the start (it "
         "shares the fields of objections.upheld v3).",
@@ -246,7 +251,7 @@ OBJECTION_PARTIALLY_UPHELD = declare(
 )
 
 OBJECTION_REJECTED = declare(
-    "objections.rejected", version=3,
+    "objections.rejected", version=4,
     doc="A reviewer rejected an objection, with a reason.",
     fields=_DECISION_FIELDS, rows=_decision_rows(ObjectionStatus.REJECTED),
 )
@@ -277,8 +282,9 @@ def _salted(notice: DataNotice, values: dict) -> str:
     return commitment(salt=notice.enterprise.commitment_salt, values=values)
 
 
-def notice_issued_event(notice: DataNotice, *, quantities: list[dict], log_indexes: list[int], actor) -> dict:
-    return NOTICE_ISSUED.build(
+def notice_issued_event(notice: DataNotice, *, quantities: list[dict], log_indexes: list[int], actor,
+                        document: IssuedDocument) -> dict:
+    return NOTICE_ISSUED.build(**document_values(document),
         at=event_time(notice.issued_at), notice=notice.pk, enterprise=notice.enterprise_id, work=notice.work_id,
         period_start_on=notice.period_start_on.isoformat(), period_end_on=notice.period_end_on.isoformat(),
         record_count=notice.record_count, cost_microfen=notice.cost_microfen, records_sha256=notice.records_sha256,
@@ -339,11 +345,12 @@ def objection_evidence_added_event(evidence: ObjectionEvidence, *, now: datetime
                                              for key, column in EVIDENCE_COMMITTED.items()}))
 
 
-def objection_decided_event(objection: Objection, *, claims: list[ObjectionClaim], signed: dict, actor) -> dict:
+def objection_decided_event(objection: Objection, *, claims: list[ObjectionClaim], signed: dict, actor,
+                            document: IssuedDocument) -> dict:
     """The decision, by the objection's status, with each claim as decided (``signed``: record id -> the
-    provider's signed quantity at the decision)."""
+    provider's signed quantity at the decision) and the decision's number."""
     notice = objection.notice
-    return OBJECTION_DECISIONS[objection.status].build(
+    return OBJECTION_DECISIONS[objection.status].build(**document_values(document),
         at=event_time(objection.decided_at), objection=objection.pk, notice=notice.pk, actor=actor_ref(actor),
         enterprise=notice.enterprise_id,
         reason_commitment=_salted(notice, {key: getattr(objection, column)

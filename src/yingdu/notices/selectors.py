@@ -14,6 +14,7 @@ from yingdu.accounts.selectors import organisation_member_emails, user_roles, us
 from yingdu.errors import NotFound
 from yingdu.metering.counting import day_bounds, work_counted_records
 from yingdu.metering.models import CatalogueEntry, RecordOrigin, UsageRecord
+from yingdu.metering.selectors import sku_names
 from yingdu.rules.money import Money, round_fen
 
 from .models import ClaimStatus, DataNotice, Objection, ObjectionStatus, PendingNotice
@@ -149,6 +150,7 @@ class SkuTotal:
     unit: str
     quantity: Decimal
     cost_microfen: int
+    name: str = ""   # the catalogue name of the SKU
 
     @property
     def cost_yuan(self) -> str:
@@ -162,8 +164,10 @@ def notice_sku_totals(notice: DataNotice) -> list[SkuTotal]:
             .order_by("provider__name", "sku"))
     units = {(entry.provider_id, entry.sku): entry.unit for entry in CatalogueEntry.objects.filter(
         provider_id__in={row["provider_id"] for row in rows}).order_by("effective_from")}
+    names = sku_names((row["provider_id"], row["sku"]) for row in rows)
     return [SkuTotal(provider=row["provider__name"], sku=row["sku"],
                      unit=units.get((row["provider_id"], row["sku"]), ""),
+                     name=names.get((row["provider_id"], row["sku"]), ""),
                      quantity=row["quantity"].normalize(), cost_microfen=row["cost"]) for row in rows]
 
 

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.selectors import organisation_members, user_roles, user_staff_roles
 from yingdu.actors import SYSTEM, actor_user_id
+from yingdu.documents.models import DocumentKind
+from yingdu.documents.services import document_number_issue
 from yingdu.duties.cases import work_case
 from yingdu.duties.services import require_independent
 from yingdu.errors import Conflict, DomainError, Forbidden, NotFound
@@ -181,8 +183,9 @@ def data_notice_issue(*, work, period_start_on: date, period_end_on: date, actor
             batch_size=2000)
         quantities = [{"provider": t.provider, "sku": t.sku, "quantity": format(t.quantity, "f"),
                        "cost_microfen": t.cost_microfen} for t in notice_sku_totals(notice)]
+        document = document_number_issue(kind=DocumentKind.DATA_NOTICE, subject_id=notice.pk, now=now)
         log_append(events=[notice_issued_event(notice, quantities=quantities, log_indexes=log_indexes,
-                                               actor=actor)], now=now)
+                                               actor=actor, document=document)], now=now)
     data_notice_email(notice=notice, now=now)
     notice.refresh_from_db()
     return notice

@@ -55,6 +55,8 @@ class PolicyVersionOut(Schema):
     spot_check_auto_draw_working_days: int | None
     publicity_working_days: int | None
     publicity_excluded_from_sla: bool
+    document_number_formats: dict[str, str] | None
+    decision_remedies: dict[str, str] | None
 
 
 def _version_out(version) -> dict:

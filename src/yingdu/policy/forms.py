@@ -1,11 +1,21 @@
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from yingdu.documents.models import DocumentKind
+from yingdu.documents.numbering import MAX_TEMPLATE_LENGTH
 from yingdu.errors import DomainError
 from yingdu.rules.money import Money, MoneyParseError
 
 from .models import OverseasReadingChoice, PolicyVersion, RoundingRuleChoice, ServiceCategory
-from .terms import rate_text
+from .terms import (
+    REMEDY_KEYS,
+    REMEDY_LABELS,
+    REQUIRED_REMEDY_KEYS,
+    decision_remedies,
+    document_number_template,
+    rate_text,
+)
 
 MSG_CHECKLIST_LINE = _("第 {line} 行格式不对：每行写“代码 | 名称”，如 release_screenshot | 作品上线页面截图。")
 MAX_SCHEDULE_BYTES = 1024 * 1024
@@ -88,6 +98,10 @@ class DraftForm(forms.Form):
             initial[name] = "" if fen is None else Money(fen).format_yuan()
         initial["materials_checklist"] = "\n".join(f"{item['code']} | {item['label']}"
                                                    for item in version.materials_checklist)
+        for kind in DocumentKind.values:
+            initial[f"document_number_{kind}"] = document_number_template(version, kind)
+        for key, text in decision_remedies(version).items():
+            initial[f"remedies_{key}"] = text
         return initial
 
     def _clean_yuan(self, name: str):
@@ -124,7 +138,20 @@ class DraftForm(forms.Form):
         data = dict(self.cleaned_data)
         for name, term in YUAN_FIELDS.items():
             data[term] = data.pop(name)
+        data["document_number_formats"] = {kind: data.pop(f"document_number_{kind}") for kind in DocumentKind.values}
+        data["decision_remedies"] = {key: data.pop(f"remedies_{key}") for key in REMEDY_KEYS}
         return data
+
+
+# official documents: one number template per kind of document, and the remedies and contact a decision states
+for _kind in DocumentKind:
+    DraftForm.base_fields[f"document_number_{_kind.value}"] = forms.CharField(
+        label=format_lazy(_("{kind}文号格式"), kind=_kind.label), max_length=MAX_TEMPLATE_LENGTH,
+        help_text=_("{year} 为年度，{number} 为当年序号，如 怀文促决〔{year}〕{number}号"))
+for _key in REMEDY_KEYS:
+    DraftForm.base_fields[f"remedies_{_key}"] = forms.CharField(
+        label=REMEDY_LABELS[_key], max_length=300, required=_key in REQUIRED_REMEDY_KEYS,
+        widget=forms.Textarea(attrs={"rows": 2}) if _key in ("review", "litigation") else forms.TextInput)
 
 
 class CategoriesForm(forms.Form):

@@ -64,6 +64,11 @@ class PolicyVersion(models.Model):
     # whether the working days of 公示 pause the review clock (受理至兑现时限) as a supplement request does;
     # false: the default, and versions from before the term existed
     publicity_excluded_from_sla = models.BooleanField("公示期不计入审核时限", default=False)
+    # official documents: the number template of each kind ({kind: "怀文促决〔{year}〕{number}号"}) and the remedies and
+    # contact a decision states ({review, litigation, contact_office, contact_phone, contact_address}); null (versions
+    # from before the terms existed): the default policy's
+    document_number_formats = models.JSONField("公文文号格式", null=True, blank=True)
+    decision_remedies = models.JSONField("救济途径与联系方式", null=True, blank=True)
     rounding_rule = models.CharField("舍入规则", max_length=16, choices=RoundingRuleChoice.choices,
                                      default=RoundingRuleChoice.HALF_UP)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

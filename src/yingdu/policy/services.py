@@ -18,6 +18,8 @@ from django.utils.translation import gettext_noop
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import staff_emails_with_role, user_roles
 from yingdu.actors import SYSTEM, actor_user_id, is_system
+from yingdu.documents.models import DocumentKind
+from yingdu.documents.numbering import template_valid
 from yingdu.errors import Conflict, DomainError, Forbidden
 from yingdu.inbox.services import entry_ref, notifications_mail
 from yingdu.rules.default_policy import HUAIROU_2026_DEFAULT
@@ -55,7 +57,17 @@ from .models import (
     PolicyVersion,
     ServiceCategory,
 )
-from .terms import BOOL_FIELDS, FEN_FIELDS, OPTIONAL_FIELDS, RATE_FIELDS, TERM_FIELDS, TERM_LABELS, version_terms
+from .terms import (
+    BOOL_FIELDS,
+    FEN_FIELDS,
+    OPTIONAL_FIELDS,
+    RATE_FIELDS,
+    REMEDY_KEYS,
+    REQUIRED_REMEDY_KEYS,
+    TERM_FIELDS,
+    TERM_LABELS,
+    version_terms,
+)
 from .workflow import POLICY_ADMIN_ROLES, TRANSITIONS
 
 logger = logging.getLogger(__name__)
@@ -84,6 +96,11 @@ MSG_CALENDAR_BASE_CHANGED = _("{year} 年的日程在预览之后已有新版本
 MSG_CALENDAR_UNCHANGED = _("与现行的 {year} 年第 {version} 版日程完全相同，无需发布。")
 MSG_CALENDAR_SOURCE_REQUIRED = _("请填写日程来源（如国务院办公厅通知的网址或文件名）。")
 
+MSG_DOCUMENT_FORMATS_INVALID = _("公文文号格式须为每种文书各写一个格式。")
+MSG_DOCUMENT_FORMAT_INVALID = _("{kind}的文号格式须各含一次 {{year}}（年度）和 {{number}}（序号），不含其他花括号，最长 60 字。")
+MSG_REMEDIES_INVALID = _("救济途径与联系方式须写明行政复议、行政诉讼告知和联系部门（每项最长 300 字）。")
+MAX_REMEDY_LENGTH = 300
+
 _VERSION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 _CHECKLIST_CODE = re.compile(r"^[a-z0-9_]{1,40}$")
 _RATE_PLACES = Decimal("0.0001")
@@ -92,6 +109,8 @@ _RATE_PLACES = Decimal("0.0001")
 DEFAULT_EFFECTIVE_FROM = date(2026, 4, 1)
 DEFAULT_VERSION_TERMS = {
     **{field: HUAIROU_2026_DEFAULT[field] for field in TERM_FIELDS if field in HUAIROU_2026_DEFAULT},
+    "document_number_formats": dict(HUAIROU_2026_DEFAULT["document_number_formats"]),
+    "decision_remedies": dict(HUAIROU_2026_DEFAULT["decision_remedies"]),
     "annual_budget_fen": None,
     "eligible_service_categories": [category.value for category in ServiceCategory],
     "spot_check_sample_rate": "0.10",
@@ -187,8 +206,8 @@ def _clean_terms(data: Mapping) -> dict:
                 raise DomainError(MSG_CATEGORIES_INVALID, code="policy_term_invalid", field=field)
             # stored in the order of the choices, without repeats
             terms[field] = [category for category in ServiceCategory.values if category in value]
-        elif field == "materials_checklist":
-            terms[field] = _clean_checklist(value)
+        elif field in _LIST_AND_TABLE_TERMS:
+            terms[field] = _LIST_AND_TABLE_TERMS[field](value)
         else:
             minimum = 0 if field in ("spot_check_minimum", "conflict_lookback_months") else 1
             terms[field] = _clean_count(field, value, minimum=minimum)
@@ -216,6 +235,39 @@ def _clean_checklist(value) -> list[dict]:
         codes.add(code)
         items.append({"code": code, "label": label.strip()})
     return items
+
+
+def _clean_document_formats(value) -> dict[str, str]:
+    """Every kind of document needs a template naming {year} and {number} once each."""
+    if not isinstance(value, Mapping) or set(value) != set(DocumentKind.values):
+        raise DomainError(MSG_DOCUMENT_FORMATS_INVALID, code="policy_term_invalid", field="document_number_formats")
+    cleaned = {}
+    for kind in DocumentKind.values:
+        template = value[kind].strip() if isinstance(value[kind], str) else None
+        if not template_valid(template):
+            raise DomainError(str(MSG_DOCUMENT_FORMAT_INVALID).format(kind=DocumentKind(kind).label),
+                              code="policy_term_invalid", field="document_number_formats",
+                              detail={"kind": kind})
+        cleaned[kind] = template
+    return cleaned
+
+
+def _clean_remedies(value) -> dict[str, str]:
+    if not isinstance(value, Mapping) or set(value) != set(REMEDY_KEYS):
+        raise DomainError(MSG_REMEDIES_INVALID, code="policy_term_invalid", field="decision_remedies")
+    cleaned = {}
+    for key in REMEDY_KEYS:
+        text = value[key].strip() if isinstance(value[key], str) else None
+        if text is None or len(text) > MAX_REMEDY_LENGTH or (key in REQUIRED_REMEDY_KEYS and not text):
+            raise DomainError(MSG_REMEDIES_INVALID, code="policy_term_invalid", field="decision_remedies",
+                              detail={"key": key})
+        cleaned[key] = text
+    return cleaned
+
+
+# terms whose value is a list or a table, each checked by its own function
+_LIST_AND_TABLE_TERMS = {"materials_checklist": _clean_checklist, "document_number_formats": _clean_document_formats,
+                         "decision_remedies": _clean_remedies}
 
 
 def _clean_text(field: str, value, *, required: bool) -> str:

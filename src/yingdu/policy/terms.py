@@ -2,9 +2,11 @@
 
 from decimal import Decimal
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
+from yingdu.documents.models import DocumentKind
+from yingdu.rules.default_policy import HUAIROU_2026_DEFAULT
 from yingdu.rules.money import Money
 from yingdu.rules.subsidy import PolicyTerms
 
@@ -16,7 +18,7 @@ TERM_FIELDS = (
     "annual_work_limit", "annual_budget_fen", "objection_window_working_days", "sla_working_days",
     "eligible_service_categories", "spot_check_sample_rate", "spot_check_minimum", "voucher_validity_days",
     "materials_checklist", "rounding_rule", "conflict_lookback_months", "spot_check_auto_draw_working_days",
-    "publicity_working_days", "publicity_excluded_from_sla",
+    "publicity_working_days", "publicity_excluded_from_sla", "document_number_formats", "decision_remedies",
 )
 RATE_FIELDS = ("regular_rate", "overseas_uplift", "spot_check_sample_rate")
 FEN_FIELDS = ("regular_cap_fen", "overseas_cap_fen", "annual_budget_fen")
@@ -24,7 +26,11 @@ BOOL_FIELDS = ("publicity_excluded_from_sla",)
 # the value of a term absent from entries written before it existed
 TERM_DEFAULTS = {"publicity_excluded_from_sla": False}
 OPTIONAL_FIELDS = ("annual_budget_fen", "voucher_validity_days", "conflict_lookback_months",
-                   "spot_check_auto_draw_working_days", "publicity_working_days")
+                   "spot_check_auto_draw_working_days", "publicity_working_days", "document_number_formats",
+                   "decision_remedies")
+# the parts of the remedies-and-contact term, in the order a decision prints them
+REMEDY_KEYS = ("review", "litigation", "contact_office", "contact_phone", "contact_address")
+REQUIRED_REMEDY_KEYS = ("review", "litigation", "contact_office")
 
 TERM_LABELS = {
     "title": _("标题"),
@@ -48,6 +54,15 @@ TERM_LABELS = {
     "spot_check_auto_draw_working_days": _("自动抽签"),
     "publicity_working_days": _("获批公示期"),
     "publicity_excluded_from_sla": _("公示期是否计入审核时限"),
+    "document_number_formats": _("公文文号格式"),
+    "decision_remedies": _("救济途径与联系方式"),
+}
+REMEDY_LABELS = {
+    "review": _("行政复议告知"),
+    "litigation": _("行政诉讼告知"),
+    "contact_office": _("联系部门"),
+    "contact_phone": _("联系电话"),
+    "contact_address": _("联系地址"),
 }
 
 
@@ -69,7 +84,22 @@ def version_terms(version: PolicyVersion) -> dict:
         data[field] = rate_text(value) if field in RATE_FIELDS else value
     data["eligible_service_categories"] = list(version.eligible_service_categories)
     data["materials_checklist"] = [dict(item) for item in version.materials_checklist]
+    for field in ("document_number_formats", "decision_remedies"):
+        data[field] = dict(data[field]) if data[field] is not None else None
     return data
+
+
+def document_number_template(version: PolicyVersion | None, kind: str) -> str:
+    """The number template of a kind of document in a version; the default policy's for a version from before the
+    term existed (null) or when no version is in force."""
+    formats = (version.document_number_formats if version is not None else None) or {}
+    return formats.get(kind) or HUAIROU_2026_DEFAULT["document_number_formats"][kind]
+
+
+def decision_remedies(version: PolicyVersion | None) -> dict[str, str]:
+    """The remedies and contact a decision states, by REMEDY_KEYS (the default policy's where a version has none)."""
+    remedies = (version.decision_remedies if version is not None else None) or HUAIROU_2026_DEFAULT["decision_remedies"]
+    return {key: remedies.get(key, "") for key in REMEDY_KEYS}
 
 
 def calculator_terms(version: PolicyVersion) -> PolicyTerms:
@@ -80,6 +110,25 @@ def calculator_terms(version: PolicyVersion) -> PolicyTerms:
         overseas_uplift=Decimal(version.overseas_uplift), overseas_cap_fen=version.overseas_cap_fen,
         annual_work_limit=version.annual_work_limit, rounding_rule=version.rounding_rule,
     )
+
+
+def _document_term_display(field: str, value) -> str:
+    if field == "document_number_formats":
+        return gettext("按默认格式") if not value else gettext("；").join(
+            f"{DocumentKind(kind).label}：{template}" for kind, template in value.items()
+            if kind in DocumentKind.values)
+    return gettext("按默认表述") if not value else gettext("；").join(
+        f"{REMEDY_LABELS[key]}：{value[key]}" for key in REMEDY_KEYS if value.get(key))
+
+
+# the terms shown as one text when unset and another with their value
+_UNSET_OR_VALUE_TEXTS = {
+    "voucher_validity_days": (gettext_noop("不设有效期"), gettext_noop("自发放之日起 {value} 天")),
+    "conflict_lookback_months": (gettext_noop("不限期限"), gettext_noop("离职后 {value} 个月")),
+    "spot_check_auto_draw_working_days": (gettext_noop("不自动抽签（由审计员抽签）"),
+                                          gettext_noop("季度结束后第 {value} 个工作日")),
+    "publicity_working_days": (gettext_noop("不公示"), gettext_noop("{value} 个工作日")),
+}
 
 
 def term_display(field: str, value) -> str:
@@ -98,19 +147,15 @@ def term_display(field: str, value) -> str:
         return gettext("{value} 部").format(value=value)
     if field == "spot_check_minimum":
         return gettext("{value} 部作品").format(value=value)
-    if field == "voucher_validity_days":
-        return gettext("不设有效期") if value is None else gettext("自发放之日起 {value} 天").format(value=value)
-    if field == "conflict_lookback_months":
-        return gettext("不限期限") if value is None else gettext("离职后 {value} 个月").format(value=value)
-    if field == "spot_check_auto_draw_working_days":
-        return (gettext("不自动抽签（由审计员抽签）") if value is None
-                else gettext("季度结束后第 {value} 个工作日").format(value=value))
-    if field == "publicity_working_days":
-        return gettext("不公示") if value is None else gettext("{value} 个工作日").format(value=value)
+    if field in _UNSET_OR_VALUE_TEXTS:
+        unset, text = _UNSET_OR_VALUE_TEXTS[field]
+        return gettext(unset) if value is None else gettext(text).format(value=value)
     if field == "publicity_excluded_from_sla":
         return gettext("不计入（公示期间审核时限暂停）") if value else gettext("计入")
     if field == "eligible_service_categories":
         return gettext("、").join(str(ServiceCategory(code).label) for code in value) or "—"
     if field == "materials_checklist":
         return gettext("；").join(item["label"] for item in value) or "—"
+    if field in ("document_number_formats", "decision_remedies"):
+        return _document_term_display(field, value)
     return str(value)

@@ -3,6 +3,8 @@
 from django.template.loader import render_to_string
 from openpyxl import Workbook
 
+from yingdu.documents.models import DocumentKind
+from yingdu.documents.selectors import document_number_of
 from yingdu.i18n import in_chinese
 from yingdu.metering.models import ServiceCategory
 from yingdu.pdf import CJK_FONT, html_to_pdf
@@ -21,6 +23,7 @@ def voucher_certificate_html(view: VoucherView) -> str:
     return render_to_string("vouchers/certificate.html", {
         "voucher": voucher, "view": view, "amount": Money(voucher.amount_fen).format_display(),
         "amount_capital": Money(voucher.amount_fen).format_capital(),
+        "document_number": document_number_of(kind=DocumentKind.VOUCHER, subject_id=voucher.pk),
         "work_title": Work.objects.filter(pk=voucher.work_id).values_list("title", flat=True).first() or "",
         "categories": categories, "font": CJK_FONT})
 

@@ -30,6 +30,8 @@ null there. A redemption submitted through the API has no person as actor (null)
 """
 
 from yingdu.actors import SYSTEM_REF, actor_ref
+from yingdu.documents.entries import document_fields, document_row, document_values
+from yingdu.documents.models import DocumentKind, IssuedDocument
 from yingdu.enterprises.models import Enterprise
 from yingdu.transparency.catalogue import Committed, Const, Field, Kind, Row, declare, not_audited
 from yingdu.transparency.services import commitment, event_time
@@ -94,7 +96,7 @@ TRANSFER = declare(
 # --- vouchers -------------------------------------------------------------------------------------------------
 
 ISSUE = declare(
-    "vouchers.issue",
+    "vouchers.issue", version=2,
     doc="A voucher was issued to an enterprise for an approved application, on the terms of the policy in force.",
     fields={
         "at": AT,
@@ -111,7 +113,9 @@ ISSUE = declare(
         "eligible_service_categories": Field(Kind.STRS, "service categories it may pay for"),
         "actor": ACTOR,
         "transfer": Field(Kind.INT, "the issue transfer (its entry follows)"),
+        **document_fields(since=2),
     },
+    rows=[document_row(DocumentKind.VOUCHER, subject="voucher")],
     projection="vouchers",
 )
 
@@ -277,7 +281,7 @@ SETTLEMENT_PAID = declare(
 # --- revocation and recovery ----------------------------------------------------------------------------------
 
 REVOKE = declare(
-    "vouchers.revoke", version=2,
+    "vouchers.revoke", version=3,
     doc="A voucher was revoked: pending redemptions cancelled, its balance voided back to the budget, the value "
         "already redeemed claimed back from the enterprise.",
     fields={
@@ -294,8 +298,9 @@ REVOKE = declare(
         "actor": Field(Kind.ACTOR),
         "revocation": Field(Kind.INT, "revocation id", since=2),
         "enterprise": Field(Kind.INT, "the voucher's enterprise (whose salt the commitment uses)", since=2),
+        **document_fields(since=3),
     },
-    rows=[Row(Revocation, key="revocation", columns={
+    rows=[document_row(DocumentKind.REVOCATION, subject="revocation"), Row(Revocation, key="revocation", columns={
         "voucher_id": "voucher", "source": "source", "voided_fen": "voided_fen", "claimed_fen": "claimed_fen",
         "revoked_at": "at", "revoked_by_id": "actor",
         "reason": Committed("reason_commitment", {"reason": "reason"}, **_ENTERPRISE_SALT)})],
@@ -393,8 +398,8 @@ def transfer_event(transfer: Transfer) -> dict:
         **{"from": transfer.from_account.key, "to": transfer.to_account.key})
 
 
-def voucher_issued_event(voucher: Voucher, *, actor, transfer_id: int) -> dict:
-    return ISSUE.build(
+def voucher_issued_event(voucher: Voucher, *, actor, transfer_id: int, document: IssuedDocument) -> dict:
+    return ISSUE.build(**document_values(document),
         at=event_time(voucher.issued_at), voucher=voucher.pk, number=voucher.number,
         enterprise=voucher.enterprise_id, work=voucher.work_id, application=voucher.application_id,
         amount_fen=voucher.amount_fen, budget_year=voucher.budget_year, issued_on=voucher.issued_on.isoformat(),
@@ -476,9 +481,9 @@ def statement_paid_event(statement: SettlementStatement, *, now, actor, transfer
 
 
 def revoked_event(revocation: Revocation, *, claim: RecoveryClaim | None, cancelled: list[int],
-                  transfer_ids: list[int], actor) -> dict:
+                  transfer_ids: list[int], actor, document: IssuedDocument) -> dict:
     voucher = revocation.voucher
-    return REVOKE.build(
+    return REVOKE.build(**document_values(document),
         at=event_time(revocation.revoked_at), voucher=voucher.pk, number=voucher.number, source=revocation.source,
         reason_commitment=free_text_commitment(voucher, revocation.reason), voided_fen=revocation.voided_fen,
         claimed_fen=revocation.claimed_fen, claim=claim.pk if claim else None, cancelled_redemptions=cancelled,

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from yingdu.accounts.selectors import user_roles
 from yingdu.actors import SYSTEM, actor_user_id
+from yingdu.documents.models import DocumentKind
+from yingdu.documents.services import document_number_issue
 from yingdu.duties.cases import provider_case, settlement_case, voucher_case
 from yingdu.duties.rules import Step
 from yingdu.duties.services import four_eyes, require_independent
@@ -199,8 +201,9 @@ def voucher_issue(*, enterprise, work_id: int, application_id: int, amount_fen: 
         validity = f"，有效期至 {expires_on.isoformat()}" if expires_on else ""
         notices = _notify(voucher=voucher, kind=NoticeKind.ISSUED, now=now,
                           message=f"算力券 {number} 已发放，面额 {_yuan(amount_fen)} 元{validity}。")
-        log_append(events=[voucher_issued_event(voucher, actor=actor, transfer_id=transfer.pk), *ledger, *notices],
-                   now=now)
+        document = document_number_issue(kind=DocumentKind.VOUCHER, subject_id=voucher.pk, now=now)
+        log_append(events=[voucher_issued_event(voucher, actor=actor, transfer_id=transfer.pk, document=document),
+                           *ledger, *notices], now=now)
     return voucher
 
 
@@ -480,10 +483,11 @@ def _voucher_revoke(voucher: Voucher, *, reason: str, actor, now: datetime, sour
                           message=f"算力券 {locked.number} 已被撤销：未使用余额 {_yuan(voided)} 元已作废，{owed}。"
                                   f"理由：{reason[:100]}")
         # cause first: the revocation, the claim it raises, the accounts and transfers it posts, its notice
+        document = document_number_issue(kind=DocumentKind.REVOCATION, subject_id=revocation.pk, now=now)
         log_append(events=[
             *entries,
             revoked_event(revocation, claim=claim, cancelled=cancelled, transfer_ids=[t.pk for t in transfers],
-                          actor=actor),
+                          actor=actor, document=document),
             *([claim_raised_event(claim)] if claim is not None else []), *ledger, *notices], now=now)
     return revocation
 

@@ -13,11 +13,15 @@ from yingdu.accounts.models import Role
 from yingdu.accounts.permissions import login_required, role_required
 from yingdu.accounts.selectors import user_roles
 from yingdu.confirm import Confirmation, confirmation_page, is_confirmed
+from yingdu.documents.models import DocumentKind
+from yingdu.documents.selectors import decision_remedies_at, document_number_of
+from yingdu.downloads import content_disposition
 from yingdu.enterprises.selectors import enterprise_of_user
 from yingdu.errors import DomainError, NotFound, SecondPersonRequired
 from yingdu.lists import keyset_list, offset_list
 from yingdu.metering.selectors import provider_of_user
 from yingdu.rules.money import Money
+from yingdu.works.models import Work
 
 from . import redemptions, selectors, services
 from .documents import statement_workbook, voucher_certificate_pdf
@@ -32,7 +36,7 @@ from .forms import (
     SettlementForm,
 )
 from .ledger import ledger_check_latest
-from .models import RedemptionStatus, VoucherStatus
+from .models import RedemptionStatus, Revocation, VoucherStatus
 from .workflow import VOUCHER_READER_ROLES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -128,8 +132,13 @@ def redemption_code_revoke(request, code_id: int):
 def voucher_detail(request, number: str):
     voucher = _or_404(selectors.voucher_get_for, request.user, number)
     [view] = selectors.voucher_views([voucher])
+    revocation = Revocation.objects.filter(voucher=voucher).first()
     return render(request, "vouchers/detail.html", {
         "view": view, "voucher": voucher, "history": selectors.voucher_history(voucher),
+        "work_title": Work.objects.filter(pk=voucher.work_id).values_list("title", flat=True).first() or "",
+        "revocation": revocation,
+        "revocation_number": document_number_of(kind=DocumentKind.REVOCATION, subject_id=revocation.pk) if revocation else "",
+        "remedies": decision_remedies_at(revocation.revoked_at) if revocation else None,
         "redemptions": voucher.redemptions.select_related("provider").order_by("-submitted_at"),
         "is_finance": Role.FINANCE in user_roles(request.user),
     })
@@ -140,7 +149,8 @@ def voucher_certificate(request, number: str):
     voucher = _or_404(selectors.voucher_get_for, request.user, number)
     [view] = selectors.voucher_views([voucher])
     response = HttpResponse(voucher_certificate_pdf(view), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{voucher.number}.pdf"'
+    response["Content-Disposition"] = content_disposition(f"算力券-{voucher.number}.pdf", fallback=f"{voucher.number}.pdf",
+                                                          inline=True)
     return response
 
 
@@ -246,7 +256,8 @@ def redemption_list(request):
 def statement_export(request, statement_id: int):
     statement = _or_404(selectors.statement_get_for, request.user, statement_id)
     response = HttpResponse(statement_workbook(statement), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{statement.number}.xlsx"'
+    response["Content-Disposition"] = content_disposition(f"结算单-{statement.number}.xlsx",
+                                                          fallback=f"{statement.number}.xlsx")
     return response
 
 

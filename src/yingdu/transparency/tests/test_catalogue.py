@@ -54,7 +54,7 @@ def test_entries_written_under_an_earlier_version_stay_valid_and_cannot_mix_vers
                  "corrections": [{"record": 90, "corrects": 11, "log_index": 77, "quantity": "-8.5",
                                   "cost_microfen": -68000000}]}
     assert CATALOGUE.validate(filed_v1).version == 2
-    assert CATALOGUE.validate(upheld_v1).version == 3
+    assert CATALOGUE.validate(upheld_v1).version == 4
     # objections.upheld as version 2 wrote it (before the decided claims of version 3)
     upheld_v2 = {"type": "objections.upheld", "v": 2, "at": "2026-11-21T02:00:00.000000Z", "objection": 3,
                  "notice": 7, "actor": 6, "enterprise": 2, "reason_commitment": "ef" * 32}
