@@ -161,7 +161,11 @@ DOCUMENT_OF_STEP = {
     ApplicationAction.REQUEST_SUPPLEMENT: (DocumentKind.SUPPLEMENT, _REQUEST_KEY),
     ApplicationAction.APPROVE: (DocumentKind.DECISION, "application"),
     ApplicationAction.REJECT: (DocumentKind.DECISION, "application"),
+    # under 公示 the decision takes effect, and its notice is numbered, when the period ends
+    ApplicationAction.PUBLICITY_CONCLUDE: (DocumentKind.DECISION, "application"),
 }
+# steps declared after documents were numbered: their entries carry the number from their first version
+_NUMBERED_FROM_THE_START = frozenset({ApplicationAction.PUBLICITY_CONCLUDE})
 
 
 def _declare_transition(action: ApplicationAction) -> EventType:
@@ -169,7 +173,7 @@ def _declare_transition(action: ApplicationAction) -> EventType:
     version = 2 if extra else 1
     rows = list(_SUPPLEMENT_ROWS.get(action, ()))
     if action in DOCUMENT_OF_STEP:
-        version += 1
+        version += 0 if action in _NUMBERED_FROM_THE_START else 1
         kind, subject = DOCUMENT_OF_STEP[action]
         extra = {**extra, **document_fields(since=version)}
         rows.append(document_row(kind, subject=subject))

@@ -15,6 +15,7 @@ from yingdu.applications.models import ApplicationStatus
 from yingdu.applications.selectors import application_sla
 from yingdu.applications.tests.support import draft, eligible_works, under_review
 from yingdu.audits.dbaudit import db_audit
+from yingdu.documents.models import DocumentKind, IssuedDocument
 from yingdu.policy.selectors import work_calendar
 from yingdu.policy.services import calendar_year_publish
 from yingdu.portal.selectors import workbench_counts
@@ -116,6 +117,9 @@ def test_no_voucher_before_the_period_ends_then_the_next_worker_run_issues_it_on
     assert types.index("applications.publicity_conclude") < types.index("vouchers.issue")
     conclude = json.loads(bytes(LogEntry.objects.get(event_type="applications.publicity_conclude").entry))
     assert conclude["actor"] == "system" and conclude["detail"]["publicity_ends_on"] == LAST_DAY.isoformat()
+    # the decision takes effect, and its notice is numbered, when the period ends (not when it was proposed)
+    decision = IssuedDocument.objects.get(kind=DocumentKind.DECISION, subject_id=application.pk)
+    assert conclude["document_number"] == decision.number and decision.issued_at == run
     assert publicity_awards_issue(now=beijing(2026, 10, 14, 0, 15)) == 0
     assert Voucher.objects.filter(application_id=application.pk).count() == 1
     assert publicity_awards(today=date(2026, 10, 14)) == []
