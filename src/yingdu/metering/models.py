@@ -118,7 +118,12 @@ class UsageRecord(models.Model):
     signature: its origin is the platform's log entry (``metering.usage_corrected``) under a signed checkpoint.
     """
 
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="usage_records")
+    # No database foreign-key constraints on the ingestion's hot table (db_constraint=False below, docs/decisions.md
+    # "Ingestion at a quarter of COPY"): PostgreSQL checks each one per inserted row at commit, which cost more than
+    # the insert itself. The referenced rows are never deleted (PROTECT), and the audit recomputes every column of
+    # every row from its log entry. Single-column indexes that a composite index below already leads with are off.
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="usage_records", db_index=False,
+                                 db_constraint=False)
     record_id = models.CharField(max_length=128)
     content_sha256 = models.CharField(max_length=64)
     enterprise_uscc = models.CharField(max_length=18)
@@ -134,16 +139,17 @@ class UsageRecord(models.Model):
     status = models.CharField(max_length=16, choices=RecordStatus.choices)
     quarantine_reason = models.CharField(max_length=32, blank=True)
     enterprise = models.ForeignKey("enterprises.Enterprise", null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="usage_records")
+                                   related_name="usage_records", db_index=False, db_constraint=False)
     work = models.ForeignKey("works.Work", null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="usage_records")
+                             related_name="usage_records", db_index=False, db_constraint=False)
     category = models.CharField(max_length=16, choices=ServiceCategory.choices)
     price_fen = models.BigIntegerField()
     # cost in millionths of a fen: quantity (6 decimals) × price, exact; rounded once, per work, when summed
     cost_microfen = models.BigIntegerField()
     # a database default, so the ingestion's plain INSERT need not name the column
     origin = models.CharField(max_length=16, choices=RecordOrigin.choices, db_default=RecordOrigin.PROVIDER)
-    signing_key = models.ForeignKey(SigningKey, null=True, on_delete=models.PROTECT, related_name="+")
+    signing_key = models.ForeignKey(SigningKey, null=True, on_delete=models.PROTECT, related_name="+",
+                                    db_constraint=False)
     signature = models.BinaryField(max_length=64, null=True)
     # batch-signed records: the signed batch root and this record's inclusion path in the batch (RFC 9162 §2.1.3)
     batch_root = models.BinaryField(max_length=32, null=True)
@@ -156,8 +162,10 @@ class UsageRecord(models.Model):
     # its original's attribution's, its own). Set at ingestion and by attribution, checked by the database audit
     # against those rows; it lets an enterprise's records be read by one index range instead of an OR of three joins.
     attributed_enterprise = models.ForeignKey("enterprises.Enterprise", null=True, blank=True,
-                                              on_delete=models.PROTECT, related_name="+")
-    attributed_work = models.ForeignKey("works.Work", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+                                              on_delete=models.PROTECT, related_name="+", db_index=False,
+                                              db_constraint=False)
+    attributed_work = models.ForeignKey("works.Work", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                        db_constraint=False)
 
     class Meta:
         ordering = ["-started_at", "-id"]
