@@ -2,9 +2,9 @@
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from yingdu.rules.uscc import UsccProblem, validate_uscc
 from yingdu.tlog import leaf_hash
