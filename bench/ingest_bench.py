@@ -224,8 +224,7 @@ def _where_the_time_goes(results: dict) -> list[str]:
 TIME_NOTES = [
     "Reading: the share under the sequencer lock is serial, so however many workers run, ingestion cannot exceed"
     " the single-thread rate divided by that share; the rest (JSON, record checks, batch tree, response) runs in"
-    " parallel across workers but competes for the same cores as PostgreSQL and the client threads. The next steps,"
-    " in the order they would pay, are in docs/decisions.md (Ingestion performance): build usage events, canonical"
-    " entries and leaf hashes before taking the lock; skip django-ninja's response validation for the 1,000-result"
-    " body; store log hashes in tiles.",
+    " parallel across workers but competes for the same cores as PostgreSQL and the client threads. What was measured"
+    " per process (CPU per record of the workers, of PostgreSQL and of `COPY`), what changed and the next steps, in"
+    " the order they would pay, are in docs/decisions.md (Ingestion at a quarter of COPY).",
 ]
