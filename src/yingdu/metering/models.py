@@ -118,7 +118,9 @@ class UsageRecord(models.Model):
     signature: its origin is the platform's log entry (``metering.usage_corrected``) under a signed checkpoint.
     """
 
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="usage_records")
+    # Single-column indexes that a composite index below already leads with are off (db_index=False): each costs a
+    # write per ingested row. The foreign-key constraints stay (docs/decisions.md "Ingestion at a quarter of COPY").
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="usage_records", db_index=False)
     record_id = models.CharField(max_length=128)
     content_sha256 = models.CharField(max_length=64)
     enterprise_uscc = models.CharField(max_length=18)
@@ -134,9 +136,9 @@ class UsageRecord(models.Model):
     status = models.CharField(max_length=16, choices=RecordStatus.choices)
     quarantine_reason = models.CharField(max_length=32, blank=True)
     enterprise = models.ForeignKey("enterprises.Enterprise", null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="usage_records")
+                                   related_name="usage_records", db_index=False)
     work = models.ForeignKey("works.Work", null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="usage_records")
+                             related_name="usage_records", db_index=False)
     category = models.CharField(max_length=16, choices=ServiceCategory.choices)
     price_fen = models.BigIntegerField()
     # cost in millionths of a fen: quantity (6 decimals) × price, exact; rounded once, per work, when summed
@@ -156,7 +158,7 @@ class UsageRecord(models.Model):
     # its original's attribution's, its own). Set at ingestion and by attribution, checked by the database audit
     # against those rows; it lets an enterprise's records be read by one index range instead of an OR of three joins.
     attributed_enterprise = models.ForeignKey("enterprises.Enterprise", null=True, blank=True,
-                                              on_delete=models.PROTECT, related_name="+")
+                                              on_delete=models.PROTECT, related_name="+", db_index=False)
     attributed_work = models.ForeignKey("works.Work", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from yingdu.rules.uscc import UsccProblem, validate_uscc
 from yingdu.tlog import leaf_hash
@@ -12,6 +13,7 @@ from yingdu.transparency.canonical import canonical_json
 REQUIRED_FIELDS = ("record_id", "enterprise_uscc", "project_tag", "sku", "quantity", "started_at", "ended_at")
 OPTIONAL_FIELDS = ("node_id", "job_id", "gpu_id", "corrects")
 SIGNATURE_FIELD = "signature"
+_KNOWN_FIELDS = frozenset((*REQUIRED_FIELDS, *OPTIONAL_FIELDS, SIGNATURE_FIELD))
 QUANTITY_DECIMALS = 6
 MAX_QUANTITY = Decimal(10) ** 12
 # Clocks differ: a record may end up to this far after the platform's "now" and still not be "in the future".
@@ -115,6 +117,12 @@ def _quantity(text: str, *, correction: bool) -> Decimal:
     return quantity
 
 
+@lru_cache(maxsize=4096)
+def _valid_uscc(raw: str) -> str:
+    """validate_uscc, remembered: a provider's batches name the same few enterprises over and over."""
+    return validate_uscc(raw)
+
+
 def parse_record(raw, *, now: datetime, signed: tuple[bytes, bytes] | None = None) -> ParsedRecord:
     """Check one record's fields and times; raise RecordProblem naming the first problem.
 
@@ -122,9 +130,8 @@ def parse_record(raw, *, now: datetime, signed: tuple[bytes, bytes] | None = Non
     """
     if not isinstance(raw, dict):
         raise RecordProblem("record_not_object")
-    for field in raw:
-        if field not in REQUIRED_FIELDS and field not in OPTIONAL_FIELDS and field != SIGNATURE_FIELD:
-            raise RecordProblem("record_field_unknown", field=field)
+    if not _KNOWN_FIELDS.issuperset(raw):
+        raise RecordProblem("record_field_unknown", field=next(field for field in raw if field not in _KNOWN_FIELDS))
     for field in REQUIRED_FIELDS:
         if field not in raw:
             raise RecordProblem("record_field_missing", field=field)
@@ -132,7 +139,7 @@ def parse_record(raw, *, now: datetime, signed: tuple[bytes, bytes] | None = Non
     if not _IDENTIFIER.match(record_id):
         raise RecordProblem("record_id_invalid")
     try:
-        uscc = validate_uscc(_string(raw, "enterprise_uscc"))
+        uscc = _valid_uscc(_string(raw, "enterprise_uscc"))
     except UsccProblem as problem:
         raise RecordProblem("uscc_invalid", reason=problem.code) from None
     identifiers = {}

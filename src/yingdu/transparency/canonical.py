@@ -37,8 +37,34 @@ def _fast_path_applies(value) -> bool:
     return False
 
 
+_FLAT_TYPES = frozenset({str, int, bool, type(None)})
+
+
+def _flat_canonical(value: dict) -> bytes | None:
+    """The canonical bytes of a dict of ASCII keys and scalar values (a usage record, a log entry) through json, checked
+    with C-speed set operations rather than value by value; None when the general path must decide."""
+    try:
+        if not "".join(value).isascii():
+            return None
+    except TypeError:  # a key that is not a string
+        return None
+    types = set(map(type, value.values()))
+    if not types <= _FLAT_TYPES:
+        return None
+    if int in types and not all(-_SAFE_INTEGER <= item <= _SAFE_INTEGER for item in value.values() if type(item) is int):
+        return None
+    try:
+        return _fast_encoder.encode(value).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, which RFC 8785 escapes
+        return None
+
+
 def canonical_json(value) -> bytes:
     """RFC 8785 canonical JSON bytes (sorted keys, no insignificant whitespace, UTF-8)."""
+    if isinstance(value, dict):
+        flat = _flat_canonical(value)
+        if flat is not None:
+            return flat
     if _fast_path_applies(value):
         return _fast_encoder.encode(value).encode("utf-8")
     return rfc8785.dumps(value)
