@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.utils.html import format_html_join
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
@@ -113,12 +114,15 @@ def calculator_terms(version: PolicyVersion) -> PolicyTerms:
 
 
 def _document_term_display(field: str, value) -> str:
+    """Document number formats (as code: their {year} and {number} are placeholders) and the remedies, which are
+    policy text in Chinese on every page, marked as such."""
     if field == "document_number_formats":
-        return gettext("按默认格式") if not value else gettext("；").join(
-            f"{DocumentKind(kind).label}：{template}" for kind, template in value.items()
-            if kind in DocumentKind.values)
-    return gettext("按默认表述") if not value else gettext("；").join(
-        f"{REMEDY_LABELS[key]}：{value[key]}" for key in REMEDY_KEYS if value.get(key))
+        return gettext("按默认格式") if not value else format_html_join(
+            gettext("；"), '{}：<code lang="zh-Hans">{}</code>',
+            ((DocumentKind(kind).label, template) for kind, template in value.items() if kind in DocumentKind.values))
+    return gettext("按默认表述") if not value else format_html_join(
+        gettext("；"), '{}：<span lang="zh-Hans">{}</span>',
+        ((REMEDY_LABELS[key], value[key]) for key in REMEDY_KEYS if value.get(key)))
 
 
 # the terms shown as one text when unset and another with their value

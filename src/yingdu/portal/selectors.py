@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
@@ -94,7 +95,11 @@ def _counts_in_one_query(querysets: list[QuerySet]) -> list[int]:
         return []
     parts, params = [], []
     for n, queryset in enumerate(querysets):
-        sql, part_params = queryset.order_by().values("pk").query.sql_with_params()
+        try:
+            sql, part_params = queryset.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:  # a queryset that can match nothing (``.none()``, ``__in=[]``) compiles to no SQL
+            parts.append("0")
+            continue
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{n})")
         params.extend(part_params)
     with connections[querysets[0].db].cursor() as cursor:
