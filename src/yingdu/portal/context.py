@@ -52,15 +52,15 @@ def navigation(request):
     items.append((_("防篡改日志"), reverse("transparency:index")))
     role_labels = [Role(r).label for r in sorted(roles)]
     counts = _nav_counts(request, user) if roles else {}
+    inbox_url = reverse("inbox:list")
     if user is not None and user.is_authenticated:
-        inbox_url = reverse("inbox:list")
         items.insert(3, (_("消息"), inbox_url))
         counts = {**counts, inbox_url: notifications_unread_count(user)}
     return {
         "nav_items": [(label, url, counts.get(url, 0)) for label, url in items],
         "nav_waiting_total": counts.get(reverse("portal:dashboard"), 0),
         "nav_role_labels": role_labels,
-        "nav_inbox_url": reverse("inbox:list"),
+        "nav_inbox_url": inbox_url,
         # the user's roles, so that a page offers only the links and buttons its reader may use
         "nav_roles": frozenset(str(role) for role in roles),
         "nav_needs_two_factor": bool(user is not None and user_granted_staff_roles(user)

@@ -163,3 +163,14 @@ def test_the_navigation_counts_agree_with_the_workbench_in_one_query_per_request
         assert {url: n for url, n in counts.items() if n} == {url: n for url, n in expected.items() if n}
     member = member_of(enterprise)
     assert workbench_counts(member, today=TODAY)["/applications/"] == 2
+
+
+def test_a_list_that_can_match_nothing_counts_zero_beside_the_others(reviewer):
+    # a staff member who is not a reviewer may decide no 公示 objection: that list is .none(), which compiles to no
+    # SQL; the navigation's one counting query must still answer, with 0 for it
+    from yingdu.portal.selectors import _counts_in_one_query
+    from yingdu.publicity.models import PublicityObjection
+
+    assert _counts_in_one_query([PublicityObjection.objects.none(), PublicityObjection.objects.all()]) == [0, 0]
+    admin = verified(make_staff(Role.ADMIN))
+    assert client_for(admin).get("/accounts/users/").status_code == 200
