@@ -54,7 +54,10 @@ def screenshot():
 
 
 def overflow_culprits(page) -> list[str]:
-    """The elements that force sideways scrolling at the current viewport width (none when the page fits)."""
+    """The elements that force sideways scrolling at the current viewport width (none when the page fits), once the
+    page has handled a change of the viewport: the browser runs resize handlers (charts redraw at the new width)
+    before the next animation frame, so two frames after it the page is as a user who turned the phone sees it."""
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     if page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1:
         return []
     return page.evaluate("""() => [...document.querySelectorAll('body *')]

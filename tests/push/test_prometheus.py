@@ -24,7 +24,7 @@ from .conftest import run_cli
 
 PROMETHEUS = shutil.which("prometheus")
 STEP = 2  # seconds: twice the scrape interval, so each step holds a sample even when a scrape is late
-PERIOD = 10
+PERIOD = 4  # seconds: two steps, so that two whole periods are scraped within about 12 s
 
 EXPOSITION = """\
 # HELP DCGM_FI_DEV_GPU_UTIL GPU utilization (in %).
