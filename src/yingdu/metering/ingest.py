@@ -19,7 +19,7 @@ from yingdu.works.selectors import works_by_tag
 
 from .events import usage_event_builder
 from .models import CatalogueEntry, RecordStatus, SigningKey, UsageAttribution, UsageRecord
-from .records import ParsedRecord, RecordProblem, parse_record, signed_content
+from .records import ParsedRecord, RecordIn, RecordProblem, parse_record, signed_content
 from .services import ingest_counters_add
 
 MAX_BATCH = 5000
@@ -111,7 +111,7 @@ class _PriceBook:
 
 
 def _record_id_of(raw) -> str | None:
-    value = raw.get("record_id") if isinstance(raw, dict) else None
+    value = raw.get("record_id") if isinstance(raw, (dict, RecordIn)) else None
     return value if isinstance(value, str) else None
 
 
