@@ -189,3 +189,11 @@ def test_the_api_answers_the_same_whichever_decoder_reads_the_body(monkeypatch, 
         for result in slow["results"]]
     assert [result["record_id"] for result in fast["results"]][3:] == [
         result["record_id"] for result in slow["results"]][3:]
+
+
+def test_a_repeated_key_means_what_json_loads_makes_of_it_on_both_paths():
+    text = json.dumps(GOOD)[:-1].encode() + b', "sku": "tpu-hour", "quantity": "-3"}'
+    decoded = decode_record(text)
+    assert type(decoded) is RecordIn
+    assert _outcome(decoded) == _outcome(json.loads(text))
+    assert _outcome(decoded)[1][0] == "quantity_not_positive"
