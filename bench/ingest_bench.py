@@ -226,5 +226,7 @@ TIME_NOTES = [
     " the single-thread rate divided by that share; the rest (JSON, record checks, batch tree, response) runs in"
     " parallel across workers but competes for the same cores as PostgreSQL and the client threads. What was measured"
     " per process (CPU per record of the workers, of PostgreSQL and of `COPY`), what changed and the next steps, in"
-    " the order they would pay, are in docs/decisions.md (Ingestion at a quarter of COPY).",
+    " the order they would pay, are in docs/decisions.md (Ingestion at a quarter of COPY; Ingestion, the worker's"
+    " steps: msgspec, binary COPY, fewer round trips, the entries' builder). `python -m bench.ingest_cpu` measures the"
+    " CPU time per record of each process.",
 ]

@@ -3,6 +3,7 @@
 from datetime import date, datetime
 from typing import Annotated
 
+import msgspec
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import Router, Schema, Status
@@ -11,7 +12,17 @@ from pydantic import Field
 
 from yingdu.accounts.selectors import user_staff_roles
 from yingdu.api_errors import errors, reads_json
-from yingdu.api_types import Id, Limit, Offset, Text, Token, json_body_check_size, json_loads_bounded
+from yingdu.api_types import (
+    JSON_MAX_DEPTH,
+    Id,
+    Limit,
+    Offset,
+    Text,
+    Token,
+    json_body_check_size,
+    json_loads_bounded,
+    json_nesting_exceeds,
+)
 from yingdu.errors import DomainError, Forbidden
 from yingdu.keyset import api_keyset_page
 from yingdu.lists import filterset_qs_or_raise
@@ -21,6 +32,7 @@ from . import monitoring, selectors, services
 from .anomalies import AnomalyKind
 from .filters import UsageRecordFilter
 from .ingest import MAX_BATCH, BatchRefused, usage_batch_ingest
+from .records import decode_record, record_decoder
 
 router = Router(tags=["算力计量"])
 
@@ -113,6 +125,30 @@ class UsageRecordOut(Schema):
         return format(obj.quantity.normalize(), "f")
 
 
+class _BatchIn(msgspec.Struct):
+    """A JSON batch as msgspec decodes it, each record left undecoded (``records.decode_record`` decodes each)."""
+
+    key_id: str
+    records: list[msgspec.Raw]
+    batch_signature: str | None = None
+
+
+_batch_decoder = msgspec.json.Decoder(_BatchIn)
+
+
+def _decode_batch(body: bytes) -> tuple[str, str | None, list] | None:
+    """The batch decoded by msgspec, each record a ``RecordIn`` when it is one; None when anything about the body is
+    unusual (msgspec refuses it), so that the general path (``json_loads_bounded``) decides and words the error."""
+    json_body_check_size(body)
+    if json_nesting_exceeds(body, JSON_MAX_DEPTH):
+        return None
+    try:
+        batch = _batch_decoder.decode(body)
+        return batch.key_id, batch.batch_signature, [decode_record(raw) for raw in batch.records]
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError):
+        return None
+
+
 def _parse_body(request) -> tuple[str, str | None, list]:
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
     body = request.body
@@ -123,8 +159,11 @@ def _parse_body(request) -> tuple[str, str | None, list]:
             if not lines:
                 raise ValueError("empty")
             header = json_loads_bounded(lines[0])
-            records = [json_loads_bounded(line) for line in lines[1:]]
+            records = [_ndjson_record(line) for line in lines[1:]]
         else:
+            decoded = _decode_batch(body)
+            if decoded is not None:
+                return decoded
             header = json_loads_bounded(body)
             records = header.get("records") if isinstance(header, dict) else None
     except (ValueError, UnicodeDecodeError):
@@ -135,6 +174,14 @@ def _parse_body(request) -> tuple[str, str | None, list]:
     if signature is not None and not isinstance(signature, str):
         raise DomainError("batch_signature 必须是 Base64 字符串", code="invalid_request")
     return header["key_id"], signature, records
+
+
+def _ndjson_record(line: str):
+    """One NDJSON line's record: a ``RecordIn`` when it decodes as one, else through ``json_loads_bounded``."""
+    try:
+        return record_decoder.decode(line)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return json_loads_bounded(line)
 
 
 @router.post("/usage-records", response=IngestOut, auth=PROVIDER_AUTH, summary="上报用量记录（服务商）",

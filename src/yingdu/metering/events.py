@@ -284,14 +284,15 @@ def usage_event_builder(*, provider, key: SigningKey, batch_root: bytes | None, 
     """
     shared = {"at": event_time(now), "provider": provider.pk, "signing_key": key.key_id,
               "batch_root": batch_root.hex() if batch_root is not None else None, "batch_size": batch_size}
+    # the shared values are checked against the declarations once per batch, each record's own values per record
+    accepted, quarantined = USAGE_ACCEPTED.builder(**shared), USAGE_QUARANTINED.builder(**shared)
     batch_signature_hex = batch_signature.hex() if batch_signature is not None else None
 
     def build(*, content: bytes, digest: str, enterprise_id: int | None, work_id: int | None, quarantine: str,
               corrects_id: int | None, price_fen: int, cost_microfen: int, signature: bytes | None,
               batch_index: int | None, batch_path: bytes | None) -> dict:
-        declared = USAGE_QUARANTINED if quarantine else USAGE_ACCEPTED
-        return declared.build(
-            **shared, record=content.decode("utf-8"), record_sha256=digest, enterprise=enterprise_id,
+        return (quarantined if quarantine else accepted)(
+            record=content.decode("utf-8"), record_sha256=digest, enterprise=enterprise_id,
             work=work_id, quarantine=quarantine or None, corrects=corrects_id, sku_price_fen=price_fen,
             cost_microfen=cost_microfen,
             signature=signature.hex() if signature is not None else batch_signature_hex,

@@ -19,7 +19,7 @@ from yingdu.works.selectors import works_by_tag
 
 from .events import usage_event_builder
 from .models import CatalogueEntry, RecordStatus, SigningKey, UsageAttribution, UsageRecord
-from .records import ParsedRecord, RecordProblem, parse_record, signed_content
+from .records import ParsedRecord, RecordIn, RecordProblem, parse_record, signed_content
 from .services import ingest_counters_add
 
 MAX_BATCH = 5000
@@ -111,7 +111,7 @@ class _PriceBook:
 
 
 def _record_id_of(raw) -> str | None:
-    value = raw.get("record_id") if isinstance(raw, dict) else None
+    value = raw.get("record_id") if isinstance(raw, (dict, RecordIn)) else None
     return value if isinstance(value, str) else None
 
 
@@ -234,7 +234,7 @@ def _store(*, provider, key, parsed: dict[int, ParsedRecord], signatures, batch:
     with transaction.atomic():
         # The sequencer lock is taken before the duplicate check, so two batches cannot both insert one record id;
         # only that check, the corrections' lookups and the writes happen while it is held.
-        log_lock()
+        head = log_lock()
         ids = {c.record.record_id for c in candidates} | {c.record.corrects for c in candidates if c.record.corrects}
         existing = {row.record_id: row for row in UsageRecord.objects.filter(provider=provider, record_id__in=ids)}
         stored: list[_Candidate] = []
@@ -260,7 +260,7 @@ def _store(*, provider, key, parsed: dict[int, ParsedRecord], signatures, batch:
             stored.append(candidate)
         if stored:
             _insert(provider=provider, key=key, candidates=stored, signatures=signatures, batch=batch,
-                    results=results, now=now)
+                    results=results, now=now, head=head)
         ingest_counters_add(_outcome_counts(results, in_batch_duplicates=len(in_batch_duplicates)))
     for position, first_position in in_batch_duplicates.items():
         first = results[first_position]
@@ -315,8 +315,8 @@ def _fill_duplicate_receipts(results: list) -> None:
 
 
 def _insert(*, provider, key, candidates: list[_Candidate], signatures, batch: _SignedBatch | None, results,
-            now) -> None:
-    appended = log_append_prepared(entries=[c.prepared for c in candidates], now=now)
+            now, head) -> None:
+    appended = log_append_prepared(entries=[c.prepared for c in candidates], now=now, head=head)
     ops = connection.ops
     received_at = ops.adapt_datetimefield_value(now)
     batch_root = batch.root if batch else None

@@ -1,10 +1,13 @@
 """Parsing and checking one usage record as a provider sent it (no database): fields, times, quantity, bytes."""
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+
+import msgspec
 
 from yingdu.rules.uscc import UsccProblem, validate_uscc
 from yingdu.tlog import leaf_hash
@@ -76,8 +79,53 @@ class ParsedRecord:
         return int(self.quantity.scaleb(QUANTITY_DECIMALS))
 
 
+class RecordIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A record whose every field is known and a string, as msgspec decodes it; anything else (an unknown or missing
+    field, a number, a nested value) fails to decode and takes the general path (``decode_record``).
+
+    The fields are declared in RFC 8785 key order (ASCII, so code-point order), and an absent optional field stays
+    UNSET, which msgspec leaves out: ``msgspec.json.encode`` of a record is its canonical bytes (the Hypothesis test in
+    ``metering/tests/test_record_decoding.py`` compares them with ``rfc8785`` and this path with ``parse_record``'s).
+    """
+
+    corrects: str | msgspec.UnsetType = msgspec.UNSET
+    ended_at: str
+    enterprise_uscc: str
+    gpu_id: str | msgspec.UnsetType = msgspec.UNSET
+    job_id: str | msgspec.UnsetType = msgspec.UNSET
+    node_id: str | msgspec.UnsetType = msgspec.UNSET
+    project_tag: str
+    quantity: str
+    record_id: str
+    signature: str | msgspec.UnsetType = msgspec.UNSET
+    sku: str
+    started_at: str
+
+    def get(self, field: str, default=None):
+        """dict.get, for the callers that read a raw record's record_id or signature."""
+        value = getattr(self, field, msgspec.UNSET)
+        return default if value is msgspec.UNSET else value
+
+
+record_decoder = msgspec.json.Decoder(RecordIn)
+_encode = msgspec.json.encode
+
+
+def decode_record(text: bytes | str | msgspec.Raw):
+    """A RecordIn when the record's JSON decodes as one, else the record as ``json.loads`` decodes it (ValueError
+    when it is not JSON)."""
+    try:
+        return record_decoder.decode(text)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return json.loads(text if isinstance(text, (bytes, str)) else bytes(text))
+
+
 def signed_content(raw) -> tuple[bytes, bytes]:
     """The canonical bytes a record's signature covers (the record without its signature) and their leaf hash."""
+    if type(raw) is RecordIn:
+        content = _encode(raw if raw.signature is msgspec.UNSET else msgspec.structs.replace(
+            raw, signature=msgspec.UNSET))
+        return content, leaf_hash(content)
     body = {key: value for key, value in raw.items() if key != SIGNATURE_FIELD} if isinstance(raw, dict) else raw
     try:
         content = canonical_json(body)
@@ -93,8 +141,7 @@ def _string(raw: dict, field: str) -> str:
     return value
 
 
-def _time(raw: dict, field: str) -> datetime:
-    text = _string(raw, field)
+def _time(text: str, field: str) -> datetime:
     if not _RFC3339.match(text):
         raise RecordProblem("time_invalid", field=field)
     try:
@@ -126,8 +173,15 @@ def _valid_uscc(raw: str) -> str:
 def parse_record(raw, *, now: datetime, signed: tuple[bytes, bytes] | None = None) -> ParsedRecord:
     """Check one record's fields and times; raise RecordProblem naming the first problem.
 
-    ``signed`` is ``signed_content(raw)`` when the caller computed it already (for a batch signature).
+    ``raw`` is a decoded JSON value, or a ``RecordIn`` that msgspec decoded (its fields' presence and types are
+    then known good, and the remaining checks are the same code). ``signed`` is ``signed_content(raw)`` when the
+    caller computed it already (for a batch signature).
     """
+    if type(raw) is RecordIn:
+        return _checked(raw.record_id, raw.enterprise_uscc, raw.project_tag, raw.sku,
+                        *(value if value is not msgspec.UNSET else "" for value in (
+                            raw.node_id, raw.job_id, raw.gpu_id, raw.corrects)),
+                        raw.quantity, raw.started_at, raw.ended_at, now=now, raw=raw, signed=signed)
     if not isinstance(raw, dict):
         raise RecordProblem("record_not_object")
     if not _KNOWN_FIELDS.issuperset(raw):
@@ -138,18 +192,14 @@ def parse_record(raw, *, now: datetime, signed: tuple[bytes, bytes] | None = Non
     record_id = _string(raw, "record_id")
     if not _IDENTIFIER.match(record_id):
         raise RecordProblem("record_id_invalid")
-    try:
-        uscc = _valid_uscc(_string(raw, "enterprise_uscc"))
-    except UsccProblem as problem:
-        raise RecordProblem("uscc_invalid", reason=problem.code) from None
+    uscc = _uscc_checked(_string(raw, "enterprise_uscc"))
     identifiers = {}
-    for field in ("project_tag", "sku", "node_id", "job_id", "gpu_id", "corrects"):
+    for field in _IDENTIFIER_FIELDS:
         value = _string(raw, field)
-        if (value or field in ("project_tag", "sku")) and not _IDENTIFIER.match(value):
-            raise RecordProblem("identifier_invalid", field=field)
+        _identifier_checked(field, value)
         identifiers[field] = value
     quantity = _quantity(_string(raw, "quantity"), correction=bool(identifiers["corrects"]))
-    started_at, ended_at = _time(raw, "started_at"), _time(raw, "ended_at")
+    started_at, ended_at = _time(_string(raw, "started_at"), "started_at"), _time(_string(raw, "ended_at"), "ended_at")
     if ended_at < started_at:
         raise RecordProblem("time_order")
     if ended_at > now + CLOCK_SKEW:
@@ -157,3 +207,40 @@ def parse_record(raw, *, now: datetime, signed: tuple[bytes, bytes] | None = Non
     content, content_hash = signed or signed_content(raw)
     return ParsedRecord(record_id=record_id, enterprise_uscc=uscc, quantity=quantity, started_at=started_at,
                         ended_at=ended_at, content=content, content_hash=content_hash, **identifiers)
+
+
+_IDENTIFIER_FIELDS = ("project_tag", "sku", "node_id", "job_id", "gpu_id", "corrects")
+
+
+def _uscc_checked(text: str) -> str:
+    try:
+        return _valid_uscc(text)
+    except UsccProblem as problem:
+        raise RecordProblem("uscc_invalid", reason=problem.code) from None
+
+
+def _identifier_checked(field: str, value: str) -> None:
+    if (value or field in ("project_tag", "sku")) and not _IDENTIFIER.match(value):
+        raise RecordProblem("identifier_invalid", field=field)
+
+
+def _checked(record_id: str, uscc: str, project_tag: str, sku: str, node_id: str, job_id: str, gpu_id: str,
+             corrects: str, quantity_text: str, started_text: str, ended_text: str, *, now: datetime, raw,
+             signed: tuple[bytes, bytes] | None) -> ParsedRecord:
+    """The checks of a record whose fields are all present strings, in the order parse_record reports them."""
+    if not _IDENTIFIER.match(record_id):
+        raise RecordProblem("record_id_invalid")
+    uscc = _uscc_checked(uscc)
+    for field, value in (("project_tag", project_tag), ("sku", sku), ("node_id", node_id), ("job_id", job_id),
+                         ("gpu_id", gpu_id), ("corrects", corrects)):
+        _identifier_checked(field, value)
+    quantity = _quantity(quantity_text, correction=bool(corrects))
+    started_at, ended_at = _time(started_text, "started_at"), _time(ended_text, "ended_at")
+    if ended_at < started_at:
+        raise RecordProblem("time_order")
+    if ended_at > now + CLOCK_SKEW:
+        raise RecordProblem("time_in_future")
+    content, content_hash = signed or signed_content(raw)
+    return ParsedRecord(record_id=record_id, enterprise_uscc=uscc, project_tag=project_tag, sku=sku,
+                        quantity=quantity, started_at=started_at, ended_at=ended_at, node_id=node_id, job_id=job_id,
+                        gpu_id=gpu_id, corrects=corrects, content=content, content_hash=content_hash)

@@ -6,7 +6,7 @@ import logging
 import secrets
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -275,9 +275,20 @@ def _supplement_notice(work, *, now: datetime) -> None:
 def ingest_counters_add(increments: dict[str, int]) -> None:
     """Add to the ingestion counters shown at /metrics; called inside the ingestion's transaction, so a batch that
     rolls back counts nothing. UPDATE … SET value = value + n is atomic across worker processes."""
-    for name, amount in sorted(increments.items()):
-        if not amount:
-            continue
-        if not IngestCounter.objects.filter(name=name).update(value=F("value") + amount):
-            IngestCounter.objects.bulk_create([IngestCounter(name=name, value=0)], ignore_conflicts=True)
-            IngestCounter.objects.filter(name=name).update(value=F("value") + amount)
+    amounts = {name: amount for name, amount in sorted(increments.items()) if amount}
+    if not amounts:
+        return
+    # one UPDATE for every counter that exists (the usual case: one round trip per batch); RETURNING names the
+    # counters it found, so that only the others are created, each then counted once
+    quote = connection.ops.quote_name
+    name_column, value_column = quote("name"), quote("value")
+    whens = " ".join(["WHEN %s THEN %s"] * len(amounts))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(IngestCounter._meta.db_table)} SET {value_column} = {value_column} + CASE {name_column}"
+            f" {whens} END WHERE {name_column} IN ({', '.join(['%s'] * len(amounts))}) RETURNING {name_column}",
+            [item for pair in amounts.items() for item in pair] + list(amounts))
+        updated = {row[0] for row in cursor.fetchall()}
+    for name in sorted(set(amounts) - updated):
+        IngestCounter.objects.bulk_create([IngestCounter(name=name, value=0)], ignore_conflicts=True)
+        IngestCounter.objects.filter(name=name).update(value=F("value") + amounts[name])

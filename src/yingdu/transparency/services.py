@@ -132,12 +132,20 @@ def log_append(*, events: Sequence[Mapping], now: datetime) -> list[AppendedEntr
     return log_append_prepared(entries=log_entries_prepare(events), now=now)
 
 
-def log_append_prepared(*, entries: Sequence[PreparedEntry], now: datetime) -> list[AppendedEntry]:
-    """Append entries prepared by log_entries_prepare; only the tree work happens under the sequencer lock."""
+def log_append_prepared(*, entries: Sequence[PreparedEntry], now: datetime, head: LogHead | None = None
+                        ) -> list[AppendedEntry]:
+    """Append entries prepared by log_entries_prepare; only the tree work happens under the sequencer lock.
+
+    ``head`` is the head ``log_lock()`` returned when the caller took the lock already, in the transaction it is in:
+    the append then neither locks the head again nor opens a savepoint (three round trips fewer under the lock; any
+    error rolls back the caller's whole transaction).
+    """
     if not entries:
         return []
-    with transaction.atomic():
-        head = log_lock()
+    if head is not None and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("log_append_prepared(head=…) outside the transaction that locked the head")
+    with transaction.atomic(savepoint=head is None):
+        head = head or log_lock()
         first_index = head.tree_size
         reader = DatabaseHashReader()
         new_hashes = stored_hashes_for_leaves(first_leaf_index=first_index,

@@ -102,3 +102,15 @@ def test_metrics_refuse_anonymous_and_non_staff_remote_requests():
     without_two_factor = client_for(reviewer, two_factor=False)
     without_two_factor.defaults["REMOTE_ADDR"] = REMOTE
     assert without_two_factor.get("/metrics").status_code == 403
+
+
+def test_counters_add_in_one_statement_and_create_the_missing_ones_once():
+    from yingdu.metering.models import IngestCounter
+    from yingdu.metering.services import ingest_counters_add
+
+    IngestCounter.objects.all().delete()
+    ingest_counters_add({"records_accepted": 3, "records_invalid": 0})
+    ingest_counters_add({"records_accepted": 2, "batches_stored": 1, "records_conflict": 4})
+    ingest_counters_add({"records_accepted": 1, "batches_stored": 1})
+    assert dict(IngestCounter.objects.values_list("name", "value")) == {
+        "records_accepted": 6, "batches_stored": 2, "records_conflict": 4}

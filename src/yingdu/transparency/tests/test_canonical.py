@@ -39,6 +39,21 @@ def test_fast_canonical_json_matches_rfc8785_byte_for_byte(value):
         assert not isinstance(ours, bytes)
 
 
+# The flat dicts of the hot path (usage records, log entries): ASCII keys, scalar values of any text.
+flat_dicts = st.dictionaries(st.text(alphabet=st.characters(max_codepoint=127), max_size=8), scalars, max_size=8)
+
+
+@settings(max_examples=400)
+@given(flat_dicts)
+def test_flat_canonical_json_matches_rfc8785_byte_for_byte(value):
+    reference = _reference(value)
+    ours = _ours(value)
+    if isinstance(reference, bytes):
+        assert ours == reference
+    else:
+        assert not isinstance(ours, bytes)
+
+
 @pytest.mark.parametrize("value", [
     {"b": 1, "a": "怀柔\u2028\x7f\x1f\"\\"},
     {"big": 2**53 - 1, "small": -(2**53 - 1)},

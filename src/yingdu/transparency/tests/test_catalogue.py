@@ -75,3 +75,29 @@ def test_entries_written_under_an_earlier_version_stay_valid_and_cannot_mix_vers
         CATALOGUE.validate({key: value for key, value in upheld_v1.items() if key != "reason_sha256"})
     with pytest.raises(CatalogueError):
         CATALOGUE.validate({**filed_v1, "claims": [{**filed_v1["claims"][0], "claim": 1}]})
+
+
+def test_a_builder_makes_the_entries_build_makes_and_refuses_what_build_refuses():
+    from yingdu.metering.events import USAGE_ACCEPTED
+
+    shared = {"at": "2026-11-20T02:00:00.000000Z", "provider": 1, "signing_key": "ab12", "batch_root": "cd" * 32,
+              "batch_size": 2}
+    own = {"record": "{}", "record_sha256": "ef" * 32, "enterprise": 3, "work": None, "quarantine": None,
+           "corrects": None, "sku_price_fen": 500, "cost_microfen": 1250000000, "signature": "aa" * 64,
+           "batch_index": 1, "batch_path_sha256": "bb" * 32}
+    build = USAGE_ACCEPTED.builder(**shared)
+    entry = build(**own)
+    assert entry == USAGE_ACCEPTED.build(**shared, **own)
+    assert CATALOGUE.validate(entry, writing=True) is USAGE_ACCEPTED
+    for bad in ({"cost_microfen": 1.5}, {"enterprise": "3"}, {"sku_price_fen": None}, {"record_sha256": "x"}):
+        with pytest.raises(CatalogueError):
+            USAGE_ACCEPTED.build(**shared, **{**own, **bad})
+        with pytest.raises(CatalogueError):
+            build(**{**own, **bad})
+    with pytest.raises(CatalogueError):
+        build(**{key: value for key, value in own.items() if key != "work"})  # a field missing
+    with pytest.raises(CatalogueError):
+        build(**own, colour="red")  # an undeclared field
+    for bad in ({"provider": None}, {"batch_root": "not hex"}, {"at": "yesterday"}):
+        with pytest.raises(CatalogueError):
+            USAGE_ACCEPTED.builder(**{**shared, **bad})
