@@ -290,3 +290,30 @@ def test_the_anomalies_api_pages_by_keyset_and_filters(stored):
         assert [flag["id"] for flag in shared] == [made[1].pk]
         assert client.get("/api/v1/metering/anomalies", {"after": "x"}).json()["code"] == "cursor_invalid"
         assert client.get("/api/v1/metering/anomalies", {"kind": "nonsense"}).status_code in (400, 422)
+
+
+@pytest.mark.parametrize("filters", [{}, {"kind": "shared_gpu"}, {"enterprise_uscc": "911100000000000007"},
+                                     {"kind": "shared_gpu", "enterprise_uscc": "911100000000000007"}])
+def test_the_anomalies_api_reads_flags_in_id_order_without_sorting_them(db, filters):
+    """The API's page (newest first, ``day >= since``, optional kind and enterprise) walks an index in id order and
+    stops at the page's end: SQLite's plan has no temporary sort of every matching flag (issue 18 leftovers)."""
+    from django.db import connection
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+    from django.test.utils import CaptureQueriesContext
+
+    from yingdu.metering.api import anomalies_list
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the plan is SQLite's; PostgreSQL's is costed (docs/decisions.md)")
+    reviewer = verified(make_staff(Role.REVIEWER))
+    request = RequestFactory().get("/api/v1/metering/anomalies")
+    request.user = reviewer
+    with time_machine.travel(at("2026-11-20T15:00"), tick=False), CaptureQueriesContext(connection) as queries:
+        anomalies_list(request, response=HttpResponse(), limit=50, days=14,
+                       **{"kind": None, "enterprise_uscc": None, "after": None, **filters})
+    [sql] = [query["sql"] for query in queries.captured_queries if "metering_anomalyflag" in query["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+        plan = " / ".join(row[-1] for row in cursor.fetchall())
+    assert "TEMP B-TREE" not in plan, plan
