@@ -68,7 +68,7 @@ def test_supplement_asked_and_answered_with_uploads_from_the_workbench(live_serv
     answer.locator("#upload-0").set_input_files(str(letter))
     answer.get_by_label("补充说明").fill("剧本为原创，承诺书与新截图见附件")
     answer.get_by_role("button", name="提交补充材料").click()
-    expect(page.locator("fieldset.has-error")).to_contain_text("请为“上线页面截图（替换现有上线记录的截图）”提供所需的文件")
+    expect(page.locator("fieldset.has-error")).to_contain_text("请为第 2 项“上线页面截图（替换现有上线记录的截图）”提供所需的文件")
     assert_fits_width(page)
     screenshot(page, f"supplement-answer-error-{width}")
     answer = page.get_by_test_id("supplement-answer")

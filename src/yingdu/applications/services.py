@@ -6,8 +6,8 @@ from collections.abc import Callable
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
 from yingdu.accounts.models import Role
 from yingdu.accounts.selectors import user_roles
@@ -272,11 +272,17 @@ def application_start_review(*, application: Application, actor, now, reason: st
 NEED_RELEASE = "release"
 NEED_MATERIAL_PREFIX = "material:"
 MSG_SUPPLEMENT_NEED_UNKNOWN = _("“{need}”不是可以要求补充的材料")
-MSG_SUPPLEMENT_ITEM_UNANSWERED = _("请为“{item}”提供所需的文件")
+MSG_SUPPLEMENT_ITEM_UNANSWERED = _("请为第 {number} 项“{item}”提供所需的文件")
 MSG_SUPPLEMENT_RELEASE_CHOICE = _("请选择要更换截图的上线记录")
 MSG_SUPPLEMENT_RELEASE_REASON = _("按补充材料要求更换上线页面截图")
 # stored in Chinese with the request (as the checklist's labels are) and translated where it is shown
 RELEASE_NEED_LABEL = gettext_noop("上线页面截图（替换现有上线记录的截图）")
+
+
+def _item_unanswered(request, index: int) -> str:
+    """The refusal of an unanswered item, naming it by its number and its label as the page shows it: translated
+    where the catalogue knows the stored (Chinese) label, else quoted as stored, as the request wrote it."""
+    return str(MSG_SUPPLEMENT_ITEM_UNANSWERED).format(number=index + 1, item=gettext(request.items[index]))
 
 
 def supplement_need_choices(application: Application, *, today) -> list[tuple[str, str]]:
@@ -343,8 +349,8 @@ def _supplement_answers(locked: Application, request: SupplementRequest) -> list
         if found is None:
             continue
         if None in found.values():
-            raise Conflict(str(MSG_SUPPLEMENT_ITEM_UNANSWERED).format(item=request.items[index]),
-                           code="supplement_item_unanswered", field=f"item-{index}")
+            raise Conflict(_item_unanswered(request, index), code="supplement_item_unanswered",
+                           field=f"item-{index}")
         answers.append(found)
     return answers
 
@@ -389,8 +395,8 @@ def application_supplement_answer(*, application: Application, actor, now, messa
         for index, need in enumerate(request.needs):
             upload = uploads.get(index)
             if need and upload is None:
-                raise DomainError(str(MSG_SUPPLEMENT_ITEM_UNANSWERED).format(item=request.items[index]),
-                                  code="supplement_item_unanswered", field=f"item-{index}")
+                raise DomainError(_item_unanswered(request, index), code="supplement_item_unanswered",
+                                  field=f"item-{index}")
             try:
                 _supplement_item_answer(application, actor=actor, now=now, need=need, upload=upload,
                                         release_id=release_choices.get(index))

@@ -147,3 +147,26 @@ def _application_rejected(entry: dict) -> list[Message]:
     return _application_message(
         entry, subject="【影都算力券】补贴申请未获批准（{title}）",
         body="贵企业的补贴申请（编号 {number}，作品《{title}》）未获批准，理由及救济途径见申请页面的决定书。")
+
+
+@derives("publicity.objection_decided")
+def _publicity_objection_decided(entry: dict) -> list[Message]:
+    """The enterprise hears of a decided objection to its proposed award (the public 公示 page already lists the
+    objection under its name): upheld withdraws the award and returns the case to review, dismissed keeps it. The
+    objector's contact, text and the reason stay with staff; the application page shows the return's reason."""
+    from yingdu.applications.models import Application
+    from yingdu.publicity.models import ObjectionDecision
+
+    application = Application.objects.select_related("work", "enterprise").get(pk=entry["application"])
+    title, number, objection = application.work.title, application.pk, entry["objection"]
+    if entry["decision"] == ObjectionDecision.UPHELD:
+        subject = f"【影都算力券】公示异议成立，拟支持的补贴已撤回（{title}）"
+        body = (f"对贵企业补贴申请（编号 {number}，作品《{title}》）拟支持结果的公示异议（编号 {objection}）经审核成立："
+                "拟支持的补贴已撤回，申请退回审核。理由见申请页面。")
+    else:
+        subject = f"【影都算力券】公示异议不成立（{title}）"
+        body = (f"对贵企业补贴申请（编号 {number}，作品《{title}》）拟支持结果的公示异议（编号 {objection}）经审核不成立，"
+                "维持拟支持结果；公示期满且无成立的异议后发放算力券。")
+    return [Message(kind="publicity.objection_decided", ref=entry_ref("publicity.objection_decided", objection),
+                    subject=subject, body=body, link=reverse("applications:detail", args=[number]),
+                    recipients=organisation_members(application.enterprise.organisation_id), email=True)]

@@ -23,6 +23,7 @@ from .models import (
     IngestCounter,
     MonitorWatermark,
     Provider,
+    ProviderLongestRecord,
     RecordOrigin,
     SigningKey,
     UsageRollup,
@@ -222,6 +223,9 @@ not_audited(UsageRollup, reason="derived: hourly and daily sums of the usage rec
                                 "watermark, kept by the monitoring task for the dashboard; `yingdu usage_rollup_check` "
                                 "recomputes them from the audited records and reports any difference")
 not_audited(MonitorWatermark, reason="how far the monitoring task has read the log (a position, not a fact)")
+not_audited(ProviderLongestRecord, reason="derived: the longest span of a provider's records the anomaly task has "
+                                          "checked, which bounds its look-up of overlapping records on one GPU or "
+                                          "node; recomputable from the audited records, it sets nothing")
 not_audited(AnomalyFlag, reason="derived: anomaly hints recomputed from the audited usage records by the rules in "
                                 "metering/anomalies.py; a flag decides nothing (no money, right or deadline moves)")
 not_audited(IngestCounter, reason="monitoring counters shown at /metrics (batches and records by outcome, refused "

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import DurationField, ExpressionWrapper, F, Max, Q, Sum
 
 from yingdu.enterprises.selectors import enterprises_by_uscc
 
@@ -38,7 +38,15 @@ from .anomalies import (
     shared_hardware,
 )
 from .counting import counted_work
-from .models import AnomalyFlag, MonitorWatermark, RollupPeriod, UsageAttribution, UsageRecord, UsageRollup
+from .models import (
+    AnomalyFlag,
+    MonitorWatermark,
+    ProviderLongestRecord,
+    RollupPeriod,
+    UsageAttribution,
+    UsageRecord,
+    UsageRollup,
+)
 from .rollups import ROLLUP_WATERMARK, log_tree_size, rollups_advance, watermark_locked
 
 ANOMALY_WATERMARK = "anomaly_flags"
@@ -84,19 +92,44 @@ def _stored(flag: Flag, *, key: str, by_pk: dict[int, RecordFacts], now: datetim
                        detected_at=now)
 
 
-def _neighbours(new: list[RecordFacts], known: set[int]) -> list[RecordFacts]:
-    """Stored records on the new records' GPUs or nodes overlapping the new records' time span (one query)."""
+def longest_records_raise(new: list[RecordFacts]) -> dict[int, timedelta]:
+    """The longest span of each new record's provider over every record checked, the new ones included (stored;
+    a provider's first time, from all its stored records, once)."""
+    spans: dict[int, timedelta] = {}
+    for record in new:
+        spans[record.provider_id] = max(spans.get(record.provider_id, timedelta(0)),
+                                        record.ended_at - record.started_at)
+    stored = dict(ProviderLongestRecord.objects.filter(provider_id__in=spans).values_list("provider_id", "longest"))
+    for provider_id, span in spans.items():
+        if provider_id not in stored:
+            history = UsageRecord.objects.filter(provider_id=provider_id).aggregate(
+                longest=Max(ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField())))
+            ProviderLongestRecord.objects.create(provider_id=provider_id,
+                                                 longest=max(span, history["longest"] or timedelta(0)))
+        elif span > stored[provider_id]:
+            ProviderLongestRecord.objects.filter(provider_id=provider_id).update(longest=span)
+    return dict(ProviderLongestRecord.objects.filter(provider_id__in=spans).values_list("provider_id", "longest"))
+
+
+def _neighbours(new: list[RecordFacts], known: set[int], longest: dict[int, timedelta]) -> list[RecordFacts]:
+    """Stored records on the new records' GPUs or nodes overlapping the new records' time span (one query).
+
+    A record overlaps [span_from, span_to) when it starts before span_to and ends after span_from; as no record of
+    the provider spans more than ``longest[provider]``, it then starts after span_from - longest, which bounds the
+    scan of each GPU's or node's (provider, hardware, started_at) index to the new records' span."""
     gpus = {(r.provider_id, r.gpu_id) for r in new if r.gpu_id}
     nodes = {(r.provider_id, r.node_id) for r in new if r.node_id}
     if not gpus and not nodes:
         return []
-    hardware = Q()
-    for provider_id in {p for p, _ in gpus}:
-        hardware |= Q(provider_id=provider_id, gpu_id__in=[g for p, g in gpus if p == provider_id])
-    for provider_id in {p for p, _ in nodes}:
-        hardware |= Q(provider_id=provider_id, node_id__in=[n for p, n in nodes if p == provider_id])
     span_from = min(r.started_at for r in new if r.gpu_id or r.node_id)
     span_to = max(r.ended_at for r in new if r.gpu_id or r.node_id)
+    hardware = Q()
+    for provider_id in {p for p, _ in gpus}:
+        hardware |= Q(provider_id=provider_id, gpu_id__in=[g for p, g in gpus if p == provider_id],
+                      started_at__gte=span_from - longest[provider_id])
+    for provider_id in {p for p, _ in nodes}:
+        hardware |= Q(provider_id=provider_id, node_id__in=[n for p, n in nodes if p == provider_id],
+                      started_at__gte=span_from - longest[provider_id])
     queryset = (UsageRecord.objects.filter(hardware, started_at__lt=span_to, ended_at__gt=span_from)
                 .exclude(pk__in=known))
     return _facts(queryset, with_window=False)
@@ -196,7 +229,7 @@ def flags_for_range(low: int, high: int, *, now: datetime,
     for flag in (*outside_production_window(new), *late_arrivals(new, thresholds=thresholds),
                  *impossible_quantities(new, thresholds=thresholds)):
         stored.append(_stored(flag, key=f"{flag.kind}:{flag.record_pks[0]}", by_pk=by_pk, now=now))
-    neighbours = _neighbours(new, set(by_pk))
+    neighbours = _neighbours(new, set(by_pk), longest_records_raise(new))
     everyone = {**by_pk, **{r.pk: r for r in neighbours}}
     for flag in shared_hardware([*new, *neighbours]):
         if any(pk in by_pk for pk in flag.record_pks):

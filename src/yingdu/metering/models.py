@@ -262,6 +262,20 @@ class MonitorWatermark(models.Model):
         return f"{self.name}@{self.tree_size}"
 
 
+class ProviderLongestRecord(models.Model):
+    """The longest time span (``ended_at - started_at``) of the provider's records the anomaly task has checked.
+
+    Record validation sets no upper limit on a record's span, so this bounds the task's look-up of the records that
+    overlap a new one on the same GPU or node: a stored record starting more than ``longest`` before a new record's
+    start ended before it. Derived (recomputable from the records), only ever raised."""
+
+    provider = models.OneToOneField(Provider, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    longest = models.DurationField()
+
+    def __str__(self) -> str:
+        return f"{self.provider_id}: {self.longest}"
+
+
 class AnomalyFlag(models.Model):
     """One anomaly found by the anomaly task, with its reason (derived from the records; a hint, not a decision)."""
 

@@ -48,17 +48,25 @@ def navigation(request):
             items.append((_("用户与角色"), reverse("accounts:users")))
     else:
         items.append((_("企业注册"), reverse("enterprises:register")))
-    items.append((_("项目统计"), reverse("publicity:statistics")))
-    items.append((_("防篡改日志"), reverse("transparency:index")))
+    if user is None or not user.is_authenticated:
+        # public pages every footer links to; a signed-in person's bar keeps the room for their own work
+        items.append((_("项目统计"), reverse("publicity:statistics")))
+        items.append((_("防篡改日志"), reverse("transparency:index")))
     role_labels = [Role(r).label for r in sorted(roles)]
     counts = _nav_counts(request, user) if roles else {}
     inbox_url = reverse("inbox:list")
+    unread = 0
     if user is not None and user.is_authenticated:
         items.insert(3, (_("消息"), inbox_url))
-        counts = {**counts, inbox_url: notifications_unread_count(user)}
+        unread = notifications_unread_count(user)
+        counts = {**counts, inbox_url: unread}
+    waiting = counts.get(reverse("portal:dashboard"), 0)
     return {
         "nav_items": [(label, url, counts.get(url, 0)) for label, url in items],
-        "nav_waiting_total": counts.get(reverse("portal:dashboard"), 0),
+        "nav_waiting_total": waiting,
+        "nav_unread": unread,
+        # the folded menu's button stands for the two badges inside it: unread messages and work waiting
+        "nav_menu_count": unread + waiting,
         "nav_role_labels": role_labels,
         "nav_inbox_url": inbox_url,
         # the user's roles, so that a page offers only the links and buttons its reader may use

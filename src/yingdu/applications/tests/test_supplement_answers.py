@@ -112,7 +112,7 @@ def test_an_item_without_its_upload_is_refused_beside_it_and_nothing_changes(req
     response = client.post(f"/applications/{requested.pk}/supplement/answer/", {
         "upload-0": pdf("新承诺书.pdf", pdf_bytes("new")), "release-1": str(release.pk), "message": "见附件"})
     assert response.status_code == 400
-    assert "请为“上线页面截图（替换现有上线记录的截图）”提供所需的文件" in response.content.decode()
+    assert "请为第 2 项“上线页面截图（替换现有上线记录的截图）”提供所需的文件" in response.content.decode()
     requested.refresh_from_db()
     assert requested.status == ApplicationStatus.SUPPLEMENT_REQUESTED
     assert requested.materials.count() == materials and requested.work.releases.count() == 1
@@ -172,3 +172,21 @@ def test_the_api_takes_structured_items_and_refuses_an_unanswered_resubmission(e
     response = member.post(f"/api/v1/applications/{application.pk}/resubmit", content_type="application/json",
                            data={"reason": "好了"})
     assert response.status_code == 200 and response.json()["status"] == ApplicationStatus.UNDER_REVIEW
+
+
+def test_on_the_english_page_the_unanswered_item_is_named_as_the_page_names_it(requested):
+    """The refusal names the item by its number and its label, translated where the catalogue knows the stored
+    Chinese label (as the item's own legend is), never a Chinese label inside an English sentence."""
+    import re
+
+    from yingdu.portal.tests.test_english import english
+
+    client = english(client_for(requested.enterprise.registered_by))
+    response = client.post(f"/applications/{requested.pk}/supplement/answer/", {
+        "upload-1": png(), "release-1": str(requested.work.releases.get().pk), "message": "see attached"})
+    assert response.status_code == 400 and response["Content-Language"] == "en"
+    html = response.content.decode()
+    assert "Please provide the file for item 1 (“Declaration that the materials are true”)" in html
+    assert "申报材料真实性承诺书" not in html
+    errors = re.findall(r'<p class="error" role="alert">(.*?)</p>', html)
+    assert errors and not any(re.search(r"[\u4e00-\u9fff]", error) for error in errors), errors

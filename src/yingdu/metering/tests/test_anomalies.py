@@ -290,3 +290,100 @@ def test_the_anomalies_api_pages_by_keyset_and_filters(stored):
         assert [flag["id"] for flag in shared] == [made[1].pk]
         assert client.get("/api/v1/metering/anomalies", {"after": "x"}).json()["code"] == "cursor_invalid"
         assert client.get("/api/v1/metering/anomalies", {"kind": "nonsense"}).status_code in (400, 422)
+
+
+@pytest.mark.parametrize("filters", [{}, {"kind": "shared_gpu"}, {"enterprise_uscc": "911100000000000007"},
+                                     {"kind": "shared_gpu", "enterprise_uscc": "911100000000000007"}])
+def test_the_anomalies_api_reads_flags_in_id_order_without_sorting_them(db, filters):
+    """The API's page (newest first, ``day >= since``, optional kind and enterprise) walks an index in id order and
+    stops at the page's end: SQLite's plan has no temporary sort of every matching flag (issue 18 leftovers)."""
+    from django.db import connection
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+    from django.test.utils import CaptureQueriesContext
+
+    from yingdu.metering.api import anomalies_list
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the plan is SQLite's; PostgreSQL's is costed (docs/decisions.md)")
+    reviewer = verified(make_staff(Role.REVIEWER))
+    request = RequestFactory().get("/api/v1/metering/anomalies")
+    request.user = reviewer
+    with time_machine.travel(at("2026-11-20T15:00"), tick=False), CaptureQueriesContext(connection) as queries:
+        anomalies_list(request, response=HttpResponse(), limit=50, days=14,
+                       **{"kind": None, "enterprise_uscc": None, "after": None, **filters})
+    [sql] = [query["sql"] for query in queries.captured_queries if "metering_anomalyflag" in query["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+        plan = " / ".join(row[-1] for row in cursor.fetchall())
+    assert "TEMP B-TREE" not in plan, plan
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def test_an_overlap_with_the_providers_longest_record_is_found_at_the_bound_of_the_look_up(stored):
+    """The look-up of a new record's neighbours on its GPU starts at its start minus the provider's longest record
+    checked so far: the longest one, overlapping by one second, is still found (and a stored record that ended
+    before the new one started is not a neighbour)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from yingdu.metering.models import ProviderLongestRecord
+
+    _reviewer, first, second, meter = stored
+    begin = at("2026-10-20T09:00")
+    longest = timedelta(days=30, minutes=7)
+    ingest(meter, [usage_record(first.uscc, "work-1", record_id="long", gpu_id="g-1", quantity="1",
+                                started_at=_iso(begin), ended_at=_iso(begin + longest)),
+                   usage_record(first.uscc, "work-1", record_id="before", gpu_id="g-1", quantity="1",
+                                started_at=_iso(begin - timedelta(hours=2)), ended_at=_iso(begin))],
+           begin + longest + timedelta(minutes=1))
+    anomalies_advance(now=begin + longest + timedelta(minutes=1))
+    assert ProviderLongestRecord.objects.get(provider=meter.provider).longest == longest
+    # the new record starts one second before the long one ends
+    starts = begin + longest - timedelta(seconds=1)
+    ingest(meter, [usage_record(second.uscc, "work-2", record_id="new", gpu_id="g-1", quantity="1",
+                                started_at=_iso(starts), ended_at=_iso(starts + timedelta(hours=1)))],
+           starts + timedelta(hours=1, minutes=1))
+    with CaptureQueriesContext(connection) as queries:
+        anomalies_advance(now=starts + timedelta(hours=1, minutes=1))
+    [look_up] = [q["sql"] for q in queries.captured_queries if '"gpu_id" IN' in q["sql"]]
+    assert '"started_at" >=' in look_up  # bounded below, not the GPU's whole history
+    flags = [f for f in anomaly_report(now=starts, days=31) if f["kind"] == "shared_gpu"]
+    assert [sorted(r["record_id"] for r in f["records"]) for f in flags] == [["long", "new"]]
+
+
+def test_the_bounded_look_up_finds_every_overlap_the_rule_finds_over_all_records(stored):
+    """Records of three enterprises on three GPUs, spans from minutes to weeks, arriving in five batches (long ones
+    late as well as early): the stored shared-GPU flags are exactly the rule's over all the records at once."""
+    import random
+
+    from yingdu.metering.flagging import _facts
+    from yingdu.metering.models import AnomalyFlag, UsageRecord
+
+    _reviewer, first, second, meter = stored
+    third = make_enterprise(verified_by=_reviewer)
+    make_work(third, tag="work-3")
+    subjects = [(first.uscc, "work-1"), (second.uscc, "work-2"), (third.uscc, "work-3")]
+    rng = random.Random(18)
+    origin = at("2026-10-01T00:00")
+    now = at("2026-11-30T00:00")
+    batches = [[] for _ in range(5)]
+    for n in range(60):
+        span = timedelta(minutes=rng.choice([10, 45, 90, 600, 3 * 24 * 60, 12 * 24 * 60]))
+        starts = origin + timedelta(minutes=rng.randrange(40 * 24 * 60))
+        uscc, tag = subjects[n % 3]
+        batches[rng.randrange(5)].append(usage_record(uscc, tag, record_id=f"r-{n}", gpu_id=f"g-{rng.randrange(3)}",
+                                                      quantity="0.1", started_at=_iso(starts),
+                                                      ended_at=_iso(starts + span)))
+    for batch in batches:
+        ingest(meter, batch, now)
+        anomalies_advance(now=now)
+    expected = {tuple(sorted(flag.record_pks)) for flag in
+                shared_hardware(_facts(UsageRecord.objects.all(), with_window=False))
+                if flag.kind == AnomalyKind.SHARED_GPU}
+    stored_flags = {tuple(sorted(pk for pk, _ in flag.records))
+                    for flag in AnomalyFlag.objects.filter(kind=AnomalyKind.SHARED_GPU)}
+    assert UsageRecord.objects.count() == 60 and len(expected) > 5 and stored_flags == expected

@@ -314,3 +314,31 @@ def test_the_approval_page_says_the_award_goes_to_publicity_and_the_system_steps
     application.refresh_from_db()
     assert application.status == ApplicationStatus.PUBLICITY
     assert not Voucher.objects.filter(application_id=application.pk).exists()
+
+
+@pytest.mark.parametrize("decision", ["upheld", "dismissed"])
+def test_the_enterprise_members_are_told_of_a_decided_objection_in_their_inbox(world, decision, mailoutbox,
+                                                                               django_capture_on_commit_callbacks):
+    from yingdu.inbox.models import Notification
+
+    application = propose(world)
+    objection_id = _object(application, beijing(2026, 10, 9, 10))
+    member = world.enterprise.registered_by
+    member.email = "member@drama.example.cn"
+    member.save(update_fields=["email"])
+    outsider = make_enterprise(verified_by=world.reviewer).registered_by
+    assert not Notification.objects.filter(kind="publicity.objection_decided").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = _decide(world.decider, objection_id, decision, beijing(2026, 10, 12, 10), reason="制作地点不在怀柔区")
+    assert answer.status_code == 200, answer.content
+    [told] = Notification.objects.filter(kind="publicity.objection_decided")
+    assert told.recipient == member and told.link == f"/applications/{application.pk}/"
+    expected = "公示异议成立，拟支持的补贴已撤回" if decision == "upheld" else "公示异议不成立"
+    assert expected in told.subject and f"编号 {objection_id}" in told.body
+    # the objector's contact and text and the decision's reason stay with staff
+    assert OBJECTION["contact"] not in told.body and "制作地点" not in told.body
+    with time_machine.travel(beijing(2026, 10, 12, 11), tick=False):
+        page = client_for(verified(member)).get(f"/inbox/{told.pk}/")
+        assert page.status_code == 200 and expected in page.content.decode()
+        assert client_for(verified(outsider)).get(f"/inbox/{told.pk}/").status_code == 404
+    assert [message.to for message in mailoutbox] == [[member.email]] and expected in mailoutbox[0].subject
