@@ -10,6 +10,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from yingdu.accounts.models import Role
 from yingdu.accounts.services import role_grant
@@ -212,6 +213,38 @@ def test_the_queue_page_refuses_a_bad_filter_beside_its_field_as_the_export_and_
                 api = client.get("/api/v1/applications/queue", {field: value})
                 assert api.status_code == 200, (field, value)
                 assert [row["application"]["id"] for row in api.json()] == [row.application.pk for row in rows]
+
+
+def test_the_queue_pages_clocks_follow_a_calendar_publication_on_the_next_request(queue, reviewer):
+    """The compiled calendar is kept between requests (one small query checks the publications) and replaced as
+    soon as a year is published again: never stale across a publication."""
+    from yingdu.policy import selectors as policy_selectors
+    from yingdu.policy import services as policy_services
+    from yingdu.rules.workdays import DayKind, SpecialDay
+
+    admin = verified(make_staff(Role.ADMIN))
+    client = client_for(reviewer)
+
+    def deadlines() -> dict[int, date]:
+        rows = client.get(reverse("applications:queue")).context["rows"]
+        return {row.application.pk: row.sla.deadline_on for row in rows if row.sla is not None}
+
+    with time_machine.travel(at(date(2026, 9, 8)), tick=False):
+        before = deadlines()
+        cached = policy_selectors.work_calendar()
+        assert deadlines() == before and policy_selectors.work_calendar() is cached  # kept between requests
+        in_force = policy_selectors.calendar_year_in_force(2026)
+        extra = SpecialDay(date(2026, 9, 14), DayKind.HOLIDAY, "测试假日", "https://example.test/2026b")
+        policy_services.calendar_year_publish(
+            year=2026, special_days=[*policy_selectors.calendar_year_special_days(in_force), extra],
+            source="2026b.csv", actor=admin, now=timezone.now(), based_on_version=in_force.version)
+        after = deadlines()
+        calendar = policy_selectors.work_calendar()
+    assert calendar is not cached and not calendar.is_working_day(date(2026, 9, 14))
+    # a_sep was accepted on 2 September: its 30 working days run over the new holiday, one working day later
+    a_sep = queue["a_sep"].pk
+    assert before[a_sep] > date(2026, 9, 14)
+    assert after[a_sep] == calendar.add_working_days(start_on=before[a_sep], working_days=1) != before[a_sep]
 
 
 def test_the_queue_api_pages_filters_and_refuses_out_of_range_parameters(queue, reviewer):
