@@ -69,7 +69,7 @@ class ApplicationOut(Schema):
 
     @staticmethod
     def resolve_status_label(obj) -> str:
-        return obj.get_status_display()
+        return selectors.application_status_label(obj.status)
 
     @staticmethod
     def resolve_policy_version(obj) -> str | None:

@@ -6,7 +6,7 @@ entries the partials used (``blocktranslate`` turns ``{{ name }}`` into ``%(name
 from django import template
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -48,6 +48,8 @@ def sla_badge_html(sla) -> str:
 
 
 def sla_deadline_html(sla) -> str:
+    if sla is None:
+        return "—"
     if sla.deadline_on:
         if not sla.provisional:
             return _day(sla.deadline_on)
@@ -70,17 +72,10 @@ def sla_deadline(sla) -> str:
     return sla_deadline_html(sla)
 
 
-_status_labels: dict[str, dict[str, str]] = {}
-
-
 @register.filter
 def status_label(status: str) -> str:
     """An application status's label in the page's language (as ``get_status_display``, without building the
     field's choices per row)."""
-    from yingdu.applications.models import ApplicationStatus
+    from yingdu.applications.selectors import application_status_label
 
-    language = get_language() or ""
-    labels = _status_labels.get(language)
-    if labels is None:
-        labels = _status_labels[language] = {value: str(label) for value, label in ApplicationStatus.choices}
-    return labels.get(status, status)
+    return application_status_label(status)
