@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yingdu.errors import DomainError
+from yingdu.widgets import OptionsSelect
 
 from .keyset import KeysetPage, api_keyset_page, cursor_parse, keyset_page, query_without
 
@@ -97,6 +98,38 @@ class EnterpriseSearchFilter(django_filters.CharFilter):
             return qs
         prefix = f"{self.field_name}__" if self.field_name else ""
         return qs.filter(Q(**{f"{prefix}name__icontains": value}) | Q(**{f"{prefix}uscc": value.upper()}))
+
+
+class _LabelledChoiceIterator(django_filters.fields.ModelChoiceIterator):
+    """The options of a model choice as (pk, label) rows read in one query, not a model instance per option."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        if self.field.null_label is not None:
+            yield (self.field.null_value, self.field.null_label)
+        yield from self.queryset.values_list("pk", self.field.label_field)
+
+
+class _LabelledModelChoiceField(django_filters.fields.ModelChoiceField):
+    iterator = _LabelledChoiceIterator
+
+    def __init__(self, *args, label_field: str, **kwargs):
+        self.label_field = label_field
+        super().__init__(*args, **kwargs)
+
+
+class LabelledModelChoiceFilter(django_filters.ModelChoiceFilter):
+    """A choice among rows (an enterprise's works, the providers) whose options show one column (``label_field``,
+    the column the model's ``__str__`` returns), written by ``OptionsSelect``: a select of hundreds of works costs
+    one small query and a loop, not a model instance and two template includes per option. A chosen value is
+    checked as ModelChoiceFilter checks it (a row of the queryset)."""
+
+    field_class = _LabelledModelChoiceField
+
+    def __init__(self, *args, label_field: str, **kwargs):
+        kwargs.setdefault("widget", OptionsSelect)
+        super().__init__(*args, label_field=label_field, **kwargs)
 
 
 def api_filter_data(**values) -> dict:

@@ -69,7 +69,7 @@ class ApplicationOut(Schema):
 
     @staticmethod
     def resolve_status_label(obj) -> str:
-        return obj.get_status_display()
+        return selectors.application_status_label(obj.status)
 
     @staticmethod
     def resolve_policy_version(obj) -> str | None:
@@ -218,7 +218,8 @@ def application_queue(request, limit: int = Query(QUEUE_LIMIT_DEFAULT, ge=1, le=
         raise Forbidden("只有工作人员可以查看审核队列", code="forbidden")
     return [{"application": row.application, "sla": _sla_out(row.sla)}
             for row in selectors.application_queue(request.user, today=timezone.localdate(), status=status,
-                                                   badge=badge, search=q, offset=offset, limit=limit)]
+                                                   badge=badge, search=q, offset=offset, limit=limit,
+                                                   whole_rows=True)]
 
 
 def _sla_out(sla):

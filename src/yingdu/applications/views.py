@@ -5,7 +5,6 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -17,7 +16,8 @@ from yingdu.documents.models import DocumentKind
 from yingdu.documents.selectors import decision_remedies_at, document_number_of
 from yingdu.errors import DomainError
 from yingdu.files import stored_file_response
-from yingdu.lists import MSG_FILTER_INVALID, offset_list
+from yingdu.keyset import query_without
+from yingdu.lists import MSG_FILTER_INVALID, ListView, offset_list
 from yingdu.notices.selectors import notice_pending_for_work, work_notice_gap, work_notices_for, yuan_display
 from yingdu.notices.workflow import NOTICE_ISSUE_ROLES
 from yingdu.rules.money import Money
@@ -25,13 +25,10 @@ from yingdu.works.selectors import work_get_for
 
 from . import documents, exports, invoices, selectors, services
 from .eligibility import application_quote, precheck
-from .filters import ApplicationFilter
+from .filters import ApplicationFilter, QueueFilter
 from .forms import InvoiceForm, InvoiceWithdrawForm, MaterialForm, TransitionForm
 from .models import OPEN_STATUSES, ApplicationStatus
 from .workflow import TRANSITIONS, ApplicationAction
-
-QUEUE_BADGE_LABELS = [("intake", _("待受理")), ("overdue", _("已超期")), ("at_risk", _("临近截止")),
-                      ("paused", _("已暂停")), ("on_track", _("正常")), ("unknown", _("日历未发布"))]
 
 
 def _application_or_404(request, application_id: int):
@@ -56,27 +53,20 @@ def application_list(request):
 QUEUE_PAGE_SIZE = 50
 
 
-def _queue_filters(request) -> dict:
-    """The queue's filters from the query string; unknown values are ignored, not errors."""
-    status = request.GET.get("status", "")
-    badge = request.GET.get("badge", "")
-    return {"status": status if status in {s.value for s in OPEN_STATUSES} else "",
-            "badge": badge if badge in selectors.QUEUE_BADGES else "",
-            "search": request.GET.get("q", "")[:selectors.QUEUE_SEARCH_MAX_LENGTH].strip()}
-
-
 @role_required(*STAFF_ROLES)
 def application_queue(request):
     today = timezone.localdate()
-    filters = _queue_filters(request)
-    page = Paginator(selectors.application_queue_queryset(request.user, today=today, **filters),
-                     QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = selectors.applications_with_sla(page.object_list, today=today)
-    query = urlencode({key: value for key, value in (("status", filters["status"]), ("badge", filters["badge"]),
-                                                     ("q", filters["search"])) if value})
+    filterset = QueueFilter(request.GET, user=request.user, today=today)
+    query = query_without(request.GET, "after", "page")
+    if not filterset.is_valid():
+        listing = ListView(filterset=filterset, rows=[], query=query, error=str(MSG_FILTER_INVALID), status=400)
+    else:
+        page = Paginator(selectors.queue_row_columns(filterset.qs), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+        listing = ListView(filterset=filterset, rows=selectors.applications_with_sla(page.object_list, today=today),
+                           paginator_page=page, query=query)
     return render(request, "applications/queue.html", {
-        "rows": rows, "page": page, "today": today, "filters": filters, "query": query,
-        "statuses": [(s.value, s.label) for s in OPEN_STATUSES], "badges": QUEUE_BADGE_LABELS})
+        "rows": listing.rows, "listing": listing, "page": listing.page, "query": listing.query, "today": today},
+        status=listing.status)
 
 
 @role_required(Role.ENTERPRISE_MEMBER)
@@ -347,7 +337,10 @@ def _xlsx(data: bytes, filename: str) -> HttpResponse:
 def export_queue(request):
     """The queue's rows, narrowed by the queue page's filters (the same query string)."""
     today = timezone.localdate()
-    rows = selectors.application_queue(request.user, today=today, **_queue_filters(request))
+    filterset = QueueFilter(request.GET, user=request.user, today=today)
+    if not filterset.is_valid():
+        return HttpResponseBadRequest(str(MSG_FILTER_INVALID), content_type="text/plain; charset=utf-8")
+    rows = selectors.application_queue(request.user, today=today, **filterset.values)
     return _xlsx(exports.queue_workbook(rows), f"queue-{today.isoformat()}.xlsx")
 
 

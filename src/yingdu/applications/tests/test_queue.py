@@ -10,6 +10,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from yingdu.accounts.models import Role
 from yingdu.accounts.services import role_grant
@@ -168,8 +169,8 @@ def test_the_queue_page_pages_and_filters_and_costs_the_same_as_the_table_grows(
     assert last.count('data-label="申请"') == 1 and 'rel="prev"' in last
     filtered = client.get(url, {"badge": "intake", "q": "intake"}).content.decode()
     assert filtered.count('data-label="申请"') == 2 and "第 1 /" not in filtered
-    # unknown filter values are ignored, not errors
-    assert client.get(url, {"badge": "nonsense", "status": "approved", "page": "x"}).status_code == 200
+    # a page number that is not one shows the first page (unknown filter values are refused: the test below)
+    assert client.get(url, {"page": "x"}).status_code == 200
 
     with CaptureQueriesContext(connection) as before:
         client.get(url)
@@ -182,6 +183,68 @@ def test_the_queue_page_pages_and_filters_and_costs_the_same_as_the_table_grows(
         page = client.get(url).content.decode()
     assert page.count('data-label="申请"') == 3 and "第 1 / 4 页，共 10 条" in page
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def test_the_queue_page_refuses_a_bad_filter_beside_its_field_as_the_export_and_the_api_do(queue, reviewer):
+    client = client_for(reviewer)
+    url = reverse("applications:queue")
+    for bad, field in (({"badge": "nonsense"}, "badge"), ({"status": "approved"}, "status"),
+                       ({"q": "x" * 101, "badge": "intake"}, "q")):
+        response = client.get(url, bad)
+        page = response.content.decode()
+        assert response.status_code == 400, bad
+        assert response.context["rows"] == [] and 'data-label="申请"' not in page
+        assert "筛选条件无效，请按字段旁的提示修改" in page
+        errors = response.context["listing"].form.errors
+        assert list(errors) == [field], bad
+        # the error is written beside its field, in Chinese
+        assert f'<div class="field has-error">\n    <label for="id_{field}">' in page
+        assert all(f'<p class="error" role="alert">{message}</p>' in page for message in errors[field])
+        assert any(ord(character) > 0x4e00 for character in errors[field][0]), errors[field]
+        assert client.get(reverse("applications:export_queue"), bad).status_code == 400, bad
+        api = client.get("/api/v1/applications/queue", bad)
+        assert api.status_code == 400 and api.json()["code"] == "invalid_request", bad
+    # each valid value of the page's filters is one the API takes, and the three narrow alike
+    form = client.get(url).context["listing"].form
+    for field in ("status", "badge"):
+        for value, _label in form.fields[field].choices:
+            if value:
+                rows = client.get(url, {field: value}).context["rows"]
+                api = client.get("/api/v1/applications/queue", {field: value})
+                assert api.status_code == 200, (field, value)
+                assert [row["application"]["id"] for row in api.json()] == [row.application.pk for row in rows]
+
+
+def test_the_queue_pages_clocks_follow_a_calendar_publication_on_the_next_request(queue, reviewer):
+    """The compiled calendar is kept between requests (one small query checks the publications) and replaced as
+    soon as a year is published again: never stale across a publication."""
+    from yingdu.policy import selectors as policy_selectors
+    from yingdu.policy import services as policy_services
+    from yingdu.rules.workdays import DayKind, SpecialDay
+
+    admin = verified(make_staff(Role.ADMIN))
+    client = client_for(reviewer)
+
+    def deadlines() -> dict[int, date]:
+        rows = client.get(reverse("applications:queue")).context["rows"]
+        return {row.application.pk: row.sla.deadline_on for row in rows if row.sla is not None}
+
+    with time_machine.travel(at(date(2026, 9, 8)), tick=False):
+        before = deadlines()
+        cached = policy_selectors.work_calendar()
+        assert deadlines() == before and policy_selectors.work_calendar() is cached  # kept between requests
+        in_force = policy_selectors.calendar_year_in_force(2026)
+        extra = SpecialDay(date(2026, 9, 14), DayKind.HOLIDAY, "测试假日", "https://example.test/2026b")
+        policy_services.calendar_year_publish(
+            year=2026, special_days=[*policy_selectors.calendar_year_special_days(in_force), extra],
+            source="2026b.csv", actor=admin, now=timezone.now(), based_on_version=in_force.version)
+        after = deadlines()
+        calendar = policy_selectors.work_calendar()
+    assert calendar is not cached and not calendar.is_working_day(date(2026, 9, 14))
+    # a_sep was accepted on 2 September: its 30 working days run over the new holiday, one working day later
+    a_sep = queue["a_sep"].pk
+    assert before[a_sep] > date(2026, 9, 14)
+    assert after[a_sep] == calendar.add_working_days(start_on=before[a_sep], working_days=1) != before[a_sep]
 
 
 def test_the_queue_api_pages_filters_and_refuses_out_of_range_parameters(queue, reviewer):
