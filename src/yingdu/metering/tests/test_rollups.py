@@ -160,3 +160,30 @@ def test_a_day_is_a_beijing_day(setup):
     rollups_advance(now=NOW)
     days = sorted(r.bucket_start.astimezone(CST) for r in UsageRollup.objects.filter(period=RollupPeriod.DAY))
     assert days == [datetime(2026, 11, 18, tzinfo=CST), datetime(2026, 11, 19, tzinfo=CST)]
+
+
+def test_the_dashboard_tables_sum_every_work_and_provider_of_a_row_and_rank_by_the_month_cost(setup):
+    """The three tables come from one read of the window's rollups: an enterprise's row sums its works on every
+    provider, a provider's row sums every enterprise, and each table is ranked by 30-day cost."""
+    reviewer, enterprise, work, cheap = setup
+    other_work = make_work(enterprise, tag="jia-two", title="甲剧二", start=datetime(2026, 1, 1).date(),
+                           end=datetime(2026, 12, 31).date())
+    second = make_enterprise(verified_by=reviewer, name="北京怀柔乙影视有限公司")
+    make_work(second, tag="yi-drama", title="乙剧", start=datetime(2026, 1, 1).date(), end=datetime(2026, 12, 31).date())
+    dear = make_metering_provider(price_fen=2500)
+    with time_machine.travel(NOW, tick=False):
+        ingest(cheap, [usage_record(enterprise.uscc, "jia", quantity="2", **at(NOW - timedelta(hours=2))),
+                       usage_record(enterprise.uscc, "jia-two", quantity="1", **at(NOW - timedelta(days=3))),
+                       usage_record(second.uscc, "yi-drama", quantity="1", **at(NOW - timedelta(days=40)))])
+        ingest(dear, [usage_record(enterprise.uscc, "jia", quantity="1", **at(NOW - timedelta(hours=5))),
+                      usage_record(second.uscc, "yi-drama", quantity="3", **at(NOW - timedelta(days=2)))])
+        rollups_advance(now=NOW)
+    totals = usage_totals(now=NOW)
+    # yuan: cheap 10 and dear 25 per card-hour; the 40-day-old record is outside both windows
+    assert [(row["enterprise_uscc"], row["records_24h"], row["cost_24h_yuan"], row["records_30d"],
+             row["cost_30d_yuan"]) for row in totals["enterprises"]] == [
+        (second.uscc, 0, "0.00", 1, "75.00"), (enterprise.uscc, 2, "45.00", 3, "55.00")]
+    assert [(row["effective_work_id"], row["cost_24h_yuan"], row["cost_30d_yuan"]) for row in totals["works"]] == [
+        (second.works.get().pk, "0.00", "75.00"), (work.pk, "45.00", "45.00"), (other_work.pk, "0.00", "10.00")]
+    assert [(row["provider_id"], row["records_30d"], row["cost_30d_yuan"]) for row in totals["providers"]] == [
+        (dear.provider.pk, 2, "100.00"), (cheap.provider.pk, 2, "30.00")]
