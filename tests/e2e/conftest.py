@@ -1,8 +1,11 @@
 """Browser journeys: Playwright drives Debian's Chromium (no downloaded browser), headless."""
 
+import json
 import os
 import shutil
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -95,3 +98,29 @@ def log_in(page, base_url: str, username: str, *, device=None, password: str | N
         page.get_by_label("动态验证码").fill(code)
         page.get_by_role("button", name="验证").click()
     expect(page.get_by_role("heading", name="工作台")).to_be_visible()
+
+
+# A Tuesday in an ordinary week: the demo's review started ten days before, its calendar years are published.
+DEMO_AT = datetime(2026, 11, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    """The demo programme, built as at DEMO_AT (the clock then runs on from there); its people's credentials."""
+    import time_machine
+    from django.core.management import call_command
+
+    settings.VAR_DIR = tmp_path
+    with time_machine.travel(DEMO_AT, tick=True):
+        call_command("demo", stdout=open("/dev/null", "w"))
+        yield json.loads((tmp_path / "demo_credentials.json").read_text())
+
+
+def sign_in_demo_person(page, base_url: str, username: str, password: str) -> None:
+    """Log in as one of the demo's people, with their confirmed authenticator when they have one (staff)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from yingdu.accounts.selectors import user_get_by_username
+
+    device = TOTPDevice.objects.filter(user=user_get_by_username(username), confirmed=True).first()
+    log_in(page, base_url, username, device=device, password=password)

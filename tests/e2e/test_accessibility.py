@@ -2,42 +2,20 @@
 page answers without an error, and it fits a 390 px phone. The pages are found by following the links of the demo
 data's pages (each kind of page once), not by a list that could go stale."""
 
-import json
 from collections import deque
-from datetime import datetime
 from urllib.parse import urldefrag, urlsplit
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
-from django.core.management import call_command
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Error as PlaywrightError
 
-from yingdu.accounts.selectors import user_get_by_username
 from yingdu.testing.crawl import NOT_PAGES, page_kind
 
-from .conftest import AXE_JS, axe_violations, log_in, overflow_culprits
+from .conftest import AXE_JS, axe_violations, overflow_culprits, sign_in_demo_person
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# A Tuesday in an ordinary week: the demo's review started ten days before, its calendar years are published.
-DEMO_AT = datetime(2026, 11, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 PEOPLE = [None, "huairou_film", "yanqi_ai", "provider_op", "reviewer", "approver", "finance", "auditor", "admin"]
 PAGES_PER_PERSON = 60
-
-
-@pytest.fixture
-def demo(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-    with time_machine.travel(DEMO_AT, tick=True):
-        call_command("demo", stdout=open("/dev/null", "w"))
-        yield json.loads((tmp_path / "demo_credentials.json").read_text())
-
-
-def sign_in(page, base_url, username, password):
-    device = TOTPDevice.objects.filter(user=user_get_by_username(username), confirmed=True).first()
-    log_in(page, base_url, username, device=device, password=password)
 
 
 def crawl(page, base_url: str, start: str, checked_kinds: set[str], person: str | None):
@@ -82,7 +60,7 @@ def test_every_page_each_person_reaches_is_accessible_and_fits_a_phone(live_serv
         if person is None:
             page.goto(f"{live_server.url}/")
         else:
-            sign_in(page, live_server.url, person, demo["password"])
+            sign_in_demo_person(page, live_server.url, person, demo["password"])
         for url, response, check in crawl(page, live_server.url, page.url, seen_kinds, person):
             path = urlsplit(url).path
             where = f"{person or 'visitor'} {path}"

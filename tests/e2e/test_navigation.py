@@ -1,38 +1,15 @@
 """The top navigation as the demo's people see it: one line at 1280 px in both languages, and on a phone the menu
 button's badge counts what the folded menu's badges count (unread messages and work waiting)."""
 
-import json
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
-import time_machine
-from django.core.management import call_command
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from yingdu.accounts.selectors import user_get_by_username
-
-from .conftest import assert_fits_width, log_in
+from .conftest import assert_fits_width, sign_in_demo_person
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-DEMO_AT = datetime(2026, 11, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 # how many lines the navigation's links occupy (their vertical middles, 10 px apart or more, counted once)
 NAV_LINKS_ROWS = """() => new Set([...document.querySelectorAll('.nav-links a')]
     .map(e => { const r = e.getBoundingClientRect(); return Math.round((r.top + r.bottom) / 20); })).size"""
-
-
-@pytest.fixture
-def demo(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-    with time_machine.travel(DEMO_AT, tick=True):
-        call_command("demo", stdout=open("/dev/null", "w"))
-        yield json.loads((tmp_path / "demo_credentials.json").read_text())
-
-
-def _sign_in(page, base_url: str, username: str, password: str) -> None:
-    device = TOTPDevice.objects.filter(user=user_get_by_username(username), confirmed=True).first()
-    log_in(page, base_url, username, device=device, password=password)
 
 
 def _english(page) -> None:
@@ -45,7 +22,7 @@ def _english(page) -> None:
 def test_an_enterprise_members_navigation_fits_one_line_at_1280_in_both_languages(live_server, page, demo, screenshot,
                                                                                    person):
     page.set_viewport_size({"width": 1280, "height": 900})
-    _sign_in(page, live_server.url, person, demo["password"])
+    sign_in_demo_person(page, live_server.url, person, demo["password"])
     lines = {}
     for language in ("zh-hans", "en"):
         if language == "en":
@@ -64,7 +41,7 @@ def _count(page, selector: str) -> int:
 
 def test_on_a_phone_the_menu_button_counts_unread_messages_and_work_waiting(live_server, page, demo, screenshot):
     page.set_viewport_size({"width": 390, "height": 844})
-    _sign_in(page, live_server.url, "huairou_film", demo["password"])
+    sign_in_demo_person(page, live_server.url, "huairou_film", demo["password"])
     page.goto(f"{live_server.url}/dashboard/")
     unread = _count(page, '.nav-links a[href="/inbox/"] .nav-count')
     waiting = _count(page, '.nav-links a[href="/dashboard/"] .nav-count')

@@ -199,17 +199,23 @@ def parse_record(raw, *, now: datetime, signed: tuple[bytes, bytes] | None = Non
         _identifier_checked(field, value)
         identifiers[field] = value
     quantity = _quantity(_string(raw, "quantity"), correction=bool(identifiers["corrects"]))
-    started_at, ended_at = _time(_string(raw, "started_at"), "started_at"), _time(_string(raw, "ended_at"), "ended_at")
-    if ended_at < started_at:
-        raise RecordProblem("time_order")
-    if ended_at > now + CLOCK_SKEW:
-        raise RecordProblem("time_in_future")
+    started_at, ended_at = _span_checked(_string(raw, "started_at"), _string(raw, "ended_at"), now=now)
     content, content_hash = signed or signed_content(raw)
     return ParsedRecord(record_id=record_id, enterprise_uscc=uscc, quantity=quantity, started_at=started_at,
                         ended_at=ended_at, content=content, content_hash=content_hash, **identifiers)
 
 
 _IDENTIFIER_FIELDS = ("project_tag", "sku", "node_id", "job_id", "gpu_id", "corrects")
+
+
+def _span_checked(started_text: str, ended_text: str, *, now: datetime) -> tuple[datetime, datetime]:
+    """The record's start and end, in order and not in the future (beyond the allowed clock skew)."""
+    started_at, ended_at = _time(started_text, "started_at"), _time(ended_text, "ended_at")
+    if ended_at < started_at:
+        raise RecordProblem("time_order")
+    if ended_at > now + CLOCK_SKEW:
+        raise RecordProblem("time_in_future")
+    return started_at, ended_at
 
 
 def _uscc_checked(text: str) -> str:
@@ -235,11 +241,7 @@ def _checked(record_id: str, uscc: str, project_tag: str, sku: str, node_id: str
                          ("gpu_id", gpu_id), ("corrects", corrects)):
         _identifier_checked(field, value)
     quantity = _quantity(quantity_text, correction=bool(corrects))
-    started_at, ended_at = _time(started_text, "started_at"), _time(ended_text, "ended_at")
-    if ended_at < started_at:
-        raise RecordProblem("time_order")
-    if ended_at > now + CLOCK_SKEW:
-        raise RecordProblem("time_in_future")
+    started_at, ended_at = _span_checked(started_text, ended_text, now=now)
     content, content_hash = signed or signed_content(raw)
     return ParsedRecord(record_id=record_id, enterprise_uscc=uscc, project_tag=project_tag, sku=sku,
                         quantity=quantity, started_at=started_at, ended_at=ended_at, node_id=node_id, job_id=job_id,
