@@ -10,7 +10,6 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from yingdu.accounts.models import Role
 from yingdu.accounts.services import role_grant
@@ -229,7 +228,8 @@ def test_the_queue_pages_clocks_follow_a_calendar_publication_on_the_next_reques
         rows = client.get(reverse("applications:queue")).context["rows"]
         return {row.application.pk: row.sla.deadline_on for row in rows if row.sla is not None}
 
-    with time_machine.travel(at(date(2026, 9, 8)), tick=False):
+    moment = at(date(2026, 9, 8))
+    with time_machine.travel(moment, tick=False):
         before = deadlines()
         cached = policy_selectors.work_calendar()
         assert deadlines() == before and policy_selectors.work_calendar() is cached  # kept between requests
@@ -237,7 +237,7 @@ def test_the_queue_pages_clocks_follow_a_calendar_publication_on_the_next_reques
         extra = SpecialDay(date(2026, 9, 14), DayKind.HOLIDAY, "测试假日", "https://example.test/2026b")
         policy_services.calendar_year_publish(
             year=2026, special_days=[*policy_selectors.calendar_year_special_days(in_force), extra],
-            source="2026b.csv", actor=admin, now=timezone.now(), based_on_version=in_force.version)
+            source="2026b.csv", actor=admin, now=moment, based_on_version=in_force.version)
         after = deadlines()
         calendar = policy_selectors.work_calendar()
     assert calendar is not cached and not calendar.is_working_day(date(2026, 9, 14))

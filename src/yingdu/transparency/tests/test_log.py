@@ -9,7 +9,7 @@ from django.utils import timezone
 from yingdu.accounts.models import Role
 from yingdu.errors import DomainError
 from yingdu.testing.clients import verified
-from yingdu.testing.events import sample_entries, sample_entry
+from yingdu.testing.events import TEST_ENTRY_AT, sample_entries, sample_entry
 from yingdu.testing.factories import make_enterprise, make_staff
 from yingdu.tlog import (
     Checkpoint,
@@ -30,6 +30,9 @@ from yingdu.transparency.services import (
     canonical_entry,
     checkpoint_sign,
     log_append,
+    log_append_prepared,
+    log_entries_prepare,
+    log_lock,
 )
 from yingdu.transparency.tasks import checkpoint_sign_when_grown
 
@@ -282,3 +285,27 @@ def test_the_public_reads_of_the_log_write_nothing():
     body = page.content.decode()
     assert f'data-testid="tree-size">{signed.tree_size}<' in body and "3 个条目尚未签名" in body
     assert note["X-Log-Entries-Behind"] == "3"
+
+
+def test_an_append_under_the_callers_lock_continues_the_log_and_rolls_back_with_the_callers_transaction():
+    """log_append_prepared(head=…) (the ingestion's path: the caller took the sequencer lock) appends where the head
+    is, inside the caller's transaction: a failure after it undoes the caller's whole transaction, entries too."""
+    log_append(events=sample_entries(3), now=TEST_ENTRY_AT)
+    with transaction.atomic():
+        appended = log_append_prepared(entries=log_entries_prepare(sample_entries(2, start=3)), now=TEST_ENTRY_AT,
+                                       head=log_lock())
+    assert [a.index for a in appended] == [3, 4]
+    assert root_hash(all_leaf_hashes()) == bytes(LogHead.objects.get(pk=1).root_hash)
+    with pytest.raises(RuntimeError, match="caller"), transaction.atomic():
+        log_append_prepared(entries=log_entries_prepare(sample_entries(2, start=5)), now=TEST_ENTRY_AT,
+                            head=log_lock())
+        raise RuntimeError("the caller fails after the append")
+    assert LogEntry.objects.count() == 5 and LogHead.objects.get(pk=1).tree_size == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_append_with_a_head_outside_the_transaction_that_locked_it_is_refused():
+    head = LogHead.objects.get(pk=1)
+    with pytest.raises(RuntimeError, match="outside the transaction"):
+        log_append_prepared(entries=log_entries_prepare(sample_entries(1)), now=TEST_ENTRY_AT, head=head)
+    assert not LogEntry.objects.exists()
